@@ -1,0 +1,190 @@
+//! State shared by the parts of an embedded node: the cluster-wide store,
+//! partition ownership, secondary indexes and UDF modules, and the node's own
+//! job table.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use super::jobs::JobTable;
+use super::sindex::SindexRegistry;
+use super::store::{Store, PARTITIONS};
+use super::udf::UdfRegistry;
+
+/// Settings every node of an embedded cluster shares.
+#[derive(Debug, Clone)]
+pub(crate) struct ClusterConfig {
+    /// Reported by `cluster-name`.
+    pub(crate) cluster_name: String,
+    /// Reported by `build` (and `version`, `release`).
+    pub(crate) build: String,
+    /// Finished jobs kept per node before the oldest is evicted.
+    pub(crate) query_max_done: usize,
+    /// Largest records-per-second a background job may ask for.
+    pub(crate) background_query_max_rps: u32,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            cluster_name: "embedded".into(),
+            build: "8.1.2.0".into(),
+            query_max_done: 100,
+            background_query_max_rps: 10_000,
+        }
+    }
+}
+
+/// Which node holds each copy of each partition.
+///
+/// `owners[pid]` lists node names, master first, then replicas; its length is
+/// the effective replication factor.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PartitionTable {
+    pub(crate) owners: Vec<Vec<String>>,
+}
+
+impl PartitionTable {
+    /// Spreads `PARTITIONS` partitions over `nodes` (sorted names), with up to
+    /// `replication_factor` copies each, rotating masters so every node gets
+    /// an even share.
+    pub(crate) fn balanced(nodes: &[String], replication_factor: usize) -> Self {
+        if nodes.is_empty() {
+            return PartitionTable {
+                owners: vec![Vec::new(); PARTITIONS],
+            };
+        }
+        let rf = replication_factor.clamp(1, nodes.len());
+        let owners = (0..PARTITIONS)
+            .map(|pid| {
+                let start = partition_hash(pid) % nodes.len();
+                (0..rf)
+                    .map(|i| nodes[(start + i) % nodes.len()].clone())
+                    .collect()
+            })
+            .collect();
+        PartitionTable { owners }
+    }
+
+    /// The master of `pid`.
+    pub(crate) fn master(&self, pid: usize) -> Option<&str> {
+        self.owners.get(pid)?.first().map(String::as_str)
+    }
+
+    /// Partitions whose master is `node`.
+    pub(crate) fn masters_of(&self, node: &str) -> Vec<u16> {
+        (0..self.owners.len())
+            .filter(|p| self.master(*p) == Some(node))
+            .map(|p| p as u16)
+            .collect()
+    }
+
+    /// True when `node` holds any copy of `pid`.
+    pub(crate) fn has_copy(&self, node: &str, pid: usize) -> bool {
+        self.owners
+            .get(pid)
+            .is_some_and(|o| o.iter().any(|n| n == node))
+    }
+}
+
+/// A stable spread of partition ids, so masters are not striped in order.
+fn partition_hash(pid: usize) -> usize {
+    let mut x = pid as u64 ^ 0x9e37_79b9_7f4a_7c15;
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    (x ^ (x >> 31)) as usize
+}
+
+/// Cluster-wide state.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: ClusterConfig,
+    pub(crate) store: Store,
+    /// Partition ownership per namespace name.
+    pub(crate) partitions: RwLock<std::collections::HashMap<String, PartitionTable>>,
+    /// Bumped whenever ownership changes (`partition-generation`).
+    pub(crate) partition_generation: AtomicU64,
+    /// Bumped whenever nodes join or leave (`peers-generation`).
+    pub(crate) peers_generation: AtomicU64,
+    pub(crate) sindexes: SindexRegistry,
+    pub(crate) udfs: UdfRegistry,
+}
+
+impl Shared {
+    /// Builds shared state over `store`.
+    pub(crate) fn new(config: ClusterConfig, store: Store) -> Self {
+        Shared {
+            config,
+            store,
+            partitions: RwLock::new(Default::default()),
+            partition_generation: AtomicU64::new(0),
+            peers_generation: AtomicU64::new(0),
+            sindexes: SindexRegistry::default(),
+            udfs: UdfRegistry::default(),
+        }
+    }
+
+    /// Replaces the ownership table of every namespace and bumps the
+    /// partition generation.
+    pub(crate) fn set_partitions(&self, tables: std::collections::HashMap<String, PartitionTable>) {
+        *self.partitions.write() = tables;
+        self.partition_generation.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// One node's view: its name, the shared state and its own jobs.
+#[derive(Debug)]
+pub(crate) struct NodeCtx {
+    /// Node id, 15 upper-case hex digits like `BB901000000FC02`.
+    pub(crate) name: String,
+    pub(crate) shared: Arc<Shared>,
+    /// Background and foreground query jobs of this node (a restart clears it).
+    pub(crate) jobs: JobTable,
+}
+
+impl NodeCtx {
+    /// Partitions of `ns` this node masters.
+    pub(crate) fn masters(&self, ns: &str) -> Vec<u16> {
+        self.shared
+            .partitions
+            .read()
+            .get(ns)
+            .map(|t| t.masters_of(&self.name))
+            .unwrap_or_default()
+    }
+
+    /// True when this node masters `pid` of `ns`.
+    pub(crate) fn is_master(&self, ns: &str, pid: usize) -> bool {
+        self.shared
+            .partitions
+            .read()
+            .get(ns)
+            .and_then(|t| t.master(pid).map(|m| m == self.name))
+            .unwrap_or(false)
+    }
+
+    /// True when this node holds any copy of `pid` of `ns`.
+    pub(crate) fn has_copy(&self, ns: &str, pid: usize) -> bool {
+        self.shared
+            .partitions
+            .read()
+            .get(ns)
+            .is_some_and(|t| t.has_copy(&self.name, pid))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn balanced_split() {
+        let nodes: Vec<String> = ["A", "B", "C"].iter().map(|s| s.to_string()).collect();
+        let t = PartitionTable::balanced(&nodes, 2);
+        let counts: Vec<usize> = nodes.iter().map(|n| t.masters_of(n).len()).collect();
+        assert_eq!(counts.iter().sum::<usize>(), PARTITIONS);
+        assert!(counts.iter().all(|c| *c > 1200 && *c < 1550), "{counts:?}");
+        assert!((0..PARTITIONS).all(|p| t.owners[p].len() == 2 && t.owners[p][0] != t.owners[p][1]));
+    }
+}
