@@ -355,3 +355,405 @@ fn cdt_modify(_data: &[u8], _bin: &mut Value) -> Result<Value, ResultCode> {
 fn cdt_read(_data: &[u8], _bin: &Value) -> Result<Value, ResultCode> {
     Err(ResultCode::PARAMETER_ERROR)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::particle::types;
+
+    const NOW: u32 = 1_000_000;
+
+    fn ns() -> NamespaceConfig {
+        NamespaceConfig {
+            name: "test".into(),
+            replication_factor: 1,
+            default_ttl: 0,
+        }
+    }
+
+    fn write_header() -> Header {
+        Header {
+            info2: info2::WRITE,
+            ..Header::default()
+        }
+    }
+
+    fn read_header() -> Header {
+        Header {
+            info1: info1::READ | info1::GET_ALL,
+            ..Header::default()
+        }
+    }
+
+    fn wop(kind: u8, name: &str, v: &Value) -> Op {
+        let mut data = Vec::new();
+        let particle = particle::encode(v, &mut data);
+        Op {
+            kind,
+            particle,
+            name: name.into(),
+            data,
+        }
+    }
+
+    fn put(name: &str, v: impl Into<Value>) -> Op {
+        wop(op::WRITE, name, &v.into())
+    }
+
+    fn get(name: &str) -> Op {
+        Op {
+            kind: op::READ,
+            particle: 0,
+            name: name.into(),
+            data: Vec::new(),
+        }
+    }
+
+    fn apply(rec: &mut Option<StoredRecord>, h: Header, ops: &[Op]) -> Result<Vec<Op>, ResultCode> {
+        apply_ops(&ns(), rec, "s", &h, ops, NOW)
+    }
+
+    fn stored(bins: &[(&str, Value)]) -> Option<StoredRecord> {
+        let mut rec = None;
+        let ops: Vec<Op> = bins.iter().map(|(n, v)| wop(op::WRITE, n, v)).collect();
+        apply(&mut rec, write_header(), &ops).unwrap();
+        rec
+    }
+
+    fn values(ops: &[Op]) -> Vec<(String, Value)> {
+        ops.iter()
+            .map(|o| {
+                (
+                    o.name.clone(),
+                    particle::decode(o.particle, &o.data).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn write_then_read_all_and_selected() {
+        let mut rec = stored(&[("a", Value::Int(1)), ("b", Value::from("x"))]);
+        let r = rec.as_ref().unwrap();
+        assert_eq!((r.generation, r.void_time, r.set.as_str()), (1, 0, "s"));
+        let all = apply(&mut rec, read_header(), &[]).unwrap();
+        assert_eq!(
+            values(&all),
+            vec![("a".into(), Value::Int(1)), ("b".into(), Value::from("x"))]
+        );
+        let h = Header {
+            info1: info1::READ,
+            ..Header::default()
+        };
+        let some = apply(&mut rec, h, &[get("b"), get("missing")]).unwrap();
+        assert_eq!(values(&some), vec![("b".into(), Value::from("x"))]);
+        let meta = Header {
+            info1: info1::READ | info1::NOBINDATA,
+            ..Header::default()
+        };
+        assert!(apply(&mut rec, meta, &[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn missing_records() {
+        let mut rec = None;
+        assert_eq!(
+            apply(&mut rec, read_header(), &[]),
+            Err(ResultCode::KEY_NOT_FOUND)
+        );
+        let del = Header {
+            info2: info2::WRITE | info2::DELETE,
+            ..Header::default()
+        };
+        assert_eq!(apply(&mut rec, del, &[]), Err(ResultCode::KEY_NOT_FOUND));
+        let touch = Op {
+            kind: op::TOUCH,
+            particle: 0,
+            name: String::new(),
+            data: Vec::new(),
+        };
+        assert_eq!(
+            apply(&mut rec, write_header(), &[touch]),
+            Err(ResultCode::KEY_NOT_FOUND)
+        );
+        for bit in [info3::UPDATE_ONLY, info3::REPLACE_ONLY] {
+            let h = Header {
+                info3: bit,
+                ..write_header()
+            };
+            assert_eq!(
+                apply(&mut rec, h, &[put("a", 1)]),
+                Err(ResultCode::KEY_NOT_FOUND)
+            );
+        }
+        assert!(rec.is_none());
+    }
+
+    #[test]
+    fn expired_record_is_missing() {
+        let mut rec = stored(&[("a", Value::Int(1))]);
+        rec.as_mut().unwrap().void_time = NOW - 1;
+        assert_eq!(
+            apply(&mut rec, read_header(), &[]),
+            Err(ResultCode::KEY_NOT_FOUND)
+        );
+        let create = Header {
+            info2: info2::WRITE | info2::CREATE_ONLY,
+            ..Header::default()
+        };
+        apply(&mut rec, create, &[put("b", 2)]).unwrap();
+        let r = rec.unwrap();
+        assert_eq!((r.generation, r.bins.len()), (1, 1));
+    }
+
+    #[test]
+    fn delete_and_generation_checks() {
+        let mut rec = stored(&[("a", Value::Int(1))]);
+        let eq = |g| Header {
+            info2: info2::WRITE | info2::GENERATION,
+            generation: g,
+            ..Header::default()
+        };
+        assert_eq!(
+            apply(&mut rec, eq(2), &[put("a", 2)]),
+            Err(ResultCode::GENERATION_ERROR)
+        );
+        apply(&mut rec, eq(1), &[put("a", 2)]).unwrap();
+        let gt = |g| Header {
+            info2: info2::WRITE | info2::GENERATION_GT,
+            generation: g,
+            ..Header::default()
+        };
+        assert_eq!(
+            apply(&mut rec, gt(2), &[put("a", 3)]),
+            Err(ResultCode::GENERATION_ERROR)
+        );
+        apply(&mut rec, gt(3), &[put("a", 3)]).unwrap();
+        assert_eq!(rec.as_ref().unwrap().generation, 3);
+        let del = Header {
+            info2: info2::WRITE | info2::DELETE | info2::DURABLE_DELETE | info2::GENERATION,
+            generation: 9,
+            ..Header::default()
+        };
+        assert_eq!(apply(&mut rec, del, &[]), Err(ResultCode::GENERATION_ERROR));
+        let del = Header {
+            generation: 3,
+            ..del
+        };
+        assert_eq!(apply(&mut rec, del, &[]), Ok(Vec::new()));
+        assert!(rec.is_none());
+    }
+
+    #[test]
+    fn exists_actions() {
+        let mut rec = stored(&[("a", Value::Int(1)), ("b", Value::Int(2))]);
+        let create = Header {
+            info2: info2::WRITE | info2::CREATE_ONLY,
+            ..Header::default()
+        };
+        assert_eq!(
+            apply(&mut rec, create, &[put("c", 3)]),
+            Err(ResultCode::KEY_EXISTS)
+        );
+        let update = Header {
+            info3: info3::UPDATE_ONLY,
+            ..write_header()
+        };
+        apply(&mut rec, update, &[put("c", 3)]).unwrap();
+        assert_eq!(rec.as_ref().unwrap().bins.len(), 3);
+        for bit in [info3::REPLACE_ONLY, info3::CREATE_OR_REPLACE] {
+            let mut r = rec.clone();
+            let h = Header {
+                info3: bit,
+                ..write_header()
+            };
+            apply(&mut r, h, &[put("z", 9)]).unwrap();
+            assert_eq!(r.unwrap().bins, vec![("z".to_string(), Value::Int(9))]);
+        }
+    }
+
+    #[test]
+    fn ttl_rules() {
+        let with_ttl = |ttl| Header {
+            record_ttl: ttl,
+            ..write_header()
+        };
+        let mut rec = None;
+        apply(&mut rec, with_ttl(3600), &[put("a", 1)]).unwrap();
+        assert_eq!(rec.as_ref().unwrap().void_time, NOW + 3600);
+        apply(&mut rec, with_ttl(u32::MAX - 1), &[put("a", 2)]).unwrap();
+        assert_eq!(rec.as_ref().unwrap().void_time, NOW + 3600);
+        apply(&mut rec, with_ttl(0), &[put("a", 3)]).unwrap();
+        assert_eq!(rec.as_ref().unwrap().void_time, 0);
+        apply(&mut rec, with_ttl(100), &[put("a", 3)]).unwrap();
+        apply(&mut rec, with_ttl(u32::MAX), &[put("a", 4)]).unwrap();
+        assert_eq!(rec.as_ref().unwrap().void_time, 0);
+        let mut fresh = None;
+        let cfg = NamespaceConfig {
+            default_ttl: 50,
+            ..ns()
+        };
+        apply_ops(&cfg, &mut fresh, "s", &with_ttl(0), &[put("a", 1)], NOW).unwrap();
+        assert_eq!(fresh.unwrap().void_time, NOW + 50);
+    }
+
+    #[test]
+    fn incr_append_prepend() {
+        let mut rec = stored(&[
+            ("i", Value::Int(1)),
+            ("f", Value::Float(1.5)),
+            ("s", Value::from("b")),
+            ("y", Value::Blob(vec![2])),
+        ]);
+        let h = Header {
+            info1: info1::READ,
+            ..write_header()
+        };
+        let ops = [
+            wop(op::INCR, "i", &Value::Int(5)),
+            wop(op::INCR, "f", &Value::Float(1.0)),
+            wop(op::INCR, "new", &Value::Int(-3)),
+            wop(op::APPEND, "s", &Value::from("c")),
+            wop(op::PREPEND, "s", &Value::from("a")),
+            wop(op::APPEND, "y", &Value::Blob(vec![3])),
+            wop(op::PREPEND, "y", &Value::Blob(vec![1])),
+            get("i"),
+            get("f"),
+            get("new"),
+            get("s"),
+            get("y"),
+        ];
+        let out = apply(&mut rec, h, &ops).unwrap();
+        assert_eq!(
+            values(&out),
+            vec![
+                ("i".into(), Value::Int(6)),
+                ("f".into(), Value::Float(2.5)),
+                ("new".into(), Value::Int(-3)),
+                ("s".into(), Value::from("abc")),
+                ("y".into(), Value::Blob(vec![1, 2, 3])),
+            ]
+        );
+        assert_eq!(rec.as_ref().unwrap().generation, 2);
+    }
+
+    #[test]
+    fn type_errors_leave_the_record_alone() {
+        let mut rec = stored(&[("i", Value::Int(1)), ("s", Value::from("x"))]);
+        let before = rec.clone();
+        for o in [
+            wop(op::INCR, "s", &Value::Int(1)),
+            wop(op::INCR, "i", &Value::Float(1.0)),
+            wop(op::INCR, "i", &Value::from("x")),
+            wop(op::APPEND, "i", &Value::from("x")),
+            wop(op::PREPEND, "s", &Value::Blob(vec![1])),
+        ] {
+            let ops = [put("other", 5), o];
+            assert_eq!(
+                apply(&mut rec, write_header(), &ops),
+                Err(ResultCode::BIN_TYPE_ERROR)
+            );
+            assert_eq!(rec, before);
+        }
+    }
+
+    #[test]
+    fn parameter_errors() {
+        let mut rec = stored(&[("i", Value::Int(1))]);
+        let bad_float = Op {
+            kind: op::WRITE,
+            particle: types::FLOAT,
+            name: "f".into(),
+            data: vec![1, 2],
+        };
+        let cdt = Op {
+            kind: op::CDT_MODIFY,
+            particle: 0,
+            name: "l".into(),
+            data: vec![0x93, 0x00, 0x01, 0x01],
+        };
+        for o in [bad_float, cdt, put("", 1), wop(99, "x", &Value::Int(1))] {
+            assert_eq!(
+                apply(&mut rec, write_header(), &[o]),
+                Err(ResultCode::PARAMETER_ERROR)
+            );
+        }
+        // A write op in a read-only message.
+        assert_eq!(
+            apply(&mut rec, read_header(), &[put("a", 1)]),
+            Err(ResultCode::PARAMETER_ERROR)
+        );
+    }
+
+    #[test]
+    fn name_and_size_limits() {
+        let mut rec = None;
+        assert_eq!(
+            apply(&mut rec, write_header(), &[put("sixteen-chars-xx", 1)]),
+            Err(ResultCode::BIN_NAME_TOO_LONG)
+        );
+        apply(&mut rec, write_header(), &[put("fifteen-chars-x", 1)]).unwrap();
+        let big = Value::Blob(vec![0; MAX_RECORD_SIZE as usize]);
+        assert_eq!(
+            apply(&mut rec, write_header(), &[wop(op::WRITE, "b", &big)]),
+            Err(ResultCode::RECORD_TOO_BIG)
+        );
+    }
+
+    #[test]
+    fn removing_bins_and_delete_op() {
+        let mut rec = stored(&[("a", Value::Int(1)), ("b", Value::Int(2))]);
+        apply(&mut rec, write_header(), &[put("a", Value::Nil)]).unwrap();
+        assert_eq!(rec.as_ref().unwrap().bins.len(), 1);
+        apply(&mut rec, write_header(), &[put("b", Value::Nil)]).unwrap();
+        assert!(rec.is_none(), "removing the last bin deletes the record");
+
+        let mut rec = stored(&[("a", Value::Int(1))]);
+        let del = Op {
+            kind: op::DELETE,
+            particle: 0,
+            name: String::new(),
+            data: Vec::new(),
+        };
+        apply(&mut rec, write_header(), &[del.clone(), put("n", 7)]).unwrap();
+        assert_eq!(
+            rec.as_ref().unwrap().bins,
+            vec![("n".to_string(), Value::Int(7))]
+        );
+        apply(&mut rec, write_header(), &[del]).unwrap();
+        assert!(rec.is_none());
+    }
+
+    #[test]
+    fn touch_and_respond_all_ops() {
+        let mut rec = stored(&[("a", Value::Int(1))]);
+        let touch = Op {
+            kind: op::TOUCH,
+            particle: 0,
+            name: String::new(),
+            data: Vec::new(),
+        };
+        let h = Header {
+            record_ttl: 600,
+            ..write_header()
+        };
+        assert!(apply(&mut rec, h, &[touch]).unwrap().is_empty());
+        let r = rec.as_ref().unwrap();
+        assert_eq!((r.generation, r.void_time), (2, NOW + 600));
+
+        let h = Header {
+            info1: info1::READ,
+            info2: info2::WRITE | info2::RESPOND_ALL_OPS,
+            ..Header::default()
+        };
+        let out = apply(&mut rec, h, &[put("b", 2), get("b"), get("nope")]).unwrap();
+        assert_eq!(
+            values(&out),
+            vec![
+                ("b".into(), Value::Nil),
+                ("b".into(), Value::Int(2)),
+                ("nope".into(), Value::Nil),
+            ]
+        );
+    }
+}
