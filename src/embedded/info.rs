@@ -3,7 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::ctx::NodeCtx;
+use super::ctx::{Member, NodeCtx};
 use super::store::{now_citrusleaf, now_nanos, PARTITIONS};
 use super::{jobs, sindex, udf};
 
@@ -72,7 +72,12 @@ pub(crate) fn answer(node: &NodeCtx, command: &str) -> String {
         "build_os" => BUILD_OS.into(),
         "build_arch" => BUILD_ARCH.into(),
         "build_time" => BUILD_TIME.into(),
-        "build_ee_sha" | "services" | "services-alumni" | "service-clear-alt" => String::new(),
+        "build_ee_sha" | "service-clear-alt" => String::new(),
+        "services" | "services-alumni" => peers(node)
+            .iter()
+            .map(|m| format!("127.0.0.1:{}", m.port))
+            .collect::<Vec<_>>()
+            .join(";"),
         "compatibility-id" => COMPATIBILITY_ID.into(),
         "features" => FEATURES.into(),
         "partitions" => PARTITIONS.to_string(),
@@ -80,7 +85,7 @@ pub(crate) fn answer(node: &NodeCtx, command: &str) -> String {
         "partition-generation" => partition_generation(node).to_string(),
         "rebalance-generation" => (partition_generation(node) + 1).to_string(),
         "peers-generation" => shared.peers_generation.load(Ordering::SeqCst).to_string(),
-        "peers-clear-std" | "peers-clear-alt" => peers(node),
+        "peers-clear-std" | "peers-clear-alt" => peers_clear(node),
         "service-clear-std" | "service" => node
             .port()
             .map(|p| format!("127.0.0.1:{p}"))
@@ -137,10 +142,9 @@ fn partition_generation(node: &NodeCtx) -> u64 {
     node.shared.partition_generation.load(Ordering::SeqCst)
 }
 
-/// `gen,default-port,[[ID,,[127.0.0.1:PORT]],...]`: the other running nodes,
-/// highest id first.
-fn peers(node: &NodeCtx) -> String {
-    let mut others: Vec<_> = node
+/// The other running nodes, highest id first (the server's order).
+fn peers(node: &NodeCtx) -> Vec<Member> {
+    let mut others: Vec<Member> = node
         .shared
         .members
         .read()
@@ -149,7 +153,12 @@ fn peers(node: &NodeCtx) -> String {
         .cloned()
         .collect();
     others.sort_by(|a, b| b.name.cmp(&a.name));
-    let list: Vec<String> = others
+    others
+}
+
+/// `gen,default-port,[[ID,,[127.0.0.1:PORT]],...]` over [`peers`].
+fn peers_clear(node: &NodeCtx) -> String {
+    let list: Vec<String> = peers(node)
         .iter()
         .map(|m| format!("[{},,[127.0.0.1:{}]]", m.name, m.port))
         .collect();
@@ -437,7 +446,7 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::embedded::ctx::{ClusterConfig, Member, PartitionTable, Shared};
+    use crate::embedded::ctx::{ClusterConfig, PartitionTable, Shared};
     use crate::embedded::jobs::JobTable;
     use crate::embedded::store::{NamespaceConfig, Store, StoredRecord};
 
