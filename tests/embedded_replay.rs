@@ -185,7 +185,7 @@ fn check_info_value(command: &str, exp: &str, got: &str, ctx: &str) {
     match name {
         "node" => assert!(is_node_id(got), "{ctx}: {got}"),
         "partition-generation" | "peers-generation" | "rebalance-generation" => {
-            assert!(got.parse::<u64>().is_ok(), "{ctx}: {got}")
+            assert!(got.parse::<u64>().is_ok(), "{ctx}: {got}");
         }
         "peers-clear-std" => assert_eq!(
             peers_shape(exp, &ctx),
