@@ -1,5 +1,6 @@
 //! An in-process, Aerospike-compatible cluster for tests and examples.
 
+pub(crate) mod cdt;
 pub(crate) mod ctx;
 pub(crate) mod jobs;
 pub(crate) mod query;
