@@ -2,6 +2,7 @@
 
 pub(crate) mod ctx;
 pub(crate) mod jobs;
+pub(crate) mod lua;
 pub(crate) mod query;
 pub(crate) mod sindex;
 pub(crate) mod store;
