@@ -24,6 +24,7 @@ mod faults;
 mod info;
 pub(crate) mod jobs;
 pub(crate) mod kv;
+pub(crate) mod lua;
 mod node;
 pub(crate) mod query;
 pub(crate) mod sindex;
