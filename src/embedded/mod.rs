@@ -17,12 +17,14 @@
 //!
 //! See `docs/embedded-cluster.md` for what it does and does not do.
 
+pub(crate) mod cdt;
 mod cluster;
 pub(crate) mod ctx;
 mod faults;
 mod info;
 pub(crate) mod jobs;
 pub(crate) mod kv;
+pub(crate) mod lua;
 mod node;
 pub(crate) mod query;
 pub(crate) mod sindex;
