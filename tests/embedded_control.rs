@@ -467,3 +467,52 @@ fn shutdown_joins_every_thread() {
     assert_eq!(count(&ports), 0, "threads left after shutdown");
     assert!(TcpStream::connect(seed).is_err());
 }
+
+/// A counter of `namespace/test` on `node`.
+fn stat(node: &NodeHandle, key: &str) -> u64 {
+    let v = info1(node.address(), "namespace/test");
+    v.split(';')
+        .find_map(|p| p.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("no {key}"))
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn node_counters_show_where_requests_went() {
+    let cluster = EmbeddedCluster::start(3).unwrap();
+    let nodes = cluster.nodes();
+    let masters: Vec<HashSet<usize>> = nodes.iter().map(|n| owned(n, 0)).collect();
+    let replicas: Vec<HashSet<usize>> = nodes.iter().map(|n| owned(n, 1)).collect();
+    // digest_for(n) lands in partition n for n < 4096.
+    for n in 0..300u32 {
+        let m = masters
+            .iter()
+            .position(|s| s.contains(&(n as usize)))
+            .unwrap();
+        assert_eq!(put(nodes[m].address(), n, i64::from(n)).rc, 0);
+    }
+    let total = |key: &str| nodes.iter().map(|n| stat(n, key)).sum::<u64>();
+    assert_eq!(total("client_write_success"), 300);
+    assert_eq!(total("client_proxy_complete"), 0);
+    for (i, n) in nodes.iter().enumerate() {
+        let mine = (0..300).filter(|p| masters[i].contains(p)).count() as u64;
+        assert_eq!(stat(n, "client_write_success"), mine);
+    }
+
+    // Reads may go to a replica; a node with no copy proxies.
+    let pid = 5usize;
+    let replica = replicas.iter().position(|s| s.contains(&pid)).unwrap();
+    let outsider = (0..3)
+        .find(|i| !masters[*i].contains(&pid) && !replicas[*i].contains(&pid))
+        .unwrap();
+    assert_eq!(value_of(&get(nodes[replica].address(), pid as u32)), 5);
+    assert_eq!(stat(&nodes[replica], "client_read_success"), 1);
+    assert_eq!(value_of(&get(nodes[outsider].address(), pid as u32)), 5);
+    assert_eq!(stat(&nodes[outsider], "client_proxy_complete"), 1);
+    let empty = (300..4096).find(|p| replicas[replica].contains(p)).unwrap();
+    assert_eq!(get(nodes[replica].address(), empty as u32).rc, 2);
+    assert_eq!(stat(&nodes[replica], "client_read_not_found"), 1);
+    assert_eq!(total("objects"), 600, "300 records, 2 copies each");
+    assert_eq!(total("master_objects"), 300);
+}

@@ -331,23 +331,27 @@ fn namespace_stats(node: &NodeCtx, ns: &str) -> String {
     let (master, prole) = object_counts(node, ns);
     let size = node.shared.members.read().len();
     let effective = copies(node, ns);
-    fill(
-        NAMESPACE_TEMPLATE,
-        &[
-            ("ns_cluster_size", size.to_string()),
-            ("effective_replication_factor", effective.to_string()),
-            ("objects", (master + prole).to_string()),
-            ("master_objects", master.to_string()),
-            ("prole_objects", prole.to_string()),
-            ("current_time", now_citrusleaf().to_string()),
-            ("default-ttl", cfg.default_ttl.to_string()),
-            ("replication-factor", cfg.replication_factor.to_string()),
-            (
-                "background-query-max-rps",
-                node.shared.config.background_query_max_rps.to_string(),
-            ),
-        ],
-    )
+    let mut values = vec![
+        ("ns_cluster_size", size.to_string()),
+        ("effective_replication_factor", effective.to_string()),
+        ("objects", (master + prole).to_string()),
+        ("master_objects", master.to_string()),
+        ("prole_objects", prole.to_string()),
+        ("current_time", now_citrusleaf().to_string()),
+        ("default-ttl", cfg.default_ttl.to_string()),
+        ("replication-factor", cfg.replication_factor.to_string()),
+        (
+            "background-query-max-rps",
+            node.shared.config.background_query_max_rps.to_string(),
+        ),
+    ];
+    values.extend(
+        node.stats
+            .of(ns)
+            .into_iter()
+            .map(|(k, v)| (k, v.to_string())),
+    );
+    fill(NAMESPACE_TEMPLATE, &values)
 }
 
 /// `statistics`: the server's keys in its order; cluster and object values
@@ -425,7 +429,6 @@ mod tests {
 
     use super::*;
     use crate::embedded::ctx::{ClusterConfig, PartitionTable, Shared};
-    use crate::embedded::jobs::JobTable;
     use crate::embedded::store::{NamespaceConfig, Store, StoredRecord};
 
     /// Nodes `names` (ports 3000, 3010, ...) over one namespace `test`; the
@@ -451,11 +454,7 @@ mod tests {
         let mut tables = HashMap::new();
         tables.insert("test".to_string(), PartitionTable::balanced(&sorted, rf));
         shared.set_partitions(tables);
-        NodeCtx {
-            name: owned[0].clone(),
-            shared,
-            jobs: JobTable::default(),
-        }
+        NodeCtx::new(&owned[0], shared)
     }
 
     fn reply(node: &NodeCtx, body: &str) -> String {

@@ -27,6 +27,7 @@ pub(crate) fn handle(node: &NodeCtx, msg: &Message, now: u32) -> Message {
         Ok(done) => (ResultCode::OK, done.generation, done.void_time, done.ops),
         Err((rc, generation)) => (rc, generation, 0, Vec::new()),
     };
+    count(node, msg, result_code);
     Message {
         header: Header {
             result_code: result_code.0,
@@ -107,6 +108,52 @@ fn execute(node: &NodeCtx, msg: &Message, now: u32) -> Result<Done, (ResultCode,
         void_time,
         ops,
     })
+}
+
+/// Bumps the node's counters for one transaction the way the server does: a
+/// node that does not own the record's partition (master for writes, any copy
+/// for reads) proxies the request and counts only `client_proxy_complete`.
+fn count(node: &NodeCtx, msg: &Message, rc: ResultCode) {
+    let Some(ns) = msg.field(field::NAMESPACE).and_then(|f| f.as_str()) else {
+        return;
+    };
+    if node.shared.store.namespace(ns).is_none() {
+        return;
+    }
+    let pid = msg
+        .field(field::DIGEST)
+        .and_then(|f| <[u8; 20]>::try_from(f.data.as_slice()).ok())
+        .map(|d| usize::from(crate::wire::digest::partition_id(&d)));
+    let h = &msg.header;
+    let delete = h.info2 & info2::DELETE != 0;
+    let write = h.info2 & info2::WRITE != 0;
+    let owner = pid.is_some_and(|pid| {
+        if write || delete {
+            node.is_master(ns, pid)
+        } else {
+            node.has_copy(ns, pid)
+        }
+    });
+    let stat = match (owner, delete, write, rc) {
+        (false, ..) => "client_proxy_complete",
+        (_, true, _, ResultCode::OK) => "client_delete_success",
+        (_, true, _, ResultCode::KEY_NOT_FOUND) => "client_delete_not_found",
+        (_, true, _, ResultCode::FILTERED_OUT) => "client_delete_filtered_out",
+        (_, true, _, _) => "client_delete_error",
+        (_, _, true, ResultCode::OK) => "client_write_success",
+        (_, _, true, ResultCode::FILTERED_OUT) => "client_write_filtered_out",
+        (_, _, true, _) => "client_write_error",
+        (_, _, _, ResultCode::OK) => "client_read_success",
+        (_, _, _, ResultCode::KEY_NOT_FOUND) => "client_read_not_found",
+        (_, _, _, ResultCode::FILTERED_OUT) => "client_read_filtered_out",
+        _ => "client_read_error",
+    };
+    node.stats.bump(ns, stat);
+    match (owner, rc) {
+        (true, ResultCode::GENERATION_ERROR) => node.stats.bump(ns, "fail_generation"),
+        (true, ResultCode::RECORD_TOO_BIG) => node.stats.bump(ns, "fail_record_too_big"),
+        _ => {}
+    }
 }
 
 /// Decodes a KEY field: one particle-type byte, then the particle.
