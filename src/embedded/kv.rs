@@ -194,6 +194,7 @@ pub(crate) fn apply_ops(
         return read_only(current, header, ops, respond_all);
     }
 
+    let must_not_create = validate_write(header, ops)?;
     match rec.as_ref() {
         Some(current) => {
             check_generation(header, current)?;
@@ -201,9 +202,7 @@ pub(crate) fn apply_ops(
                 return Err(ResultCode::KEY_EXISTS);
             }
         }
-        None if header.info3 & (info3::UPDATE_ONLY | info3::REPLACE_ONLY) != 0 => {
-            return Err(ResultCode::KEY_NOT_FOUND);
-        }
+        None if must_not_create => return Err(ResultCode::KEY_NOT_FOUND),
         None => {}
     }
     let created = rec.is_none();
@@ -233,6 +232,63 @@ pub(crate) fn apply_ops(
     work.touch_write();
     *rec = Some(work);
     Ok(out)
+}
+
+/// Longest TTL a write may ask for (10 years), besides the special values.
+const MAX_TTL: u32 = 10 * 365 * 24 * 3600;
+
+/// Checks a write's flags and operations against each other the way the
+/// server does before touching the record; returns whether the write must
+/// not create a record (update-only, replace-only, or a touch).
+fn validate_write(header: &Header, ops: &[Op]) -> Result<bool, ResultCode> {
+    let ttl = header.record_ttl;
+    if ops.is_empty() || (ttl > MAX_TTL && ttl < u32::MAX - 1) {
+        return Err(ResultCode::PARAMETER_ERROR);
+    }
+    let replace = header.info3 & (info3::CREATE_OR_REPLACE | info3::REPLACE_ONLY) != 0;
+    let respond_all = header.info2 & info2::RESPOND_ALL_OPS != 0;
+    let mut must_not_create = header.info3 & (info3::UPDATE_ONLY | info3::REPLACE_ONLY) != 0;
+    let (mut has_read, mut read_alls, mut response_bins) = (false, 0, false);
+    for o in ops {
+        if o.kind == op::TOUCH {
+            if replace {
+                return Err(ResultCode::PARAMETER_ERROR);
+            }
+            must_not_create = true;
+            continue;
+        }
+        if o.name.len() > MAX_BIN_NAME {
+            return Err(ResultCode::BIN_NAME_TOO_LONG);
+        }
+        let deletes_bin = o.kind == op::WRITE && o.particle == particle::types::NULL;
+        let modifies = matches!(
+            o.kind,
+            op::INCR | op::APPEND | op::PREPEND | op::DELETE | op::CDT_MODIFY
+        );
+        if replace && (deletes_bin || modifies) {
+            return Err(ResultCode::PARAMETER_ERROR);
+        }
+        if o.kind == op::READ && o.name.is_empty() {
+            read_alls += 1;
+            if respond_all || read_alls > 1 {
+                return Err(ResultCode::PARAMETER_ERROR);
+            }
+        }
+        if op::is_read(o.kind) {
+            has_read = true;
+        }
+        if (op::is_read(o.kind) && !o.name.is_empty()) || o.kind == op::CDT_MODIFY {
+            response_bins = true;
+        }
+    }
+    let get_all = header.info1 & info1::GET_ALL != 0;
+    if (has_read && header.info1 & info1::READ == 0)
+        || (read_alls > 0 && response_bins)
+        || (get_all && read_alls == 0)
+    {
+        return Err(ResultCode::PARAMETER_ERROR);
+    }
+    Ok(must_not_create)
 }
 
 /// GENERATION: the record's generation must equal the request's;
@@ -302,11 +358,14 @@ fn read_op(
             None if respond_all => out.push(value_op(&o.name, &Value::Nil)),
             None => {}
         },
-        op::CDT_READ => {
-            let bin = rec.bin(&o.name).cloned().unwrap_or_default();
-            let result = cdt_read(&o.data, &bin)?;
-            out.push(value_op(&o.name, &result));
-        }
+        op::CDT_READ => match rec.bin(&o.name) {
+            Some(bin) => {
+                let result = cdt_read(&o.data, bin)?;
+                out.push(value_op(&o.name, &result));
+            }
+            None if respond_all => out.push(value_op(&o.name, &Value::Nil)),
+            None => {}
+        },
         _ => return Err(ResultCode::PARAMETER_ERROR),
     }
     Ok(())
@@ -321,9 +380,6 @@ fn apply_one(
 ) -> Result<(), ResultCode> {
     if op::is_read(o.kind) {
         return read_op(rec, o, respond_all, out);
-    }
-    if o.name.len() > MAX_BIN_NAME {
-        return Err(ResultCode::BIN_NAME_TOO_LONG);
     }
     let operand = || particle::decode(o.particle, &o.data).map_err(|_| ResultCode::PARAMETER_ERROR);
     match o.kind {
@@ -363,7 +419,9 @@ fn apply_one(
             let mut bin = rec.bin(&o.name).cloned().unwrap_or_default();
             let result = cdt_modify(&o.data, &mut bin)?;
             rec.set_bin(&o.name, bin);
-            out.push(value_op(&o.name, &result));
+            if respond_all || !result.is_nil() {
+                out.push(value_op(&o.name, &result));
+            }
             return Ok(());
         }
         _ => return Err(ResultCode::PARAMETER_ERROR),
@@ -801,6 +859,97 @@ mod tests {
                 ("b".into(), Value::Int(2)),
                 ("nope".into(), Value::Nil),
             ]
+        );
+    }
+
+    #[test]
+    fn write_validation_like_the_server() {
+        let mut rec = stored(&[("a", Value::Int(1))]);
+        let before = rec.clone();
+        let touch = Op {
+            kind: op::TOUCH,
+            particle: 0,
+            name: String::new(),
+            data: Vec::new(),
+        };
+        let read_all = get("");
+        let replace = Header {
+            info3: info3::REPLACE_ONLY,
+            ..write_header()
+        };
+        let read = Header {
+            info1: info1::READ,
+            ..write_header()
+        };
+        let cases: Vec<(Header, Vec<Op>, ResultCode)> = vec![
+            (write_header(), vec![], ResultCode::PARAMETER_ERROR),
+            (
+                Header {
+                    record_ttl: MAX_TTL + 1,
+                    ..write_header()
+                },
+                vec![put("a", 2)],
+                ResultCode::PARAMETER_ERROR,
+            ),
+            (replace, vec![touch.clone()], ResultCode::PARAMETER_ERROR),
+            (
+                replace,
+                vec![put("a", Value::Nil)],
+                ResultCode::PARAMETER_ERROR,
+            ),
+            (
+                replace,
+                vec![wop(op::INCR, "a", &Value::Int(1))],
+                ResultCode::PARAMETER_ERROR,
+            ),
+            // A read op needs the READ bit.
+            (
+                write_header(),
+                vec![put("a", 2), get("a")],
+                ResultCode::PARAMETER_ERROR,
+            ),
+            // Read-all mixes with nothing that answers per bin.
+            (
+                read,
+                vec![read_all.clone(), get("a")],
+                ResultCode::PARAMETER_ERROR,
+            ),
+            (
+                read,
+                vec![read_all.clone(), read_all.clone()],
+                ResultCode::PARAMETER_ERROR,
+            ),
+            (
+                Header {
+                    info1: info1::READ | info1::GET_ALL,
+                    ..write_header()
+                },
+                vec![put("a", 2), get("a")],
+                ResultCode::PARAMETER_ERROR,
+            ),
+            (
+                read,
+                vec![get("sixteen-chars-xx")],
+                ResultCode::BIN_NAME_TOO_LONG,
+            ),
+        ];
+        for (h, ops, rc) in cases {
+            assert_eq!(apply(&mut rec, h, &ops), Err(rc), "{ops:?}");
+            assert_eq!(rec, before);
+        }
+        // Allowed: read-all after writes, and keep-ttl / never-expire.
+        let h = Header {
+            info1: info1::READ | info1::GET_ALL,
+            record_ttl: u32::MAX - 1,
+            ..write_header()
+        };
+        let out = apply(&mut rec, h, &[put("b", 2), read_all]).unwrap();
+        assert_eq!(out.len(), 2);
+        // Touch never creates.
+        let mut none = None;
+        assert_eq!(
+            apply(&mut none, write_header(), &[touch, put("a", 1)]),
+            Err(ResultCode::KEY_NOT_FOUND)
         );
     }
 }
