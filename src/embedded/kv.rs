@@ -7,6 +7,7 @@
 //! fields, the partition lock, the filter expression and the reply header.
 
 use super::ctx::NodeCtx;
+use super::geo;
 use super::store::{void_time_for, NamespaceConfig, StoredRecord};
 use crate::error::ResultCode;
 use crate::value::Value;
@@ -329,13 +330,21 @@ fn read_only(
 
 /// Appends every bin of `rec` as a READ reply operation.
 fn push_all_bins(rec: &StoredRecord, out: &mut Vec<Op>) {
-    out.extend(rec.bins.iter().map(|(name, v)| value_op(name, v)));
+    out.extend(rec.bins.iter().map(|(name, v)| bin_op(name, v)));
 }
 
-/// A reply operation carrying `value` for bin `name`.
-fn value_op(name: &str, value: &Value) -> Op {
+/// A reply operation carrying `value` for bin `name`, as a server sends
+/// bins in read, scan and query replies (a GeoJSON point carries its S2
+/// cell).
+pub(crate) fn bin_op(name: &str, value: &Value) -> Op {
     let mut data = Vec::new();
-    let particle = particle::encode(value, &mut data);
+    let particle = match value {
+        Value::GeoJson(json) => {
+            geo::encode_particle(json, &mut data);
+            value.particle_type()
+        }
+        _ => particle::encode(value, &mut data),
+    };
     Op {
         kind: op::READ,
         particle,
@@ -354,16 +363,16 @@ fn read_op(
     match o.kind {
         op::READ if o.name.is_empty() => push_all_bins(rec, out),
         op::READ => match rec.bin(&o.name) {
-            Some(v) => out.push(value_op(&o.name, v)),
-            None if respond_all => out.push(value_op(&o.name, &Value::Nil)),
+            Some(v) => out.push(bin_op(&o.name, v)),
+            None if respond_all => out.push(bin_op(&o.name, &Value::Nil)),
             None => {}
         },
         op::CDT_READ => match rec.bin(&o.name) {
             Some(bin) => {
                 let result = cdt_read(&o.data, bin)?;
-                out.push(value_op(&o.name, &result));
+                out.push(bin_op(&o.name, &result));
             }
-            None if respond_all => out.push(value_op(&o.name, &Value::Nil)),
+            None if respond_all => out.push(bin_op(&o.name, &Value::Nil)),
             None => {}
         },
         _ => return Err(ResultCode::PARAMETER_ERROR),
@@ -420,14 +429,14 @@ fn apply_one(
             let result = cdt_modify(&o.data, &mut bin)?;
             rec.set_bin(&o.name, bin);
             if respond_all || !result.is_nil() {
-                out.push(value_op(&o.name, &result));
+                out.push(bin_op(&o.name, &result));
             }
             return Ok(());
         }
         _ => return Err(ResultCode::PARAMETER_ERROR),
     }
     if respond_all {
-        out.push(value_op(&o.name, &Value::Nil));
+        out.push(bin_op(&o.name, &Value::Nil));
     }
     Ok(())
 }
