@@ -516,3 +516,59 @@ fn node_counters_show_where_requests_went() {
     assert_eq!(total("objects"), 600, "300 records, 2 copies each");
     assert_eq!(total("master_objects"), 300);
 }
+
+#[test]
+fn record_udf_over_the_wire() {
+    let cluster = EmbeddedCluster::start(1).unwrap();
+    let addr = cluster.nodes()[0].address();
+    let source = "function add(rec, bin, n)\n  rec[bin] = (rec[bin] or 0) + n\n  \
+                  if aerospike:exists(rec) then aerospike:update(rec) else aerospike:create(rec) end\n  \
+                  return rec[bin]\nend\nfunction boom(rec)\n  error('boom')\nend\n";
+    let content = wire::base64(source.as_bytes());
+    let put = format!(
+        "udf-put:filename=ctl.lua;content={content};content-len={};udf-type=LUA;",
+        content.len()
+    );
+    assert_eq!(info1(addr, &put), "ok");
+    let call = |function: &str, args: &[u8]| {
+        let m = Msg {
+            info2: 1,
+            fields: vec![
+                (0, b"test".to_vec()),
+                (1, b"ctl".to_vec()),
+                (4, wire::digest_for(77)),
+                (30, b"ctl".to_vec()),
+                (31, function.as_bytes().to_vec()),
+                (32, args.to_vec()),
+            ],
+            ..Msg::default()
+        };
+        let mut s = wire::connect(addr);
+        Msg::from_frame(&wire::exchange(&mut s, &m.encode()).unwrap())
+    };
+    // ["v", 5] in Aerospike msgpack (strings carry a type byte).
+    let args = [0x92, 0xa2, 0x03, b'v', 0x05];
+    for expected in [5i64, 10] {
+        let r = call("add", &args);
+        assert_eq!(r.rc, 0);
+        assert_eq!((r.ops[0].name.as_str(), r.ops[0].particle), ("SUCCESS", 1));
+        assert_eq!(r.ops[0].data, expected.to_be_bytes());
+    }
+    assert_eq!(value_of(&get_set(addr, "ctl", 77)), 10);
+    let r = call("boom", &[0x90]);
+    assert_eq!(r.rc, ResultCode::UDF_BAD_RESPONSE.code());
+    assert_eq!(r.ops[0].name, "FAILURE");
+    assert!(String::from_utf8_lossy(&r.ops[0].data).contains("boom"));
+    let node = &cluster.nodes()[0];
+    assert_eq!(stat(node, "client_udf_complete"), 2);
+    assert_eq!(stat(node, "client_udf_error"), 1);
+}
+
+fn get_set(addr: SocketAddr, set: &str, n: u32) -> Msg {
+    let mut s = wire::connect(addr);
+    let f = wire::exchange(
+        &mut s,
+        &wire::get_all("test", set, &wire::digest_for(n)).encode(),
+    );
+    Msg::from_frame(&f.unwrap())
+}

@@ -9,6 +9,7 @@
 use super::ctx::NodeCtx;
 use super::geo;
 use super::store::{void_time_for, NamespaceConfig, StoredRecord};
+use super::udf::{self, UdfCall};
 use crate::error::ResultCode;
 use crate::value::Value;
 use crate::wire::message::{field, info1, info2, info3, op, Header, Message, Op};
@@ -25,7 +26,7 @@ const MAX_RECORD_SIZE: u64 = 1024 * 1024;
 /// 2010-01-01). Never fails: errors become a reply carrying the result code.
 pub(crate) fn handle(node: &NodeCtx, msg: &Message, now: u32) -> Message {
     let (result_code, generation, record_ttl, ops) = match execute(node, msg, now) {
-        Ok(done) => (ResultCode::OK, done.generation, done.void_time, done.ops),
+        Ok(done) => (done.result_code, done.generation, done.void_time, done.ops),
         Err((rc, generation)) => (rc, generation, 0, Vec::new()),
     };
     count(node, msg, result_code);
@@ -41,8 +42,10 @@ pub(crate) fn handle(node: &NodeCtx, msg: &Message, now: u32) -> Message {
     }
 }
 
-/// What a successful message leaves behind for its reply.
+/// What a message that ran leaves behind for its reply (a failed record UDF
+/// runs too: its reply carries the error code and a `FAILURE` bin).
 struct Done {
+    result_code: ResultCode,
     generation: u16,
     void_time: u32,
     ops: Vec<Op>,
@@ -82,8 +85,15 @@ fn execute(node: &NodeCtx, msg: &Message, now: u32) -> Result<Done, (ResultCode,
         }
     }
     let mut slot = current.cloned();
-    let ops = apply_ops(&ns.config, &mut slot, set, &msg.header, &msg.ops, now)
-        .map_err(|rc| (rc, old_generation))?;
+    let (result_code, ops) = if msg.field(field::UDF_PACKAGE_NAME).is_some() {
+        let (rc, result) = record_udf(node, msg, &ns.config, &mut slot, set, &digest, now)
+            .map_err(|rc| (rc, old_generation))?;
+        (rc, result)
+    } else {
+        let ops = apply_ops(&ns.config, &mut slot, set, &msg.header, &msg.ops, now)
+            .map_err(|rc| (rc, old_generation))?;
+        (ResultCode::OK, ops)
+    };
 
     let changes = msg.header.info2 & (info2::WRITE | info2::DELETE) != 0;
     if let Some(rec) = slot.as_mut().filter(|_| changes) {
@@ -105,9 +115,54 @@ fn execute(node: &NodeCtx, msg: &Message, now: u32) -> Result<Done, (ResultCode,
         }
     }
     Ok(Done {
+        result_code,
         generation,
         void_time,
         ops,
+    })
+}
+
+/// Runs a record UDF (fields 30 module, 31 function, 32 argument list) on
+/// `slot`. The reply holds one bin: `SUCCESS` with the return value, or
+/// `FAILURE` with the error text and the error's result code. On failure
+/// `slot` is left as it was.
+fn record_udf(
+    node: &NodeCtx,
+    msg: &Message,
+    ns: &NamespaceConfig,
+    slot: &mut Option<StoredRecord>,
+    set: &str,
+    digest: &[u8; 20],
+    now: u32,
+) -> Result<(ResultCode, Vec<Op>), ResultCode> {
+    let text = |kind| {
+        msg.field(kind)
+            .and_then(|f| f.as_str())
+            .filter(|s| !s.is_empty())
+            .ok_or(ResultCode::PARAMETER_ERROR)
+    };
+    let module = text(field::UDF_PACKAGE_NAME)?;
+    let function = text(field::UDF_FUNCTION)?;
+    let args = match msg.field(field::UDF_ARGLIST) {
+        Some(f) => match crate::wire::msgpack::from_slice(&f.data) {
+            Ok(Value::List(args)) => args,
+            _ => return Err(ResultCode::PARAMETER_ERROR),
+        },
+        None => Vec::new(),
+    };
+    let call = UdfCall {
+        module,
+        function,
+        args: &args,
+        set,
+        now,
+        digest: Some(*digest),
+        default_ttl: ns.default_ttl,
+        record_ttl: msg.header.record_ttl,
+    };
+    Ok(match udf::apply_call(&node.shared.udfs, &call, slot) {
+        Ok(value) => (ResultCode::OK, vec![bin_op("SUCCESS", &value)]),
+        Err(e) => (e.code, vec![bin_op("FAILURE", &Value::String(e.message))]),
     })
 }
 
@@ -135,8 +190,11 @@ fn count(node: &NodeCtx, msg: &Message, rc: ResultCode) {
             node.has_copy(ns, pid)
         }
     });
+    let udf = msg.field(field::UDF_PACKAGE_NAME).is_some();
     let stat = match (owner, delete, write, rc) {
         (false, ..) => "client_proxy_complete",
+        (_, _, _, ResultCode::OK) if udf => "client_udf_complete",
+        _ if udf => "client_udf_error",
         (_, true, _, ResultCode::OK) => "client_delete_success",
         (_, true, _, ResultCode::KEY_NOT_FOUND) => "client_delete_not_found",
         (_, true, _, ResultCode::FILTERED_OUT) => "client_delete_filtered_out",
