@@ -572,3 +572,42 @@ fn get_set(addr: SocketAddr, set: &str, n: u32) -> Msg {
     );
     Msg::from_frame(&f.unwrap())
 }
+
+#[test]
+fn stored_keys_and_sets() {
+    let cluster = EmbeddedCluster::start(1).unwrap();
+    let addr = cluster.nodes()[0].address();
+    let mut s = wire::connect(addr);
+    let with_key = |key: &[u8], set: &str| {
+        let mut m = wire::put_ints("test", set, &wire::digest_for(55), &[("v", 1)]);
+        m.fields.push((2, key.to_vec()));
+        m
+    };
+    let mut send = |m: Msg| Msg::from_frame(&wire::exchange(&mut s, &m.encode()).unwrap());
+    assert_eq!(send(with_key(b"\x03k1", "ks")).rc, 0);
+    // The same key again, or no key: fine. Another key on the same digest: mismatch.
+    assert_eq!(send(with_key(b"\x03k1", "ks")).rc, 0);
+    assert_eq!(
+        send(wire::put_ints(
+            "test",
+            "ks",
+            &wire::digest_for(55),
+            &[("v", 2)]
+        ))
+        .rc,
+        0
+    );
+    assert_eq!(
+        send(with_key(b"\x03k2", "ks")).rc,
+        ResultCode::KEY_MISMATCH.code()
+    );
+    // Writing the record under another set name is refused.
+    let other = wire::put_ints("test", "other", &wire::digest_for(55), &[("v", 3)]);
+    assert_eq!(send(other).rc, ResultCode::PARAMETER_ERROR.code());
+    let read = send(wire::get_all("test", "ks", &wire::digest_for(55)));
+    assert_eq!((read.generation, value_of(&read)), (3, 2));
+    assert!(
+        read.fields.is_empty(),
+        "the stored key is not sent back on reads"
+    );
+}

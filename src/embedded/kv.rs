@@ -84,6 +84,13 @@ fn execute(node: &NodeCtx, msg: &Message, now: u32) -> Result<Done, (ResultCode,
             return Err((ResultCode::FILTERED_OUT, old_generation));
         }
     }
+    let changes = msg.header.info2 & (info2::WRITE | info2::DELETE) != 0;
+    let stored_key = current.and_then(|r| r.key.as_ref());
+    if let (true, Some(stored), Some(sent)) = (changes, stored_key, user_key.as_ref()) {
+        if stored != sent {
+            return Err((ResultCode::KEY_MISMATCH, old_generation));
+        }
+    }
     let mut slot = current.cloned();
     let (result_code, ops) = if msg.field(field::UDF_PACKAGE_NAME).is_some() {
         let (rc, result) = record_udf(node, msg, &ns.config, &mut slot, set, &digest, now)
@@ -94,8 +101,6 @@ fn execute(node: &NodeCtx, msg: &Message, now: u32) -> Result<Done, (ResultCode,
             .map_err(|rc| (rc, old_generation))?;
         (ResultCode::OK, ops)
     };
-
-    let changes = msg.header.info2 & (info2::WRITE | info2::DELETE) != 0;
     if let Some(rec) = slot.as_mut().filter(|_| changes) {
         if rec.key.is_none() {
             rec.key = user_key;
@@ -256,6 +261,10 @@ pub(crate) fn apply_ops(
     let must_not_create = validate_write(header, ops)?;
     match rec.as_ref() {
         Some(current) => {
+            // Overwriting a record of another set is refused.
+            if !set.is_empty() && current.set != set {
+                return Err(ResultCode::PARAMETER_ERROR);
+            }
             check_generation(header, current)?;
             if header.info2 & info2::CREATE_ONLY != 0 {
                 return Err(ResultCode::KEY_EXISTS);
@@ -1018,5 +1027,20 @@ mod tests {
             apply(&mut none, write_header(), &[touch, put("a", 1)]),
             Err(ResultCode::KEY_NOT_FOUND)
         );
+    }
+
+    #[test]
+    fn writing_over_another_set_is_refused() {
+        let mut rec = stored(&[("a", Value::Int(1))]);
+        let before = rec.clone();
+        let h = write_header();
+        assert_eq!(
+            apply_ops(&ns(), &mut rec, "other", &h, &[put("a", 2)], NOW),
+            Err(ResultCode::PARAMETER_ERROR)
+        );
+        assert_eq!(rec, before);
+        // No set in the message: allowed.
+        apply_ops(&ns(), &mut rec, "", &h, &[put("a", 2)], NOW).unwrap();
+        assert_eq!(rec.unwrap().set, "s");
     }
 }
