@@ -17,7 +17,7 @@ use super::faults::{Fault, FaultScope, Faults};
 use super::store::now_citrusleaf;
 use super::{info, kv, query};
 use crate::error::ResultCode;
-use crate::wire::message::{field, Header, Message};
+use crate::wire::message::{field, info1, info3, Header, Message};
 use crate::wire::proto::{self, Split};
 
 /// Most connections a node serves at once; more are closed on accept.
@@ -277,6 +277,13 @@ impl Connection {
                 Err(e) => {
                     log::debug!("embedded node {}: bad message: {e}", self.ctx.name);
                     out.write_all(&error_message(ResultCode::PARAMETER_ERROR))
+                }
+                // Batch commands are not implemented: end the stream at once
+                // with an honest code rather than misreading the request.
+                Ok((msg, _)) if msg.header.info1 & info1::BATCH != 0 => {
+                    let mut reply = error_message(ResultCode::UNSUPPORTED_FEATURE);
+                    reply[proto::HEADER_SIZE + 3] = info3::LAST;
+                    out.write_all(&reply)
                 }
                 Ok((msg, _)) if msg.field(field::DIGEST).is_some() => {
                     out.write_all(&kv::handle(&self.ctx, &msg, now_citrusleaf()).encode())
