@@ -1014,3 +1014,485 @@ fn from_lua(v: &LuaValue, depth: usize) -> Result<Value, String> {
         _ => Value::Nil,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::udf::{apply, apply_call, UdfCall, UdfRegistry, TTL_KEEP};
+    use super::*;
+    use crate::error::ResultCode;
+
+    const NOW: u32 = 500_000_000;
+
+    const TEST_MODULE: &str = r#"
+function echo(rec, v) return v end
+function echo_all(rec, ...) return list{...} end
+function get(rec, bin) return rec[bin] end
+function set_only(rec, bin, v) rec[bin] = v end
+function set_update(rec, bin, v) rec[bin] = v; return aerospike:update(rec) end
+function set_create(rec, bin, v) rec[bin] = v; return aerospike:create(rec) end
+function remove(rec) return aerospike:remove(rec) end
+function exists(rec) return aerospike:exists(rec) end
+function meta(rec)
+  return map{ttl = record.ttl(rec), gen = record.gen(rec), set = record.setname(rec),
+    void = record.void_time(rec), key = record.key(rec), n = record.numbins(rec),
+    lut = record.last_update_time(rec)}
+end
+function names(rec) return record.bin_names(rec) end
+function digest(rec) return record.digest(rec) end
+function set_ttl(rec, ttl) record.set_ttl(rec, ttl); return aerospike:update(rec) end
+function fail(rec) error('custom failure') end
+function bad_index(rec) local t = nil; return t.x end
+function bad_update(rec) local r = aerospike:update({}); return r end
+function spin(rec) while true do end end
+function hog(rec) local t = {} ; for i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end end
+function sandbox(rec)
+  return list{type(io), type(os.execute), type(os.time), type(require), type(load),
+    type(dofile), type(string.format), type(math.floor), type(table.insert)}
+end
+function counter(rec) n = (n or 0) + 1; return n end
+function lists(rec)
+  local l = list{1, 2, 3}
+  list.append(l, 4)
+  list.prepend(l, 0)
+  list.insert(l, 2, 'x')
+  list.remove(l, 3)
+  local out = list()
+  list.append(out, list.size(l))
+  list.append(out, l)
+  list.append(out, list.take(l, 2))
+  list.append(out, list.drop(l, 4))
+  local c = list.clone(l)
+  c[1] = 'changed'
+  list.append(out, l[1])
+  list.append(out, #l)
+  local sum = 0
+  for v in list.iterator(list{1, 2, 3}) do sum = sum + v end
+  list.append(out, sum)
+  for i, v in ipairs(list{10, 20}) do sum = sum + i * v end
+  list.append(out, sum)
+  list.append(out, list.merge(list{1}, list{2}))
+  local cc = list{1}
+  list.concat(cc, list{2, 3})
+  list.append(out, cc)
+  list.append(out, tostring(list{1, 'a'}))
+  return out
+end
+function maps(rec)
+  local m = map{a = 1}
+  m['b'] = 2
+  m[3] = 'three'
+  m['a'] = nil
+  local keys = list()
+  for k in map.keys(m) do list.append(keys, k) end
+  local values = list()
+  for v in map.values(m) do list.append(values, v) end
+  local n = 0
+  for k, v in map.pairs(m) do n = n + 1 end
+  for k, v in pairs(m) do n = n + 1 end
+  local c = map.clone(m)
+  map.remove(c, 'b')
+  return list{map.size(m), #m, keys, values, n, m['b'], m[3], map.size(c), m}
+end
+function bytes_test(rec)
+  local b = bytes(3)
+  b[1] = 65
+  b[3] = 255
+  return list{bytes.size(b), b[1], b[2], b}
+end
+function nested(rec)
+  local inner = list{1}
+  local outer = list{inner}
+  list.append(inner, 2)
+  return outer
+end
+function self_ref(rec)
+  local l = list()
+  list.append(l, l)
+  return l
+end
+function table_bin(rec) rec['a'] = {1, 2}; return aerospike:update(rec) end
+function logs(rec) info('i %d', 1); debug('d'); trace('t'); warn('w %s', 'x'); print('p', 1); return 0 end
+"#;
+
+    fn registry() -> UdfRegistry {
+        let reg = UdfRegistry::default();
+        reg.put("t.lua", TEST_MODULE.as_bytes().to_vec()).unwrap();
+        reg
+    }
+
+    fn run(
+        reg: &UdfRegistry,
+        f: &str,
+        args: &[Value],
+        rec: &mut Option<StoredRecord>,
+    ) -> Result<Value, UdfError> {
+        let call = UdfCall {
+            module: "t",
+            function: f,
+            args,
+            set: "s",
+            now: NOW,
+            digest: Some([7; 20]),
+            default_ttl: 0,
+            record_ttl: TTL_KEEP,
+        };
+        apply_call(reg, &call, rec)
+    }
+
+    fn record(bins: &[(&str, Value)]) -> StoredRecord {
+        let mut r = StoredRecord::new("s");
+        for (n, v) in bins {
+            r.set_bin(n, v.clone());
+        }
+        r.generation = 3;
+        r.void_time = NOW + 1000;
+        r.last_update_ns = (CITRUSLEAF_EPOCH + 100) * 1_000_000_000;
+        r.key = Some(Value::from("k1"));
+        r
+    }
+
+    fn s(x: &str) -> Value {
+        Value::from(x)
+    }
+
+    #[test]
+    fn values_round_trip() {
+        let reg = registry();
+        let vals = vec![
+            Value::Nil,
+            Value::Int(-5),
+            Value::Int(i64::MAX),
+            Value::Float(1.5),
+            Value::Float(2.0),
+            s("héllo"),
+            s(""),
+            Value::Blob(vec![0, 1, 255]),
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::List(vec![Value::Int(1), s("a"), Value::List(vec![Value::Nil])]),
+            Value::Map(vec![
+                (s("k"), Value::Int(1)),
+                (Value::Int(2), Value::Map(vec![(s("x"), Value::Float(0.5))])),
+            ]),
+            Value::GeoJson(r#"{"type":"Point","coordinates":[1,2]}"#.into()),
+            Value::Hll(vec![1, 2, 3]),
+        ];
+        for v in &vals {
+            let got = run(&reg, "echo", std::slice::from_ref(v), &mut None).unwrap();
+            assert_eq!(&got, v);
+        }
+        // Several arguments arrive in order.
+        let got = run(&reg, "echo_all", &vals[1..4], &mut None).unwrap();
+        assert_eq!(got, Value::List(vals[1..4].to_vec()));
+    }
+
+    #[test]
+    fn lua_only_values() {
+        let reg = registry();
+        // A list containing itself cannot become a Value.
+        let err = run(&reg, "self_ref", &[], &mut None).unwrap_err();
+        assert_eq!(err.code, ResultCode::UDF_BAD_RESPONSE);
+        assert!(err.message.contains("nested too deeply"), "{}", err.message);
+        // Nested lists keep identity inside Lua.
+        assert_eq!(
+            run(&reg, "nested", &[], &mut None).unwrap(),
+            Value::List(vec![Value::List(vec![Value::Int(1), Value::Int(2)])])
+        );
+        // A plain table written to a bin removes the bin, as on the server.
+        let mut rec = Some(record(&[("a", Value::Int(1)), ("b", Value::Int(2))]));
+        assert_eq!(
+            run(&reg, "table_bin", &[], &mut rec).unwrap(),
+            Value::Int(0)
+        );
+        assert_eq!(rec.unwrap().bins, vec![("b".to_string(), Value::Int(2))]);
+    }
+
+    #[test]
+    fn bin_get_and_staged_set() {
+        let reg = registry();
+        let mut rec = Some(record(&[("a", Value::Int(1))]));
+        assert_eq!(
+            run(&reg, "get", &[s("a")], &mut rec).unwrap(),
+            Value::Int(1)
+        );
+        assert_eq!(run(&reg, "get", &[s("zz")], &mut rec).unwrap(), Value::Nil);
+        // Without aerospike:update the change is dropped.
+        let before = rec.clone();
+        run(&reg, "set_only", &[s("a"), Value::Int(9)], &mut rec).unwrap();
+        assert_eq!(rec, before);
+        // On a missing record bins read as nil.
+        assert_eq!(run(&reg, "get", &[s("a")], &mut None).unwrap(), Value::Nil);
+    }
+
+    #[test]
+    fn update_writes_and_bumps_generation() {
+        let reg = registry();
+        let mut rec = Some(record(&[("a", Value::Int(1))]));
+        let r = run(&reg, "set_update", &[s("u"), Value::Int(7)], &mut rec).unwrap();
+        assert_eq!(r, Value::Int(0));
+        let got = rec.clone().unwrap();
+        assert_eq!(got.bin("u"), Some(&Value::Int(7)));
+        assert_eq!(got.bin("a"), Some(&Value::Int(1)));
+        assert_eq!(got.generation, 4);
+        assert_eq!(got.void_time, NOW + 1000, "ttl kept");
+        assert!(got.last_update_ns > (CITRUSLEAF_EPOCH + 100) * 1_000_000_000);
+        // Setting nil removes the bin.
+        run(&reg, "set_update", &[s("a"), Value::Nil], &mut rec).unwrap();
+        assert_eq!(rec.as_ref().unwrap().bin("a"), None);
+        // update of a missing record fails with -2 and creates nothing.
+        let mut none = None;
+        let r = run(&reg, "set_update", &[s("u"), Value::Int(7)], &mut none).unwrap();
+        assert_eq!(r, Value::Int(-2));
+        assert_eq!(none, None);
+        // Removing the last bin removes the record.
+        let mut one = Some(record(&[("a", Value::Int(1))]));
+        run(&reg, "set_update", &[s("a"), Value::Nil], &mut one).unwrap();
+        assert_eq!(one, None);
+    }
+
+    #[test]
+    fn create_and_remove() {
+        let reg = registry();
+        let mut rec = None;
+        let r = run(&reg, "set_create", &[s("a"), Value::Int(1)], &mut rec).unwrap();
+        assert_eq!(r, Value::Int(0));
+        let got = rec.clone().unwrap();
+        assert_eq!(got.bins, vec![("a".to_string(), Value::Int(1))]);
+        assert_eq!(
+            (got.generation, got.set.as_str(), got.void_time),
+            (1, "s", 0)
+        );
+        // create on an existing record returns 1 and changes nothing.
+        let r = run(&reg, "set_create", &[s("b"), Value::Int(2)], &mut rec).unwrap();
+        assert_eq!(r, Value::Int(1));
+        assert_eq!(rec.as_ref().unwrap().bins.len(), 1);
+        assert_eq!(
+            run(&reg, "exists", &[], &mut rec).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(run(&reg, "remove", &[], &mut rec).unwrap(), Value::Int(0));
+        assert_eq!(rec, None);
+        assert_eq!(
+            run(&reg, "exists", &[], &mut rec).unwrap(),
+            Value::Bool(false)
+        );
+        assert_eq!(run(&reg, "remove", &[], &mut rec).unwrap(), Value::Int(1));
+        // An expired record does not exist.
+        let mut old = Some(record(&[("a", Value::Int(1))]));
+        old.as_mut().unwrap().void_time = NOW - 1;
+        assert_eq!(
+            run(&reg, "exists", &[], &mut old).unwrap(),
+            Value::Bool(false)
+        );
+    }
+
+    #[test]
+    fn ttl_functions() {
+        let reg = registry();
+        let mut rec = Some(record(&[("a", Value::Int(1))]));
+        run(&reg, "set_ttl", &[Value::Int(3600)], &mut rec).unwrap();
+        assert_eq!(rec.as_ref().unwrap().void_time, NOW + 3600);
+        assert_eq!(
+            rec.as_ref().unwrap().generation,
+            4,
+            "a ttl change alone writes"
+        );
+        run(&reg, "set_ttl", &[Value::Int(-1)], &mut rec).unwrap();
+        assert_eq!(rec.as_ref().unwrap().void_time, 0);
+        rec.as_mut().unwrap().void_time = NOW + 50;
+        run(&reg, "set_ttl", &[Value::Int(-2)], &mut rec).unwrap();
+        assert_eq!(rec.as_ref().unwrap().void_time, NOW + 50);
+        // The request's record ttl applies when the UDF does not set one.
+        let call = UdfCall {
+            module: "t",
+            function: "set_update",
+            args: &[s("b"), Value::Int(1)],
+            set: "s",
+            now: NOW,
+            digest: None,
+            default_ttl: 0,
+            record_ttl: 3600,
+        };
+        apply_call(&reg, &call, &mut rec).unwrap();
+        assert_eq!(rec.as_ref().unwrap().void_time, NOW + 3600);
+    }
+
+    #[test]
+    fn record_metadata() {
+        let reg = registry();
+        let mut rec = Some(record(&[("a", Value::Int(1)), ("b", s("x"))]));
+        let Value::Map(m) = run(&reg, "meta", &[], &mut rec).unwrap() else {
+            panic!("not a map")
+        };
+        let get = |k: &str| m.iter().find(|(x, _)| x == &s(k)).map(|(_, v)| v.clone());
+        assert_eq!(get("ttl"), Some(Value::Int(1000)));
+        assert_eq!(get("gen"), Some(Value::Int(3)));
+        assert_eq!(get("set"), Some(s("s")));
+        assert_eq!(get("void"), Some(Value::Int(i64::from(NOW) + 1000)));
+        assert_eq!(get("key"), Some(s("k1")));
+        assert_eq!(get("n"), Some(Value::Int(2)));
+        assert_eq!(get("lut"), Some(Value::Int(100_000)));
+        assert_eq!(
+            run(&reg, "names", &[], &mut rec).unwrap(),
+            Value::List(vec![s("a"), s("b")])
+        );
+        assert_eq!(
+            run(&reg, "digest", &[], &mut rec).unwrap(),
+            Value::Blob(vec![7; 20])
+        );
+        let Value::Map(m) = run(&reg, "meta", &[], &mut None).unwrap() else {
+            panic!("not a map")
+        };
+        assert!(m.contains(&(s("gen"), Value::Int(0))), "{m:?}");
+        assert!(m.contains(&(s("ttl"), Value::Int(0))), "{m:?}");
+    }
+
+    #[test]
+    fn list_module() {
+        let reg = registry();
+        let got = run(&reg, "lists", &[], &mut None).unwrap();
+        let i = Value::Int;
+        let l = |v: Vec<Value>| Value::List(v);
+        // l = {0, 'x', 2, 3, 4} after append/prepend/insert/remove.
+        assert_eq!(
+            got,
+            l(vec![
+                i(5),
+                l(vec![i(0), s("x"), i(2), i(3), i(4)]),
+                l(vec![i(0), s("x")]),
+                l(vec![i(4)]),
+                i(0),
+                i(5),
+                i(6),
+                i(56),
+                l(vec![i(1), i(2)]),
+                l(vec![i(1), i(2), i(3)]),
+                s("List(1, a)"),
+            ])
+        );
+    }
+
+    #[test]
+    fn map_module() {
+        let reg = registry();
+        let got = run(&reg, "maps", &[], &mut None).unwrap();
+        let i = Value::Int;
+        assert_eq!(
+            got,
+            Value::List(vec![
+                i(2),
+                i(2),
+                Value::List(vec![s("b"), i(3)]),
+                Value::List(vec![i(2), s("three")]),
+                i(4),
+                i(2),
+                s("three"),
+                i(1),
+                Value::Map(vec![(s("b"), i(2)), (i(3), s("three"))]),
+            ])
+        );
+    }
+
+    #[test]
+    fn bytes_module() {
+        let reg = registry();
+        assert_eq!(
+            run(&reg, "bytes_test", &[], &mut None).unwrap(),
+            Value::List(vec![
+                Value::Int(3),
+                Value::Int(65),
+                Value::Int(0),
+                Value::Blob(vec![65, 0, 255])
+            ])
+        );
+    }
+
+    #[test]
+    fn runtime_errors_use_server_shape() {
+        let reg = registry();
+        let mut rec = Some(record(&[("a", Value::Int(1))]));
+        let before = rec.clone();
+        let err = run(&reg, "fail", &[], &mut rec).unwrap_err();
+        assert_eq!(err.code, ResultCode::UDF_BAD_RESPONSE);
+        assert_eq!(err.message, format!("{USER_PATH}/t.lua:18: custom failure"));
+        let err = run(&reg, "bad_index", &[], &mut rec).unwrap_err();
+        assert!(
+            err.message.starts_with(&format!(
+                "{USER_PATH}/t.lua:19: attempt to index a nil value"
+            )),
+            "{}",
+            err.message
+        );
+        let err = run(&reg, "bad_update", &[], &mut rec).unwrap_err();
+        assert_eq!(
+            err.message,
+            format!(
+                "{USER_PATH}/t.lua:20: bad argument #1 to 'update' (Record expected, got table)"
+            )
+        );
+        let err = run(&reg, "nope", &[], &mut rec).unwrap_err();
+        assert_eq!(err.message, "function not found");
+        let err = apply(&reg, "missing", "f", &[], &mut rec, "s", NOW).unwrap_err();
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (ResultCode::UDF_BAD_RESPONSE, "UDF: Execution Error 1")
+        );
+        assert_eq!(rec, before, "a failed UDF leaves the record alone");
+    }
+
+    #[test]
+    fn limits_stop_runaway_udfs() {
+        let reg = registry();
+        let err = run(&reg, "spin", &[], &mut None).unwrap_err();
+        assert_eq!(err.message, TIMEOUT_MESSAGE);
+        let err = run(&reg, "hog", &[], &mut None).unwrap_err();
+        assert!(
+            err.message == "not enough memory" || err.message == TIMEOUT_MESSAGE,
+            "{}",
+            err.message
+        );
+        // The state is still usable afterwards.
+        assert_eq!(
+            run(&reg, "echo", &[Value::Int(1)], &mut None).unwrap(),
+            Value::Int(1)
+        );
+    }
+
+    #[test]
+    fn sandbox_has_only_safe_libraries() {
+        let reg = registry();
+        let got = run(&reg, "sandbox", &[], &mut None).unwrap();
+        let names: Vec<&str> = [
+            "nil", "nil", "function", "nil", "nil", "nil", "function", "function", "function",
+        ]
+        .to_vec();
+        assert_eq!(got, Value::List(names.into_iter().map(s).collect()));
+        assert_eq!(run(&reg, "logs", &[], &mut None).unwrap(), Value::Int(0));
+    }
+
+    #[test]
+    fn module_state_is_cached_and_replaced_on_reregistration() {
+        let reg = registry();
+        assert_eq!(run(&reg, "counter", &[], &mut None).unwrap(), Value::Int(1));
+        assert_eq!(run(&reg, "counter", &[], &mut None).unwrap(), Value::Int(2));
+        reg.put("t.lua", TEST_MODULE.as_bytes().to_vec()).unwrap();
+        assert_eq!(run(&reg, "counter", &[], &mut None).unwrap(), Value::Int(1));
+        reg.put("t.lua", b"function counter(rec) return 'new' end".to_vec())
+            .unwrap();
+        assert_eq!(run(&reg, "counter", &[], &mut None).unwrap(), s("new"));
+    }
+
+    #[test]
+    fn many_records_run_fast() {
+        let reg = registry();
+        let start = std::time::Instant::now();
+        for n in 0..20_000 {
+            let mut rec = Some(record(&[("i", Value::Int(n))]));
+            run(&reg, "set_update", &[s("u"), Value::Int(7)], &mut rec).unwrap();
+            assert_eq!(rec.unwrap().bin("u"), Some(&Value::Int(7)));
+        }
+        // Debug build, shared machine: generous, but a per-call recompile
+        // would take far longer.
+        assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
+    }
+}
