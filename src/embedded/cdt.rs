@@ -1,0 +1,1219 @@
+//! Server-side list and map operations (CDT_READ and CDT_MODIFY).
+//!
+//! An operation's value is the msgpack array `[op_code, args...]`, or
+//! `[0xff, [ctx_id, ctx_value, ...], [op_code, args...]]` when a context points
+//! it at a nested container. Semantics follow aerospike-server `cdt.c`,
+//! `particle_list.c` and `particle_map.c`:
+//!
+//! * values compare by type first, in the order nil < false < true < integer <
+//!   string < list < map < bytes < float < GeoJSON, then by value (lists element by
+//!   element, maps by size first); the client-only values WILDCARD (`d4 ff 00`,
+//!   equal to anything) and INFINITY (`d4 ff 01`, above anything) are accepted as
+//!   top-level range arguments;
+//! * a single index or rank out of bounds is `OP_NOT_APPLICABLE`; a range that
+//!   starts before the first element is clipped; INVERTED on a single-result
+//!   operation is `OP_NOT_APPLICABLE`;
+//! * a map's index is its key order, for unordered maps too.
+//!
+//! [`Value`] carries no order flag, so a list or map is treated as ordered when
+//! the operation's own attributes say so (the official clients send them with
+//! every policy-taking write); key-ordered maps are stored with sorted entries.
+
+use std::cmp::Ordering;
+
+use crate::error::ResultCode;
+use crate::operations::list::codes as lc;
+use crate::operations::map::codes as mc;
+use crate::value::Value;
+use crate::wire::msgpack::Reader;
+use crate::wire::DecodeError;
+
+const INVERTED: i64 = 0x10000;
+
+mod rt {
+    pub(super) const NONE: i64 = 0;
+    pub(super) const INDEX: i64 = 1;
+    pub(super) const REVERSE_INDEX: i64 = 2;
+    pub(super) const RANK: i64 = 3;
+    pub(super) const REVERSE_RANK: i64 = 4;
+    pub(super) const COUNT: i64 = 5;
+    pub(super) const KEY: i64 = 6;
+    pub(super) const VALUE: i64 = 7;
+    pub(super) const KEY_VALUE: i64 = 8;
+    pub(super) const EXISTS: i64 = 13;
+    pub(super) const UNORDERED_MAP: i64 = 16;
+    pub(super) const ORDERED_MAP: i64 = 17;
+}
+
+/// List write flags.
+const ADD_UNIQUE: i64 = 1;
+const INSERT_BOUNDED: i64 = 2;
+/// Map write flags.
+const CREATE_ONLY: i64 = 1;
+const UPDATE_ONLY: i64 = 2;
+/// Shared write flags.
+const NO_FAIL: i64 = 4;
+const PARTIAL: i64 = 8;
+
+/// Sort flags.
+const SORT_DESCENDING: i64 = 1;
+const SORT_DROP_DUPLICATES: i64 = 2;
+
+/// Context flag bits: any of them asks to create a missing container.
+const CTX_CREATE_MASK: i64 = 0xc0;
+const CTX_LIST_PAD: i64 = 0x80;
+
+/// Applies a CDT_MODIFY operation to `bin` (`Value::Nil` when the bin is absent)
+/// and returns the operation's result. On error `bin` is left unchanged.
+pub(crate) fn modify(data: &[u8], bin: &mut Value) -> Result<Value, ResultCode> {
+    let req = parse(data)?;
+    if is_read_code(req.call.code)? {
+        return Err(ResultCode::PARAMETER_ERROR);
+    }
+    let mut work = bin.clone();
+    let target = navigate(&mut work, &req.ctx, true)?;
+    let result = apply(target, &req.call)?;
+    *bin = work;
+    Ok(result)
+}
+
+/// Applies a CDT_READ operation to `bin` and returns its result (nil for an
+/// absent bin).
+pub(crate) fn read(data: &[u8], bin: &Value) -> Result<Value, ResultCode> {
+    let req = parse(data)?;
+    if !is_read_code(req.call.code)? {
+        return Err(ResultCode::PARAMETER_ERROR);
+    }
+    if bin.is_nil() {
+        return Ok(Value::Nil);
+    }
+    let mut work = bin.clone();
+    let target = navigate(&mut work, &req.ctx, false)?;
+    apply(target, &req.call)
+}
+
+// ---------------------------------------------------------------------------
+// Request decoding.
+
+/// One operation argument.
+#[derive(Debug, Clone, PartialEq)]
+enum Arg {
+    Val(Value),
+    /// Greater than every value (range ends).
+    Inf,
+    /// Equal to every value.
+    Wild,
+}
+
+#[derive(Debug)]
+struct Call {
+    code: i64,
+    args: Vec<Arg>,
+}
+
+#[derive(Debug)]
+struct Request {
+    ctx: Vec<(i64, Arg)>,
+    call: Call,
+}
+
+fn bad(_: DecodeError) -> ResultCode {
+    ResultCode::PARAMETER_ERROR
+}
+
+fn parse(data: &[u8]) -> Result<Request, ResultCode> {
+    let mut r = Reader::new(data);
+    let n = r.array_len().map_err(bad)?;
+    if n == 0 {
+        return Err(ResultCode::PARAMETER_ERROR);
+    }
+    let first = r.int().map_err(bad)?;
+    let req = if first == 0xff && n == 3 {
+        let m = r.array_len().map_err(bad)?;
+        if m == 0 || m % 2 != 0 {
+            return Err(ResultCode::PARAMETER_ERROR);
+        }
+        let mut ctx = Vec::with_capacity((m / 2).min(r.remaining()));
+        for _ in 0..m / 2 {
+            let id = r.int().map_err(bad)?;
+            ctx.push((id, arg(&mut r)?));
+        }
+        let k = r.array_len().map_err(bad)?;
+        if k == 0 {
+            return Err(ResultCode::PARAMETER_ERROR);
+        }
+        let code = r.int().map_err(bad)?;
+        Request {
+            ctx,
+            call: Call {
+                code,
+                args: args(&mut r, k - 1)?,
+            },
+        }
+    } else {
+        Request {
+            ctx: Vec::new(),
+            call: Call {
+                code: first,
+                args: args(&mut r, n - 1)?,
+            },
+        }
+    };
+    if r.remaining() != 0 {
+        return Err(ResultCode::PARAMETER_ERROR);
+    }
+    Ok(req)
+}
+
+fn args(r: &mut Reader<'_>, n: usize) -> Result<Vec<Arg>, ResultCode> {
+    let mut out = Vec::with_capacity(n.min(r.remaining()));
+    for _ in 0..n {
+        out.push(arg(r)?);
+    }
+    Ok(out)
+}
+
+fn arg(r: &mut Reader<'_>) -> Result<Arg, ResultCode> {
+    if r.peek() == Some(0xd4) {
+        let raw = r.value_bytes().map_err(bad)?;
+        return Ok(match raw {
+            [_, 0xff, 0x00] => Arg::Wild,
+            [_, 0xff, 0x01] => Arg::Inf,
+            _ => Arg::Val(Value::Nil),
+        });
+    }
+    r.value().map(Arg::Val).map_err(bad)
+}
+
+fn is_read_code(code: i64) -> Result<bool, ResultCode> {
+    Ok(match code {
+        lc::SET_TYPE..=lc::SORT => false,
+        lc::SIZE..=lc::GET_BY_VALUE_REL_RANK_RANGE => true,
+        lc::REMOVE_BY_INDEX..=lc::REMOVE_BY_VALUE_REL_RANK_RANGE => false,
+        mc::SET_TYPE..=mc::REMOVE_BY_VALUE_REL_RANK_RANGE => false,
+        mc::SIZE..=mc::GET_BY_VALUE_REL_RANK_RANGE => true,
+        _ => return Err(ResultCode::PARAMETER_ERROR),
+    })
+}
+
+fn is_list_code(code: i64) -> bool {
+    code < mc::SET_TYPE
+}
+
+/// Argument accessors: a missing required argument or a wrong type is a
+/// parameter error.
+struct Args<'a>(&'a [Arg]);
+
+impl Args<'_> {
+    fn arg(&self, i: usize) -> Result<&Arg, ResultCode> {
+        self.0.get(i).ok_or(ResultCode::PARAMETER_ERROR)
+    }
+
+    fn val(&self, i: usize) -> Result<Value, ResultCode> {
+        match self.arg(i)? {
+            Arg::Val(v) => Ok(v.clone()),
+            _ => Err(ResultCode::PARAMETER_ERROR),
+        }
+    }
+
+    fn int(&self, i: usize) -> Result<i64, ResultCode> {
+        match self.arg(i)? {
+            Arg::Val(Value::Int(x)) => Ok(*x),
+            _ => Err(ResultCode::PARAMETER_ERROR),
+        }
+    }
+
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, ResultCode> {
+        if i < self.0.len() {
+            self.int(i).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// A count: absent means "to the end"; negative counts are refused.
+    fn count(&self, i: usize) -> Result<u64, ResultCode> {
+        match self.opt_int(i)? {
+            None => Ok(u64::MAX),
+            Some(c) => u64::try_from(c).map_err(|_| ResultCode::PARAMETER_ERROR),
+        }
+    }
+
+    fn list(&self, i: usize) -> Result<Vec<Value>, ResultCode> {
+        match self.val(i)? {
+            Value::List(l) => Ok(l),
+            _ => Err(ResultCode::PARAMETER_ERROR),
+        }
+    }
+
+    fn map(&self, i: usize) -> Result<Vec<(Value, Value)>, ResultCode> {
+        match self.val(i)? {
+            Value::Map(m) => Ok(m),
+            _ => Err(ResultCode::PARAMETER_ERROR),
+        }
+    }
+
+    fn opt_arg(&self, i: usize) -> Option<&Arg> {
+        self.0.get(i)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Ordering.
+
+fn type_rank(v: &Value) -> u8 {
+    match v {
+        Value::Nil => 1,
+        Value::Bool(false) => 2,
+        Value::Bool(true) => 3,
+        Value::Int(i) if *i < 0 => 4,
+        Value::Int(_) => 5,
+        Value::String(_) => 6,
+        Value::List(_) => 7,
+        Value::Map(_) => 8,
+        Value::Blob(_) | Value::Hll(_) => 9,
+        Value::Float(_) => 10,
+        Value::GeoJson(_) => 11,
+    }
+}
+
+/// Aerospike's ordering of values (aerospike-server `msgpack_in.c`).
+pub(crate) fn compare(a: &Value, b: &Value) -> Ordering {
+    let t = type_rank(a).cmp(&type_rank(b));
+    if t != Ordering::Equal {
+        return t;
+    }
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x.cmp(y),
+        (Value::String(x), Value::String(y)) | (Value::GeoJson(x), Value::GeoJson(y)) => {
+            x.as_bytes().cmp(y.as_bytes())
+        }
+        (Value::Blob(_) | Value::Hll(_), Value::Blob(_) | Value::Hll(_)) => {
+            // Compared with their particle-type prefix byte, as packed.
+            let key = |v: &Value| match v {
+                Value::Hll(d) => (18u8, d.clone()),
+                Value::Blob(d) => (4u8, d.clone()),
+                _ => (0, Vec::new()),
+            };
+            key(a).cmp(&key(b))
+        }
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
+        (Value::List(x), Value::List(y)) => x
+            .iter()
+            .zip(y)
+            .map(|(p, q)| compare(p, q))
+            .find(|o| *o != Ordering::Equal)
+            .unwrap_or_else(|| x.len().cmp(&y.len())),
+        (Value::Map(x), Value::Map(y)) => x.len().cmp(&y.len()).then_with(|| {
+            x.iter()
+                .zip(y)
+                .map(|((k1, v1), (k2, v2))| compare(k1, k2).then_with(|| compare(v1, v2)))
+                .find(|o| *o != Ordering::Equal)
+                .unwrap_or(Ordering::Equal)
+        }),
+        _ => Ordering::Equal,
+    }
+}
+
+/// Compares a stored value with an argument.
+fn compare_arg(v: &Value, a: &Arg) -> Ordering {
+    match a {
+        Arg::Val(x) => compare(v, x),
+        Arg::Inf => Ordering::Less,
+        Arg::Wild => Ordering::Equal,
+    }
+}
+
+fn eq(a: &Value, b: &Value) -> bool {
+    compare(a, b) == Ordering::Equal
+}
+
+fn sort_values(list: &mut [Value]) {
+    list.sort_by(compare);
+}
+
+fn sort_entries(entries: &mut [(Value, Value)]) {
+    entries.sort_by(|a, b| compare(&a.0, &b.0));
+}
+
+/// Position after the last element not greater than `v` (ordered insert).
+fn upper_bound(list: &[Value], v: &Value) -> usize {
+    list.partition_point(|x| compare(x, v) != Ordering::Greater)
+}
+
+// ---------------------------------------------------------------------------
+// Contexts.
+
+fn empty_container(id: i64) -> Value {
+    if id & 0x30 == 0x20 {
+        Value::Map(Vec::new())
+    } else {
+        Value::List(Vec::new())
+    }
+}
+
+fn navigate<'a>(
+    mut cur: &'a mut Value,
+    ctx: &[(i64, Arg)],
+    allow_create: bool,
+) -> Result<&'a mut Value, ResultCode> {
+    for (id, a) in ctx {
+        let create = allow_create && id & CTX_CREATE_MASK != 0;
+        if cur.is_nil() && create {
+            *cur = empty_container(*id);
+        }
+        cur = step(cur, *id, a, create)?;
+    }
+    Ok(cur)
+}
+
+fn step<'a>(
+    cur: &'a mut Value,
+    id: i64,
+    a: &Arg,
+    create: bool,
+) -> Result<&'a mut Value, ResultCode> {
+    let base = id & !CTX_CREATE_MASK;
+    let int = || match a {
+        Arg::Val(Value::Int(i)) => Ok(*i),
+        _ => Err(ResultCode::PARAMETER_ERROR),
+    };
+    match (base, cur) {
+        (0x10, Value::List(list)) => {
+            let index = int()?;
+            let n = list.len();
+            let pos = match resolve_index(index, n) {
+                Some(p) => p,
+                None if create && index >= 0 => {
+                    let at = usize::try_from(index).map_err(|_| ResultCode::OP_NOT_APPLICABLE)?;
+                    if at > n && id & CTX_CREATE_MASK != CTX_LIST_PAD {
+                        return Err(ResultCode::OP_NOT_APPLICABLE);
+                    }
+                    list.resize(at, Value::Nil);
+                    list.push(empty_container(id));
+                    at
+                }
+                None => return Err(ResultCode::OP_NOT_APPLICABLE),
+            };
+            Ok(&mut list[pos])
+        }
+        (0x11, Value::List(list)) => {
+            let order = rank_order(list.iter().collect());
+            let r = resolve_index(int()?, order.len()).ok_or(ResultCode::OP_NOT_APPLICABLE)?;
+            Ok(&mut list[order[r]])
+        }
+        (0x13, Value::List(list)) => {
+            let pos = list
+                .iter()
+                .position(|v| compare_arg(v, a) == Ordering::Equal)
+                .ok_or(ResultCode::OP_NOT_APPLICABLE)?;
+            Ok(&mut list[pos])
+        }
+        (0x20 | 0x21, Value::Map(entries)) => {
+            let view = MapView::new(entries);
+            let n = view.len();
+            let logical = if base == 0x20 {
+                resolve_index(int()?, n).ok_or(ResultCode::OP_NOT_APPLICABLE)?
+            } else {
+                let r = resolve_index(int()?, n).ok_or(ResultCode::OP_NOT_APPLICABLE)?;
+                view.rank[r]
+            };
+            let pos = view.pos[logical];
+            Ok(&mut entries[pos].1)
+        }
+        (0x22, Value::Map(entries)) => {
+            let pos = match entries
+                .iter()
+                .position(|(k, _)| compare_arg(k, a) == Ordering::Equal)
+            {
+                Some(p) => p,
+                None if create => {
+                    let Arg::Val(key) = a else {
+                        return Err(ResultCode::PARAMETER_ERROR);
+                    };
+                    entries.push((key.clone(), empty_container(id)));
+                    entries.len() - 1
+                }
+                None => return Err(ResultCode::OP_NOT_APPLICABLE),
+            };
+            Ok(&mut entries[pos].1)
+        }
+        (0x23, Value::Map(entries)) => {
+            let pos = entries
+                .iter()
+                .position(|(_, v)| compare_arg(v, a) == Ordering::Equal)
+                .ok_or(ResultCode::OP_NOT_APPLICABLE)?;
+            Ok(&mut entries[pos].1)
+        }
+        (0x10 | 0x11 | 0x13 | 0x20 | 0x21 | 0x22 | 0x23, _) => Err(ResultCode::BIN_TYPE_ERROR),
+        _ => Err(ResultCode::PARAMETER_ERROR),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Dispatch.
+
+fn apply(target: &mut Value, call: &Call) -> Result<Value, ResultCode> {
+    let list_op = is_list_code(call.code);
+    match target {
+        Value::List(list) if list_op => list_apply(list, call),
+        Value::Map(entries) if !list_op => map_apply(entries, call),
+        Value::Nil => {
+            let creates = if list_op {
+                matches!(
+                    call.code,
+                    lc::SET_TYPE
+                        | lc::APPEND
+                        | lc::APPEND_ITEMS
+                        | lc::INSERT
+                        | lc::INSERT_ITEMS
+                        | lc::SET
+                        | lc::INCREMENT
+                )
+            } else {
+                matches!(
+                    call.code,
+                    mc::SET_TYPE
+                        | mc::ADD
+                        | mc::ADD_ITEMS
+                        | mc::PUT
+                        | mc::PUT_ITEMS
+                        | mc::INCREMENT
+                        | mc::DECREMENT
+                )
+            };
+            let mut fresh = if list_op {
+                Value::List(Vec::new())
+            } else {
+                Value::Map(Vec::new())
+            };
+            let result = apply(&mut fresh, call)?;
+            if creates {
+                *target = fresh;
+            }
+            Ok(result)
+        }
+        _ => Err(ResultCode::BIN_TYPE_ERROR),
+    }
+}
+
+/// Index `i` of `n` elements, negative from the end; `None` when out of bounds.
+fn resolve_index(i: i64, n: usize) -> Option<usize> {
+    let n = i64::try_from(n).ok()?;
+    let r = if i < 0 { i + n } else { i };
+    (0..n).contains(&r).then_some(r as usize)
+}
+
+/// Start and count of a range of `n` elements (aerospike-server
+/// `calc_index_count_multi`): past the end is empty, before the start is clipped.
+fn resolve_range(index: i64, count: u64, n: usize) -> (usize, usize) {
+    let n64 = n as i64;
+    if index >= n64 {
+        return (n, 0);
+    }
+    let start = if index < 0 { index + n64 } else { index };
+    if start < 0 {
+        let before = start.unsigned_abs();
+        if before >= count {
+            return (0, 0);
+        }
+        return (0, (count - before).min(n as u64) as usize);
+    }
+    let start = start as usize;
+    (start, count.min((n - start) as u64) as usize)
+}
+
+/// A range starting `rel` positions after `anchor` (aerospike-server
+/// `calc_rel_index_count`).
+fn resolve_rel_range(anchor: usize, rel: i64, count: u64, n: usize) -> (usize, usize) {
+    let start = (anchor as i64).saturating_add(rel);
+    if start < 0 {
+        let before = start.unsigned_abs();
+        let count = count.saturating_sub(before);
+        return resolve_range(0, count, n);
+    }
+    resolve_range(start, count, n)
+}
+
+// ---------------------------------------------------------------------------
+// Selections and results.
+
+/// Logical indexes sorted by value (ties keep index order).
+fn rank_order(vals: Vec<&Value>) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..vals.len()).collect();
+    order.sort_by(|&a, &b| compare(vals[a], vals[b]));
+    order
+}
+
+/// A map seen in key order: logical index `i` is storage entry `pos[i]`.
+struct MapView<'a> {
+    keys: Vec<&'a Value>,
+    vals: Vec<&'a Value>,
+    pos: Vec<usize>,
+    rank: Vec<usize>,
+}
+
+impl<'a> MapView<'a> {
+    fn new(entries: &'a [(Value, Value)]) -> Self {
+        let mut pos: Vec<usize> = (0..entries.len()).collect();
+        pos.sort_by(|&a, &b| compare(&entries[a].0, &entries[b].0));
+        let keys: Vec<&Value> = pos.iter().map(|&p| &entries[p].0).collect();
+        let vals: Vec<&Value> = pos.iter().map(|&p| &entries[p].1).collect();
+        let rank = rank_order(vals.clone());
+        MapView {
+            keys,
+            vals,
+            pos,
+            rank,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.vals.len()
+    }
+}
+
+/// Elements in logical (index) order, with keys for maps.
+struct View<'a> {
+    keys: Option<Vec<&'a Value>>,
+    vals: Vec<&'a Value>,
+    /// rank -> logical index
+    rank: Vec<usize>,
+}
+
+impl View<'_> {
+    fn len(&self) -> usize {
+        self.vals.len()
+    }
+
+    fn rank_of(&self) -> Vec<usize> {
+        let mut r = vec![0; self.len()];
+        for (rank, &i) in self.rank.iter().enumerate() {
+            r[i] = rank;
+        }
+        r
+    }
+}
+
+/// Selected logical indexes.
+struct Sel {
+    idx: Vec<usize>,
+    /// Results list values in rank order rather than index order.
+    by_rank: bool,
+    multi: bool,
+}
+
+enum Selector {
+    Index(i64),
+    IndexRange(i64, u64),
+    Rank(i64),
+    RankRange(i64, u64),
+    Value(Arg),
+    ValueList(Vec<Value>),
+    ValueInterval(Arg, Option<Arg>),
+    ValueRelRank(Arg, i64, u64),
+    Key(Arg),
+    KeyList(Vec<Value>),
+    KeyInterval(Arg, Option<Arg>),
+    KeyRelIndex(Arg, i64, u64),
+}
+
+fn in_interval(v: &Value, begin: &Arg, end: Option<&Arg>) -> bool {
+    compare_arg(v, begin) != Ordering::Less
+        && end.is_none_or(|e| compare_arg(v, e) == Ordering::Less)
+}
+
+fn select(view: &View<'_>, sel: &Selector) -> Result<Sel, ResultCode> {
+    let n = view.len();
+    let single = |i: Option<usize>| -> Result<Sel, ResultCode> {
+        let i = i.ok_or(ResultCode::OP_NOT_APPLICABLE)?;
+        Ok(Sel {
+            idx: vec![i],
+            by_rank: false,
+            multi: false,
+        })
+    };
+    let multi = |idx: Vec<usize>, by_rank: bool| Sel {
+        idx,
+        by_rank,
+        multi: true,
+    };
+    let filter = |vals: &[&Value], f: &dyn Fn(&Value) -> bool| -> Vec<usize> {
+        (0..n).filter(|&i| f(vals[i])).collect()
+    };
+    let keys = || view.keys.as_deref().ok_or(ResultCode::PARAMETER_ERROR);
+    Ok(match sel {
+        Selector::Index(i) => single(resolve_index(*i, n))?,
+        Selector::Rank(r) => single(resolve_index(*r, n).map(|r| view.rank[r]))?,
+        Selector::IndexRange(i, c) => {
+            let (s, c) = resolve_range(*i, *c, n);
+            multi((s..s + c).collect(), false)
+        }
+        Selector::RankRange(r, c) => {
+            let (s, c) = resolve_range(*r, *c, n);
+            multi(view.rank[s..s + c].to_vec(), true)
+        }
+        Selector::Value(a) => multi(
+            filter(&view.vals, &|v| compare_arg(v, a) == Ordering::Equal),
+            false,
+        ),
+        Selector::ValueList(list) => {
+            multi(filter(&view.vals, &|v| list.iter().any(|x| eq(v, x))), false)
+        }
+        Selector::ValueInterval(b, e) => {
+            multi(filter(&view.vals, &|v| in_interval(v, b, e.as_ref())), false)
+        }
+        Selector::ValueRelRank(a, r, c) => {
+            let anchor = view
+                .rank
+                .iter()
+                .take_while(|&&i| compare_arg(view.vals[i], a) == Ordering::Less)
+                .count();
+            let (s, c) = resolve_rel_range(anchor, *r, *c, n);
+            multi(view.rank[s..s + c].to_vec(), true)
+        }
+        Selector::Key(a) => {
+            let found = keys()?
+                .iter()
+                .position(|k| compare_arg(k, a) == Ordering::Equal);
+            Sel {
+                idx: found.into_iter().collect(),
+                by_rank: false,
+                multi: false,
+            }
+        }
+        Selector::KeyList(list) => {
+            multi(filter(keys()?, &|k| list.iter().any(|x| eq(k, x))), false)
+        }
+        Selector::KeyInterval(b, e) => {
+            multi(filter(keys()?, &|k| in_interval(k, b, e.as_ref())), false)
+        }
+        Selector::KeyRelIndex(a, i, c) => {
+            let anchor = keys()?
+                .iter()
+                .take_while(|k| compare_arg(k, a) == Ordering::Less)
+                .count();
+            let (s, c) = resolve_rel_range(anchor, *i, *c, n);
+            multi((s..s + c).collect(), false)
+        }
+    })
+}
+
+/// Builds the result of `sel` for return type `return_type`.
+fn build_result(view: &View<'_>, sel: &Sel, return_type: i64) -> Result<Value, ResultCode> {
+    let n = view.len();
+    let is_map = view.keys.is_some();
+    let mut ordered = sel.idx.clone();
+    let rank_of = view.rank_of();
+    if sel.by_rank {
+        ordered.sort_by_key(|&i| rank_of[i]);
+    } else {
+        ordered.sort_unstable();
+    }
+    let ints = |f: &dyn Fn(usize) -> usize, list: &[usize]| -> Value {
+        if sel.multi {
+            Value::List(list.iter().map(|&i| Value::Int(f(i) as i64)).collect())
+        } else {
+            list.first()
+                .map_or(Value::Int(-1), |&i| Value::Int(f(i) as i64))
+        }
+    };
+    let elements = |f: &dyn Fn(usize) -> Value| -> Value {
+        if sel.multi {
+            Value::List(ordered.iter().map(|&i| f(i)).collect())
+        } else {
+            ordered.first().map_or(Value::Nil, |&i| f(i))
+        }
+    };
+    let mut by_index = sel.idx.clone();
+    by_index.sort_unstable();
+    let mut ranks: Vec<usize> = sel.idx.iter().map(|&i| rank_of[i]).collect();
+    if sel.by_rank {
+        ranks.sort_unstable();
+    } else {
+        ranks = by_index.iter().map(|&i| rank_of[i]).collect();
+    }
+    let key = |i: usize| view.keys.as_ref().map_or(Value::Nil, |k| k[i].clone());
+    Ok(match return_type {
+        rt::NONE => Value::Nil,
+        rt::INDEX => ints(&|i| i, &by_index),
+        rt::REVERSE_INDEX => ints(&|i| n - 1 - i, &by_index),
+        rt::RANK => ints(&|r| r, &ranks),
+        rt::REVERSE_RANK => ints(&|r| n - 1 - r, &ranks),
+        rt::COUNT => Value::Int(sel.idx.len() as i64),
+        rt::EXISTS => Value::Bool(!sel.idx.is_empty()),
+        rt::VALUE => elements(&|i| view.vals[i].clone()),
+        rt::KEY if is_map => elements(&key),
+        rt::KEY_VALUE | rt::UNORDERED_MAP | rt::ORDERED_MAP if is_map => {
+            let mut entries: Vec<(Value, Value)> = ordered
+                .iter()
+                .map(|&i| (key(i), view.vals[i].clone()))
+                .collect();
+            if return_type == rt::ORDERED_MAP {
+                sort_entries(&mut entries);
+            }
+            Value::Map(entries)
+        }
+        _ => return Err(ResultCode::OP_NOT_APPLICABLE),
+    })
+}
+
+/// Runs a get/remove-by operation on a view: returns the result and the
+/// selected logical indexes.
+fn get_remove(
+    view: &View<'_>,
+    selector: &Selector,
+    return_type: i64,
+) -> Result<(Value, Vec<usize>), ResultCode> {
+    let mut sel = select(view, selector)?;
+    if return_type & INVERTED != 0 {
+        if !sel.multi {
+            return Err(ResultCode::OP_NOT_APPLICABLE);
+        }
+        let chosen: std::collections::HashSet<usize> = sel.idx.iter().copied().collect();
+        sel.idx = (0..view.len()).filter(|i| !chosen.contains(i)).collect();
+        sel.by_rank = false;
+    }
+    let result = build_result(view, &sel, return_type & !INVERTED)?;
+    Ok((result, sel.idx))
+}
+
+/// Removes the storage positions `positions` from `items`.
+fn remove_positions<T>(items: &mut Vec<T>, mut positions: Vec<usize>) {
+    positions.sort_unstable();
+    positions.dedup();
+    for p in positions.into_iter().rev() {
+        items.remove(p);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Arithmetic.
+
+/// `current + delta` with the server's type rules (`cdt_calc_delta_add`): the
+/// stored type wins; a missing value takes the delta's type; nil delta is 1.
+fn add_delta(current: Option<&Value>, delta: &Value) -> Result<Value, ResultCode> {
+    let (di, df, delta_is_float) = match delta {
+        Value::Int(i) => (*i, 1.0, false),
+        Value::Float(f) => (1, *f, true),
+        Value::Nil => (1, 1.0, false),
+        _ => return Err(ResultCode::PARAMETER_ERROR),
+    };
+    Ok(match current {
+        Some(Value::Int(v)) => Value::Int(v.wrapping_add(if delta_is_float { df as i64 } else { di })),
+        Some(Value::Float(v)) => Value::Float(v + if delta_is_float { df } else { di as f64 }),
+        Some(_) => return Err(ResultCode::PARAMETER_ERROR),
+        None if delta_is_float => Value::Float(df),
+        None => Value::Int(di),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Lists.
+
+fn list_view(list: &[Value]) -> View<'_> {
+    let vals: Vec<&Value> = list.iter().collect();
+    View {
+        keys: None,
+        rank: rank_order(vals.clone()),
+        vals,
+    }
+}
+
+/// `Ok(no-op)` under NO_FAIL, the error otherwise.
+fn refuse<T>(flags: i64, code: ResultCode, noop: T) -> Result<T, ResultCode> {
+    if flags & NO_FAIL != 0 {
+        Ok(noop)
+    } else {
+        Err(code)
+    }
+}
+
+/// Drops the items that break ADD_UNIQUE. `Ok(None)` means "apply nothing".
+fn unique_filter(
+    list: &[Value],
+    items: Vec<Value>,
+    flags: i64,
+) -> Result<Option<Vec<Value>>, ResultCode> {
+    if flags & ADD_UNIQUE == 0 {
+        return Ok(Some(items));
+    }
+    let mut accepted: Vec<Value> = Vec::with_capacity(items.len());
+    for it in items {
+        if list.iter().chain(accepted.iter()).any(|x| eq(x, &it)) {
+            if flags & NO_FAIL == 0 {
+                return Err(ResultCode::ELEMENT_EXISTS);
+            }
+            if flags & PARTIAL == 0 {
+                return Ok(None);
+            }
+            continue;
+        }
+        accepted.push(it);
+    }
+    Ok(Some(accepted))
+}
+
+fn list_add(
+    list: &mut Vec<Value>,
+    items: Vec<Value>,
+    ordered: bool,
+    flags: i64,
+) -> Result<Value, ResultCode> {
+    if let Some(items) = unique_filter(list, items, flags)? {
+        for it in items {
+            if ordered {
+                let p = upper_bound(list, &it);
+                list.insert(p, it);
+            } else {
+                list.push(it);
+            }
+        }
+    }
+    Ok(Value::Int(list.len() as i64))
+}
+
+/// Resolves a write position: negative from the end, past the end allowed
+/// unless INSERT_BOUNDED. `Ok(None)` is a NO_FAIL no-op.
+fn write_position(n: usize, index: i64, flags: i64) -> Result<Option<usize>, ResultCode> {
+    let r = if index < 0 { index + n as i64 } else { index };
+    if r < 0 || (r as usize > n && flags & INSERT_BOUNDED != 0) {
+        return refuse(flags, ResultCode::OP_NOT_APPLICABLE, None);
+    }
+    usize::try_from(r)
+        .map(Some)
+        .map_err(|_| ResultCode::PARAMETER_ERROR)
+}
+
+fn list_insert(
+    list: &mut Vec<Value>,
+    index: i64,
+    items: Vec<Value>,
+    flags: i64,
+) -> Result<Value, ResultCode> {
+    let size = |l: &Vec<Value>| Value::Int(l.len() as i64);
+    let Some(at) = write_position(list.len(), index, flags)? else {
+        return Ok(size(list));
+    };
+    let Some(items) = unique_filter(list, items, flags)? else {
+        return Ok(size(list));
+    };
+    if at > list.len() {
+        list.resize(at, Value::Nil);
+    }
+    list.splice(at..at, items);
+    Ok(size(list))
+}
+
+fn list_apply(list: &mut Vec<Value>, call: &Call) -> Result<Value, ResultCode> {
+    let a = Args(&call.args);
+    let attr_ordered = |i: usize| -> Result<bool, ResultCode> {
+        Ok(a.opt_int(i)?.unwrap_or(0) & 1 != 0)
+    };
+    match call.code {
+        lc::SET_TYPE => {
+            if a.int(0)? & 1 != 0 {
+                sort_values(list);
+            }
+            Ok(Value::Nil)
+        }
+        lc::APPEND => {
+            let ordered = attr_ordered(1)?;
+            list_add(list, vec![a.val(0)?], ordered, a.opt_int(2)?.unwrap_or(0))
+        }
+        lc::APPEND_ITEMS => {
+            let ordered = attr_ordered(1)?;
+            list_add(list, a.list(0)?, ordered, a.opt_int(2)?.unwrap_or(0))
+        }
+        lc::INSERT => list_insert(list, a.int(0)?, vec![a.val(1)?], a.opt_int(2)?.unwrap_or(0)),
+        lc::INSERT_ITEMS => list_insert(list, a.int(0)?, a.list(1)?, a.opt_int(2)?.unwrap_or(0)),
+        lc::SET => {
+            let flags = a.opt_int(2)?.unwrap_or(0);
+            let value = a.val(1)?;
+            let Some(at) = write_position(list.len(), a.int(0)?, flags)? else {
+                return Ok(Value::Nil);
+            };
+            if flags & ADD_UNIQUE != 0
+                && list
+                    .iter()
+                    .enumerate()
+                    .any(|(i, x)| i != at && eq(x, &value))
+            {
+                return refuse(flags, ResultCode::ELEMENT_EXISTS, Value::Nil);
+            }
+            if at < list.len() {
+                list[at] = value;
+            } else {
+                list.resize(at, Value::Nil);
+                list.push(value);
+            }
+            Ok(Value::Nil)
+        }
+        lc::INCREMENT => {
+            let delta = match a.opt_arg(1) {
+                Some(Arg::Val(v)) => v.clone(),
+                Some(_) => return Err(ResultCode::PARAMETER_ERROR),
+                None => Value::Nil,
+            };
+            let ordered = attr_ordered(2)?;
+            let flags = a.opt_int(3)?.unwrap_or(0);
+            let Some(at) = write_position(list.len(), a.int(0)?, flags)? else {
+                return Ok(Value::Nil);
+            };
+            let new = add_delta(list.get(at), &delta)?;
+            if at < list.len() {
+                list[at] = new.clone();
+            } else {
+                list.resize(at, Value::Nil);
+                list.push(new.clone());
+            }
+            if ordered {
+                sort_values(list);
+            }
+            Ok(new)
+        }
+        lc::CLEAR => {
+            list.clear();
+            Ok(Value::Nil)
+        }
+        lc::SORT => {
+            let flags = a.opt_int(0)?.unwrap_or(0);
+            sort_values(list);
+            if flags & SORT_DROP_DUPLICATES != 0 {
+                list.dedup_by(|x, y| eq(x, y));
+            }
+            if flags & SORT_DESCENDING != 0 {
+                list.reverse();
+            }
+            Ok(Value::Nil)
+        }
+        lc::SIZE => Ok(Value::Int(list.len() as i64)),
+        lc::GET | lc::POP | lc::REMOVE => {
+            let i = resolve_index(a.int(0)?, list.len()).ok_or(ResultCode::OP_NOT_APPLICABLE)?;
+            Ok(match call.code {
+                lc::GET => list[i].clone(),
+                lc::POP => list.remove(i),
+                _ => {
+                    list.remove(i);
+                    Value::Int(1)
+                }
+            })
+        }
+        lc::GET_RANGE | lc::POP_RANGE | lc::REMOVE_RANGE => {
+            let (s, c) = resolve_range(a.int(0)?, a.count(1)?, list.len());
+            Ok(match call.code {
+                lc::GET_RANGE => Value::List(list[s..s + c].to_vec()),
+                lc::POP_RANGE => Value::List(list.drain(s..s + c).collect()),
+                _ => {
+                    list.drain(s..s + c);
+                    Value::Int(c as i64)
+                }
+            })
+        }
+        lc::TRIM => {
+            let count = u64::try_from(a.int(1)?).map_err(|_| ResultCode::PARAMETER_ERROR)?;
+            let (s, c) = resolve_range(a.int(0)?, count, list.len());
+            let removed = list.len() - c;
+            list.truncate(s + c);
+            list.drain(..s);
+            Ok(Value::Int(removed as i64))
+        }
+        code => {
+            let (get_code, remove) = if code >= lc::REMOVE_BY_INDEX {
+                (code - (lc::REMOVE_BY_INDEX - lc::GET_BY_INDEX), true)
+            } else {
+                (code, false)
+            };
+            let return_type = a.int(0)?;
+            let selector = match get_code {
+                lc::GET_BY_INDEX => Selector::Index(a.int(1)?),
+                lc::GET_BY_RANK => Selector::Rank(a.int(1)?),
+                lc::GET_BY_VALUE => Selector::Value(a.arg(1)?.clone()),
+                lc::GET_BY_VALUE_LIST => Selector::ValueList(a.list(1)?),
+                lc::GET_BY_INDEX_RANGE => Selector::IndexRange(a.int(1)?, a.count(2)?),
+                lc::GET_BY_VALUE_INTERVAL => {
+                    Selector::ValueInterval(a.arg(1)?.clone(), a.opt_arg(2).cloned())
+                }
+                lc::GET_BY_RANK_RANGE => Selector::RankRange(a.int(1)?, a.count(2)?),
+                lc::GET_BY_VALUE_REL_RANK_RANGE => {
+                    Selector::ValueRelRank(a.arg(1)?.clone(), a.int(2)?, a.count(3)?)
+                }
+                _ => return Err(ResultCode::PARAMETER_ERROR),
+            };
+            let (result, idx) = get_remove(&list_view(list), &selector, return_type)?;
+            if remove {
+                remove_positions(list, idx);
+            }
+            Ok(result)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Maps.
+
+fn map_view<'a>(mv: &MapView<'a>) -> View<'a> {
+    View {
+        keys: Some(mv.keys.clone()),
+        vals: mv.vals.clone(),
+        rank: mv.rank.clone(),
+    }
+}
+
+fn map_upsert(entries: &mut Vec<(Value, Value)>, key: Value, value: Value, ordered: bool) {
+    if let Some(e) = entries.iter_mut().find(|(k, _)| eq(k, &key)) {
+        e.1 = value;
+    } else if ordered {
+        let p = entries.partition_point(|(k, _)| compare(k, &key) == Ordering::Less);
+        entries.insert(p, (key, value));
+    } else {
+        entries.push((key, value));
+    }
+}
+
+fn map_put(
+    entries: &mut Vec<(Value, Value)>,
+    items: Vec<(Value, Value)>,
+    ordered: bool,
+    flags: i64,
+) -> Result<Value, ResultCode> {
+    let mut staged = Vec::with_capacity(items.len());
+    for (k, v) in items {
+        let exists = entries.iter().any(|(x, _)| eq(x, &k));
+        let refused = if flags & CREATE_ONLY != 0 && exists {
+            Some(ResultCode::ELEMENT_EXISTS)
+        } else if flags & UPDATE_ONLY != 0 && !exists {
+            Some(ResultCode::ELEMENT_NOT_FOUND)
+        } else {
+            None
+        };
+        if let Some(code) = refused {
+            if flags & NO_FAIL == 0 {
+                return Err(code);
+            }
+            if flags & PARTIAL == 0 {
+                staged.clear();
+                break;
+            }
+            continue;
+        }
+        staged.push((k, v));
+    }
+    if ordered {
+        sort_entries(entries);
+    }
+    for (k, v) in staged {
+        map_upsert(entries, k, v, ordered);
+    }
+    Ok(Value::Int(entries.len() as i64))
+}
+
+fn map_apply(entries: &mut Vec<(Value, Value)>, call: &Call) -> Result<Value, ResultCode> {
+    let a = Args(&call.args);
+    let attr_ordered = |i: usize| -> Result<bool, ResultCode> {
+        Ok(a.opt_int(i)?.unwrap_or(0) & 1 != 0)
+    };
+    match call.code {
+        mc::SET_TYPE => {
+            if a.int(0)? & 1 != 0 {
+                sort_entries(entries);
+            }
+            Ok(Value::Nil)
+        }
+        mc::ADD => map_put(
+            entries,
+            vec![(a.val(0)?, a.val(1)?)],
+            attr_ordered(2)?,
+            CREATE_ONLY,
+        ),
+        mc::ADD_ITEMS => map_put(entries, a.map(0)?, attr_ordered(1)?, CREATE_ONLY),
+        mc::PUT => map_put(
+            entries,
+            vec![(a.val(0)?, a.val(1)?)],
+            attr_ordered(2)?,
+            a.opt_int(3)?.unwrap_or(0),
+        ),
+        mc::PUT_ITEMS => map_put(
+            entries,
+            a.map(0)?,
+            attr_ordered(1)?,
+            a.opt_int(2)?.unwrap_or(0),
+        ),
+        mc::REPLACE => map_put(entries, vec![(a.val(0)?, a.val(1)?)], false, UPDATE_ONLY),
+        mc::REPLACE_ITEMS => map_put(entries, a.map(0)?, false, UPDATE_ONLY),
+        mc::INCREMENT | mc::DECREMENT => {
+            let key = a.val(0)?;
+            let mut delta = match a.opt_arg(1) {
+                Some(Arg::Val(v)) => v.clone(),
+                Some(_) => return Err(ResultCode::PARAMETER_ERROR),
+                None => Value::Nil,
+            };
+            if call.code == mc::DECREMENT {
+                delta = match delta {
+                    Value::Int(i) => Value::Int(i.wrapping_neg()),
+                    Value::Float(f) => Value::Float(-f),
+                    Value::Nil => Value::Int(-1),
+                    _ => return Err(ResultCode::PARAMETER_ERROR),
+                };
+            }
+            let current = entries.iter().find(|(k, _)| eq(k, &key)).map(|e| &e.1);
+            let new = add_delta(current, &delta)?;
+            map_upsert(entries, key, new.clone(), attr_ordered(2)?);
+            Ok(new)
+        }
+        mc::CLEAR => {
+            entries.clear();
+            Ok(Value::Nil)
+        }
+        mc::SIZE => Ok(Value::Int(entries.len() as i64)),
+        code => {
+            let (get_code, remove) = match code {
+                mc::REMOVE_BY_KEY => (mc::GET_BY_KEY, true),
+                mc::REMOVE_BY_INDEX => (mc::GET_BY_INDEX, true),
+                mc::REMOVE_BY_RANK => (mc::GET_BY_RANK, true),
+                mc::REMOVE_BY_KEY_LIST => (mc::GET_BY_KEY_LIST, true),
+                mc::REMOVE_BY_VALUE => (mc::GET_BY_VALUE, true),
+                mc::REMOVE_BY_VALUE_LIST => (mc::GET_BY_VALUE_LIST, true),
+                mc::REMOVE_BY_KEY_INTERVAL => (mc::GET_BY_KEY_INTERVAL, true),
+                mc::REMOVE_BY_INDEX_RANGE => (mc::GET_BY_INDEX_RANGE, true),
+                mc::REMOVE_BY_VALUE_INTERVAL => (mc::GET_BY_VALUE_INTERVAL, true),
+                mc::REMOVE_BY_RANK_RANGE => (mc::GET_BY_RANK_RANGE, true),
+                mc::REMOVE_BY_KEY_REL_INDEX_RANGE => (mc::GET_BY_KEY_REL_INDEX_RANGE, true),
+                mc::REMOVE_BY_VALUE_REL_RANK_RANGE => (mc::GET_BY_VALUE_REL_RANK_RANGE, true),
+                other => (other, false),
+            };
+            let return_type = a.int(0)?;
+            let selector = match get_code {
+                mc::GET_BY_KEY => Selector::Key(a.arg(1)?.clone()),
+                mc::GET_BY_INDEX => Selector::Index(a.int(1)?),
+                mc::GET_BY_RANK => Selector::Rank(a.int(1)?),
+                mc::GET_BY_KEY_LIST => Selector::KeyList(a.list(1)?),
+                mc::GET_BY_VALUE => Selector::Value(a.arg(1)?.clone()),
+                mc::GET_BY_VALUE_LIST => Selector::ValueList(a.list(1)?),
+                mc::GET_BY_KEY_INTERVAL => {
+                    Selector::KeyInterval(a.arg(1)?.clone(), a.opt_arg(2).cloned())
+                }
+                mc::GET_BY_INDEX_RANGE => Selector::IndexRange(a.int(1)?, a.count(2)?),
+                mc::GET_BY_VALUE_INTERVAL => {
+                    Selector::ValueInterval(a.arg(1)?.clone(), a.opt_arg(2).cloned())
+                }
+                mc::GET_BY_RANK_RANGE => Selector::RankRange(a.int(1)?, a.count(2)?),
+                mc::GET_BY_KEY_REL_INDEX_RANGE => {
+                    Selector::KeyRelIndex(a.arg(1)?.clone(), a.int(2)?, a.count(3)?)
+                }
+                mc::GET_BY_VALUE_REL_RANK_RANGE => {
+                    Selector::ValueRelRank(a.arg(1)?.clone(), a.int(2)?, a.count(3)?)
+                }
+                _ => return Err(ResultCode::PARAMETER_ERROR),
+            };
+            let mv = MapView::new(entries);
+            let (result, idx) = get_remove(&map_view(&mv), &selector, return_type)?;
+            let positions: Vec<usize> = idx.iter().map(|&i| mv.pos[i]).collect();
+            drop(mv);
+            if remove {
+                remove_positions(entries, positions);
+            }
+            Ok(result)
+        }
+    }
+}

@@ -94,15 +94,13 @@ impl ListOrder {
     }
 
     /// The flag OR-ed into a context id to create a missing list.
+    /// 0x40 unordered, 0x80 unordered with padding, 0xc0 ordered
+    /// (aerospike-client-java `ListOrder.getFlag`).
     pub(crate) fn create_flag(self, pad: bool) -> i64 {
-        let base = match self {
-            ListOrder::Unordered => 0x40,
-            ListOrder::Ordered => 0xc0,
-        };
-        if pad {
-            base | 0x80
-        } else {
-            base
+        match (self, pad) {
+            (ListOrder::Ordered, _) => 0xc0,
+            (ListOrder::Unordered, true) => 0x80,
+            (ListOrder::Unordered, false) => 0x40,
         }
     }
 }
