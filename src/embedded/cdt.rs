@@ -657,12 +657,14 @@ fn select(view: &View<'_>, sel: &Selector) -> Result<Sel, ResultCode> {
             filter(&view.vals, &|v| compare_arg(v, a) == Ordering::Equal),
             false,
         ),
-        Selector::ValueList(list) => {
-            multi(filter(&view.vals, &|v| list.iter().any(|x| eq(v, x))), false)
-        }
-        Selector::ValueInterval(b, e) => {
-            multi(filter(&view.vals, &|v| in_interval(v, b, e.as_ref())), false)
-        }
+        Selector::ValueList(list) => multi(
+            filter(&view.vals, &|v| list.iter().any(|x| eq(v, x))),
+            false,
+        ),
+        Selector::ValueInterval(b, e) => multi(
+            filter(&view.vals, &|v| in_interval(v, b, e.as_ref())),
+            false,
+        ),
         Selector::ValueRelRank(a, r, c) => {
             let anchor = view
                 .rank
@@ -800,7 +802,9 @@ fn add_delta(current: Option<&Value>, delta: &Value) -> Result<Value, ResultCode
         _ => return Err(ResultCode::PARAMETER_ERROR),
     };
     Ok(match current {
-        Some(Value::Int(v)) => Value::Int(v.wrapping_add(if delta_is_float { df as i64 } else { di })),
+        Some(Value::Int(v)) => {
+            Value::Int(v.wrapping_add(if delta_is_float { df as i64 } else { di }))
+        }
         Some(Value::Float(v)) => Value::Float(v + if delta_is_float { df } else { di as f64 }),
         Some(_) => return Err(ResultCode::PARAMETER_ERROR),
         None if delta_is_float => Value::Float(df),
@@ -907,9 +911,8 @@ fn list_insert(
 
 fn list_apply(list: &mut Vec<Value>, call: &Call) -> Result<Value, ResultCode> {
     let a = Args(&call.args);
-    let attr_ordered = |i: usize| -> Result<bool, ResultCode> {
-        Ok(a.opt_int(i)?.unwrap_or(0) & 1 != 0)
-    };
+    let attr_ordered =
+        |i: usize| -> Result<bool, ResultCode> { Ok(a.opt_int(i)?.unwrap_or(0) & 1 != 0) };
     match call.code {
         lc::SET_TYPE => {
             if a.int(0)? & 1 != 0 {
@@ -1110,9 +1113,8 @@ fn map_put(
 
 fn map_apply(entries: &mut Vec<(Value, Value)>, call: &Call) -> Result<Value, ResultCode> {
     let a = Args(&call.args);
-    let attr_ordered = |i: usize| -> Result<bool, ResultCode> {
-        Ok(a.opt_int(i)?.unwrap_or(0) & 1 != 0)
-    };
+    let attr_ordered =
+        |i: usize| -> Result<bool, ResultCode> { Ok(a.opt_int(i)?.unwrap_or(0) & 1 != 0) };
     match call.code {
         mc::SET_TYPE => {
             if a.int(0)? & 1 != 0 {
@@ -1214,6 +1216,1260 @@ fn map_apply(entries: &mut Vec<(Value, Value)>, call: &Call) -> Result<Value, Re
                 remove_positions(entries, positions);
             }
             Ok(result)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operations::list::{
+        self as l, ListOrder, ListPolicy, ListReturnType as LR, ListSortFlags, ListWriteFlags,
+    };
+    use crate::operations::map::{
+        self as m, MapOrder, MapPolicy, MapReturnType as MR, MapWriteFlags,
+    };
+    use crate::operations::{CdtContext, Operation};
+    use crate::{list, map};
+    use proptest::prelude::*;
+
+    /// Applies `op` as the server would: CDT_READ or CDT_MODIFY.
+    fn run(bin: &mut Value, op: &Operation) -> Result<Value, ResultCode> {
+        if op.is_read() {
+            read(&op.data, bin)
+        } else {
+            modify(&op.data, bin)
+        }
+    }
+
+    /// Applies `op` and checks its result and the bin afterwards.
+    #[track_caller]
+    fn check(start: Value, op: Operation, result: Value, after: Value) {
+        let mut bin = start;
+        assert_eq!(run(&mut bin, &op), Ok(result), "result of {op:?}");
+        assert_eq!(bin, after, "bin after {op:?}");
+    }
+
+    /// Applies `op`, expects `code` and an unchanged bin.
+    #[track_caller]
+    fn check_err(start: Value, op: Operation, code: ResultCode) {
+        let mut bin = start.clone();
+        assert_eq!(run(&mut bin, &op), Err(code), "{op:?}");
+        assert_eq!(bin, start, "bin must not change on error");
+    }
+
+    fn ints(v: &[i64]) -> Value {
+        Value::List(v.iter().map(|&i| Value::Int(i)).collect())
+    }
+
+    fn ordered() -> ListPolicy {
+        ListPolicy::new(ListOrder::Ordered, ListWriteFlags::DEFAULT)
+    }
+
+    // ---- lists: writes ----
+
+    #[test]
+    fn list_append_and_items() {
+        check(Value::Nil, l::append("l", 1), Value::Int(1), list![1]);
+        check(list![1], l::append("l", "a"), Value::Int(2), list![1, "a"]);
+        check(
+            list![1],
+            l::append_items("l", vec![Value::from(2), Value::from(3)]),
+            Value::Int(3),
+            ints(&[1, 2, 3]),
+        );
+        check(
+            ints(&[1, 3]),
+            l::append_with_policy(&ordered(), "l", 2),
+            Value::Int(3),
+            ints(&[1, 2, 3]),
+        );
+        check(
+            ints(&[1, 5]),
+            l::append_items_with_policy(&ordered(), "l", vec![Value::from(9), Value::from(0)]),
+            Value::Int(4),
+            ints(&[0, 1, 5, 9]),
+        );
+    }
+
+    #[test]
+    fn list_write_flags() {
+        let unique = |f| ListPolicy::new(ListOrder::Unordered, ListWriteFlags::ADD_UNIQUE | f);
+        check_err(
+            ints(&[1, 2]),
+            l::append_with_policy(&unique(ListWriteFlags::DEFAULT), "l", 2),
+            ResultCode::ELEMENT_EXISTS,
+        );
+        check(
+            ints(&[1, 2]),
+            l::append_with_policy(&unique(ListWriteFlags::NO_FAIL), "l", 2),
+            Value::Int(2),
+            ints(&[1, 2]),
+        );
+        let items = vec![Value::from(2), Value::from(3), Value::from(3)];
+        check(
+            ints(&[1, 2]),
+            l::append_items_with_policy(&unique(ListWriteFlags::NO_FAIL), "l", items.clone()),
+            Value::Int(2),
+            ints(&[1, 2]),
+        );
+        check(
+            ints(&[1, 2]),
+            l::append_items_with_policy(
+                &unique(ListWriteFlags::NO_FAIL | ListWriteFlags::PARTIAL),
+                "l",
+                items,
+            ),
+            Value::Int(3),
+            ints(&[1, 2, 3]),
+        );
+        let bounded = ListPolicy::new(ListOrder::Unordered, ListWriteFlags::INSERT_BOUNDED);
+        check_err(
+            ints(&[1]),
+            l::insert_with_policy(&bounded, "l", 3, 9),
+            ResultCode::OP_NOT_APPLICABLE,
+        );
+        check(
+            ints(&[1]),
+            l::insert_with_policy(&bounded, "l", 1, 9),
+            Value::Int(2),
+            ints(&[1, 9]),
+        );
+    }
+
+    #[test]
+    fn list_insert_set_increment() {
+        check(
+            list!["a", "b"],
+            l::insert("l", 1, "x"),
+            Value::Int(3),
+            list!["a", "x", "b"],
+        );
+        check(
+            list!["a", "b"],
+            l::insert("l", -1, "x"),
+            Value::Int(3),
+            list!["a", "x", "b"],
+        );
+        check(
+            list!["a"],
+            l::insert("l", 3, "x"),
+            Value::Int(4),
+            list!["a", Value::Nil, Value::Nil, "x"],
+        );
+        check_err(
+            list!["a"],
+            l::insert("l", -3, "x"),
+            ResultCode::OP_NOT_APPLICABLE,
+        );
+        check(
+            list!["a"],
+            l::insert_items("l", 0, vec![Value::from(1), Value::from(2)]),
+            Value::Int(3),
+            list![1, 2, "a"],
+        );
+        check(list![1, 2], l::set("l", 1, "z"), Value::Nil, list![1, "z"]);
+        check(
+            list![1],
+            l::set("l", 2, "z"),
+            Value::Nil,
+            list![1, Value::Nil, "z"],
+        );
+        check(
+            list![1, 2.5],
+            l::increment("l", 0, 5),
+            Value::Int(6),
+            list![6, 2.5],
+        );
+        check(
+            list![1, 2.5],
+            l::increment("l", 1, 1),
+            Value::Float(3.5),
+            list![1, 3.5],
+        );
+        check(
+            list![1, 2.5],
+            l::increment("l", 0, 2.9),
+            Value::Int(3),
+            list![3, 2.5],
+        );
+        check(
+            list![1],
+            l::increment("l", 1, 4),
+            Value::Int(4),
+            list![1, 4],
+        );
+        check_err(
+            list!["s"],
+            l::increment("l", 0, 1),
+            ResultCode::PARAMETER_ERROR,
+        );
+        check_err(
+            list![1],
+            l::increment("l", 0, "x"),
+            ResultCode::PARAMETER_ERROR,
+        );
+    }
+
+    #[test]
+    fn list_clear_sort_order_trim_pop() {
+        check(ints(&[1, 2]), l::clear("l"), Value::Nil, list![]);
+        check(list![], l::size("l"), Value::Int(0), list![]);
+        check(
+            ints(&[3, 1, 2, 1]),
+            l::sort(
+                "l",
+                ListSortFlags::DESCENDING | ListSortFlags::DROP_DUPLICATES,
+            ),
+            Value::Nil,
+            ints(&[3, 2, 1]),
+        );
+        check(
+            ints(&[3, 1, 2]),
+            l::sort("l", ListSortFlags::DEFAULT),
+            Value::Nil,
+            ints(&[1, 2, 3]),
+        );
+        check(
+            ints(&[3, 1, 2]),
+            l::set_order("l", ListOrder::Ordered),
+            Value::Nil,
+            ints(&[1, 2, 3]),
+        );
+        check(
+            ints(&[1, 2, 3, 4, 5]),
+            l::trim("l", 1, 2),
+            Value::Int(3),
+            ints(&[2, 3]),
+        );
+        check(ints(&[1, 2, 3]), l::trim("l", 5, 2), Value::Int(3), list![]);
+        check(
+            ints(&[1, 2, 3]),
+            l::pop("l", -1),
+            Value::Int(3),
+            ints(&[1, 2]),
+        );
+        check_err(ints(&[1]), l::pop("l", 1), ResultCode::OP_NOT_APPLICABLE);
+        check(
+            ints(&[1, 2, 3]),
+            l::pop_range("l", 1, 5),
+            ints(&[2, 3]),
+            ints(&[1]),
+        );
+        check(
+            ints(&[1, 2, 3]),
+            l::pop_range_from("l", -2),
+            ints(&[2, 3]),
+            ints(&[1]),
+        );
+        check(
+            ints(&[1, 2, 3]),
+            l::remove("l", 0),
+            Value::Int(1),
+            ints(&[2, 3]),
+        );
+        check(
+            ints(&[1, 2, 3]),
+            l::remove_range("l", 0, 2),
+            Value::Int(2),
+            ints(&[3]),
+        );
+        check(
+            ints(&[1, 2, 3]),
+            l::get("l", 1),
+            Value::Int(2),
+            ints(&[1, 2, 3]),
+        );
+        check(
+            ints(&[1, 2, 3]),
+            l::get_range("l", -2, 9),
+            ints(&[2, 3]),
+            ints(&[1, 2, 3]),
+        );
+    }
+
+    // ---- lists: selections ----
+
+    #[test]
+    fn list_by_index() {
+        let b = list!["a", "b", "c"];
+        check(
+            b.clone(),
+            l::get_by_index("l", -1, LR::VALUE),
+            Value::from("c"),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::get_by_index("l", 0, LR::INDEX),
+            Value::Int(0),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::get_by_index("l", 0, LR::REVERSE_INDEX),
+            Value::Int(2),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::get_by_index("l", 1, LR::COUNT),
+            Value::Int(1),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::get_by_index("l", 1, LR::EXISTS),
+            Value::Bool(true),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::get_by_index("l", 1, LR::NONE),
+            Value::Nil,
+            b.clone(),
+        );
+        check_err(
+            b.clone(),
+            l::get_by_index("l", 3, LR::VALUE),
+            ResultCode::OP_NOT_APPLICABLE,
+        );
+        check_err(
+            b.clone(),
+            l::get_by_index("l", -4, LR::VALUE),
+            ResultCode::OP_NOT_APPLICABLE,
+        );
+        check_err(
+            b.clone(),
+            l::get_by_index("l", 0, LR::VALUE.inverted()),
+            ResultCode::OP_NOT_APPLICABLE,
+        );
+        check(
+            b.clone(),
+            l::remove_by_index("l", 1, LR::VALUE),
+            Value::from("b"),
+            list!["a", "c"],
+        );
+        check(
+            b.clone(),
+            l::get_by_index_range("l", -5, 4, LR::VALUE),
+            list!["a", "b"],
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::get_by_index_range("l", 5, 4, LR::VALUE),
+            list![],
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::get_by_index_range_from("l", 1, LR::INDEX),
+            ints(&[1, 2]),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::get_by_index_range("l", 0, 1, LR::VALUE.inverted()),
+            list!["b", "c"],
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::remove_by_index_range("l", 0, 2, LR::COUNT),
+            Value::Int(2),
+            list!["c"],
+        );
+        check(
+            b.clone(),
+            l::remove_by_index_range_from("l", 1, LR::COUNT.inverted()),
+            Value::Int(1),
+            list!["b", "c"],
+        );
+    }
+
+    #[test]
+    fn list_by_value_and_rank() {
+        let b = ints(&[5, 1, 5, 3]);
+        check(
+            b.clone(),
+            l::get_by_value("l", 5, LR::INDEX),
+            ints(&[0, 2]),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::get_by_value("l", 7, LR::EXISTS),
+            Value::Bool(false),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::remove_by_value("l", 5, LR::COUNT),
+            Value::Int(2),
+            ints(&[1, 3]),
+        );
+        check(
+            b.clone(),
+            l::get_by_value_list("l", vec![Value::from(1), Value::from(3)], LR::VALUE),
+            ints(&[1, 3]),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::remove_by_value_list("l", vec![Value::from(5)], LR::NONE),
+            Value::Nil,
+            ints(&[1, 3]),
+        );
+        check(
+            b.clone(),
+            l::get_by_value_range("l", 2, 5, LR::VALUE),
+            ints(&[3]),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::get_by_value_range("l", 3, Value::Nil, LR::VALUE),
+            ints(&[5, 5, 3]),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::remove_by_value_range("l", Value::Nil, 4, LR::COUNT),
+            Value::Int(2),
+            ints(&[5, 5]),
+        );
+        check(
+            b.clone(),
+            l::get_by_rank("l", 0, LR::VALUE),
+            Value::Int(1),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::get_by_rank("l", -1, LR::INDEX),
+            Value::Int(2),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::get_by_rank("l", 1, LR::RANK),
+            Value::Int(1),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::get_by_rank("l", 1, LR::REVERSE_RANK),
+            Value::Int(2),
+            b.clone(),
+        );
+        check_err(
+            b.clone(),
+            l::get_by_rank("l", 4, LR::VALUE),
+            ResultCode::OP_NOT_APPLICABLE,
+        );
+        check(
+            b.clone(),
+            l::get_by_rank_range("l", 0, 2, LR::VALUE),
+            ints(&[1, 3]),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::get_by_rank_range("l", 0, 2, LR::INDEX),
+            ints(&[1, 3]),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::get_by_rank_range_from("l", -2, LR::VALUE),
+            ints(&[5, 5]),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::remove_by_rank("l", 0, LR::VALUE),
+            Value::Int(1),
+            ints(&[5, 5, 3]),
+        );
+        check(
+            b.clone(),
+            l::remove_by_rank_range("l", 0, 1, LR::VALUE.inverted()),
+            ints(&[5, 5, 3]),
+            ints(&[1]),
+        );
+        check(
+            b.clone(),
+            l::remove_by_rank_range_from("l", 2, LR::RANK),
+            ints(&[2, 3]),
+            ints(&[1, 3]),
+        );
+    }
+
+    #[test]
+    fn list_relative_rank_examples_from_the_client_docs() {
+        // aerospike-client-java ListOperation.getByValueRelativeRankRange javadoc.
+        let b = ints(&[0, 4, 5, 9, 11, 15]);
+        for (value, rank, want) in [
+            (5, 0, vec![5, 9, 11, 15]),
+            (5, 1, vec![9, 11, 15]),
+            (5, -1, vec![4, 5, 9, 11, 15]),
+            (3, 0, vec![4, 5, 9, 11, 15]),
+            (3, 3, vec![11, 15]),
+            (3, -3, vec![0, 4, 5, 9, 11, 15]),
+        ] {
+            let op = l::get_by_value_relative_rank_range("l", value, rank, LR::VALUE);
+            check(b.clone(), op, ints(&want), b.clone());
+        }
+        for (value, rank, count, want) in [
+            (5, 0, 2, vec![5, 9]),
+            (5, 1, 1, vec![9]),
+            (5, -1, 2, vec![4, 5]),
+            (3, 0, 1, vec![4]),
+            (3, 3, 7, vec![11, 15]),
+            (3, -3, 2, vec![]),
+        ] {
+            let op = l::get_by_value_relative_rank_range_count("l", value, rank, count, LR::VALUE);
+            check(b.clone(), op, ints(&want), b.clone());
+        }
+        check(
+            b.clone(),
+            l::remove_by_value_relative_rank_range_count("l", 5, 0, 2, LR::COUNT),
+            Value::Int(2),
+            ints(&[0, 4, 11, 15]),
+        );
+        check(
+            b.clone(),
+            l::remove_by_value_relative_rank_range("l", 11, 0, LR::NONE),
+            Value::Nil,
+            ints(&[0, 4, 5, 9]),
+        );
+    }
+
+    #[test]
+    fn cross_type_order() {
+        let mixed = list![
+            1.5,
+            "a",
+            2,
+            Value::Nil,
+            true,
+            list![1],
+            map! {"k" => 1},
+            vec![7u8],
+            -3,
+            false,
+            Value::GeoJson("{}".into())
+        ];
+        let sorted = list![
+            Value::Nil,
+            false,
+            true,
+            -3,
+            2,
+            "a",
+            list![1],
+            map! {"k" => 1},
+            vec![7u8],
+            1.5,
+            Value::GeoJson("{}".into())
+        ];
+        check(
+            mixed,
+            l::sort("l", ListSortFlags::DEFAULT),
+            Value::Nil,
+            sorted,
+        );
+        // Lists compare element by element, then by length; maps by size first.
+        assert_eq!(compare(&list![1, 2], &list![1, 2, 0]), Ordering::Less);
+        assert_eq!(compare(&list![2], &list![1, 9]), Ordering::Greater);
+        assert_eq!(
+            compare(&map! {"z" => 1}, &map! {"a" => 1, "b" => 2}),
+            Ordering::Less
+        );
+        assert_eq!(
+            compare(&Value::from("ab"), &Value::from("b")),
+            Ordering::Less
+        );
+        assert_eq!(
+            compare(&Value::Int(i64::MAX), &Value::Float(-1.0)),
+            Ordering::Less
+        );
+    }
+
+    #[test]
+    fn wrong_types_and_bad_requests() {
+        check_err(Value::Int(1), l::append("l", 1), ResultCode::BIN_TYPE_ERROR);
+        check_err(list![1], m::size("m"), ResultCode::BIN_TYPE_ERROR);
+        check_err(map! {"a" => 1}, l::size("l"), ResultCode::BIN_TYPE_ERROR);
+        let mut bin = list![1];
+        // get_by_index with an unknown return type (99).
+        assert_eq!(
+            read(&[0x93, 0x13, 0x63, 0x00], &bin),
+            Err(ResultCode::OP_NOT_APPLICABLE)
+        );
+        // A read op code sent as CDT_MODIFY, an unknown op code, trailing bytes.
+        assert_eq!(
+            modify(&[0x91, 0x10], &mut bin),
+            Err(ResultCode::PARAMETER_ERROR)
+        );
+        assert_eq!(
+            modify(&[0x91, 0x3f], &mut bin),
+            Err(ResultCode::PARAMETER_ERROR)
+        );
+        assert_eq!(
+            read(&[0x91, 0x10, 0x00], &bin),
+            Err(ResultCode::PARAMETER_ERROR)
+        );
+        assert_eq!(read(&[0x91, 0x10], &bin), Ok(Value::Int(1)));
+        // A missing bin reads as nil; non-creating writes leave it missing.
+        assert_eq!(read(&l::size("l").data, &Value::Nil), Ok(Value::Nil));
+        check(
+            Value::Nil,
+            l::remove_by_value("l", 1, LR::COUNT),
+            Value::Int(0),
+            Value::Nil,
+        );
+        check(Value::Nil, l::clear("l"), Value::Nil, Value::Nil);
+    }
+
+    #[test]
+    fn wildcard_and_infinity_arguments() {
+        let b = list![list!["a", 1], list!["b", 2], list!["a", 3]];
+        // [4, 0x15, 7, d4 ff 01]: get_by_value_interval [ ["a"] .. INF ) -> everything >= ["a"].
+        let mut data = vec![0x94, 0x19, 0x07, 0x91, 0xa2, 0x03, 0x61, 0xd4, 0xff, 0x01];
+        assert_eq!(read(&data, &b), Ok(b.clone()));
+        // get_by_value (22) with WILDCARD matches every element.
+        data = vec![0x93, 0x16, 0x05, 0xd4, 0xff, 0x00];
+        assert_eq!(read(&data, &b), Ok(Value::Int(3)));
+    }
+
+    // ---- maps ----
+
+    #[test]
+    fn map_put_and_flags() {
+        let p = MapPolicy::default();
+        check(
+            Value::Nil,
+            m::put(&p, "m", "k", 1),
+            Value::Int(1),
+            map! {"k" => 1},
+        );
+        check(
+            map! {"k" => 1},
+            m::put(&p, "m", "k", 2),
+            Value::Int(1),
+            map! {"k" => 2},
+        );
+        check(
+            map! {"b" => 1},
+            m::put(&p, "m", "a", 2),
+            Value::Int(2),
+            map! {"b" => 1, "a" => 2},
+        );
+        let ko = MapPolicy::new(MapOrder::KeyOrdered, MapWriteFlags::DEFAULT);
+        check(
+            map! {"b" => 1, "d" => 1},
+            m::put(&ko, "m", "c", 2),
+            Value::Int(3),
+            map! {"b" => 1, "c" => 2, "d" => 1},
+        );
+        check(
+            map! {"a" => 1},
+            m::put_items(
+                &p,
+                "m",
+                vec![
+                    (Value::from("b"), Value::from(2)),
+                    (Value::from("a"), Value::from(3)),
+                ],
+            ),
+            Value::Int(2),
+            map! {"a" => 3, "b" => 2},
+        );
+        let flags = |f| MapPolicy::new(MapOrder::Unordered, f);
+        check_err(
+            map! {"a" => 1},
+            m::put(&flags(MapWriteFlags::CREATE_ONLY), "m", "a", 2),
+            ResultCode::ELEMENT_EXISTS,
+        );
+        check_err(
+            map! {"a" => 1},
+            m::put(&flags(MapWriteFlags::UPDATE_ONLY), "m", "b", 2),
+            ResultCode::ELEMENT_NOT_FOUND,
+        );
+        check(
+            map! {"a" => 1},
+            m::put(
+                &flags(MapWriteFlags::CREATE_ONLY | MapWriteFlags::NO_FAIL),
+                "m",
+                "a",
+                2,
+            ),
+            Value::Int(1),
+            map! {"a" => 1},
+        );
+        let items = vec![
+            (Value::from("a"), Value::from(9)),
+            (Value::from("b"), Value::from(2)),
+        ];
+        check(
+            map! {"a" => 1},
+            m::put_items(
+                &flags(MapWriteFlags::CREATE_ONLY | MapWriteFlags::NO_FAIL),
+                "m",
+                items.clone(),
+            ),
+            Value::Int(1),
+            map! {"a" => 1},
+        );
+        check(
+            map! {"a" => 1},
+            m::put_items(
+                &flags(
+                    MapWriteFlags::CREATE_ONLY | MapWriteFlags::NO_FAIL | MapWriteFlags::PARTIAL,
+                ),
+                "m",
+                items,
+            ),
+            Value::Int(2),
+            map! {"a" => 1, "b" => 2},
+        );
+        check(
+            map! {"b" => 1, "a" => 2},
+            m::set_policy(&ko, "m"),
+            Value::Nil,
+            map! {"a" => 2, "b" => 1},
+        );
+    }
+
+    #[test]
+    fn map_increment_clear_size() {
+        let p = MapPolicy::default();
+        check(
+            Value::Nil,
+            m::increment(&p, "m", "c", 5),
+            Value::Int(5),
+            map! {"c" => 5},
+        );
+        check(
+            map! {"c" => 5},
+            m::increment(&p, "m", "c", -2),
+            Value::Int(3),
+            map! {"c" => 3},
+        );
+        check(
+            map! {"c" => 1.5},
+            m::increment(&p, "m", "c", 1),
+            Value::Float(2.5),
+            map! {"c" => 2.5},
+        );
+        check_err(
+            map! {"c" => "x"},
+            m::increment(&p, "m", "c", 1),
+            ResultCode::PARAMETER_ERROR,
+        );
+        check(
+            map! {"a" => 1},
+            m::size("m"),
+            Value::Int(1),
+            map! {"a" => 1},
+        );
+        check(map! {"a" => 1}, m::clear("m"), Value::Nil, map! {});
+    }
+
+    #[test]
+    fn map_by_key() {
+        let b = map! {"b" => 2, "a" => 1, "c" => 3};
+        check(
+            b.clone(),
+            m::get_by_key("m", "a", MR::VALUE),
+            Value::Int(1),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::get_by_key("m", "a", MR::INDEX),
+            Value::Int(0),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::get_by_key("m", "a", MR::REVERSE_INDEX),
+            Value::Int(2),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::get_by_key("m", "c", MR::RANK),
+            Value::Int(2),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::get_by_key("m", "b", MR::KEY_VALUE),
+            map! {"b" => 2},
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::get_by_key("m", "z", MR::VALUE),
+            Value::Nil,
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::get_by_key("m", "z", MR::INDEX),
+            Value::Int(-1),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::get_by_key("m", "z", MR::COUNT),
+            Value::Int(0),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::get_by_key("m", "z", MR::KEY_VALUE),
+            map! {},
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::remove_by_key("m", "b", MR::VALUE),
+            Value::Int(2),
+            map! {"a" => 1, "c" => 3},
+        );
+        check(
+            b.clone(),
+            m::remove_by_key("m", "z", MR::VALUE),
+            Value::Nil,
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::get_by_key_list("m", vec![Value::from("c"), Value::from("a")], MR::KEY),
+            list!["a", "c"],
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::remove_by_key_list("m", vec![Value::from("c")], MR::KEY.inverted()),
+            list!["a", "b"],
+            map! {"c" => 3},
+        );
+        check(
+            b.clone(),
+            m::get_by_key_range("m", "b", Value::Nil, MR::KEY_VALUE),
+            map! {"b" => 2, "c" => 3},
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::remove_by_key_range("m", Value::Nil, "b", MR::COUNT),
+            Value::Int(1),
+            map! {"b" => 2, "c" => 3},
+        );
+    }
+
+    #[test]
+    fn map_by_index_and_rank() {
+        // Index is key order, also for an unordered map.
+        let b = map! {"c" => 1, "a" => 3, "b" => 2};
+        check(
+            b.clone(),
+            m::get_by_index("m", 0, MR::KEY),
+            Value::from("a"),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::get_by_index("m", -1, MR::VALUE),
+            Value::Int(1),
+            b.clone(),
+        );
+        check_err(
+            b.clone(),
+            m::get_by_index("m", 3, MR::VALUE),
+            ResultCode::OP_NOT_APPLICABLE,
+        );
+        check(
+            b.clone(),
+            m::get_by_index_range("m", 1, 5, MR::KEY_VALUE),
+            map! {"b" => 2, "c" => 1},
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::get_by_index_range_from("m", -1, MR::KEY),
+            list!["c"],
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::remove_by_index("m", 0, MR::KEY),
+            Value::from("a"),
+            map! {"c" => 1, "b" => 2},
+        );
+        check(
+            b.clone(),
+            m::remove_by_index_range("m", 0, 2, MR::COUNT),
+            Value::Int(2),
+            map! {"c" => 1},
+        );
+        check(
+            b.clone(),
+            m::get_by_rank("m", 0, MR::KEY),
+            Value::from("c"),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::get_by_rank("m", -1, MR::INDEX),
+            Value::Int(0),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::get_by_rank_range("m", 0, 2, MR::KEY),
+            list!["c", "b"],
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::get_by_rank_range("m", 0, 2, MR::ORDERED_MAP),
+            map! {"b" => 2, "c" => 1},
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::get_by_rank_range_from("m", 2, MR::VALUE),
+            list![3],
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::remove_by_rank("m", 0, MR::NONE),
+            Value::Nil,
+            map! {"a" => 3, "b" => 2},
+        );
+        check(
+            b.clone(),
+            m::remove_by_rank_range("m", 0, 1, MR::KEY.inverted()),
+            list!["a", "b"],
+            map! {"c" => 1},
+        );
+        check(
+            b.clone(),
+            m::remove_by_rank_range_from("m", 1, MR::EXISTS),
+            Value::Bool(true),
+            map! {"c" => 1},
+        );
+    }
+
+    #[test]
+    fn map_by_value() {
+        let b = map! {"a" => 1, "b" => 2, "c" => 1};
+        check(
+            b.clone(),
+            m::get_by_value("m", 1, MR::KEY),
+            list!["a", "c"],
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::remove_by_value("m", 1, MR::COUNT),
+            Value::Int(2),
+            map! {"b" => 2},
+        );
+        check(
+            b.clone(),
+            m::get_by_value_list("m", vec![Value::from(2)], MR::KEY),
+            list!["b"],
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::remove_by_value_list("m", vec![Value::from(2), Value::from(9)], MR::KEY_VALUE),
+            map! {"b" => 2},
+            map! {"a" => 1, "c" => 1},
+        );
+        check(
+            b.clone(),
+            m::get_by_value_range("m", 2, 3, MR::KEY),
+            list!["b"],
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::remove_by_value_range("m", 0, 2, MR::REVERSE_INDEX),
+            ints(&[2, 0]),
+            map! {"b" => 2},
+        );
+    }
+
+    #[test]
+    fn map_relative_examples_from_the_client_docs() {
+        // aerospike-client-java MapOperation.removeByKeyRelativeIndexRange javadoc:
+        // map [{0=17},{4=2},{5=15},{9=10}].
+        let b = Value::Map(
+            [(0, 17), (4, 2), (5, 15), (9, 10)]
+                .iter()
+                .map(|&(k, v)| (Value::Int(k), Value::Int(v)))
+                .collect(),
+        );
+        let keys = |k: &[i64]| ints(k);
+        for (key, index, want) in [
+            (5, 0, vec![5, 9]),
+            (5, 1, vec![9]),
+            (5, -1, vec![4, 5, 9]),
+            (3, 2, vec![9]),
+            (3, -2, vec![0, 4, 5, 9]),
+        ] {
+            let op = m::get_by_key_relative_index_range("m", key, index, MR::KEY);
+            check(b.clone(), op, keys(&want), b.clone());
+        }
+        for (key, index, count, want) in [
+            (5, 0, 1, vec![5]),
+            (5, 1, 2, vec![9]),
+            (5, -1, 1, vec![4]),
+            (3, 2, 1, vec![9]),
+            (3, -2, 2, vec![0]),
+        ] {
+            let op = m::get_by_key_relative_index_range_count("m", key, index, count, MR::KEY);
+            check(b.clone(), op, keys(&want), b.clone());
+        }
+        // removeByValueRelativeRankRange javadoc: (11,1) = [{0=17}], (11,-1) = [{9=10},{5=15},{0=17}].
+        check(
+            b.clone(),
+            m::get_by_value_relative_rank_range("m", 11, 1, MR::KEY),
+            keys(&[0]),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::get_by_value_relative_rank_range("m", 11, -1, MR::KEY),
+            keys(&[9, 5, 0]),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            m::remove_by_value_relative_rank_range_count("m", 11, -1, 1, MR::VALUE),
+            ints(&[10]),
+            Value::Map(
+                [(0, 17), (4, 2), (5, 15)]
+                    .iter()
+                    .map(|&(k, v)| (Value::Int(k), Value::Int(v)))
+                    .collect(),
+            ),
+        );
+        check(
+            b.clone(),
+            m::remove_by_key_relative_index_range("m", 5, 0, MR::COUNT),
+            Value::Int(2),
+            Value::Map(vec![
+                (Value::Int(0), Value::Int(17)),
+                (Value::Int(4), Value::Int(2)),
+            ]),
+        );
+    }
+
+    // ---- contexts ----
+
+    #[test]
+    fn contexts_reach_nested_containers() {
+        // aerospike-client-java ListOperation javadoc examples.
+        let b = list![ints(&[7, 9, 5]), ints(&[1, 2, 3]), ints(&[6, 5, 4, 1])];
+        check(
+            b,
+            l::append("l", 11).with_context(&[CdtContext::list_index(-1)]),
+            Value::Int(5),
+            list![ints(&[7, 9, 5]), ints(&[1, 2, 3]), ints(&[6, 5, 4, 1, 11])],
+        );
+        let b = map! {
+            "key1" => list![ints(&[7, 9, 5]), ints(&[13])],
+            "key2" => list![ints(&[9]), ints(&[2, 4]), ints(&[6, 1, 9])],
+            "key3" => list![ints(&[6, 5])],
+        };
+        let after = map! {
+            "key1" => list![ints(&[7, 9, 5]), ints(&[13])],
+            "key2" => list![ints(&[9]), ints(&[2, 4, 11]), ints(&[6, 1, 9])],
+            "key3" => list![ints(&[6, 5])],
+        };
+        let ctx = [CdtContext::map_key("key2"), CdtContext::list_rank(0)];
+        check(
+            b.clone(),
+            l::append("l", 11).with_context(&ctx),
+            Value::Int(3),
+            after,
+        );
+        check(
+            b.clone(),
+            l::size("l").with_context(&[CdtContext::map_key("key1")]),
+            Value::Int(2),
+            b.clone(),
+        );
+        // The entry at map index 0 holds a list, not a map.
+        check_err(
+            b,
+            m::size("m").with_context(&[CdtContext::map_index(0)]),
+            ResultCode::BIN_TYPE_ERROR,
+        );
+    }
+
+    #[test]
+    fn context_lookups_and_creation() {
+        let b = map! {"a" => map! {"x" => 1}, "b" => list![1, 2]};
+        check(
+            b.clone(),
+            m::get_by_key("m", "x", MR::VALUE)
+                .with_context(&[CdtContext::map_value(map! {"x" => 1})]),
+            Value::Int(1),
+            b.clone(),
+        );
+        check(
+            b.clone(),
+            l::get_by_index("l", 0, LR::VALUE).with_context(&[CdtContext::map_rank(0)]),
+            Value::Int(1),
+            b.clone(),
+        );
+        check(
+            list![list![3], list![1]],
+            l::size("l").with_context(&[CdtContext::list_value(list![1])]),
+            Value::Int(1),
+            list![list![3], list![1]],
+        );
+        check_err(
+            b.clone(),
+            m::size("m").with_context(&[CdtContext::map_key("zz")]),
+            ResultCode::OP_NOT_APPLICABLE,
+        );
+        check_err(
+            b.clone(),
+            l::size("l").with_context(&[CdtContext::map_key("a")]),
+            ResultCode::BIN_TYPE_ERROR,
+        );
+        check(
+            b.clone(),
+            m::put(&MapPolicy::default(), "m", "k", 1)
+                .with_context(&[CdtContext::map_key_create("new", MapOrder::KeyOrdered)]),
+            Value::Int(1),
+            map! {"a" => map! {"x" => 1}, "b" => list![1, 2], "new" => map! {"k" => 1}},
+        );
+        check(
+            Value::Nil,
+            l::append("l", 7).with_context(&[CdtContext::list_index_create(
+                2,
+                ListOrder::Unordered,
+                true,
+            )]),
+            Value::Int(1),
+            list![Value::Nil, Value::Nil, list![7]],
+        );
+        check_err(
+            list![],
+            l::append("l", 7).with_context(&[CdtContext::list_index_create(
+                2,
+                ListOrder::Unordered,
+                false,
+            )]),
+            ResultCode::OP_NOT_APPLICABLE,
+        );
+    }
+
+    // ---- properties ----
+
+    fn scalar() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Nil),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::Int),
+            "[a-z]{0,4}".prop_map(Value::String),
+            proptest::collection::vec(any::<u8>(), 0..4).prop_map(Value::Blob),
+            (-1e6f64..1e6).prop_map(Value::Float),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        scalar().prop_recursive(2, 12, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::List),
+                proptest::collection::vec((scalar(), inner), 0..3).prop_map(Value::Map),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn append_then_last_is_the_value(start in proptest::collection::vec(value(), 0..6), v in value()) {
+            let mut bin = Value::List(start.clone());
+            let size = run(&mut bin, &l::append("l", v.clone())).unwrap();
+            prop_assert_eq!(size, Value::Int(start.len() as i64 + 1));
+            prop_assert_eq!(run(&mut bin, &l::get_by_index("l", -1, LR::VALUE)).unwrap(), v);
+            prop_assert_eq!(run(&mut bin, &l::size("l")).unwrap(), Value::Int(start.len() as i64 + 1));
+        }
+
+        #[test]
+        fn ordered_append_keeps_the_list_sorted(items in proptest::collection::vec(value(), 0..10)) {
+            let mut bin = Value::Nil;
+            for it in &items {
+                run(&mut bin, &l::append_with_policy(&ordered(), "l", it.clone())).unwrap();
+            }
+            let Value::List(l) = &bin else { prop_assert!(items.is_empty()); return Ok(()) };
+            prop_assert_eq!(l.len(), items.len());
+            prop_assert!(l.windows(2).all(|w| compare(&w[0], &w[1]) != Ordering::Greater));
+        }
+
+        #[test]
+        fn key_ordered_puts_keep_keys_sorted(keys in proptest::collection::vec(scalar(), 0..10)) {
+            let mut bin = Value::Nil;
+            let p = MapPolicy::new(MapOrder::KeyOrdered, MapWriteFlags::DEFAULT);
+            for (i, k) in keys.iter().enumerate() {
+                run(&mut bin, &m::put(&p, "m", k.clone(), i as i64)).unwrap();
+            }
+            let Value::Map(e) = &bin else { prop_assert!(keys.is_empty()); return Ok(()) };
+            prop_assert!(e.windows(2).all(|w| compare(&w[0].0, &w[1].0) == Ordering::Less));
+            let n = e.len() as i64;
+            let size = run(&mut bin, &m::size("m")).unwrap();
+            prop_assert_eq!(size, Value::Int(n));
+        }
+
+        #[test]
+        fn rank_and_value_ranges_partition_the_list(items in proptest::collection::vec(value(), 0..8), r in -10i64..10) {
+            let bin = Value::List(items.clone());
+            let picked = run(&mut bin.clone(), &l::get_by_rank_range_from("l", r, LR::COUNT)).unwrap();
+            let rest = run(&mut bin.clone(), &l::get_by_rank_range_from("l", r, LR::COUNT.inverted())).unwrap();
+            prop_assert_eq!(picked.as_int().unwrap() + rest.as_int().unwrap(), items.len() as i64);
+        }
+
+        #[test]
+        fn compare_is_antisymmetric(a in value(), b in value()) {
+            prop_assert_eq!(compare(&a, &b), compare(&b, &a).reverse());
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..40), bin in value()) {
+            let mut b = bin.clone();
+            let _ = modify(&data, &mut b);
+            let _ = read(&data, &bin);
+        }
+
+        #[test]
+        fn mutated_valid_ops_never_panic(idx in 0usize..16, byte in any::<u8>(), bin in value()) {
+            let ops = [
+                l::get_by_value_relative_rank_range_count("l", 5, -1, 2, LR::VALUE),
+                m::put(&MapPolicy::default(), "m", "k", list![1]),
+                l::insert("l", 2, "x").with_context(&[CdtContext::map_key("a")]),
+            ];
+            for op in ops {
+                let mut data = op.data.clone();
+                let i = idx % data.len();
+                data[i] = byte;
+                let mut b = bin.clone();
+                let _ = modify(&data, &mut b);
+                let _ = read(&data, &bin);
+            }
         }
     }
 }

@@ -341,17 +341,11 @@ fn filter_allows(
 }
 
 /// A CDT_MODIFY operation on `bin`; returns the operation's result.
-///
-/// Hook for the CDT engine: wire `cdt::modify(data, bin)` in here once it
-/// lands; until then CDT operations are refused with PARAMETER_ERROR.
-fn cdt_modify(_data: &[u8], _bin: &mut Value) -> Result<Value, ResultCode> {
-    Err(ResultCode::PARAMETER_ERROR)
+fn cdt_modify(data: &[u8], bin: &mut Value) -> Result<Value, ResultCode> {
+    super::cdt::modify(data, bin)
 }
 
 /// A CDT_READ operation on `bin`.
-///
-/// Hook for the CDT engine: wire `cdt::read(data, bin)` in here once it
-/// lands; until then CDT operations are refused with PARAMETER_ERROR.
-fn cdt_read(_data: &[u8], _bin: &Value) -> Result<Value, ResultCode> {
-    Err(ResultCode::PARAMETER_ERROR)
+fn cdt_read(data: &[u8], bin: &Value) -> Result<Value, ResultCode> {
+    super::cdt::read(data, bin)
 }
