@@ -244,7 +244,10 @@ mod tests {
         assert_eq!(hex(&op), "93ccff9210ff92010b");
         let op = list::append("l", 11)
             .with_context(&[CdtContext::map_key("key2"), CdtContext::list_rank(0)]);
-        assert_eq!(hex(&op), "93ccff9422a5036b6579321100 92010b".replace(' ', ""));
+        assert_eq!(
+            hex(&op),
+            "93ccff9422a5036b6579321100 92010b".replace(' ', "")
+        );
         let ctx = [
             CdtContext::list_value(1),
             CdtContext::map_index(2),
@@ -252,15 +255,33 @@ mod tests {
             CdtContext::map_value("v"),
         ];
         let op = map::size("m").with_context(&ctx);
-        assert_eq!(hex(&op), "93ccff9813012002 21ff23a2037691 60".replace(' ', ""));
+        assert_eq!(
+            hex(&op),
+            "93ccff9813012002 21ff23a2037691 60".replace(' ', "")
+        );
         assert!(op.is_read());
         let creates = [
-            (CdtContext::list_index_create(1, ListOrder::Unordered, false), "50"),
-            (CdtContext::list_index_create(1, ListOrder::Unordered, true), "cc90"),
-            (CdtContext::list_index_create(1, ListOrder::Ordered, false), "ccd0"),
+            (
+                CdtContext::list_index_create(1, ListOrder::Unordered, false),
+                "50",
+            ),
+            (
+                CdtContext::list_index_create(1, ListOrder::Unordered, true),
+                "cc90",
+            ),
+            (
+                CdtContext::list_index_create(1, ListOrder::Ordered, false),
+                "ccd0",
+            ),
             (CdtContext::map_key_create("k", MapOrder::Unordered), "62"),
-            (CdtContext::map_key_create("k", MapOrder::KeyOrdered), "cca2"),
-            (CdtContext::map_key_create("k", MapOrder::KeyValueOrdered), "cce2"),
+            (
+                CdtContext::map_key_create("k", MapOrder::KeyOrdered),
+                "cca2",
+            ),
+            (
+                CdtContext::map_key_create("k", MapOrder::KeyValueOrdered),
+                "cce2",
+            ),
         ];
         for (c, id) in creates {
             let h = hex(&list::clear("l").with_context(&[c]));

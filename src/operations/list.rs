@@ -754,13 +754,22 @@ mod tests {
             (append("l", 1), "920101"),
             (append_with_policy(&p, "l", "a"), "9401a203610105"),
             (append_items("l", items()), "9202920102"),
-            (append_items_with_policy(&p, "l", items()), "940292010201 05"),
+            (
+                append_items_with_policy(&p, "l", items()),
+                "940292010201 05",
+            ),
             (insert("l", 1, "x"), "930301a20378"),
             (insert_with_policy(&p, "l", -1, 7), "9403ff0705"),
             (insert_items("l", 0, items()), "9304009201 02"),
-            (insert_items_with_policy(&p, "l", 0, items()), "940400920102 05"),
+            (
+                insert_items_with_policy(&p, "l", 0, items()),
+                "940400920102 05",
+            ),
             (increment("l", 0, 5), "930c0005"),
-            (increment_with_policy(&p, "l", 2, 1.5), "950c02cb3ff80000000000000105"),
+            (
+                increment_with_policy(&p, "l", 2, 1.5),
+                "950c02cb3ff80000000000000105",
+            ),
             (set("l", 2, Value::Nil), "930902c0"),
             (set_with_policy(&p, "l", 0, 1), "9409000105"),
             (clear("l"), "910b"),
@@ -776,24 +785,63 @@ mod tests {
             (get_range("l", 0, 5), "93120005"),
             (get_by_index("l", -1, ListReturnType::VALUE), "931307ff"),
             (remove_by_index("l", 0, ListReturnType::NONE), "932000 00"),
-            (get_by_index_range("l", 1, 2, ListReturnType::COUNT), "9418050102"),
-            (remove_by_index_range_from("l", 1, ListReturnType::INDEX), "93250101"),
-            (get_by_value("l", "a", ListReturnType::EXISTS), "93160da20361"),
-            (remove_by_value("l", "a", ListReturnType::NONE), "932300a20361"),
-            (get_by_value_list("l", items(), ListReturnType::VALUE), "931707920102"),
-            (remove_by_value_list("l", items(), ListReturnType::RANK), "932403920102"),
-            (get_by_value_range("l", 10, Value::Nil, ListReturnType::COUNT), "9319050a"),
-            (get_by_value_range("l", 10, 20, ListReturnType::COUNT), "9419050a14"),
-            (remove_by_value_range("l", Value::Nil, 20, ListReturnType::VALUE), "942607c014"),
-            (get_by_rank("l", 0, ListReturnType::REVERSE_RANK), "93150400"),
+            (
+                get_by_index_range("l", 1, 2, ListReturnType::COUNT),
+                "9418050102",
+            ),
+            (
+                remove_by_index_range_from("l", 1, ListReturnType::INDEX),
+                "93250101",
+            ),
+            (
+                get_by_value("l", "a", ListReturnType::EXISTS),
+                "93160da20361",
+            ),
+            (
+                remove_by_value("l", "a", ListReturnType::NONE),
+                "932300a20361",
+            ),
+            (
+                get_by_value_list("l", items(), ListReturnType::VALUE),
+                "931707920102",
+            ),
+            (
+                remove_by_value_list("l", items(), ListReturnType::RANK),
+                "932403920102",
+            ),
+            (
+                get_by_value_range("l", 10, Value::Nil, ListReturnType::COUNT),
+                "9319050a",
+            ),
+            (
+                get_by_value_range("l", 10, 20, ListReturnType::COUNT),
+                "9419050a14",
+            ),
+            (
+                remove_by_value_range("l", Value::Nil, 20, ListReturnType::VALUE),
+                "942607c014",
+            ),
+            (
+                get_by_rank("l", 0, ListReturnType::REVERSE_RANK),
+                "93150400",
+            ),
             (remove_by_rank("l", -1, ListReturnType::VALUE), "932207ff"),
-            (get_by_rank_range("l", 0, 3, ListReturnType::VALUE), "941a070003"),
+            (
+                get_by_rank_range("l", 0, 3, ListReturnType::VALUE),
+                "941a070003",
+            ),
             (
                 remove_by_rank_range("l", 0, 1, ListReturnType::VALUE.inverted()),
                 "9427ce000100070001",
             ),
-            (get_by_rank_range_from("l", -2, ListReturnType::VALUE), "931a07fe"),
-            (remove_by_rank_range_from("l", 2, ListReturnType::REVERSE_INDEX), "93270202"),
+            (
+                get_by_rank_range_from("l", -2, ListReturnType::VALUE),
+                "931a07fe",
+            ),
+            (
+                remove_by_rank_range_from("l", 2, ListReturnType::REVERSE_INDEX),
+                "93270202",
+            ),
             (
                 get_by_value_relative_rank_range("l", 5, -1, ListReturnType::VALUE),
                 "941b0705ff",
@@ -813,11 +861,17 @@ mod tests {
         ] {
             assert_eq!(hex(&op), want.replace(' ', ""), "{op:?}");
             assert_eq!(op.particle, types::BLOB);
-            let kind = if op.is_read() { op::CDT_READ } else { op::CDT_MODIFY };
+            let kind = if op.is_read() {
+                op::CDT_READ
+            } else {
+                op::CDT_MODIFY
+            };
             assert_eq!(op.kind, kind);
             assert_eq!(op.bin(), "l");
         }
         assert!(size("l").is_read() && get_by_index("l", 0, ListReturnType::VALUE).is_read());
-        assert!(append("l", 1).is_write() && remove_by_index("l", 0, ListReturnType::NONE).is_write());
+        assert!(
+            append("l", 1).is_write() && remove_by_index("l", 0, ListReturnType::NONE).is_write()
+        );
     }
 }

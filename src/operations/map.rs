@@ -537,16 +537,34 @@ mod tests {
             (put_items(&d, "m", items()), "934481a203610100"),
             (put_items(&ko, "m", items()), "944481a20361010101"),
             (increment(&d, "m", "c", 1), "9449a203630100"),
-            (increment(&kv, "m", "c", -1.0), "9449a20363cbbff000000000000003"),
+            (
+                increment(&kv, "m", "c", -1.0),
+                "9449a20363cbbff000000000000003",
+            ),
             (clear("m"), "914b"),
             (size("m"), "9160"),
             (get_by_key("m", "k", MapReturnType::VALUE), "936107a2036b"),
             (remove_by_key("m", "k", MapReturnType::NONE), "934c00a2036b"),
-            (get_by_key_list("m", keys(), MapReturnType::KEY), "936b0691a2036b"),
-            (remove_by_key_list("m", keys(), MapReturnType::COUNT), "93510591a2036b"),
-            (get_by_key_range("m", "a", "n", MapReturnType::KEY), "946706a20361a2036e"),
-            (get_by_key_range("m", "a", Value::Nil, MapReturnType::KEY), "936706a20361"),
-            (remove_by_key_range("m", Value::Nil, "n", MapReturnType::KEY), "945406c0a2036e"),
+            (
+                get_by_key_list("m", keys(), MapReturnType::KEY),
+                "936b0691a2036b",
+            ),
+            (
+                remove_by_key_list("m", keys(), MapReturnType::COUNT),
+                "93510591a2036b",
+            ),
+            (
+                get_by_key_range("m", "a", "n", MapReturnType::KEY),
+                "946706a20361a2036e",
+            ),
+            (
+                get_by_key_range("m", "a", Value::Nil, MapReturnType::KEY),
+                "936706a20361",
+            ),
+            (
+                remove_by_key_range("m", Value::Nil, "n", MapReturnType::KEY),
+                "945406c0a2036e",
+            ),
             (
                 get_by_key_relative_index_range("m", 5, 0, MapReturnType::KEY),
                 "946d060500",
@@ -556,19 +574,46 @@ mod tests {
                 "95580605ff01",
             ),
             (get_by_value("m", 5, MapReturnType::KEY), "93660605"),
-            (remove_by_value("m", 5, MapReturnType::KEY_VALUE), "93520805"),
-            (get_by_value_list("m", vec![Value::from(1)], MapReturnType::KEY), "936c069101"),
-            (remove_by_value_list("m", vec![Value::from(1)], MapReturnType::KEY), "9353069101"),
-            (get_by_value_range("m", 10, 20, MapReturnType::COUNT), "9469050a14"),
-            (remove_by_value_range("m", 10, Value::Nil, MapReturnType::COUNT), "9356050a"),
+            (
+                remove_by_value("m", 5, MapReturnType::KEY_VALUE),
+                "93520805",
+            ),
+            (
+                get_by_value_list("m", vec![Value::from(1)], MapReturnType::KEY),
+                "936c069101",
+            ),
+            (
+                remove_by_value_list("m", vec![Value::from(1)], MapReturnType::KEY),
+                "9353069101",
+            ),
+            (
+                get_by_value_range("m", 10, 20, MapReturnType::COUNT),
+                "9469050a14",
+            ),
+            (
+                remove_by_value_range("m", 10, Value::Nil, MapReturnType::COUNT),
+                "9356050a",
+            ),
             (get_by_index("m", 0, MapReturnType::KEY), "93620600"),
             (remove_by_index("m", -1, MapReturnType::VALUE), "934d07ff"),
-            (get_by_index_range("m", 1, 2, MapReturnType::KEY_VALUE), "9468080102"),
-            (remove_by_index_range_from("m", 1, MapReturnType::NONE), "93550001"),
+            (
+                get_by_index_range("m", 1, 2, MapReturnType::KEY_VALUE),
+                "9468080102",
+            ),
+            (
+                remove_by_index_range_from("m", 1, MapReturnType::NONE),
+                "93550001",
+            ),
             (get_by_rank("m", -1, MapReturnType::KEY), "936406ff"),
             (remove_by_rank("m", 0, MapReturnType::VALUE), "934f0700"),
-            (get_by_rank_range("m", 0, 2, MapReturnType::ORDERED_MAP), "946a110002"),
-            (remove_by_rank_range_from("m", 0, MapReturnType::UNORDERED_MAP), "93571000"),
+            (
+                get_by_rank_range("m", 0, 2, MapReturnType::ORDERED_MAP),
+                "946a110002",
+            ),
+            (
+                remove_by_rank_range_from("m", 0, MapReturnType::UNORDERED_MAP),
+                "93571000",
+            ),
             (
                 get_by_rank_range("m", 0, 1, MapReturnType::KEY.inverted()),
                 "946ace000100060001",
@@ -584,7 +629,11 @@ mod tests {
         ] {
             assert_eq!(hex(&op), want, "{op:?}");
             assert_eq!(op.particle, types::BLOB);
-            let kind = if op.is_read() { op::CDT_READ } else { op::CDT_MODIFY };
+            let kind = if op.is_read() {
+                op::CDT_READ
+            } else {
+                op::CDT_MODIFY
+            };
             assert_eq!(op.kind, kind);
         }
         assert!(get_by_key("m", "k", MapReturnType::VALUE).is_read());
