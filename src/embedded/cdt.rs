@@ -357,10 +357,15 @@ fn navigate<'a>(
     ctx: &[(i64, Arg)],
     allow_create: bool,
 ) -> Result<&'a mut Value, ResultCode> {
-    for (id, a) in ctx {
+    for (level, (id, a)) in ctx.iter().enumerate() {
         let create = allow_create && id & CTX_CREATE_MASK != 0;
-        if cur.is_nil() && create {
-            *cur = empty_container(*id);
+        match cur {
+            Value::List(_) | Value::Map(_) => {}
+            Value::Nil if level == 0 && create => *cur = empty_container(*id),
+            // A missing bin without a create flag, or a nested non-container.
+            Value::Nil => return Err(ResultCode::OP_NOT_APPLICABLE),
+            _ if level == 0 => return Err(ResultCode::PARAMETER_ERROR),
+            _ => return Err(ResultCode::OP_NOT_APPLICABLE),
         }
         cur = step(cur, *id, a, create)?;
     }
@@ -398,7 +403,7 @@ fn step<'a>(
             Ok(&mut list[pos])
         }
         (0x11, Value::List(list)) => {
-            let order = rank_order(list.iter().collect());
+            let order = rank_order(&list.iter().collect::<Vec<_>>());
             let r = resolve_index(int()?, order.len()).ok_or(ResultCode::OP_NOT_APPLICABLE)?;
             Ok(&mut list[order[r]])
         }
@@ -410,14 +415,9 @@ fn step<'a>(
             Ok(&mut list[pos])
         }
         (0x20 | 0x21, Value::Map(entries)) => {
-            let view = MapView::new(entries);
-            let n = view.len();
-            let logical = if base == 0x20 {
-                resolve_index(int()?, n).ok_or(ResultCode::OP_NOT_APPLICABLE)?
-            } else {
-                let r = resolve_index(int()?, n).ok_or(ResultCode::OP_NOT_APPLICABLE)?;
-                view.rank[r]
-            };
+            let view = View::map(entries);
+            let i = resolve_index(int()?, view.len()).ok_or(ResultCode::OP_NOT_APPLICABLE)?;
+            let logical = if base == 0x20 { i } else { view.rank[i] };
             let pos = view.pos[logical];
             Ok(&mut entries[pos].1)
         }
@@ -445,8 +445,8 @@ fn step<'a>(
                 .ok_or(ResultCode::OP_NOT_APPLICABLE)?;
             Ok(&mut entries[pos].1)
         }
-        (0x10 | 0x11 | 0x13 | 0x20 | 0x21 | 0x22 | 0x23, _) => Err(ResultCode::BIN_TYPE_ERROR),
-        _ => Err(ResultCode::PARAMETER_ERROR),
+        // An unknown context type, or one for the other kind of container.
+        _ => Err(ResultCode::OP_NOT_APPLICABLE),
     }
 }
 
@@ -482,15 +482,22 @@ fn apply(target: &mut Value, call: &Call) -> Result<Value, ResultCode> {
                         | mc::DECREMENT
                 )
             };
+            if !creates {
+                // Removes, pops, clears and trims of a missing bin are no-ops
+                // with no result; sorting one is a type error.
+                return if call.code == lc::SORT {
+                    Err(ResultCode::BIN_TYPE_ERROR)
+                } else {
+                    Ok(Value::Nil)
+                };
+            }
             let mut fresh = if list_op {
                 Value::List(Vec::new())
             } else {
                 Value::Map(Vec::new())
             };
             let result = apply(&mut fresh, call)?;
-            if creates {
-                *target = fresh;
-            }
+            *target = fresh;
             Ok(result)
         }
         _ => Err(ResultCode::BIN_TYPE_ERROR),
@@ -538,50 +545,40 @@ fn resolve_rel_range(anchor: usize, rel: i64, count: u64, n: usize) -> (usize, u
 // ---------------------------------------------------------------------------
 // Selections and results.
 
-/// Logical indexes sorted by value (ties keep index order).
-fn rank_order(vals: Vec<&Value>) -> Vec<usize> {
-    let mut order: Vec<usize> = (0..vals.len()).collect();
-    order.sort_by(|&a, &b| compare(vals[a], vals[b]));
-    order
-}
-
-/// A map seen in key order: logical index `i` is storage entry `pos[i]`.
-struct MapView<'a> {
-    keys: Vec<&'a Value>,
+/// Elements in logical order (a list's order, a map's key order): logical
+/// index `i` is storage position `pos[i]`; `rank[r]` is the logical index of
+/// rank `r` (ties keep logical order).
+struct View<'a> {
+    keys: Option<Vec<&'a Value>>,
     vals: Vec<&'a Value>,
     pos: Vec<usize>,
     rank: Vec<usize>,
 }
 
-impl<'a> MapView<'a> {
-    fn new(entries: &'a [(Value, Value)]) -> Self {
+impl<'a> View<'a> {
+    fn list(list: &'a [Value]) -> Self {
+        let vals: Vec<&Value> = list.iter().collect();
+        View {
+            keys: None,
+            rank: rank_order(&vals),
+            pos: (0..list.len()).collect(),
+            vals,
+        }
+    }
+
+    fn map(entries: &'a [(Value, Value)]) -> Self {
         let mut pos: Vec<usize> = (0..entries.len()).collect();
         pos.sort_by(|&a, &b| compare(&entries[a].0, &entries[b].0));
         let keys: Vec<&Value> = pos.iter().map(|&p| &entries[p].0).collect();
         let vals: Vec<&Value> = pos.iter().map(|&p| &entries[p].1).collect();
-        let rank = rank_order(vals.clone());
-        MapView {
-            keys,
+        View {
+            keys: Some(keys),
+            rank: rank_order(&vals),
             vals,
             pos,
-            rank,
         }
     }
 
-    fn len(&self) -> usize {
-        self.vals.len()
-    }
-}
-
-/// Elements in logical (index) order, with keys for maps.
-struct View<'a> {
-    keys: Option<Vec<&'a Value>>,
-    vals: Vec<&'a Value>,
-    /// rank -> logical index
-    rank: Vec<usize>,
-}
-
-impl View<'_> {
     fn len(&self) -> usize {
         self.vals.len()
     }
@@ -595,11 +592,27 @@ impl View<'_> {
     }
 }
 
+/// Logical indexes sorted by value (ties keep index order).
+fn rank_order(vals: &[&Value]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..vals.len()).collect();
+    order.sort_by(|&a, &b| compare(vals[a], vals[b]));
+    order
+}
+
+/// The order results come out in. The server walks index and rank ranges in
+/// that order and everything else (value and key matches, inverted
+/// selections) in storage order, which for a key-ordered map is key order.
+#[derive(Clone, Copy)]
+enum Order {
+    Index,
+    Rank,
+    Storage,
+}
+
 /// Selected logical indexes.
 struct Sel {
     idx: Vec<usize>,
-    /// Results list values in rank order rather than index order.
-    by_rank: bool,
+    order: Order,
     multi: bool,
 }
 
@@ -629,13 +642,13 @@ fn select(view: &View<'_>, sel: &Selector) -> Result<Sel, ResultCode> {
         let i = i.ok_or(ResultCode::OP_NOT_APPLICABLE)?;
         Ok(Sel {
             idx: vec![i],
-            by_rank: false,
+            order: Order::Index,
             multi: false,
         })
     };
-    let multi = |idx: Vec<usize>, by_rank: bool| Sel {
+    let multi = |idx: Vec<usize>, order: Order| Sel {
         idx,
-        by_rank,
+        order,
         multi: true,
     };
     let filter = |vals: &[&Value], f: &dyn Fn(&Value) -> bool| -> Vec<usize> {
@@ -647,23 +660,23 @@ fn select(view: &View<'_>, sel: &Selector) -> Result<Sel, ResultCode> {
         Selector::Rank(r) => single(resolve_index(*r, n).map(|r| view.rank[r]))?,
         Selector::IndexRange(i, c) => {
             let (s, c) = resolve_range(*i, *c, n);
-            multi((s..s + c).collect(), false)
+            multi((s..s + c).collect(), Order::Index)
         }
         Selector::RankRange(r, c) => {
             let (s, c) = resolve_range(*r, *c, n);
-            multi(view.rank[s..s + c].to_vec(), true)
+            multi(view.rank[s..s + c].to_vec(), Order::Rank)
         }
         Selector::Value(a) => multi(
             filter(&view.vals, &|v| compare_arg(v, a) == Ordering::Equal),
-            false,
+            Order::Storage,
         ),
         Selector::ValueList(list) => multi(
             filter(&view.vals, &|v| list.iter().any(|x| eq(v, x))),
-            false,
+            Order::Storage,
         ),
         Selector::ValueInterval(b, e) => multi(
             filter(&view.vals, &|v| in_interval(v, b, e.as_ref())),
-            false,
+            Order::Storage,
         ),
         Selector::ValueRelRank(a, r, c) => {
             let anchor = view
@@ -672,7 +685,7 @@ fn select(view: &View<'_>, sel: &Selector) -> Result<Sel, ResultCode> {
                 .take_while(|&&i| compare_arg(view.vals[i], a) == Ordering::Less)
                 .count();
             let (s, c) = resolve_rel_range(anchor, *r, *c, n);
-            multi(view.rank[s..s + c].to_vec(), true)
+            multi(view.rank[s..s + c].to_vec(), Order::Rank)
         }
         Selector::Key(a) => {
             let found = keys()?
@@ -680,23 +693,25 @@ fn select(view: &View<'_>, sel: &Selector) -> Result<Sel, ResultCode> {
                 .position(|k| compare_arg(k, a) == Ordering::Equal);
             Sel {
                 idx: found.into_iter().collect(),
-                by_rank: false,
+                order: Order::Index,
                 multi: false,
             }
         }
-        Selector::KeyList(list) => {
-            multi(filter(keys()?, &|k| list.iter().any(|x| eq(k, x))), false)
-        }
-        Selector::KeyInterval(b, e) => {
-            multi(filter(keys()?, &|k| in_interval(k, b, e.as_ref())), false)
-        }
+        Selector::KeyList(list) => multi(
+            filter(keys()?, &|k| list.iter().any(|x| eq(k, x))),
+            Order::Storage,
+        ),
+        Selector::KeyInterval(b, e) => multi(
+            filter(keys()?, &|k| in_interval(k, b, e.as_ref())),
+            Order::Storage,
+        ),
         Selector::KeyRelIndex(a, i, c) => {
             let anchor = keys()?
                 .iter()
                 .take_while(|k| compare_arg(k, a) == Ordering::Less)
                 .count();
             let (s, c) = resolve_rel_range(anchor, *i, *c, n);
-            multi((s..s + c).collect(), false)
+            multi((s..s + c).collect(), Order::Index)
         }
     })
 }
@@ -704,48 +719,33 @@ fn select(view: &View<'_>, sel: &Selector) -> Result<Sel, ResultCode> {
 /// Builds the result of `sel` for return type `return_type`.
 fn build_result(view: &View<'_>, sel: &Sel, return_type: i64) -> Result<Value, ResultCode> {
     let n = view.len();
-    let is_map = view.keys.is_some();
-    let mut ordered = sel.idx.clone();
     let rank_of = view.rank_of();
-    if sel.by_rank {
-        ordered.sort_by_key(|&i| rank_of[i]);
-    } else {
-        ordered.sort_unstable();
+    let mut ordered = sel.idx.clone();
+    match sel.order {
+        Order::Index => ordered.sort_unstable(),
+        Order::Rank => ordered.sort_by_key(|&i| rank_of[i]),
+        Order::Storage => ordered.sort_by_key(|&i| view.pos[i]),
     }
-    let ints = |f: &dyn Fn(usize) -> usize, list: &[usize]| -> Value {
-        if sel.multi {
-            Value::List(list.iter().map(|&i| Value::Int(f(i) as i64)).collect())
-        } else {
-            list.first()
-                .map_or(Value::Int(-1), |&i| Value::Int(f(i) as i64))
-        }
-    };
-    let elements = |f: &dyn Fn(usize) -> Value| -> Value {
+    let collect = |f: &dyn Fn(usize) -> Value, none: Value| -> Value {
         if sel.multi {
             Value::List(ordered.iter().map(|&i| f(i)).collect())
         } else {
-            ordered.first().map_or(Value::Nil, |&i| f(i))
+            ordered.first().map_or(none, |&i| f(i))
         }
     };
-    let mut by_index = sel.idx.clone();
-    by_index.sort_unstable();
-    let mut ranks: Vec<usize> = sel.idx.iter().map(|&i| rank_of[i]).collect();
-    if sel.by_rank {
-        ranks.sort_unstable();
-    } else {
-        ranks = by_index.iter().map(|&i| rank_of[i]).collect();
-    }
+    let int = |x: usize| Value::Int(x as i64);
     let key = |i: usize| view.keys.as_ref().map_or(Value::Nil, |k| k[i].clone());
+    let is_map = view.keys.is_some();
     Ok(match return_type {
         rt::NONE => Value::Nil,
-        rt::INDEX => ints(&|i| i, &by_index),
-        rt::REVERSE_INDEX => ints(&|i| n - 1 - i, &by_index),
-        rt::RANK => ints(&|r| r, &ranks),
-        rt::REVERSE_RANK => ints(&|r| n - 1 - r, &ranks),
-        rt::COUNT => Value::Int(sel.idx.len() as i64),
+        rt::INDEX => collect(&|i| int(i), Value::Int(-1)),
+        rt::REVERSE_INDEX => collect(&|i| int(n - 1 - i), Value::Int(-1)),
+        rt::RANK => collect(&|i| int(rank_of[i]), Value::Int(-1)),
+        rt::REVERSE_RANK => collect(&|i| int(n - 1 - rank_of[i]), Value::Int(-1)),
+        rt::COUNT => int(sel.idx.len()),
         rt::EXISTS => Value::Bool(!sel.idx.is_empty()),
-        rt::VALUE => elements(&|i| view.vals[i].clone()),
-        rt::KEY if is_map => elements(&key),
+        rt::VALUE => collect(&|i| view.vals[i].clone(), Value::Nil),
+        rt::KEY if is_map => collect(&key, Value::Nil),
         rt::KEY_VALUE | rt::UNORDERED_MAP | rt::ORDERED_MAP if is_map => {
             let mut entries: Vec<(Value, Value)> = ordered
                 .iter()
@@ -761,7 +761,7 @@ fn build_result(view: &View<'_>, sel: &Sel, return_type: i64) -> Result<Value, R
 }
 
 /// Runs a get/remove-by operation on a view: returns the result and the
-/// selected logical indexes.
+/// storage positions of the selected elements.
 fn get_remove(
     view: &View<'_>,
     selector: &Selector,
@@ -772,12 +772,14 @@ fn get_remove(
         if !sel.multi {
             return Err(ResultCode::OP_NOT_APPLICABLE);
         }
-        let chosen: std::collections::HashSet<usize> = sel.idx.iter().copied().collect();
-        sel.idx = (0..view.len()).filter(|i| !chosen.contains(i)).collect();
-        sel.by_rank = false;
+        let mut chosen = vec![false; view.len()];
+        sel.idx.iter().for_each(|&i| chosen[i] = true);
+        sel.idx = (0..view.len()).filter(|&i| !chosen[i]).collect();
+        sel.order = Order::Storage;
     }
     let result = build_result(view, &sel, return_type & !INVERTED)?;
-    Ok((result, sel.idx))
+    let positions = sel.idx.iter().map(|&i| view.pos[i]).collect();
+    Ok((result, positions))
 }
 
 /// Removes the storage positions `positions` from `items`.
@@ -814,15 +816,6 @@ fn add_delta(current: Option<&Value>, delta: &Value) -> Result<Value, ResultCode
 
 // ---------------------------------------------------------------------------
 // Lists.
-
-fn list_view(list: &[Value]) -> View<'_> {
-    let vals: Vec<&Value> = list.iter().collect();
-    View {
-        keys: None,
-        rank: rank_order(vals.clone()),
-        vals,
-    }
-}
 
 /// `Ok(no-op)` under NO_FAIL, the error otherwise.
 fn refuse<T>(flags: i64, code: ResultCode, noop: T) -> Result<T, ResultCode> {
@@ -1043,9 +1036,9 @@ fn list_apply(list: &mut Vec<Value>, call: &Call) -> Result<Value, ResultCode> {
                 }
                 _ => return Err(ResultCode::PARAMETER_ERROR),
             };
-            let (result, idx) = get_remove(&list_view(list), &selector, return_type)?;
+            let (result, positions) = get_remove(&View::list(list), &selector, return_type)?;
             if remove {
-                remove_positions(list, idx);
+                remove_positions(list, positions);
             }
             Ok(result)
         }
@@ -1054,14 +1047,6 @@ fn list_apply(list: &mut Vec<Value>, call: &Call) -> Result<Value, ResultCode> {
 
 // ---------------------------------------------------------------------------
 // Maps.
-
-fn map_view<'a>(mv: &MapView<'a>) -> View<'a> {
-    View {
-        keys: Some(mv.keys.clone()),
-        vals: mv.vals.clone(),
-        rank: mv.rank.clone(),
-    }
-}
 
 fn map_upsert(entries: &mut Vec<(Value, Value)>, key: Value, value: Value, ordered: bool) {
     if let Some(e) = entries.iter_mut().find(|(k, _)| eq(k, &key)) {
@@ -1208,10 +1193,7 @@ fn map_apply(entries: &mut Vec<(Value, Value)>, call: &Call) -> Result<Value, Re
                 }
                 _ => return Err(ResultCode::PARAMETER_ERROR),
             };
-            let mv = MapView::new(entries);
-            let (result, idx) = get_remove(&map_view(&mv), &selector, return_type)?;
-            let positions: Vec<usize> = idx.iter().map(|&i| mv.pos[i]).collect();
-            drop(mv);
+            let (result, positions) = get_remove(&View::map(entries), &selector, return_type)?;
             if remove {
                 remove_positions(entries, positions);
             }
@@ -1827,10 +1809,32 @@ mod tests {
         check(
             Value::Nil,
             l::remove_by_value("l", 1, LR::COUNT),
-            Value::Int(0),
+            Value::Nil,
             Value::Nil,
         );
+        check(Value::Nil, l::pop("l", 0), Value::Nil, Value::Nil);
         check(Value::Nil, l::clear("l"), Value::Nil, Value::Nil);
+        check(
+            Value::Nil,
+            m::remove_by_key("m", "k", MR::VALUE),
+            Value::Nil,
+            Value::Nil,
+        );
+        check_err(
+            Value::Nil,
+            l::sort("l", ListSortFlags::DEFAULT),
+            ResultCode::BIN_TYPE_ERROR,
+        );
+        check_err(
+            Value::Nil,
+            m::put(
+                &MapPolicy::new(MapOrder::Unordered, MapWriteFlags::UPDATE_ONLY),
+                "m",
+                "k",
+                1,
+            ),
+            ResultCode::ELEMENT_NOT_FOUND,
+        );
     }
 
     #[test]
@@ -1978,6 +1982,8 @@ mod tests {
         check(map! {"a" => 1}, m::clear("m"), Value::Nil, map! {});
     }
 
+    /// Key and value matches and inverted selections come out in storage order
+    /// (insertion order for an unordered map), index ranges in key order.
     #[test]
     fn map_by_key() {
         let b = map! {"b" => 2, "a" => 1, "c" => 3};
@@ -2056,7 +2062,7 @@ mod tests {
         check(
             b.clone(),
             m::remove_by_key_list("m", vec![Value::from("c")], MR::KEY.inverted()),
-            list!["a", "b"],
+            list!["b", "a"],
             map! {"c" => 3},
         );
         check(
@@ -2345,10 +2351,37 @@ mod tests {
             m::size("m").with_context(&[CdtContext::map_key("zz")]),
             ResultCode::OP_NOT_APPLICABLE,
         );
+        // A list operation on a map found by the context.
         check_err(
             b.clone(),
             l::size("l").with_context(&[CdtContext::map_key("a")]),
             ResultCode::BIN_TYPE_ERROR,
+        );
+        // A list context on a map, a context below a scalar, a context on a
+        // scalar bin, a context into a missing bin without a create flag.
+        check_err(
+            b.clone(),
+            l::size("l").with_context(&[CdtContext::list_index(0)]),
+            ResultCode::OP_NOT_APPLICABLE,
+        );
+        check_err(
+            b.clone(),
+            m::size("m").with_context(&[
+                CdtContext::map_key("a"),
+                CdtContext::map_key("x"),
+                CdtContext::map_key("y"),
+            ]),
+            ResultCode::OP_NOT_APPLICABLE,
+        );
+        check_err(
+            Value::Int(3),
+            m::size("m").with_context(&[CdtContext::map_key("a")]),
+            ResultCode::PARAMETER_ERROR,
+        );
+        check_err(
+            Value::Nil,
+            m::put(&MapPolicy::default(), "m", "k", 1).with_context(&[CdtContext::map_key("a")]),
+            ResultCode::OP_NOT_APPLICABLE,
         );
         check(
             b.clone(),
