@@ -16,8 +16,10 @@
 //! * a map's index is its key order, for unordered maps too.
 //!
 //! [`Value`] carries no order flag, so a list or map is treated as ordered when
-//! the operation's own attributes say so (the official clients send them with
-//! every policy-taking write); key-ordered maps are stored with sorted entries.
+//! the operation's own order argument says so (the official clients send it
+//! with every policy-taking write) and its elements are in order (an unsorted
+//! container cannot have been created ordered); key-ordered maps are stored as
+//! sorted entries.
 
 use std::cmp::Ordering;
 
@@ -334,6 +336,20 @@ fn sort_values(list: &mut [Value]) {
 
 fn sort_entries(entries: &mut [(Value, Value)]) {
     entries.sort_by(|a, b| compare(&a.0, &b.0));
+}
+
+/// True when `list` is in order: an order argument only applies to a list that
+/// could have been created ordered.
+fn is_sorted(list: &[Value]) -> bool {
+    list.windows(2)
+        .all(|w| compare(&w[0], &w[1]) != Ordering::Greater)
+}
+
+/// True when the map's keys are in order (see [`is_sorted`]).
+fn keys_sorted(entries: &[(Value, Value)]) -> bool {
+    entries
+        .windows(2)
+        .all(|w| compare(&w[0].0, &w[1].0) == Ordering::Less)
 }
 
 /// Position after the last element not greater than `v` (ordered insert).
@@ -914,11 +930,11 @@ fn list_apply(list: &mut Vec<Value>, call: &Call) -> Result<Value, ResultCode> {
             Ok(Value::Nil)
         }
         lc::APPEND => {
-            let ordered = attr_ordered(1)?;
+            let ordered = attr_ordered(1)? && is_sorted(list);
             list_add(list, vec![a.val(0)?], ordered, a.opt_int(2)?.unwrap_or(0))
         }
         lc::APPEND_ITEMS => {
-            let ordered = attr_ordered(1)?;
+            let ordered = attr_ordered(1)? && is_sorted(list);
             list_add(list, a.list(0)?, ordered, a.opt_int(2)?.unwrap_or(0))
         }
         lc::INSERT => list_insert(list, a.int(0)?, vec![a.val(1)?], a.opt_int(2)?.unwrap_or(0)),
@@ -951,7 +967,7 @@ fn list_apply(list: &mut Vec<Value>, call: &Call) -> Result<Value, ResultCode> {
                 Some(_) => return Err(ResultCode::PARAMETER_ERROR),
                 None => Value::Nil,
             };
-            let ordered = attr_ordered(2)?;
+            let ordered = attr_ordered(2)? && is_sorted(list);
             let flags = a.opt_int(3)?.unwrap_or(0);
             let Some(at) = write_position(list.len(), a.int(0)?, flags)? else {
                 return Ok(Value::Nil);
@@ -1087,9 +1103,7 @@ fn map_put(
         }
         staged.push((k, v));
     }
-    if ordered {
-        sort_entries(entries);
-    }
+    let ordered = ordered && keys_sorted(entries);
     for (k, v) in staged {
         map_upsert(entries, k, v, ordered);
     }
@@ -1145,7 +1159,8 @@ fn map_apply(entries: &mut Vec<(Value, Value)>, call: &Call) -> Result<Value, Re
             }
             let current = entries.iter().find(|(k, _)| eq(k, &key)).map(|e| &e.1);
             let new = add_delta(current, &delta)?;
-            map_upsert(entries, key, new.clone(), attr_ordered(2)?);
+            let ordered = attr_ordered(2)? && keys_sorted(entries);
+            map_upsert(entries, key, new.clone(), ordered);
             Ok(new)
         }
         mc::CLEAR => {
@@ -1271,6 +1286,30 @@ mod tests {
             l::append_items_with_policy(&ordered(), "l", vec![Value::from(9), Value::from(0)]),
             Value::Int(4),
             ints(&[0, 1, 5, 9]),
+        );
+    }
+
+    #[test]
+    fn order_argument_on_an_unsorted_container_is_ignored() {
+        // An unsorted list or map cannot have been created ordered.
+        check(
+            ints(&[3, 1]),
+            l::append_with_policy(&ordered(), "l", 2),
+            Value::Int(3),
+            ints(&[3, 1, 2]),
+        );
+        let ko = MapPolicy::new(MapOrder::KeyOrdered, MapWriteFlags::DEFAULT);
+        check(
+            map! {"c" => 1, "a" => 1},
+            m::put(&ko, "m", "b", 2),
+            Value::Int(3),
+            map! {"c" => 1, "a" => 1, "b" => 2},
+        );
+        check(
+            map! {"a" => 1, "c" => 1},
+            m::increment(&ko, "m", "b", 2),
+            Value::Int(2),
+            map! {"a" => 1, "b" => 2, "c" => 1},
         );
     }
 
