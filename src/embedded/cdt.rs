@@ -2516,6 +2516,56 @@ mod tests {
         }
 
         #[test]
+        fn remove_leaves_exactly_the_inverted_selection(
+            items in proptest::collection::vec(value(), 0..8),
+            begin in value(),
+            end in value(),
+        ) {
+            let start = Value::List(items.clone());
+            let kept = run(
+                &mut start.clone(),
+                &l::get_by_value_range("l", begin.clone(), end.clone(), LR::VALUE.inverted()),
+            )
+            .unwrap();
+            let mut bin = start.clone();
+            let removed = run(
+                &mut bin,
+                &l::remove_by_value_range("l", begin, end, LR::COUNT),
+            )
+            .unwrap();
+            prop_assert_eq!(&bin, &kept);
+            let kept_len = kept.as_list().map_or(0, <[Value]>::len);
+            prop_assert_eq!(removed.as_int().unwrap() as usize + kept_len, items.len());
+        }
+
+        #[test]
+        fn map_index_ranges_walk_keys_in_order(
+            entries in proptest::collection::vec((scalar(), value()), 0..8),
+            index in -10i64..10,
+            count in 0i64..10,
+        ) {
+            let mut bin = Value::Nil;
+            let p = MapPolicy::default();
+            for (k, v) in &entries {
+                run(&mut bin, &m::put(&p, "m", k.clone(), v.clone())).unwrap();
+            }
+            if bin.is_nil() {
+                return Ok(());
+            }
+            let keys = run(&mut bin.clone(), &m::get_by_index_range("m", index, count, MR::KEY)).unwrap();
+            let keys = keys.as_list().unwrap();
+            prop_assert!(keys.windows(2).all(|w| compare(&w[0], &w[1]) == Ordering::Less));
+            prop_assert!(keys.len() <= count as usize);
+            let n = run(&mut bin.clone(), &m::size("m")).unwrap().as_int().unwrap();
+            let rest = run(
+                &mut bin.clone(),
+                &m::get_by_index_range("m", index, count, MR::COUNT.inverted()),
+            )
+            .unwrap();
+            prop_assert_eq!(keys.len() as i64 + rest.as_int().unwrap(), n);
+        }
+
+        #[test]
         fn compare_is_antisymmetric(a in value(), b in value()) {
             prop_assert_eq!(compare(&a, &b), compare(&b, &a).reverse());
         }
