@@ -8,8 +8,8 @@
 //! * values compare by type first, in the order nil < false < true < integer <
 //!   string < list < map < bytes < float < GeoJSON, then by value (lists element by
 //!   element, maps by size first); the client-only values WILDCARD (`d4 ff 00`,
-//!   equal to anything) and INFINITY (`d4 ff 01`, above anything) are accepted as
-//!   top-level range arguments;
+//!   equal to anything) and INFINITY (`d4 ff 01`, above anything) are accepted in
+//!   arguments, also inside lists;
 //! * a single index or rank out of bounds is `OP_NOT_APPLICABLE`; a range that
 //!   starts before the first element is clipped; INVERTED on a single-result
 //!   operation is `OP_NOT_APPLICABLE`;
@@ -105,7 +105,13 @@ enum Arg {
     Inf,
     /// Equal to every value.
     Wild,
+    /// A list with INFINITY or WILDCARD somewhere inside (`["a", *]`).
+    List(Vec<Arg>),
 }
+
+/// Nesting below which list arguments are searched for WILDCARD and INFINITY;
+/// deeper values are read by [`Reader`], which has its own limit.
+const MAX_ARG_DEPTH: usize = 32;
 
 #[derive(Debug)]
 struct Call {
@@ -176,15 +182,56 @@ fn args(r: &mut Reader<'_>, n: usize) -> Result<Vec<Arg>, ResultCode> {
 }
 
 fn arg(r: &mut Reader<'_>) -> Result<Arg, ResultCode> {
-    if r.peek() == Some(0xd4) {
-        let raw = r.value_bytes().map_err(bad)?;
-        return Ok(match raw {
-            [_, 0xff, 0x00] => Arg::Wild,
-            [_, 0xff, 0x01] => Arg::Inf,
-            _ => Arg::Val(Value::Nil),
-        });
+    arg_at(r, 0)
+}
+
+fn arg_at(r: &mut Reader<'_>, depth: usize) -> Result<Arg, ResultCode> {
+    match r.peek() {
+        Some(0xd4) => {
+            let raw = r.value_bytes().map_err(bad)?;
+            Ok(match raw {
+                [_, 0xff, 0x00] => Arg::Wild,
+                [_, 0xff, 0x01] => Arg::Inf,
+                _ => Arg::Val(Value::Nil),
+            })
+        }
+        Some(0x90..=0x9f | 0xdc | 0xdd) if depth < MAX_ARG_DEPTH => {
+            let n = r.array_len().map_err(bad)?;
+            let mut items = Vec::with_capacity(n.min(r.remaining()));
+            for i in 0..n {
+                if i == 0 && skip_order_ext(r) {
+                    continue;
+                }
+                items.push(arg_at(r, depth + 1)?);
+            }
+            if items.iter().all(|a| matches!(a, Arg::Val(_))) {
+                let values = items.into_iter().filter_map(|a| match a {
+                    Arg::Val(v) => Some(v),
+                    _ => None,
+                });
+                Ok(Arg::Val(Value::List(values.collect())))
+            } else {
+                Ok(Arg::List(items))
+            }
+        }
+        _ => r.value().map(Arg::Val).map_err(bad),
     }
-    r.value().map(Arg::Val).map_err(bad)
+}
+
+/// Skips an ordered-list header (an ext element whose type is not the 0xff of
+/// WILDCARD and INFINITY) at the reader's position; true when one was there.
+fn skip_order_ext(r: &mut Reader<'_>) -> bool {
+    if !matches!(r.peek(), Some(0xc7..=0xc9 | 0xd4..=0xd8)) {
+        return false;
+    }
+    let mut probe = r.clone();
+    match probe.skip_ext() {
+        Ok(t) if t != 0xff => {
+            *r = probe;
+            true
+        }
+        _ => false,
+    }
 }
 
 fn is_read_code(code: i64) -> Result<bool, ResultCode> {
@@ -319,10 +366,28 @@ pub(crate) fn compare(a: &Value, b: &Value) -> Ordering {
 
 /// Compares a stored value with an argument.
 fn compare_arg(v: &Value, a: &Arg) -> Ordering {
+    cmp_arg(v, a).unwrap_or(Ordering::Equal)
+}
+
+/// `None` when a WILDCARD was reached: the server stops there and calls the
+/// values equal, whatever follows.
+fn cmp_arg(v: &Value, a: &Arg) -> Option<Ordering> {
     match a {
-        Arg::Val(x) => compare(v, x),
-        Arg::Inf => Ordering::Less,
-        Arg::Wild => Ordering::Equal,
+        Arg::Val(x) => Some(compare(v, x)),
+        Arg::Inf => Some(Ordering::Less),
+        Arg::Wild => None,
+        Arg::List(items) => {
+            let Value::List(list) = v else {
+                return Some(type_rank(v).cmp(&type_rank(&Value::List(Vec::new()))));
+            };
+            for (x, it) in list.iter().zip(items) {
+                let o = cmp_arg(x, it)?;
+                if o != Ordering::Equal {
+                    return Some(o);
+                }
+            }
+            Some(list.len().cmp(&items.len()))
+        }
     }
 }
 
@@ -1874,6 +1939,35 @@ mod tests {
             ),
             ResultCode::ELEMENT_NOT_FOUND,
         );
+    }
+
+    #[test]
+    fn nested_wildcards_and_order_headers_in_arguments() {
+        let b = list![list!["a", 1], list!["b", 2], list!["a", 3, 4], list!["a"]];
+        // get_by_value(["a", WILDCARD], VALUE): a wildcard ends the comparison.
+        let data = [0x93, 0x16, 0x07, 0x92, 0xa2, 0x03, 0x61, 0xd4, 0xff, 0x00];
+        assert_eq!(read(&data, &b), Ok(list![list!["a", 1], list!["a", 3, 4]]));
+        // get_by_value_interval(["a"], ["a", INFINITY]) with INDEX.
+        let data = [
+            0x94, 0x19, 0x01, 0x91, 0xa2, 0x03, 0x61, 0x92, 0xa2, 0x03, 0x61, 0xd4, 0xff, 0x01,
+        ];
+        assert_eq!(read(&data, &b), Ok(ints(&[0, 2, 3])));
+        // A wildcard cannot be stored.
+        let mut bin = list![];
+        let data = [0x92, 0x01, 0x92, 0x01, 0xd4, 0xff, 0x00];
+        assert_eq!(modify(&data, &mut bin), Err(ResultCode::PARAMETER_ERROR));
+        // Hostile nesting is refused, not a stack overflow.
+        let mut deep = vec![0x93, 0x16, 0x07];
+        deep.extend(std::iter::repeat_n(0x91, 100_000));
+        deep.push(0x01);
+        assert_eq!(read(&deep, &b), Err(ResultCode::PARAMETER_ERROR));
+        let mut ctx_deep = vec![0x93, 0xcc, 0xff, 0x92, 0x13];
+        ctx_deep.extend(std::iter::repeat_n(0x91, 100_000));
+        assert_eq!(read(&ctx_deep, &b), Err(ResultCode::PARAMETER_ERROR));
+        // append_items with an ordered-list header (c7 00 01) in the items.
+        let data = [0x92, 0x02, 0x93, 0xc7, 0x00, 0x01, 0x05, 0x06];
+        assert_eq!(modify(&data, &mut bin), Ok(Value::Int(2)));
+        assert_eq!(bin, ints(&[5, 6]));
     }
 
     #[test]
