@@ -17,15 +17,13 @@ use parking_lot::Mutex;
 
 use super::ctx::{NodeCtx, Shared};
 use super::query::Selection;
-use super::store::{
-    now_citrusleaf, void_time_for, Namespace, NamespaceConfig, StoredRecord, PARTITIONS,
-};
-use super::udf::UdfRegistry;
+use super::kv;
+use super::store::{now_citrusleaf, Namespace, StoredRecord, PARTITIONS};
+use super::udf::{self, UdfCall, UdfRegistry};
 use crate::error::ResultCode;
 use crate::value::Value;
 use crate::wire::info::parse_pairs;
-use crate::wire::message::{op, Header, Op};
-use crate::wire::particle;
+use crate::wire::message::{Header, Op};
 
 /// Size of the one reply a background job sends (its start answer).
 const FIN_SIZE: u64 = 30;
@@ -168,11 +166,6 @@ impl Job {
     /// Records that partition `pid` is being worked on.
     pub(crate) fn claim_partition(&self, pid: usize) {
         self.next_pid.store(pid as u32 + 1, Ordering::Relaxed);
-    }
-
-    /// True once the job has finished.
-    pub(crate) fn is_done(&self) -> bool {
-        self.finished.lock().is_some()
     }
 
     /// Waits as long as the records-per-second budget requires before the
@@ -373,6 +366,8 @@ pub(crate) enum Action {
         module: String,
         function: String,
         args: Vec<Value>,
+        /// The request's record TTL, applied to records the UDF updates.
+        record_ttl: u32,
     },
 }
 
@@ -461,15 +456,29 @@ fn process_record(
     }
     let set = current.set.clone();
     let mut rec = Some(current.clone());
+    let ns = &work.namespace.config;
     match &work.action {
         Action::Ops { header, ops } => {
-            apply_ops(&work.namespace.config, &mut rec, &set, header, ops, now)?;
+            kv::apply_ops(ns, &mut rec, &set, header, ops, now)?;
         }
         Action::Udf {
             module,
             function,
             args,
-        } => apply_udf(udfs, module, function, args, &mut rec, &set, now)?,
+            record_ttl,
+        } => {
+            let call = UdfCall {
+                module,
+                function,
+                args,
+                set: &set,
+                now,
+                digest: Some(*digest),
+                default_ttl: ns.default_ttl,
+                record_ttl: *record_ttl,
+            };
+            udf::apply_call(udfs, &call, &mut rec).map_err(|e| e.code)?;
+        }
     }
     match rec {
         Some(r) => {
@@ -493,77 +502,6 @@ fn filter_matches(
     _now: u32,
 ) -> Result<bool, ResultCode> {
     Ok(true)
-}
-
-/// Runs a record UDF for a background job.
-///
-/// Hook for `udf::apply`; until the Lua runtime is wired in every record
-/// fails, as with a module the server does not have.
-fn apply_udf(
-    _registry: &UdfRegistry,
-    _module: &str,
-    _function: &str,
-    _args: &[Value],
-    _rec: &mut Option<StoredRecord>,
-    _set: &str,
-    _now: u32,
-) -> Result<(), ResultCode> {
-    Err(ResultCode::UDF_BAD_RESPONSE)
-}
-
-/// Applies a background job's write operations to one record.
-///
-/// Hook for `kv::apply_ops`: until it is wired in, this covers the write
-/// operations background jobs use (write, increment, append, prepend, touch,
-/// delete) on an existing record.
-fn apply_ops(
-    ns: &NamespaceConfig,
-    rec: &mut Option<StoredRecord>,
-    _set: &str,
-    header: &Header,
-    ops: &[Op],
-    now: u32,
-) -> Result<(), ResultCode> {
-    let Some(r) = rec.as_mut() else {
-        return Err(ResultCode::KEY_NOT_FOUND);
-    };
-    let mut delete = false;
-    for o in ops {
-        let value = particle::decode(o.particle, &o.data).map_err(|_| ResultCode::PARAMETER_ERROR)?;
-        match o.kind {
-            op::WRITE => r.set_bin(&o.name, value),
-            op::INCR => {
-                let sum = match (r.bin(&o.name), &value) {
-                    (None, Value::Int(_)) | (None, Value::Float(_)) => value.clone(),
-                    (Some(Value::Int(a)), Value::Int(b)) => Value::Int(a.wrapping_add(*b)),
-                    (Some(Value::Float(a)), Value::Float(b)) => Value::Float(a + b),
-                    _ => return Err(ResultCode::BIN_TYPE_ERROR),
-                };
-                r.set_bin(&o.name, sum);
-            }
-            op::APPEND | op::PREPEND => {
-                let joined = match (r.bin(&o.name), &value) {
-                    (None, v) => v.clone(),
-                    (Some(Value::String(a)), Value::String(b)) if o.kind == op::APPEND => {
-                        Value::String(format!("{a}{b}"))
-                    }
-                    (Some(Value::String(a)), Value::String(b)) => Value::String(format!("{b}{a}")),
-                    _ => return Err(ResultCode::BIN_TYPE_ERROR),
-                };
-                r.set_bin(&o.name, joined);
-            }
-            op::TOUCH => {}
-            op::DELETE => delete = true,
-            _ => return Err(ResultCode::PARAMETER_ERROR),
-        }
-    }
-    if delete || r.bins.is_empty() {
-        *rec = None;
-        return Ok(());
-    }
-    r.void_time = void_time_for(header.record_ttl, ns.default_ttl, Some(r.void_time), now);
-    r.touch_write();
-    Ok(())
 }
 
 /// Parses a job id the way the server's `strtoul(.., 0)` does: decimal,

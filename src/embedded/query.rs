@@ -345,6 +345,7 @@ fn start_udf(
         module,
         function,
         args,
+        record_ttl: msg.header.record_ttl,
     };
     launch(node, ns, peer, bg, kind, action)
 }
