@@ -16,8 +16,8 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use super::ctx::{NodeCtx, Shared};
-use super::query::Selection;
 use super::kv;
+use super::query::Selection;
 use super::store::{now_citrusleaf, Namespace, StoredRecord, PARTITIONS};
 use super::udf::{self, UdfCall, UdfRegistry};
 use crate::error::ResultCode;
@@ -129,7 +129,10 @@ impl Job {
         kind: JobKind,
         from: Option<std::net::SocketAddr>,
     ) -> Self {
-        let from = from.map_or_else(|| "127.0.0.1+0".to_owned(), |a| a.to_string().replace(':', "+"));
+        let from = from.map_or_else(
+            || "127.0.0.1+0".to_owned(),
+            |a| a.to_string().replace(':', "+"),
+        );
         Job {
             trid,
             ns: ns.to_owned(),
@@ -176,8 +179,7 @@ impl Job {
             return;
         }
         let count = self.throttled.fetch_add(1, Ordering::Relaxed) + 1;
-        let target =
-            self.start + Duration::from_micros(count * 1_000_000 / u64::from(self.rps));
+        let target = self.start + Duration::from_micros(count * 1_000_000 / u64::from(self.rps));
         loop {
             let now = Instant::now();
             if now >= target || self.abandoned() != Abandon::None {
@@ -196,14 +198,20 @@ impl Job {
     pub(crate) fn describe(&self) -> String {
         let now = Instant::now();
         let finished = *self.finished.lock();
-        let run_ms = finished.unwrap_or(now).duration_since(self.start).as_millis();
+        let run_ms = finished
+            .unwrap_or(now)
+            .duration_since(self.start)
+            .as_millis();
         let since_done_ms = finished.map_or(0, |f| now.duration_since(f).as_millis());
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let mut s = format!("trid={}:ns={}:set={}", self.trid, self.ns, self.set);
         if let Some(si) = &self.sindex {
             s.push_str(&format!(":sindex-name={si}"));
         }
-        if let JobKind::Basic { n_pids, n_keyds, .. } = &self.kind {
+        if let JobKind::Basic {
+            n_pids, n_keyds, ..
+        } = &self.kind
+        {
             if *n_pids != 0 {
                 s.push_str(&format!(
                     ":n-pids-requested={n_pids}:n-keyds-requested={n_keyds}"
@@ -610,7 +618,10 @@ mod tests {
         assert!(!t.abort(1));
         assert_eq!(t.abort_all(), 0);
         let d = a.describe();
-        assert!(d.contains(":status=done(user-aborted):job-progress=100.00:"), "{d}");
+        assert!(
+            d.contains(":status=done(user-aborted):job-progress=100.00:"),
+            "{d}"
+        );
     }
 
     #[test]
@@ -625,14 +636,33 @@ mod tests {
             Some("127.0.0.1:4000".parse().unwrap()),
         );
         let d = j.describe();
-        let keys: Vec<&str> = d.split(':').map(|kv| kv.split('=').next().unwrap()).collect();
+        let keys: Vec<&str> = d
+            .split(':')
+            .map(|kv| kv.split('=').next().unwrap())
+            .collect();
         assert_eq!(
             keys,
             [
-                "trid", "ns", "set", "sindex-name", "rps", "active-threads", "status",
-                "job-progress", "run-time", "time-since-done", "recs-throttled",
-                "recs-filtered-meta", "recs-filtered-bins", "recs-succeeded", "recs-failed",
-                "from", "job-type", "net-io-bytes", "socket-timeout", "ops-active"
+                "trid",
+                "ns",
+                "set",
+                "sindex-name",
+                "rps",
+                "active-threads",
+                "status",
+                "job-progress",
+                "run-time",
+                "time-since-done",
+                "recs-throttled",
+                "recs-filtered-meta",
+                "recs-filtered-bins",
+                "recs-succeeded",
+                "recs-failed",
+                "from",
+                "job-type",
+                "net-io-bytes",
+                "socket-timeout",
+                "ops-active"
             ]
         );
         assert!(j.describe().contains(":from=127.0.0.1+4000:"));

@@ -57,7 +57,7 @@ impl Selection {
                 Some((range, itype)) => range.matches(*itype, r).map(|b| (*d, b)),
             })
             .collect();
-        picked.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        picked.sort_unstable_by_key(|p| p.0);
         picked
     }
 }
@@ -300,7 +300,9 @@ fn start_ops(
 ) -> Result<(), ResultCode> {
     let bg = background(node, msg, ns)?;
     let h = &msg.header;
-    if h.info1 & info1::READ != 0 || msg.ops.is_empty() || msg.ops.iter().any(|o| op::is_read(o.kind))
+    if h.info1 & info1::READ != 0
+        || msg.ops.is_empty()
+        || msg.ops.iter().any(|o| op::is_read(o.kind))
     {
         return Err(ResultCode::PARAMETER_ERROR);
     }
@@ -387,7 +389,9 @@ fn aggregation(
     }
     let mut data = Vec::new();
     particle::encode(
-        &Value::from("UDF: Execution Error 1 : stream UDFs are not supported by the embedded cluster"),
+        &Value::from(
+            "UDF: Execution Error 1 : stream UDFs are not supported by the embedded cluster",
+        ),
         &mut data,
     );
     let failure = Message {
@@ -705,7 +709,9 @@ fn stream(
                 if resume.is_some_and(|r| digest <= r) {
                     continue;
                 }
-                let Some(rec) = part.get(&digest) else { continue };
+                let Some(rec) = part.get(&digest) else {
+                    continue;
+                };
                 if let Some(f) = &q.filter {
                     if !filter_matches(f, rec, &digest, now) {
                         job.filtered_bins.fetch_add(1, Ordering::Relaxed);

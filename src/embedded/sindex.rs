@@ -138,7 +138,11 @@ impl Sindex {
             "ns={}:indexname={}:set={}:bin={}:type={}:indextype={}:context=null:exp=null:state={}",
             self.ns,
             self.name,
-            if self.set.is_empty() { "null" } else { &self.set },
+            if self.set.is_empty() {
+                "null"
+            } else {
+                &self.set
+            },
             self.bin,
             self.ktype.name(),
             self.itype.name(),
@@ -203,13 +207,7 @@ impl SindexRegistry {
                 })
                 .cloned()
         };
-        matching(set).or_else(|| {
-            if set.is_empty() {
-                None
-            } else {
-                matching("")
-            }
-        })
+        matching(set).or_else(|| if set.is_empty() { None } else { matching("") })
     }
 
     /// True when an index was defined on `set` of `ns` (defining an index
@@ -305,9 +303,7 @@ impl IndexRange {
         let bin = rec.bin(&self.bin)?;
         match (itype, bin) {
             (IndexType::Default, v) => self.value_bval(v),
-            (IndexType::List, Value::List(items)) => {
-                items.iter().find_map(|v| self.value_bval(v))
-            }
+            (IndexType::List, Value::List(items)) => items.iter().find_map(|v| self.value_bval(v)),
             (IndexType::MapKeys, Value::Map(pairs)) => {
                 pairs.iter().find_map(|(k, _)| self.value_bval(k))
             }
@@ -358,9 +354,7 @@ fn parse_create(node: &NodeCtx, args: &str) -> Result<Sindex, String> {
     }
     let (bin, ktype) = match (get("bin"), get("type"), get("indexdata")) {
         (Some(bin), Some(t), _) => (bin, t),
-        (_, _, Some(data)) => data
-            .split_once(',')
-            .ok_or("ERROR:4:bad 'indexdata'")?,
+        (_, _, Some(data)) => data.split_once(',').ok_or("ERROR:4:bad 'indexdata'")?,
         (None, _, None) => return Err("ERROR:4:missing 'bin'".into()),
         (Some(_), None, None) => return Err("ERROR:4:missing 'type'".into()),
     };
