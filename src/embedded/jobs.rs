@@ -17,8 +17,8 @@ use parking_lot::Mutex;
 
 use super::ctx::{NodeCtx, Shared};
 use super::kv;
-use super::query::Selection;
-use super::store::{now_citrusleaf, Namespace, StoredRecord, PARTITIONS};
+use super::query::{filter_matches, Selection};
+use super::store::{now_citrusleaf, Namespace, PARTITIONS};
 use super::udf::{self, UdfCall, UdfRegistry};
 use crate::error::ResultCode;
 use crate::value::Value;
@@ -497,19 +497,6 @@ fn process_record(
         }
     }
     Ok(())
-}
-
-/// Evaluates a filter expression (field 43) against a record.
-///
-/// Hook for `exp_eval::filter_matches`; until it is wired in every record
-/// matches.
-fn filter_matches(
-    _packed: &[u8],
-    _rec: &StoredRecord,
-    _digest: &[u8; 20],
-    _now: u32,
-) -> Result<bool, ResultCode> {
-    Ok(true)
 }
 
 /// Parses a job id the way the server's `strtoul(.., 0)` does: decimal,

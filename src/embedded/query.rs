@@ -208,7 +208,7 @@ fn rps_of(msg: &Message) -> Result<u32, ResultCode> {
 fn filter_of(msg: &Message) -> Result<Option<Vec<u8>>, ResultCode> {
     match msg.field(field::FILTER_EXP) {
         None => Ok(None),
-        Some(f) if msgpack::from_slice(&f.data).is_ok() => Ok(Some(f.data.clone())),
+        Some(f) if filter_is_valid(&f.data) => Ok(Some(f.data.clone())),
         Some(_) => Err(ResultCode::PARAMETER_ERROR),
     }
 }
@@ -713,7 +713,7 @@ fn stream(
                     continue;
                 };
                 if let Some(f) = &q.filter {
-                    if !filter_matches(f, rec, &digest, now) {
+                    if !filter_matches(f, rec, &digest, now).unwrap_or(false) {
                         job.filtered_bins.fetch_add(1, Ordering::Relaxed);
                         continue;
                     }
@@ -747,12 +747,26 @@ fn stream(
     Ok(())
 }
 
-/// Evaluates a foreground query's filter expression (field 43).
+/// Checks a filter expression (field 43) when a scan, query or job starts.
+///
+/// Hook for `exp_eval::validate`; until it is wired in, the expression must
+/// be one well-formed msgpack value.
+fn filter_is_valid(packed: &[u8]) -> bool {
+    msgpack::from_slice(packed).is_ok()
+}
+
+/// Evaluates a filter expression (field 43) against a record, for scans,
+/// queries and background jobs.
 ///
 /// Hook for `exp_eval::filter_matches`; until it is wired in every record
 /// matches.
-fn filter_matches(_packed: &[u8], _rec: &StoredRecord, _digest: &[u8; 20], _now: u32) -> bool {
-    true
+pub(crate) fn filter_matches(
+    _packed: &[u8],
+    _rec: &StoredRecord,
+    _digest: &[u8; 20],
+    _now: u32,
+) -> Result<bool, ResultCode> {
+    Ok(true)
 }
 
 #[cfg(test)]
