@@ -664,3 +664,69 @@ fn secondary_index_queries_and_jobs() {
         .info("sindex-list")
         .contains("indexname=by_name:set=bgops:bin=name:type=string"));
 }
+
+#[test]
+fn udf_jobs_apply_the_module_to_every_record() {
+    let cluster = EmbeddedCluster::start(1).unwrap();
+    let mut c = Conn::connect(&cluster.seed());
+    c.load("test", "bgudf", 500);
+    let lines = fx::read_fixture("bg-udf-single.txt");
+    let ex = fx::exchanges(&lines);
+    // udf-put exactly as the Python client sends it.
+    let (_, put, put_reply) = ex
+        .iter()
+        .find(|(_, r, _)| info_text(r).starts_with("udf-put:"))
+        .unwrap();
+    assert_eq!(&c.exchange(put, 1), put_reply);
+    let starts: Vec<_> = ex.iter().filter(|(_, r, _)| r[1] == 3).collect();
+    assert_eq!(starts.len(), 2);
+
+    // Job 1: set_bin('u', 7) on every record.
+    assert_eq!(&c.exchange(&starts[0].1, 1), &starts[0].2);
+    let line = c.wait_done(11781778581726353066, Duration::from_secs(10));
+    let theirs = ex
+        .iter()
+        .find(|(s, _, _)| s.starts_with("job 1: poll 2"))
+        .map(|(_, _, r)| info_text(&r[0]))
+        .unwrap();
+    let theirs = theirs.trim_end().split_once('\t').unwrap().1.to_owned();
+    assert_eq!(fx::show_keys(&line), fx::show_keys(&theirs));
+    for k in [
+        "status",
+        "recs-succeeded",
+        "job-type",
+        "udf-filename",
+        "udf-function",
+        "udf-active",
+    ] {
+        assert_eq!(fx::show_value(&line, k), fx::show_value(&theirs, k), "{k}");
+    }
+    let recs = all_records(&cluster, "bgudf");
+    assert_eq!(recs.len(), 500);
+    assert!(recs.iter().all(|m| m.int_bin("u") == Some(7)));
+
+    // Job 2: mark() with ttl 3600 at 200 records per second.
+    let t = Instant::now();
+    assert_eq!(&c.exchange(&starts[1].1, 1), &starts[1].2);
+    std::thread::sleep(Duration::from_millis(500));
+    let mid = c.info("query-show:id=11972699760397792598");
+    assert_eq!(fx::show_value(&mid, "status"), Some("active(ok)"));
+    let line = c.wait_done(11972699760397792598, Duration::from_secs(10));
+    assert!(
+        t.elapsed() >= Duration::from_millis(2400),
+        "{:?}",
+        t.elapsed()
+    );
+    assert_eq!(fx::show_value(&line, "recs-succeeded"), Some("500"));
+    assert_eq!(fx::show_value(&line, "rps"), Some("200"));
+    let now = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 1_262_304_000) as u32;
+    let recs = all_records(&cluster, "bgudf");
+    assert!(recs.iter().all(|m| m.int_bin("marked") == Some(1)));
+    assert!(recs
+        .iter()
+        .all(|m| m.ttl > now + 3500 && m.ttl <= now + 3601));
+}
