@@ -466,6 +466,10 @@ fn scans_stream_records_like_the_server() {
             };
             assert_eq!(bins(m), bins(t), "{step}");
             assert_eq!((m.generation, m.ttl, m.rc), (1, 0, 0));
+            if t.field(4) == m.field(4) {
+                // Same record, same bytes: header, fields, bins and values.
+                assert_eq!(*m, t, "{step}");
+            }
         }
         // No partition-done markers on a single node; a LAST message ends it.
         assert!(ours.iter().all(|m| m.info3 & 4 == 0));
@@ -502,7 +506,11 @@ fn partition_done_markers_for_partitions_without_a_copy() {
     for seed in &seeds {
         let mut conn = Conn::connect(seed);
         let replicas = conn.info("replicas");
-        let ours: Vec<Msg> = conn.stream(&req).into_iter().flatten().collect();
+        let frames = conn.stream(&req);
+        // Records and markers in one frame, in partition order; LAST alone.
+        assert_eq!(frames.len(), 2, "{seed}");
+        assert_eq!(frames[1].len(), 1);
+        let ours: Vec<Msg> = frames.into_iter().flatten().collect();
         let markers: Vec<u32> = ours
             .iter()
             .filter(|m| m.info3 == 4)
@@ -636,6 +644,10 @@ fn secondary_index_queries_and_jobs() {
     assert!(records
         .iter()
         .all(|m| m.field(15) == Some(&7i64.to_le_bytes()[..])));
+    for m in &records {
+        let t = theirs.iter().find(|t| t.field(4) == m.field(4)).unwrap();
+        assert_eq!(*m, t);
+    }
     let show = c.info("query-show:id=2643109259149142761");
     assert_eq!(fx::show_value(&show, "sindex-name"), Some("idx_age"));
     assert_eq!(fx::show_value(&show, "recs-succeeded"), Some("10"));
