@@ -29,6 +29,9 @@ use crate::wire::message::{Header, Op};
 const FIN_SIZE: u64 = 30;
 /// The socket timeout the server reports for background jobs (its default).
 const BACKGROUND_SOCKET_TIMEOUT_MS: u32 = 10_000;
+/// Most jobs a node runs at once (the server's `query-threads-limit`; each
+/// job here has one thread).
+const QUERY_THREADS_LIMIT: usize = 128;
 /// Longest single sleep of the throttle, so aborts are noticed quickly.
 const THROTTLE_SLICE: Duration = Duration::from_millis(10);
 
@@ -301,10 +304,14 @@ impl JobTable {
         u64::from(self.last_trid.fetch_add(1, Ordering::Relaxed) + 1)
     }
 
-    /// Registers an active job; a trid already active or retained is a
-    /// parameter error.
+    /// Registers an active job. Refused with FAIL_FORBIDDEN when the node
+    /// already runs `query-threads-limit` jobs, with PARAMETER_ERROR when the
+    /// trid is already active or retained.
     pub(crate) fn start(&self, job: Arc<Job>) -> Result<(), ResultCode> {
         let mut j = self.jobs.lock();
+        if j.active.len() >= QUERY_THREADS_LIMIT {
+            return Err(ResultCode::FAIL_FORBIDDEN);
+        }
         if j.find(job.trid).is_some() {
             return Err(ResultCode::PARAMETER_ERROR);
         }
@@ -592,6 +599,16 @@ mod tests {
         assert!(t.find(7).is_none());
         assert_eq!(t.assign_trid(), 1);
         assert_eq!(t.assign_trid(), 2);
+    }
+
+    #[test]
+    fn too_many_active_jobs_are_refused() {
+        let t = JobTable::default();
+        for id in 1..=QUERY_THREADS_LIMIT as u64 {
+            t.start(job(id)).unwrap();
+        }
+        assert_eq!(t.start(job(999)), Err(ResultCode::FAIL_FORBIDDEN));
+        assert_eq!(t.abort_all(), QUERY_THREADS_LIMIT);
     }
 
     #[test]
