@@ -772,6 +772,75 @@ pub(crate) fn filter_matches(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::embedded::ctx::{ClusterConfig, PartitionTable, Shared};
+    use crate::embedded::jobs::JobTable;
+    use crate::embedded::store::{NamespaceConfig, Store};
+    use proptest::prelude::*;
+
+    fn node() -> NodeCtx {
+        let store = Store::new(vec![NamespaceConfig {
+            name: "test".into(),
+            replication_factor: 1,
+            default_ttl: 0,
+        }]);
+        let shared = Arc::new(Shared::new(ClusterConfig::default(), store));
+        let table = PartitionTable::balanced(&["A".to_string()], 1);
+        shared.set_partitions([("test".to_string(), table)].into_iter().collect());
+        let ns = shared.store.namespace("test").unwrap();
+        let d = crate::wire::digest("s", &Value::Int(1)).unwrap();
+        let mut rec = StoredRecord::new("s");
+        rec.set_bin("a", Value::Int(1));
+        ns.partition_of(&d).write().insert(d, rec);
+        NodeCtx {
+            name: "A".into(),
+            shared,
+            jobs: JobTable::default(),
+        }
+    }
+
+    /// Every message of every frame written to `out`.
+    fn replies(out: &[u8]) -> Vec<Message> {
+        let mut msgs = Vec::new();
+        let mut rest = out;
+        while let Ok(proto::Split::Frame { body, consumed, .. }) = proto::split_frame(rest) {
+            msgs.extend(Message::decode_all(body).unwrap());
+            rest = &rest[consumed..];
+        }
+        assert!(rest.is_empty());
+        msgs
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+        /// Any combination of fields and ops gets a well-formed answer that
+        /// ends the exchange: an error without LAST, or a final LAST.
+        #[test]
+        fn any_request_is_answered(
+            info1 in any::<u8>(),
+            info2 in any::<u8>(),
+            info3 in any::<u8>(),
+            fields in proptest::collection::vec(
+                (prop::sample::select(vec![0u8, 1, 7, 9, 10, 11, 12, 13, 15, 22, 26, 30, 31, 32, 33, 40, 43]),
+                 proptest::collection::vec(any::<u8>(), 0..24)),
+                0..8),
+            ops in proptest::collection::vec((0u8..20, any::<u8>(), "[a-z]{0,3}", proptest::collection::vec(any::<u8>(), 0..9)), 0..3),
+        ) {
+            let node = node();
+            let mut fields: Vec<Field> = fields.into_iter().map(|(k, d)| Field::new(k, d)).collect();
+            fields.insert(0, Field::new(field::NAMESPACE, "test"));
+            let msg = Message {
+                header: Header { info1, info2, info3, ..Header::default() },
+                fields,
+                ops: ops.into_iter().map(|(kind, particle, name, data)| Op { kind, particle, name, data }).collect(),
+            };
+            let mut out = Vec::new();
+            handle(&node, &msg, &mut out).unwrap();
+            let msgs = replies(&out);
+            let last = msgs.last().unwrap();
+            prop_assert!(last.header.info3 & info3::LAST != 0 || (msgs.len() == 1 && last.header.result_code != 0));
+            node.jobs.abort_all();
+        }
+    }
 
     fn hex(s: &str) -> Vec<u8> {
         (0..s.len())
