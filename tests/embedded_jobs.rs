@@ -5,6 +5,8 @@
 
 #![cfg(feature = "embedded")]
 
+mod support;
+
 #[path = "support/jobs_fixtures.rs"]
 mod fx;
 
@@ -12,7 +14,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use aerospike_blocking::embedded::EmbeddedCluster;
-use fx::{Conn, Line, Msg};
+use fx::{Conn, Msg, MsgExt};
 
 /// (rc, info3) of every message of every frame.
 fn shape(frames: &[Vec<u8>]) -> Vec<(u8, u8)> {
@@ -170,14 +172,7 @@ fn ops_jobs_change_exactly_their_records() {
     );
 
     // A background delete removes the set's records and nothing else.
-    let del = fx::ops_start(
-        "test",
-        "bgops",
-        77,
-        None,
-        0,
-        vec![(14, 0, String::new(), vec![])],
-    );
+    let del = fx::ops_start("test", "bgops", 77, None, 0, vec![fx::delete_op()]);
     c.exchange(&del, 1);
     let line = c.wait_done(77, Duration::from_secs(10));
     assert_eq!(fx::show_value(&line, "recs-succeeded"), Some("500"));
@@ -461,7 +456,7 @@ fn scans_stream_records_like_the_server() {
             let bins = |x: &Msg| {
                 x.ops
                     .iter()
-                    .map(|o| (o.0, o.1, o.2.clone()))
+                    .map(|o| (o.kind, o.particle, o.name.clone()))
                     .collect::<Vec<_>>()
             };
             assert_eq!(bins(m), bins(t), "{step}");

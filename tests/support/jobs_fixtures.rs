@@ -1,179 +1,85 @@
-//! Test-side helpers for the job tests: a fixture-file reader, a small
-//! message codec (the crate's wire codec is private), and a raw connection to
-//! an embedded node.
+//! Helpers of the job tests on top of `support::{fixtures, wire}`: fixture
+//! exchanges with their step titles, a raw connection to an embedded node
+//! with scan, load and `query-show` helpers, and job start frames.
 
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use ripemd::{Digest, Ripemd160};
 
-/// The fixture directory.
-pub(crate) fn fixture_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/aerospike-8.1.2.0")
+use crate::support::fixtures::{self, Fixture};
+use crate::support::wire::{self};
+pub(crate) use crate::support::wire::{frame, Msg, MsgOp};
+
+/// Loads a fixture file.
+pub(crate) fn read_fixture(name: &str) -> Fixture {
+    fixtures::load(name)
 }
 
-/// One line of a fixture file.
-#[derive(Debug, Clone)]
-pub(crate) enum Line {
-    /// `# STEP ...`
-    Step(String),
-    /// `C>S <hex>`
-    Request(Vec<u8>),
-    /// `S>C <hex>`
-    Reply(Vec<u8>),
-}
-
-/// Decodes lowercase hex.
-pub(crate) fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).expect("hex"))
-        .collect()
-}
-
-/// Reads a fixture file into its steps and frames.
-pub(crate) fn read_fixture(name: &str) -> Vec<Line> {
-    let text = std::fs::read_to_string(fixture_dir().join(name)).expect("fixture file");
-    text.lines()
-        .filter_map(|l| {
-            if let Some(s) = l.strip_prefix("# STEP ") {
-                Some(Line::Step(s.to_owned()))
-            } else if let Some(h) = l.strip_prefix("C>S ") {
-                Some(Line::Request(unhex(h.trim())))
-            } else {
-                l.strip_prefix("S>C ").map(|h| Line::Reply(unhex(h.trim())))
-            }
+/// Each request (whole frame) with its step title and the reply frames that
+/// answered it on the same connection.
+pub(crate) fn exchanges(f: &Fixture) -> Vec<(String, Vec<u8>, Vec<Vec<u8>>)> {
+    f.exchanges()
+        .into_iter()
+        .map(|x| {
+            (
+                f.step_of(x.request.line).to_owned(),
+                x.request.bytes,
+                x.replies.into_iter().map(|r| r.bytes).collect(),
+            )
         })
         .collect()
 }
 
-/// Each request frame with the reply frames that follow it, and the step it
-/// belongs to.
-pub(crate) fn exchanges(lines: &[Line]) -> Vec<(String, Vec<u8>, Vec<Vec<u8>>)> {
-    let mut out: Vec<(String, Vec<u8>, Vec<Vec<u8>>)> = Vec::new();
-    let mut step = String::new();
-    for l in lines {
-        match l {
-            Line::Step(s) => step = s.clone(),
-            Line::Request(f) => out.push((step.clone(), f.clone(), Vec::new())),
-            Line::Reply(f) => {
-                if let Some(last) = out.last_mut() {
-                    last.2.push(f.clone());
-                }
-            }
-        }
-    }
-    out
+/// Decodes every message of a frame body.
+pub(crate) fn decode_body(b: &[u8]) -> Vec<Msg> {
+    Msg::decode_all(b)
 }
 
-/// A decoded message.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Msg {
-    pub(crate) info1: u8,
-    pub(crate) info2: u8,
-    pub(crate) info3: u8,
-    pub(crate) rc: u8,
-    pub(crate) generation: u32,
-    pub(crate) ttl: u32,
-    pub(crate) fields: Vec<(u8, Vec<u8>)>,
-    /// (op, particle type, bin name, value bytes)
-    pub(crate) ops: Vec<(u8, u8, String, Vec<u8>)>,
+/// Field and bin accessors of a decoded message.
+pub(crate) trait MsgExt {
+    /// The data of the first field of type `t`.
+    fn field(&self, t: u8) -> Option<&[u8]>;
+    /// The integer value of bin `name`.
+    fn int_bin(&self, name: &str) -> Option<i64>;
+    /// The string value of bin `name`.
+    fn str_bin(&self, name: &str) -> Option<String>;
 }
 
-impl Msg {
-    pub(crate) fn field(&self, t: u8) -> Option<&[u8]> {
+impl MsgExt for Msg {
+    fn field(&self, t: u8) -> Option<&[u8]> {
         self.fields
             .iter()
             .find(|(k, _)| *k == t)
             .map(|(_, v)| v.as_slice())
     }
 
-    /// The integer value of bin `name`.
-    pub(crate) fn int_bin(&self, name: &str) -> Option<i64> {
+    fn int_bin(&self, name: &str) -> Option<i64> {
         self.ops
             .iter()
-            .find(|o| o.2 == name && o.1 == 1)
-            .map(|o| i64::from_be_bytes(o.3.clone().try_into().unwrap()))
+            .find(|o| o.name == name && o.particle == 1)
+            .map(|o| i64::from_be_bytes(o.data.clone().try_into().unwrap()))
     }
 
-    /// The string value of bin `name`.
-    pub(crate) fn str_bin(&self, name: &str) -> Option<String> {
+    fn str_bin(&self, name: &str) -> Option<String> {
         self.ops
             .iter()
-            .find(|o| o.2 == name && o.1 == 3)
-            .map(|o| String::from_utf8(o.3.clone()).unwrap())
-    }
-
-    pub(crate) fn encode(&self) -> Vec<u8> {
-        let mut b = vec![22, self.info1, self.info2, self.info3, 0, self.rc];
-        b.extend_from_slice(&self.generation.to_be_bytes());
-        b.extend_from_slice(&self.ttl.to_be_bytes());
-        b.extend_from_slice(&1000u32.to_be_bytes());
-        b.extend_from_slice(&(self.fields.len() as u16).to_be_bytes());
-        b.extend_from_slice(&(self.ops.len() as u16).to_be_bytes());
-        for (k, v) in &self.fields {
-            b.extend_from_slice(&((v.len() + 1) as u32).to_be_bytes());
-            b.push(*k);
-            b.extend_from_slice(v);
-        }
-        for (op, pt, name, v) in &self.ops {
-            b.extend_from_slice(&((4 + name.len() + v.len()) as u32).to_be_bytes());
-            b.extend_from_slice(&[*op, *pt, 0, name.len() as u8]);
-            b.extend_from_slice(name.as_bytes());
-            b.extend_from_slice(v);
-        }
-        frame(3, &b)
+            .find(|o| o.name == name && o.particle == 3)
+            .map(|o| String::from_utf8(o.data.clone()).unwrap())
     }
 }
 
-/// A proto frame of `kind` around `body`.
-pub(crate) fn frame(kind: u8, body: &[u8]) -> Vec<u8> {
-    let mut f = vec![2, kind];
-    f.extend_from_slice(&(body.len() as u64).to_be_bytes()[2..]);
-    f.extend_from_slice(body);
-    f
-}
-
-fn be32(b: &[u8]) -> usize {
-    u32::from_be_bytes(b[..4].try_into().unwrap()) as usize
-}
-
-/// Decodes every message of a frame body.
-pub(crate) fn decode_body(mut b: &[u8]) -> Vec<Msg> {
-    let mut out = Vec::new();
-    while !b.is_empty() {
-        let mut m = Msg {
-            info1: b[1],
-            info2: b[2],
-            info3: b[3],
-            rc: b[5],
-            generation: be32(&b[6..]) as u32,
-            ttl: be32(&b[10..]) as u32,
-            ..Msg::default()
-        };
-        let nf = u16::from_be_bytes([b[18], b[19]]);
-        let no = u16::from_be_bytes([b[20], b[21]]);
-        let mut p = 22;
-        for _ in 0..nf {
-            let sz = be32(&b[p..]);
-            m.fields.push((b[p + 4], b[p + 5..p + 4 + sz].to_vec()));
-            p += 4 + sz;
-        }
-        for _ in 0..no {
-            let sz = be32(&b[p..]);
-            let nl = usize::from(b[p + 7]);
-            let name = String::from_utf8(b[p + 8..p + 8 + nl].to_vec()).unwrap();
-            m.ops
-                .push((b[p + 4], b[p + 5], name, b[p + 8 + nl..p + 4 + sz].to_vec()));
-            p += 4 + sz;
-        }
-        out.push(m);
-        b = &b[p..];
+/// An operation of a start frame or write.
+pub(crate) fn op(kind: u8, particle: u8, name: &str, data: Vec<u8>) -> MsgOp {
+    MsgOp {
+        kind,
+        particle,
+        name: name.to_owned(),
+        data,
     }
-    out
 }
 
 /// The key digest of an integer key.
@@ -211,25 +117,11 @@ impl Conn {
         Conn { stream }
     }
 
-    /// Reads one whole frame: (type, body).
-    pub(crate) fn read_frame(&mut self) -> (u8, Vec<u8>) {
-        let mut h = [0u8; 8];
-        self.stream.read_exact(&mut h).expect("frame header");
-        let mut l = [0u8; 8];
-        l[2..].copy_from_slice(&h[2..]);
-        let mut body = vec![0u8; u64::from_be_bytes(l) as usize];
-        self.stream.read_exact(&mut body).expect("frame body");
-        (h[1], body)
-    }
-
     /// Sends `frame` and reads `n` whole reply frames (header included).
     pub(crate) fn exchange(&mut self, frame: &[u8], n: usize) -> Vec<Vec<u8>> {
         self.stream.write_all(frame).unwrap();
         (0..n)
-            .map(|_| {
-                let (kind, body) = self.read_frame();
-                self::frame(kind, &body)
-            })
+            .map(|_| wire::read_frame(&mut self.stream).expect("reply frame"))
             .collect()
     }
 
@@ -239,7 +131,8 @@ impl Conn {
         self.stream.write_all(frame).unwrap();
         let mut frames = Vec::new();
         loop {
-            let msgs = decode_body(&self.read_frame().1);
+            let reply = wire::read_frame(&mut self.stream).expect("reply frame");
+            let msgs = decode_body(&reply[8..]);
             let done = msgs.iter().any(|m| m.info3 & 1 != 0)
                 || (msgs.len() == 1 && msgs[0].rc != 0 && msgs[0].info3 == 0);
             frames.push(msgs);
@@ -265,9 +158,9 @@ impl Conn {
         let ops = bins
             .iter()
             .map(|(n, v)| match v {
-                Bin::Int(i) => (2, 1, n.to_string(), i.to_be_bytes().to_vec()),
-                Bin::Str(s) => (2, 3, n.to_string(), s.as_bytes().to_vec()),
-                Bin::Bool(b) => (2, 17, n.to_string(), vec![u8::from(*b)]),
+                Bin::Int(i) => op(2, 1, n, i.to_be_bytes().to_vec()),
+                Bin::Str(s) => op(2, 3, n, s.as_bytes().to_vec()),
+                Bin::Bool(b) => op(2, 17, n, vec![u8::from(*b)]),
             })
             .collect();
         let m = Msg {
@@ -357,7 +250,7 @@ pub(crate) fn ops_start(
     trid: u64,
     rps: Option<u32>,
     ttl: u32,
-    ops: Vec<(u8, u8, String, Vec<u8>)>,
+    ops: Vec<MsgOp>,
 ) -> Vec<u8> {
     let mut fields = vec![(0, ns.as_bytes().to_vec()), (1, set.as_bytes().to_vec())];
     if let Some(r) = rps {
@@ -376,11 +269,11 @@ pub(crate) fn ops_start(
 }
 
 /// A write op of a string bin.
-pub(crate) fn write_str(name: &str, v: &str) -> (u8, u8, String, Vec<u8>) {
-    (2, 3, name.to_owned(), v.as_bytes().to_vec())
+pub(crate) fn write_str(name: &str, v: &str) -> MsgOp {
+    op(2, 3, name, v.as_bytes().to_vec())
 }
 
-/// An increment op of an integer bin.
-pub(crate) fn incr(name: &str, by: i64) -> (u8, u8, String, Vec<u8>) {
-    (5, 1, name.to_owned(), by.to_be_bytes().to_vec())
+/// A delete-record op.
+pub(crate) fn delete_op() -> MsgOp {
+    op(14, 0, "", Vec::new())
 }
