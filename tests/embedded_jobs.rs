@@ -482,6 +482,14 @@ fn scans_stream_records_like_the_server() {
     let theirs = "trid=9282972243227032782:ns=test:set=scan:n-pids-requested=1:n-keyds-requested=0:rps=0:active-threads=0:status=done(ok):job-progress=100.00:run-time=0:time-since-done=115717:recs-throttled=0:recs-filtered-meta=0:recs-filtered-bins=0:recs-succeeded=0:recs-failed=0:from=127.0.0.1+46290:job-type=basic:net-io-bytes=30:net-io-time=0:socket-timeout=30000";
     assert_eq!(fx::show_keys(first), fx::show_keys(theirs));
     assert_eq!(fx::show_value(first, "net-io-bytes"), Some("30"));
+    // ...and the namespace counts them.
+    let stats = c.info("namespace/test");
+    assert!(
+        stats
+            .split(';')
+            .any(|kv| kv == "pi_query_long_basic_complete=4"),
+        "{stats}"
+    );
 }
 
 #[test]

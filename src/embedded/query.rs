@@ -411,6 +411,7 @@ fn aggregation(
     job.abandon(Abandon::Unknown);
     let written = out.write_all(&failure).and_then(|()| out.write_all(&last));
     node.jobs.finish(&job, node.shared.config.query_max_done);
+    node.stats.bump(&ns.config.name, "pi_query_aggr_error");
     written
 }
 
@@ -667,13 +668,32 @@ fn foreground(
         }
     }
     let streamed = stream(node, ns, &q, &job, out);
+    if streamed.is_err() {
+        job.abandon(Abandon::ResponseError);
+    }
     if !q.short {
-        if streamed.is_err() {
-            job.abandon(Abandon::ResponseError);
-        }
         node.jobs.finish(&job, node.shared.config.query_max_done);
     }
+    node.stats
+        .bump(&ns.config.name, basic_outcome_stat(&q, job.abandoned()));
     streamed
+}
+
+/// The namespace counter a finished foreground query adds to, under the
+/// server's name (`pi_query_long_basic_complete`, ...).
+fn basic_outcome_stat(q: &Foreground, how: Abandon) -> &'static str {
+    match (q.sindex.is_some(), q.short, how) {
+        (false, false, Abandon::None) => "pi_query_long_basic_complete",
+        (false, false, Abandon::UserAborted) => "pi_query_long_basic_abort",
+        (false, false, _) => "pi_query_long_basic_error",
+        (false, true, Abandon::None) => "pi_query_short_basic_complete",
+        (false, true, _) => "pi_query_short_basic_error",
+        (true, false, Abandon::None) => "si_query_long_basic_complete",
+        (true, false, Abandon::UserAborted) => "si_query_long_basic_abort",
+        (true, false, _) => "si_query_long_basic_error",
+        (true, true, Abandon::None) => "si_query_short_basic_complete",
+        (true, true, _) => "si_query_short_basic_error",
+    }
 }
 
 fn stream(
@@ -773,7 +793,6 @@ pub(crate) fn filter_matches(
 mod tests {
     use super::*;
     use crate::embedded::ctx::{ClusterConfig, PartitionTable, Shared};
-    use crate::embedded::jobs::JobTable;
     use crate::embedded::store::{NamespaceConfig, Store};
     use proptest::prelude::*;
 
@@ -791,11 +810,7 @@ mod tests {
         let mut rec = StoredRecord::new("s");
         rec.set_bin("a", Value::Int(1));
         ns.partition_of(&d).write().insert(d, rec);
-        NodeCtx {
-            name: "A".into(),
-            shared,
-            jobs: JobTable::default(),
-        }
+        NodeCtx::new("A", shared)
     }
 
     /// Every message of every frame written to `out`.
