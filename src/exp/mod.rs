@@ -19,7 +19,7 @@
 //! ```
 
 mod ael;
-mod display;
+pub(crate) mod display;
 pub(crate) mod pack;
 
 use crate::error::Error;
@@ -392,6 +392,21 @@ impl Expression {
     /// ```
     pub fn to_bytes(&self) -> Vec<u8> {
         self.pack()
+    }
+
+    /// Decodes wire bytes (as [`to_bytes`](Self::to_bytes) gives them) back into
+    /// an expression, for example to print a captured filter as AEL.
+    ///
+    /// ```
+    /// use aerospike_blocking::exp::Expression;
+    /// let bytes = [0x93, 0x05, 0x93, 0x51, 0x02, 0xa1, b'i', 0x32];
+    /// assert_eq!(Expression::from_bytes(&bytes).unwrap().to_string(), "$.i < 50");
+    /// assert!(Expression::from_bytes(&[0xc1]).is_err());
+    /// ```
+    pub fn from_bytes(bytes: &[u8]) -> Result<Expression, Error> {
+        pack::unpack(bytes)
+            .map(Expression::new)
+            .map_err(|e| Error::InvalidArgument(format!("bad expression bytes: {e}")))
     }
 
     /// Parses an AEL where-clause.

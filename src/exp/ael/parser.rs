@@ -705,8 +705,14 @@ impl<'a> Parser<'a> {
         if self.eat_sym(close) {
             return Ok(Step::All { map });
         }
-        let inverted = self.eat_sym("!");
-        let sel = if self.eat_sym("=") {
+        // `!=` lexes as one symbol: an inverted value selection.
+        let (inverted, by_value) = if self.eat_sym("!=") {
+            (true, true)
+        } else {
+            let inverted = self.eat_sym("!");
+            (inverted, self.eat_sym("="))
+        };
+        let sel = if by_value {
             let first = self.step_value()?;
             if self.eat_sym(":") {
                 let end = if self.is_sym(close) {
