@@ -305,11 +305,7 @@ fn eval_cmd(code: u8, args: &[Node], env: &mut Env<'_>) -> Ev {
         op::COND => {
             for pair in args.chunks(2) {
                 match pair {
-                    [c, v] => {
-                        if truth(&eval(c, env)?)? {
-                            return eval(v, env);
-                        }
-                    }
+                    [c, v] if truth(&eval(c, env)?)? => return eval(v, env),
                     [default] => return eval(default, env),
                     _ => {}
                 }

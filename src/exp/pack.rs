@@ -410,8 +410,7 @@ mod tests {
         ] {
             assert!(unpack(bytes).is_err(), "{bytes:02x?}");
         }
-        let deep: Vec<u8> = std::iter::repeat([0x92, 0x12])
-            .take(500)
+        let deep: Vec<u8> = std::iter::repeat_n([0x92, 0x12], 500)
             .flatten()
             .chain([0xc3])
             .collect();
