@@ -70,17 +70,25 @@ fn is_arith(code: u8) -> bool {
     matches!(code, op::ADD..=op::DIV | op::ABS | op::MIN | op::MAX)
 }
 
-/// The expectation to pass to the operands of an operator whose operands share one type.
-fn shared_expect(args: &[&Node], ty: Option<ExpType>, expect: Option<ExpType>) -> Option<ExpType> {
-    if args.iter().all(|a| ctx_typed(a)) {
-        if expect == ty {
-            expect
-        } else {
-            None
-        }
-    } else {
-        ty
+/// The expectation to pass to the operands of an operator whose operands share
+/// one type. When every operand is typed by context the parser gives them the
+/// outer expectation (for arithmetic only a numeric one), else an integer.
+fn shared_expect(
+    args: &[&Node],
+    ty: Option<ExpType>,
+    expect: Option<ExpType>,
+    numeric_only: bool,
+) -> Option<ExpType> {
+    if !args.iter().all(|a| ctx_typed(a)) {
+        return ty;
     }
+    let outer = if numeric_only {
+        expect.filter(|t| matches!(t, ExpType::Int | ExpType::Float))
+    } else {
+        expect
+    };
+    let parser_type = outer.unwrap_or(ExpType::Int);
+    (Some(parser_type) == ty).then_some(parser_type)
 }
 
 fn infix(code: u8, argc: usize) -> Option<(&'static str, u8)> {
@@ -249,7 +257,7 @@ fn write_cmd(
     let ty = node_type(&Node::Cmd(code, args.to_vec()));
     if code == op::COND && args.len() % 2 == 1 {
         let values: Vec<&Node> = args.iter().skip(1).step_by(2).chain(args.last()).collect();
-        let vexp = shared_expect(&values, ty, expect);
+        let vexp = shared_expect(&values, ty, expect, false);
         out.push_str("when(");
         for pair in args.chunks(2) {
             match pair {
@@ -297,7 +305,7 @@ fn write_cmd(
     let name = func_name(code).unwrap_or("unknown");
     out.push_str(name);
     out.push('(');
-    let shared = shared_expect(&refs, ty, expect);
+    let shared = shared_expect(&refs, ty, expect, true);
     for (i, a) in args.iter().enumerate() {
         if i > 0 {
             out.push_str(", ");
@@ -332,7 +340,7 @@ fn operand_expects(
         _ => {
             let refs: Vec<&Node> = args.iter().collect();
             let ty = node_type(&Node::Cmd(code, args.to_vec()));
-            let e = shared_expect(&refs, ty, expect);
+            let e = shared_expect(&refs, ty, expect, true);
             (e, e)
         }
     }
@@ -527,6 +535,9 @@ fn interval(begin: &Node, end: Option<&Node>) -> Option<String> {
 /// A value as written inside a path step (scalars only).
 fn step_value(v: &Value) -> Option<String> {
     match v {
+        Value::String(s) if is_ident(s) && !matches!(s.as_str(), "true" | "false" | "nil") => {
+            Some(s.clone())
+        }
         Value::Int(_) | Value::Float(_) | Value::Bool(_) | Value::Nil | Value::String(_) => {
             let mut s = String::new();
             write_literal(&mut s, v).ok()?;

@@ -492,7 +492,7 @@ typed_bins! {
     ///
     /// ```
     /// use aerospike_blocking::exp;
-    /// assert_eq!(exp::bool_bin("b").to_string(), "$.b.get(type: BOOL)");
+    /// assert_eq!(exp::bool_bin("b").to_string(), "$.b");
     /// ```
     bool_bin => Bool;
     /// A blob bin.
@@ -1071,7 +1071,7 @@ impl Def {
 /// use aerospike_blocking::exp;
 /// let e = exp::let_(vec![exp::def("x", exp::int_bin("a"))],
 ///     exp::lt(exp::var("x"), exp::int_val(10)));
-/// assert_eq!(e.to_string(), "let(x = $.a.get(type: INT)) then (${x} < 10)");
+/// assert_eq!(e.to_string(), "let(x = $.a) then (${x} < 10)");
 /// ```
 pub fn def(name: &str, value: Expression) -> Def {
     Def {
@@ -1200,7 +1200,7 @@ pub fn list_get_by_index(
 /// ```
 /// use aerospike_blocking::exp::{self, ReturnType};
 /// let e = exp::list_get_by_index_range(ReturnType::COUNT, exp::int_val(1), Some(exp::int_val(2)), exp::list_bin("l"), &[]);
-/// assert_eq!(e.to_string(), "$.l.[1:3].get(type: INT, return: COUNT)");
+/// assert_eq!(e.to_string(), "$.l.[1:3].count()");
 /// ```
 pub fn list_get_by_index_range(
     rt: ReturnType,
