@@ -1,6 +1,9 @@
 //! The AEL where-clause language: parsing, typing, errors and printing.
 
-use aerospike_blocking::exp::{self, Ctx, ExpType, Expression, ReturnType};
+use aerospike_blocking::exp::{self, ExpType, Expression};
+use aerospike_blocking::operations::list::ListReturnType;
+use aerospike_blocking::operations::map::MapReturnType;
+use aerospike_blocking::operations::CdtContext;
 use aerospike_blocking::{list, map, Error, Value};
 use proptest::prelude::*;
 
@@ -9,7 +12,8 @@ fn table() -> Vec<(&'static str, Expression)> {
     let i = |n: i64| int_val(n);
     let s = |x: &str| string_val(x);
     let f = |x: f64| float_val(x);
-    let r = ReturnType::VALUE;
+    let lv = ListReturnType::VALUE;
+    let mv = MapReturnType::VALUE;
     vec![
         // Literals and inference from the other side.
         ("$.active == true", eq(bool_bin("active"), bool_val(true))),
@@ -237,7 +241,7 @@ fn table() -> Vec<(&'static str, Expression)> {
         (
             "$.status in ['inactive', 'banned']",
             list_get_by_value(
-                ReturnType::EXISTS,
+                ListReturnType::EXISTS,
                 string_bin("status"),
                 list_val(vec![Value::from("inactive"), Value::from("banned")]),
                 &[],
@@ -245,41 +249,41 @@ fn table() -> Vec<(&'static str, Expression)> {
         ),
         (
             "7 in $.l",
-            list_get_by_value(ReturnType::EXISTS, i(7), list_bin("l"), &[]),
+            list_get_by_value(ListReturnType::EXISTS, i(7), list_bin("l"), &[]),
         ),
         // Paths into maps and lists.
         (
             "$.prefs.theme == 'dark'",
             eq(
-                map_get_by_key(r, ExpType::String, s("theme"), map_bin("prefs"), &[]),
+                map_get_by_key(mv, ExpType::String, s("theme"), map_bin("prefs"), &[]),
                 s("dark"),
             ),
         ),
         (
             "$.prefs.\"theme\" == 'dark'",
             eq(
-                map_get_by_key(r, ExpType::String, s("theme"), map_bin("prefs"), &[]),
+                map_get_by_key(mv, ExpType::String, s("theme"), map_bin("prefs"), &[]),
                 s("dark"),
             ),
         ),
         (
             "$.m.42 == 1",
             eq(
-                map_get_by_key(r, ExpType::Int, i(42), map_bin("m"), &[]),
+                map_get_by_key(mv, ExpType::Int, i(42), map_bin("m"), &[]),
                 i(1),
             ),
         ),
         (
             "$.scores.[0] >= 90",
             ge(
-                list_get_by_index(r, ExpType::Int, i(0), list_bin("scores"), &[]),
+                list_get_by_index(lv, ExpType::Int, i(0), list_bin("scores"), &[]),
                 i(90),
             ),
         ),
         (
             "$.scores.[=100].count() > 0",
             gt(
-                list_get_by_value(ReturnType::COUNT, i(100), list_bin("scores"), &[]),
+                list_get_by_value(ListReturnType::COUNT, i(100), list_bin("scores"), &[]),
                 i(0),
             ),
         ),
@@ -287,11 +291,11 @@ fn table() -> Vec<(&'static str, Expression)> {
             "$.a.b.[1].c == 'x'",
             eq(
                 map_get_by_key(
-                    r,
+                    mv,
                     ExpType::String,
                     s("c"),
                     map_bin("a"),
-                    &[Ctx::MapKey(Value::from("b")), Ctx::ListIndex(1)],
+                    &[CdtContext::map_key("b"), CdtContext::list_index(1)],
                 ),
                 s("x"),
             ),
@@ -303,20 +307,17 @@ fn table() -> Vec<(&'static str, Expression)> {
         ("$.m.{}.count() == 2", eq(map_size(map_bin("m"), &[]), i(2))),
         (
             "$.m.k.[].count() == 2",
-            eq(
-                list_size(map_bin("m"), &[Ctx::MapKey(Value::from("k"))]),
-                i(2),
-            ),
+            eq(list_size(map_bin("m"), &[CdtContext::map_key("k")]), i(2)),
         ),
         (
             "$.l.[#0] == 1 and $.l.[#-1] == 9",
             and(vec![
                 eq(
-                    list_get_by_rank(r, ExpType::Int, i(0), list_bin("l"), &[]),
+                    list_get_by_rank(lv, ExpType::Int, i(0), list_bin("l"), &[]),
                     i(1),
                 ),
                 eq(
-                    list_get_by_rank(r, ExpType::Int, i(-1), list_bin("l"), &[]),
+                    list_get_by_rank(lv, ExpType::Int, i(-1), list_bin("l"), &[]),
                     i(9),
                 ),
             ]),
@@ -324,14 +325,14 @@ fn table() -> Vec<(&'static str, Expression)> {
         (
             "$.l.[1:3] == [2, 3]",
             eq(
-                list_get_by_index_range(r, i(1), Some(i(2)), list_bin("l"), &[]),
+                list_get_by_index_range(lv, i(1), Some(i(2)), list_bin("l"), &[]),
                 list_val(vec![Value::Int(2), Value::Int(3)]),
             ),
         ),
         (
             "$.l.[-2:].count() == 2",
             eq(
-                list_get_by_index_range(ReturnType::COUNT, i(-2), None, list_bin("l"), &[]),
+                list_get_by_index_range(ListReturnType::COUNT, i(-2), None, list_bin("l"), &[]),
                 i(2),
             ),
         ),
@@ -339,7 +340,7 @@ fn table() -> Vec<(&'static str, Expression)> {
             "$.l.[=1:5].count() == 1",
             eq(
                 list_get_by_value_range(
-                    ReturnType::COUNT,
+                    ListReturnType::COUNT,
                     Some(i(1)),
                     Some(i(5)),
                     list_bin("l"),
@@ -351,7 +352,7 @@ fn table() -> Vec<(&'static str, Expression)> {
         (
             "$.l.[=a,b].exists()",
             list_get_by_value_list(
-                ReturnType::EXISTS,
+                ListReturnType::EXISTS,
                 list_val(vec![Value::from("a"), Value::from("b")]),
                 list_bin("l"),
                 &[],
@@ -360,7 +361,7 @@ fn table() -> Vec<(&'static str, Expression)> {
         (
             "$.l.[#0:3].get(type: LIST) == [1]",
             eq(
-                list_get_by_rank_range(r, i(0), Some(i(3)), list_bin("l"), &[]),
+                list_get_by_rank_range(lv, i(0), Some(i(3)), list_bin("l"), &[]),
                 list_val(vec![Value::Int(1)]),
             ),
         ),
@@ -368,7 +369,7 @@ fn table() -> Vec<(&'static str, Expression)> {
             "$.l.[#0:2~5].count() == 2",
             eq(
                 list_get_by_value_relative_rank_range(
-                    ReturnType::COUNT,
+                    ListReturnType::COUNT,
                     i(5),
                     i(0),
                     Some(i(2)),
@@ -382,7 +383,7 @@ fn table() -> Vec<(&'static str, Expression)> {
             "$.l.[!0:1].count() == 2",
             eq(
                 list_get_by_index_range(
-                    ReturnType::COUNT.inverted(),
+                    ListReturnType::COUNT.inverted(),
                     i(0),
                     Some(i(1)),
                     list_bin("l"),
@@ -394,7 +395,7 @@ fn table() -> Vec<(&'static str, Expression)> {
         (
             "$.l.[!=1].count() == 2",
             eq(
-                list_get_by_value(ReturnType::COUNT.inverted(), i(1), list_bin("l"), &[]),
+                list_get_by_value(ListReturnType::COUNT.inverted(), i(1), list_bin("l"), &[]),
                 i(2),
             ),
         ),
@@ -402,7 +403,7 @@ fn table() -> Vec<(&'static str, Expression)> {
             "$.m.{a-c}.count() == 2",
             eq(
                 map_get_by_key_range(
-                    ReturnType::COUNT,
+                    MapReturnType::COUNT,
                     Some(s("a")),
                     Some(s("c")),
                     map_bin("m"),
@@ -414,7 +415,7 @@ fn table() -> Vec<(&'static str, Expression)> {
         (
             "$.m.{a-}.count() == 2",
             eq(
-                map_get_by_key_range(ReturnType::COUNT, Some(s("a")), None, map_bin("m"), &[]),
+                map_get_by_key_range(MapReturnType::COUNT, Some(s("a")), None, map_bin("m"), &[]),
                 i(2),
             ),
         ),
@@ -422,7 +423,7 @@ fn table() -> Vec<(&'static str, Expression)> {
             "$.m.{a,b}.count() == 2",
             eq(
                 map_get_by_key_list(
-                    ReturnType::COUNT,
+                    MapReturnType::COUNT,
                     list_val(vec![Value::from("a"), Value::from("b")]),
                     map_bin("m"),
                     &[],
@@ -434,7 +435,7 @@ fn table() -> Vec<(&'static str, Expression)> {
             "$.m.{!a,b}.count() == 2",
             eq(
                 map_get_by_key_list(
-                    ReturnType::COUNT.inverted(),
+                    MapReturnType::COUNT.inverted(),
                     list_val(vec![Value::from("a"), Value::from("b")]),
                     map_bin("m"),
                     &[],
@@ -445,14 +446,14 @@ fn table() -> Vec<(&'static str, Expression)> {
         (
             "$.m.{1:3}.count() == 2",
             eq(
-                map_get_by_index_range(ReturnType::COUNT, i(1), Some(i(2)), map_bin("m"), &[]),
+                map_get_by_index_range(MapReturnType::COUNT, i(1), Some(i(2)), map_bin("m"), &[]),
                 i(2),
             ),
         ),
         (
             "$.m.{=5}.count() == 1",
             eq(
-                map_get_by_value(ReturnType::COUNT, i(5), map_bin("m"), &[]),
+                map_get_by_value(MapReturnType::COUNT, i(5), map_bin("m"), &[]),
                 i(1),
             ),
         ),
@@ -460,7 +461,7 @@ fn table() -> Vec<(&'static str, Expression)> {
             "$.m.{=1,2}.count() == 1",
             eq(
                 map_get_by_value_list(
-                    ReturnType::COUNT,
+                    MapReturnType::COUNT,
                     list_val(vec![Value::Int(1), Value::Int(2)]),
                     map_bin("m"),
                     &[],
@@ -472,7 +473,7 @@ fn table() -> Vec<(&'static str, Expression)> {
             "$.m.{=1:9}.count() == 1",
             eq(
                 map_get_by_value_range(
-                    ReturnType::COUNT,
+                    MapReturnType::COUNT,
                     Some(i(1)),
                     Some(i(9)),
                     map_bin("m"),
@@ -484,7 +485,7 @@ fn table() -> Vec<(&'static str, Expression)> {
         (
             "$.m.{#0:3}.count() == 3",
             eq(
-                map_get_by_rank_range(ReturnType::COUNT, i(0), Some(i(3)), map_bin("m"), &[]),
+                map_get_by_rank_range(MapReturnType::COUNT, i(0), Some(i(3)), map_bin("m"), &[]),
                 i(3),
             ),
         ),
@@ -492,7 +493,7 @@ fn table() -> Vec<(&'static str, Expression)> {
             "$.m.{#0:2~v}.count() == 2",
             eq(
                 map_get_by_value_relative_rank_range(
-                    ReturnType::COUNT,
+                    MapReturnType::COUNT,
                     s("v"),
                     i(0),
                     Some(i(2)),
@@ -506,7 +507,7 @@ fn table() -> Vec<(&'static str, Expression)> {
             "$.m.{0:2~k}.count() == 2",
             eq(
                 map_get_by_key_relative_index_range(
-                    ReturnType::COUNT,
+                    MapReturnType::COUNT,
                     s("k"),
                     i(0),
                     Some(i(2)),
@@ -520,11 +521,11 @@ fn table() -> Vec<(&'static str, Expression)> {
             "$.m.{0} == 1 and $.m.{#0} == 2",
             and(vec![
                 eq(
-                    map_get_by_index(r, ExpType::Int, i(0), map_bin("m"), &[]),
+                    map_get_by_index(mv, ExpType::Int, i(0), map_bin("m"), &[]),
                     i(1),
                 ),
                 eq(
-                    map_get_by_rank(r, ExpType::Int, i(0), map_bin("m"), &[]),
+                    map_get_by_rank(mv, ExpType::Int, i(0), map_bin("m"), &[]),
                     i(2),
                 ),
             ]),
@@ -532,36 +533,42 @@ fn table() -> Vec<(&'static str, Expression)> {
         (
             "$.m.{=1}.get(type: LIST, return: KEY) == ['a']",
             eq(
-                map_get_by_value(ReturnType::KEY, i(1), map_bin("m"), &[]),
+                map_get_by_value(MapReturnType::KEY, i(1), map_bin("m"), &[]),
                 list_val(vec![Value::from("a")]),
             ),
         ),
         (
             "$.m.k.get(type: STRING) == $.s",
             eq(
-                map_get_by_key(r, ExpType::String, s("k"), map_bin("m"), &[]),
+                map_get_by_key(mv, ExpType::String, s("k"), map_bin("m"), &[]),
                 string_bin("s"),
             ),
         ),
         (
             "$.l.[0].asFloat() > 1.0",
             gt(
-                list_get_by_index(r, ExpType::Float, i(0), list_bin("l"), &[]),
+                list_get_by_index(lv, ExpType::Float, i(0), list_bin("l"), &[]),
                 f(1.0),
             ),
         ),
         (
             "$.l.[0].exists()",
-            list_get_by_index(ReturnType::EXISTS, ExpType::Bool, i(0), list_bin("l"), &[]),
+            list_get_by_index(
+                ListReturnType::EXISTS,
+                ExpType::Bool,
+                i(0),
+                list_bin("l"),
+                &[],
+            ),
         ),
         (
             "$.l.[#1].[=2].{k}.count() == 1",
             eq(
                 map_get_by_key_list(
-                    ReturnType::COUNT,
+                    MapReturnType::COUNT,
                     list_val(vec![Value::from("k")]),
                     list_bin("l"),
-                    &[Ctx::ListRank(1), Ctx::ListValue(Value::Int(2))],
+                    &[CdtContext::list_rank(1), CdtContext::list_value(2)],
                 ),
                 i(1),
             ),
@@ -570,14 +577,14 @@ fn table() -> Vec<(&'static str, Expression)> {
             "$.m.{1}.{#2}.{=x}.a == 1",
             eq(
                 map_get_by_key(
-                    r,
+                    mv,
                     ExpType::Int,
                     s("a"),
                     map_bin("m"),
                     &[
-                        Ctx::MapIndex(1),
-                        Ctx::MapRank(2),
-                        Ctx::MapValue(Value::from("x")),
+                        CdtContext::map_index(1),
+                        CdtContext::map_rank(2),
+                        CdtContext::map_value("x"),
                     ],
                 ),
                 i(1),
@@ -647,7 +654,7 @@ fn placeholders_take_typed_values() {
         exp::eq(exp::string_bin("tier"), exp::string_val("free")),
         exp::lt(exp::int_bin("last"), exp::int_val(100)),
         exp::list_get_by_value(
-            ReturnType::EXISTS,
+            ListReturnType::EXISTS,
             exp::string_bin("s"),
             exp::list_val(vec![Value::from("a"), Value::from("b")]),
             &[],
@@ -798,14 +805,14 @@ fn int_exp() -> impl Strategy<Value = Expression> {
         Just(exp::record_size()),
         (1i64..100).prop_map(exp::digest_modulo),
         name().prop_map(|n| exp::list_get_by_index(
-            ReturnType::VALUE,
+            ListReturnType::VALUE,
             ExpType::Int,
             exp::int_val(0),
             exp::list_bin(&n),
             &[]
         )),
         (name(), "[a-z]{1,4}").prop_map(|(n, k)| exp::map_get_by_key(
-            ReturnType::VALUE,
+            MapReturnType::VALUE,
             ExpType::Int,
             exp::string_val(&k),
             exp::map_bin(&n),
@@ -857,7 +864,7 @@ fn bool_exp() -> impl Strategy<Value = Expression> {
         Just(exp::key_exists()),
         any::<bool>().prop_map(exp::bool_val),
         (name(), int_lit()).prop_map(|(n, v)| exp::gt(
-            exp::list_get_by_value(ReturnType::COUNT, v, exp::list_bin(&n), &[]),
+            exp::list_get_by_value(ListReturnType::COUNT, v, exp::list_bin(&n), &[]),
             exp::int_val(0)
         )),
     ];

@@ -4,7 +4,10 @@
 //! the others follow the packing rules of the official clients' `Exp`,
 //! `ListExp`, `MapExp` and `Packer` classes, cited beside each group.
 
-use aerospike_blocking::exp::{self, Ctx, ExpType, Expression, ReturnType};
+use aerospike_blocking::exp::{self, ExpType, Expression};
+use aerospike_blocking::operations::list::ListReturnType;
+use aerospike_blocking::operations::map::MapReturnType;
+use aerospike_blocking::operations::CdtContext;
 use aerospike_blocking::{list, map, Value};
 
 fn hex(e: &Expression) -> String {
@@ -215,12 +218,18 @@ fn list_reads() {
         &format!("95 7f 02 00 91 10 {bin}"),
     );
     golden(
-        exp::list_get_by_index(ReturnType::VALUE, ExpType::Int, exp::int_val(0), l(), &[]),
+        exp::list_get_by_index(
+            ListReturnType::VALUE,
+            ExpType::Int,
+            exp::int_val(0),
+            l(),
+            &[],
+        ),
         &format!("95 7f 02 00 93 13 07 00 {bin}"),
     );
     golden(
         exp::list_get_by_rank(
-            ReturnType::VALUE,
+            ListReturnType::VALUE,
             ExpType::String,
             exp::int_val(-1),
             l(),
@@ -230,12 +239,12 @@ fn list_reads() {
     );
     // Inverted return types set bit 0x10000.
     golden(
-        exp::list_get_by_value(ReturnType::COUNT.inverted(), exp::int_val(5), l(), &[]),
+        exp::list_get_by_value(ListReturnType::COUNT.inverted(), exp::int_val(5), l(), &[]),
         &format!("95 7f 02 00 93 16 ce 00 01 00 05 05 {bin}"),
     );
     golden(
         exp::list_get_by_value_list(
-            ReturnType::EXISTS,
+            ListReturnType::EXISTS,
             exp::list_val(vec![Value::Int(1), Value::Int(2)]),
             l(),
             &[],
@@ -244,7 +253,7 @@ fn list_reads() {
     );
     golden(
         exp::list_get_by_index_range(
-            ReturnType::VALUE,
+            ListReturnType::VALUE,
             exp::int_val(1),
             Some(exp::int_val(2)),
             l(),
@@ -254,16 +263,16 @@ fn list_reads() {
     );
     // Range with an open end: the end is left out; an open begin is nil.
     golden(
-        exp::list_get_by_value_range(ReturnType::COUNT, None, Some(exp::int_val(9)), l(), &[]),
+        exp::list_get_by_value_range(ListReturnType::COUNT, None, Some(exp::int_val(9)), l(), &[]),
         &format!("95 7f 02 00 94 19 05 c0 09 {bin}"),
     );
     golden(
-        exp::list_get_by_rank_range(ReturnType::COUNT, exp::int_val(0), None, l(), &[]),
+        exp::list_get_by_rank_range(ListReturnType::COUNT, exp::int_val(0), None, l(), &[]),
         &format!("95 7f 02 00 93 1a 05 00 {bin}"),
     );
     golden(
         exp::list_get_by_value_relative_rank_range(
-            ReturnType::COUNT,
+            ListReturnType::COUNT,
             exp::int_val(5),
             exp::int_val(0),
             Some(exp::int_val(2)),
@@ -285,7 +294,7 @@ fn map_reads() {
     golden(exp::map_size(m(), &[]), &format!("95 7f 02 00 91 60 {bin}"));
     golden(
         exp::map_get_by_key(
-            ReturnType::VALUE,
+            MapReturnType::VALUE,
             ExpType::String,
             exp::string_val("k"),
             m(),
@@ -294,20 +303,32 @@ fn map_reads() {
         &format!("95 7f 03 00 93 61 07 a2 03 6b {bin}"),
     );
     golden(
-        exp::map_get_by_index(ReturnType::KEY, ExpType::String, exp::int_val(0), m(), &[]),
+        exp::map_get_by_index(
+            MapReturnType::KEY,
+            ExpType::String,
+            exp::int_val(0),
+            m(),
+            &[],
+        ),
         &format!("95 7f 03 00 93 62 06 00 {bin}"),
     );
     golden(
-        exp::map_get_by_rank(ReturnType::VALUE, ExpType::Int, exp::int_val(0), m(), &[]),
+        exp::map_get_by_rank(
+            MapReturnType::VALUE,
+            ExpType::Int,
+            exp::int_val(0),
+            m(),
+            &[],
+        ),
         &format!("95 7f 02 00 93 64 07 00 {bin}"),
     );
     golden(
-        exp::map_get_by_value(ReturnType::KEY, exp::int_val(1), m(), &[]),
+        exp::map_get_by_value(MapReturnType::KEY, exp::int_val(1), m(), &[]),
         &format!("95 7f 04 00 93 66 06 01 {bin}"),
     );
     golden(
         exp::map_get_by_key_range(
-            ReturnType::COUNT,
+            MapReturnType::COUNT,
             Some(exp::string_val("a")),
             Some(exp::string_val("c")),
             m(),
@@ -316,20 +337,20 @@ fn map_reads() {
         &format!("95 7f 02 00 94 67 05 a2 03 61 a2 03 63 {bin}"),
     );
     golden(
-        exp::map_get_by_index_range(ReturnType::KEY_VALUE, exp::int_val(1), None, m(), &[]),
+        exp::map_get_by_index_range(MapReturnType::KEY_VALUE, exp::int_val(1), None, m(), &[]),
         &format!("95 7f 05 00 93 68 08 01 {bin}"),
     );
     golden(
-        exp::map_get_by_value_range(ReturnType::EXISTS, Some(exp::int_val(1)), None, m(), &[]),
+        exp::map_get_by_value_range(MapReturnType::EXISTS, Some(exp::int_val(1)), None, m(), &[]),
         &format!("95 7f 01 00 93 69 0d 01 {bin}"),
     );
     golden(
-        exp::map_get_by_rank_range(ReturnType::VALUE, exp::int_val(-2), None, m(), &[]),
+        exp::map_get_by_rank_range(MapReturnType::VALUE, exp::int_val(-2), None, m(), &[]),
         &format!("95 7f 04 00 93 6a 07 fe {bin}"),
     );
     golden(
         exp::map_get_by_key_list(
-            ReturnType::COUNT,
+            MapReturnType::COUNT,
             exp::list_val(vec![Value::from("a")]),
             m(),
             &[],
@@ -338,7 +359,7 @@ fn map_reads() {
     );
     golden(
         exp::map_get_by_value_list(
-            ReturnType::COUNT,
+            MapReturnType::COUNT,
             exp::list_val(vec![Value::Int(1)]),
             m(),
             &[],
@@ -347,7 +368,7 @@ fn map_reads() {
     );
     golden(
         exp::map_get_by_key_relative_index_range(
-            ReturnType::COUNT,
+            MapReturnType::COUNT,
             exp::string_val("k"),
             exp::int_val(0),
             Some(exp::int_val(2)),
@@ -358,7 +379,7 @@ fn map_reads() {
     );
     golden(
         exp::map_get_by_value_relative_rank_range(
-            ReturnType::COUNT,
+            MapReturnType::COUNT,
             exp::int_val(5),
             exp::int_val(0),
             None,
@@ -376,18 +397,18 @@ fn context_paths() {
     // MAP_RANK 0x21, MAP_KEY 0x22, MAP_VALUE 0x23; values packed as list items.
     golden(
         exp::list_get_by_index(
-            ReturnType::VALUE,
+            ListReturnType::VALUE,
             ExpType::Int,
             exp::int_val(0),
             exp::map_bin("m"),
-            &[Ctx::MapKey(Value::from("k"))],
+            &[CdtContext::map_key("k")],
         ),
         "95 7f 02 00 93 cc ff 92 22 a2 03 6b 93 13 07 00 93 51 05 a1 6d",
     );
     golden(
         exp::map_size(
             exp::list_bin("l"),
-            &[Ctx::ListIndex(-1), Ctx::ListRank(0), Ctx::ListValue(list![1]), Ctx::MapIndex(2), Ctx::MapRank(3), Ctx::MapValue(map! {"a" => 1})],
+            &[CdtContext::list_index(-1), CdtContext::list_rank(0), CdtContext::list_value(list![1]), CdtContext::map_index(2), CdtContext::map_rank(3), CdtContext::map_value(map! {"a" => 1})],
         ),
         "95 7f 02 00 93 cc ff 9c 10 ff 11 00 13 91 01 20 02 21 03 23 81 a2 03 61 01 91 60 93 51 04 a1 6c",
     );

@@ -23,6 +23,9 @@ pub(crate) mod display;
 pub(crate) mod pack;
 
 use crate::error::Error;
+use crate::operations::list::ListReturnType;
+use crate::operations::map::MapReturnType;
+use crate::operations::CdtContext;
 use crate::value::Value;
 
 pub(crate) use pack::op;
@@ -135,72 +138,40 @@ impl ExpType {
     }
 }
 
-/// What a list or map read returns (the clients' `ListReturnType` and
-/// `MapReturnType`, which share their codes).
-///
-/// ```
-/// use aerospike_blocking::exp::ReturnType;
-/// assert_eq!(ReturnType::COUNT.code(), 5);
-/// assert_eq!(ReturnType::VALUE.inverted().code(), 0x10007);
-/// ```
+/// What a list or map read returns: the code of a
+/// [`ListReturnType`](crate::operations::list::ListReturnType) or
+/// [`MapReturnType`](crate::operations::map::MapReturnType) (they share codes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ReturnType(u32);
+pub(crate) struct ReturnType(u32);
 
 impl ReturnType {
-    /// Nothing.
-    pub const NONE: ReturnType = ReturnType(0);
-    /// Index (0 = first).
-    pub const INDEX: ReturnType = ReturnType(1);
-    /// Reverse index (0 = last).
-    pub const REVERSE_INDEX: ReturnType = ReturnType(2);
-    /// Rank (0 = smallest).
-    pub const RANK: ReturnType = ReturnType(3);
-    /// Reverse rank (0 = largest).
-    pub const REVERSE_RANK: ReturnType = ReturnType(4);
-    /// Number of items selected.
-    pub const COUNT: ReturnType = ReturnType(5);
-    /// Map keys.
-    pub const KEY: ReturnType = ReturnType(6);
-    /// Values.
-    pub const VALUE: ReturnType = ReturnType(7);
-    /// Map key/value pairs.
-    pub const KEY_VALUE: ReturnType = ReturnType(8);
-    /// True when anything was selected.
-    pub const EXISTS: ReturnType = ReturnType(13);
-    /// Map entries as an unordered map.
-    pub const UNORDERED_MAP: ReturnType = ReturnType(16);
-    /// Map entries as an ordered map.
-    pub const ORDERED_MAP: ReturnType = ReturnType(17);
+    pub(crate) const NONE: ReturnType = ReturnType(0);
+    pub(crate) const INDEX: ReturnType = ReturnType(1);
+    pub(crate) const REVERSE_INDEX: ReturnType = ReturnType(2);
+    pub(crate) const RANK: ReturnType = ReturnType(3);
+    pub(crate) const REVERSE_RANK: ReturnType = ReturnType(4);
+    pub(crate) const COUNT: ReturnType = ReturnType(5);
+    pub(crate) const KEY: ReturnType = ReturnType(6);
+    pub(crate) const VALUE: ReturnType = ReturnType(7);
+    pub(crate) const KEY_VALUE: ReturnType = ReturnType(8);
+    pub(crate) const EXISTS: ReturnType = ReturnType(13);
+    pub(crate) const UNORDERED_MAP: ReturnType = ReturnType(16);
+    pub(crate) const ORDERED_MAP: ReturnType = ReturnType(17);
     /// Flag: select everything *outside* the given range.
     const INVERTED: u32 = 0x10000;
 
     /// The same return type over the inverted selection.
-    ///
-    /// ```
-    /// use aerospike_blocking::exp::ReturnType;
-    /// assert!(ReturnType::COUNT.inverted().is_inverted());
-    /// ```
-    pub const fn inverted(self) -> ReturnType {
+    pub(crate) const fn inverted(self) -> ReturnType {
         ReturnType(self.0 | Self::INVERTED)
     }
 
     /// True when the selection is inverted.
-    ///
-    /// ```
-    /// use aerospike_blocking::exp::ReturnType;
-    /// assert!(!ReturnType::COUNT.is_inverted());
-    /// ```
-    pub const fn is_inverted(self) -> bool {
+    pub(crate) const fn is_inverted(self) -> bool {
         self.0 & Self::INVERTED != 0
     }
 
     /// The wire code.
-    ///
-    /// ```
-    /// use aerospike_blocking::exp::ReturnType;
-    /// assert_eq!(ReturnType::EXISTS.code(), 13);
-    /// ```
-    pub const fn code(self) -> u32 {
+    pub(crate) const fn code(self) -> u32 {
         self.0
     }
 
@@ -248,32 +219,27 @@ impl ReturnType {
     }
 }
 
-/// One step into a nested list or map, for reads below the top level of a bin.
-///
-/// ```
-/// use aerospike_blocking::exp::{self, Ctx, ExpType, ReturnType};
-/// use aerospike_blocking::Value;
-/// // $.m.k.[0] : the first element of the list at key "k" of map bin "m".
-/// let e = exp::list_get_by_index(ReturnType::VALUE, ExpType::Int, exp::int_val(0),
-///     exp::map_bin("m"), &[Ctx::MapKey(Value::from("k"))]);
-/// assert_eq!(e.to_string(), "$.m.k.[0].get(type: INT)");
-/// ```
+impl From<ListReturnType> for ReturnType {
+    fn from(rt: ListReturnType) -> Self {
+        ReturnType(rt.bits() as u32)
+    }
+}
+
+impl From<MapReturnType> for ReturnType {
+    fn from(rt: MapReturnType) -> Self {
+        ReturnType(rt.bits() as u32)
+    }
+}
+
+/// One step into a nested list or map (a [`CdtContext`] taken apart).
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Ctx {
-    /// List element at an index (negative counts from the end).
+pub(crate) enum Ctx {
     ListIndex(i64),
-    /// List element at a rank.
     ListRank(i64),
-    /// List element equal to a value.
     ListValue(Value),
-    /// Map entry at an index in key order.
     MapIndex(i64),
-    /// Map entry at a rank by value.
     MapRank(i64),
-    /// Map entry with a key.
     MapKey(Value),
-    /// Map entry with a value.
     MapValue(Value),
 }
 
@@ -299,6 +265,12 @@ impl Ctx {
             }
             Ctx::ListValue(v) | Ctx::MapKey(v) | Ctx::MapValue(v) => v.clone(),
         }
+    }
+
+    /// A public context step; create flags do not apply to reads and are dropped.
+    fn from_public(c: &CdtContext) -> Ctx {
+        Ctx::from_wire(c.id & !0xc0, c.value.clone())
+            .unwrap_or_else(|| Ctx::ListValue(c.value.clone()))
     }
 
     /// Rebuilds a step from its wire id and value.
@@ -1138,14 +1110,14 @@ fn call(
     rt: Option<ReturnType>,
     args: Vec<Expression>,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     Expression::new(Node::Call(Box::new(Call {
         ret,
         op,
         rt,
         args: args.into_iter().map(|e| e.node).collect(),
-        ctx: ctx.to_vec(),
+        ctx: ctx.iter().map(Ctx::from_public).collect(),
         bin: bin.node,
     })))
 }
@@ -1167,28 +1139,34 @@ fn range_args(begin: Option<Expression>, end: Option<Expression>) -> Vec<Express
 /// let e = exp::gt(exp::list_size(exp::list_bin("l"), &[]), exp::int_val(0));
 /// assert_eq!(e.to_string(), "$.l.[].count() > 0");
 /// ```
-pub fn list_size(bin: Expression, ctx: &[Ctx]) -> Expression {
+pub fn list_size(bin: Expression, ctx: &[CdtContext]) -> Expression {
     call(cdt::LIST_SIZE, ExpType::Int, None, vec![], bin, ctx)
 }
 
 /// The list element at `index`, read as `value_type`.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ExpType, ReturnType};
-/// let e = exp::list_get_by_index(ReturnType::VALUE, ExpType::Int, exp::int_val(0), exp::list_bin("l"), &[]);
+/// use aerospike_blocking::exp::{self, ExpType};
+/// use aerospike_blocking::operations::list::ListReturnType;
+/// use aerospike_blocking::operations::CdtContext;
+/// let e = exp::list_get_by_index(ListReturnType::VALUE, ExpType::Int, exp::int_val(0), exp::list_bin("l"), &[]);
 /// assert_eq!(exp::ge(e, exp::int_val(90)).to_string(), "$.l.[0] >= 90");
+/// // The first element of the list under key "k" of map bin "m".
+/// let nested = exp::list_get_by_index(ListReturnType::VALUE, ExpType::Int, exp::int_val(0),
+///     exp::map_bin("m"), &[CdtContext::map_key("k")]);
+/// assert_eq!(nested.to_string(), "$.m.k.[0].get(type: INT)");
 /// ```
 pub fn list_get_by_index(
-    rt: ReturnType,
+    rt: ListReturnType,
     value_type: ExpType,
     index: Expression,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::LIST_GET_BY_INDEX,
         value_type,
-        Some(rt),
+        Some(rt.into()),
         vec![index],
         bin,
         ctx,
@@ -1198,21 +1176,22 @@ pub fn list_get_by_index(
 /// The list elements from `index`, `count` of them or all the rest.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ReturnType};
-/// let e = exp::list_get_by_index_range(ReturnType::COUNT, exp::int_val(1), Some(exp::int_val(2)), exp::list_bin("l"), &[]);
+/// use aerospike_blocking::exp;
+/// use aerospike_blocking::operations::list::ListReturnType;
+/// let e = exp::list_get_by_index_range(ListReturnType::COUNT, exp::int_val(1), Some(exp::int_val(2)), exp::list_bin("l"), &[]);
 /// assert_eq!(e.to_string(), "$.l.[1:3].count()");
 /// ```
 pub fn list_get_by_index_range(
-    rt: ReturnType,
+    rt: ListReturnType,
     index: Expression,
     count: Option<Expression>,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::LIST_GET_BY_INDEX_RANGE,
-        rt.range_type(false),
-        Some(rt),
+        ReturnType::from(rt).range_type(false),
+        Some(rt.into()),
         with_count(index, count),
         bin,
         ctx,
@@ -1222,20 +1201,21 @@ pub fn list_get_by_index_range(
 /// The list elements equal to `value`.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ReturnType};
-/// let e = exp::list_get_by_value(ReturnType::COUNT, exp::int_val(100), exp::list_bin("l"), &[]);
+/// use aerospike_blocking::exp;
+/// use aerospike_blocking::operations::list::ListReturnType;
+/// let e = exp::list_get_by_value(ListReturnType::COUNT, exp::int_val(100), exp::list_bin("l"), &[]);
 /// assert_eq!(exp::gt(e, exp::int_val(0)).to_string(), "$.l.[=100].count() > 0");
 /// ```
 pub fn list_get_by_value(
-    rt: ReturnType,
+    rt: ListReturnType,
     value: Expression,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::LIST_GET_BY_VALUE,
-        rt.range_type(false),
-        Some(rt),
+        ReturnType::from(rt).range_type(false),
+        Some(rt.into()),
         vec![value],
         bin,
         ctx,
@@ -1245,21 +1225,22 @@ pub fn list_get_by_value(
 /// The list elements in `[begin, end)`; a missing bound is open.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ReturnType};
-/// let e = exp::list_get_by_value_range(ReturnType::COUNT, Some(exp::int_val(1)), Some(exp::int_val(5)), exp::list_bin("l"), &[]);
+/// use aerospike_blocking::exp;
+/// use aerospike_blocking::operations::list::ListReturnType;
+/// let e = exp::list_get_by_value_range(ListReturnType::COUNT, Some(exp::int_val(1)), Some(exp::int_val(5)), exp::list_bin("l"), &[]);
 /// assert_eq!(e.to_string(), "$.l.[=1:5].count()");
 /// ```
 pub fn list_get_by_value_range(
-    rt: ReturnType,
+    rt: ListReturnType,
     begin: Option<Expression>,
     end: Option<Expression>,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::LIST_GET_BY_VALUE_INTERVAL,
-        rt.range_type(false),
-        Some(rt),
+        ReturnType::from(rt).range_type(false),
+        Some(rt.into()),
         range_args(begin, end),
         bin,
         ctx,
@@ -1269,21 +1250,22 @@ pub fn list_get_by_value_range(
 /// The list elements equal to any value of the list `values`.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ReturnType};
+/// use aerospike_blocking::exp;
+/// use aerospike_blocking::operations::list::ListReturnType;
 /// use aerospike_blocking::Value;
-/// let e = exp::list_get_by_value_list(ReturnType::EXISTS, exp::list_val(vec![Value::Int(1), Value::Int(2)]), exp::list_bin("l"), &[]);
+/// let e = exp::list_get_by_value_list(ListReturnType::EXISTS, exp::list_val(vec![Value::Int(1), Value::Int(2)]), exp::list_bin("l"), &[]);
 /// assert_eq!(e.to_string(), "$.l.[=1,2].exists()");
 /// ```
 pub fn list_get_by_value_list(
-    rt: ReturnType,
+    rt: ListReturnType,
     values: Expression,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::LIST_GET_BY_VALUE_LIST,
-        rt.range_type(false),
-        Some(rt),
+        ReturnType::from(rt).range_type(false),
+        Some(rt.into()),
         vec![values],
         bin,
         ctx,
@@ -1293,21 +1275,22 @@ pub fn list_get_by_value_list(
 /// The list element of `rank` (0 = smallest), read as `value_type`.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ExpType, ReturnType};
-/// let e = exp::list_get_by_rank(ReturnType::VALUE, ExpType::Int, exp::int_val(-1), exp::list_bin("l"), &[]);
+/// use aerospike_blocking::exp::{self, ExpType};
+/// use aerospike_blocking::operations::list::ListReturnType;
+/// let e = exp::list_get_by_rank(ListReturnType::VALUE, ExpType::Int, exp::int_val(-1), exp::list_bin("l"), &[]);
 /// assert_eq!(e.to_string(), "$.l.[#-1].get(type: INT)");
 /// ```
 pub fn list_get_by_rank(
-    rt: ReturnType,
+    rt: ListReturnType,
     value_type: ExpType,
     rank: Expression,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::LIST_GET_BY_RANK,
         value_type,
-        Some(rt),
+        Some(rt.into()),
         vec![rank],
         bin,
         ctx,
@@ -1317,21 +1300,22 @@ pub fn list_get_by_rank(
 /// The list elements from `rank`, `count` of them or all the rest.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ReturnType};
-/// let e = exp::list_get_by_rank_range(ReturnType::VALUE, exp::int_val(0), Some(exp::int_val(3)), exp::list_bin("l"), &[]);
+/// use aerospike_blocking::exp;
+/// use aerospike_blocking::operations::list::ListReturnType;
+/// let e = exp::list_get_by_rank_range(ListReturnType::VALUE, exp::int_val(0), Some(exp::int_val(3)), exp::list_bin("l"), &[]);
 /// assert_eq!(e.to_string(), "$.l.[#0:3].get(type: LIST)");
 /// ```
 pub fn list_get_by_rank_range(
-    rt: ReturnType,
+    rt: ListReturnType,
     rank: Expression,
     count: Option<Expression>,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::LIST_GET_BY_RANK_RANGE,
-        rt.range_type(false),
-        Some(rt),
+        ReturnType::from(rt).range_type(false),
+        Some(rt.into()),
         with_count(rank, count),
         bin,
         ctx,
@@ -1341,22 +1325,23 @@ pub fn list_get_by_rank_range(
 /// The list elements by rank relative to `value`: from `rank`, `count` of them or all.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ReturnType};
-/// let e = exp::list_get_by_value_relative_rank_range(ReturnType::COUNT, exp::int_val(5), exp::int_val(0), None, exp::list_bin("l"), &[]);
+/// use aerospike_blocking::exp;
+/// use aerospike_blocking::operations::list::ListReturnType;
+/// let e = exp::list_get_by_value_relative_rank_range(ListReturnType::COUNT, exp::int_val(5), exp::int_val(0), None, exp::list_bin("l"), &[]);
 /// assert_eq!(e.to_string(), "$.l.[#0:~5].count()");
 /// ```
 pub fn list_get_by_value_relative_rank_range(
-    rt: ReturnType,
+    rt: ListReturnType,
     value: Expression,
     rank: Expression,
     count: Option<Expression>,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::LIST_GET_BY_VALUE_REL_RANK_RANGE,
-        rt.range_type(false),
-        Some(rt),
+        ReturnType::from(rt).range_type(false),
+        Some(rt.into()),
         std::iter::once(value)
             .chain(with_count(rank, count))
             .collect(),
@@ -1371,28 +1356,29 @@ pub fn list_get_by_value_relative_rank_range(
 /// use aerospike_blocking::exp;
 /// assert_eq!(exp::map_size(exp::map_bin("m"), &[]).to_string(), "$.m.{}.count()");
 /// ```
-pub fn map_size(bin: Expression, ctx: &[Ctx]) -> Expression {
+pub fn map_size(bin: Expression, ctx: &[CdtContext]) -> Expression {
     call(cdt::MAP_SIZE, ExpType::Int, None, vec![], bin, ctx)
 }
 
 /// The map entry with `key`, read as `value_type`.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ExpType, ReturnType};
-/// let e = exp::map_get_by_key(ReturnType::VALUE, ExpType::String, exp::string_val("theme"), exp::map_bin("prefs"), &[]);
+/// use aerospike_blocking::exp::{self, ExpType};
+/// use aerospike_blocking::operations::map::MapReturnType;
+/// let e = exp::map_get_by_key(MapReturnType::VALUE, ExpType::String, exp::string_val("theme"), exp::map_bin("prefs"), &[]);
 /// assert_eq!(exp::eq(e, exp::string_val("dark")).to_string(), "$.prefs.theme == 'dark'");
 /// ```
 pub fn map_get_by_key(
-    rt: ReturnType,
+    rt: MapReturnType,
     value_type: ExpType,
     key: Expression,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::MAP_GET_BY_KEY,
         value_type,
-        Some(rt),
+        Some(rt.into()),
         vec![key],
         bin,
         ctx,
@@ -1402,21 +1388,22 @@ pub fn map_get_by_key(
 /// The map entries with keys in `[begin, end)`; a missing bound is open.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ReturnType};
-/// let e = exp::map_get_by_key_range(ReturnType::COUNT, Some(exp::string_val("a")), Some(exp::string_val("c")), exp::map_bin("m"), &[]);
+/// use aerospike_blocking::exp;
+/// use aerospike_blocking::operations::map::MapReturnType;
+/// let e = exp::map_get_by_key_range(MapReturnType::COUNT, Some(exp::string_val("a")), Some(exp::string_val("c")), exp::map_bin("m"), &[]);
 /// assert_eq!(e.to_string(), "$.m.{a-c}.count()");
 /// ```
 pub fn map_get_by_key_range(
-    rt: ReturnType,
+    rt: MapReturnType,
     begin: Option<Expression>,
     end: Option<Expression>,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::MAP_GET_BY_KEY_INTERVAL,
-        rt.range_type(true),
-        Some(rt),
+        ReturnType::from(rt).range_type(true),
+        Some(rt.into()),
         range_args(begin, end),
         bin,
         ctx,
@@ -1426,21 +1413,22 @@ pub fn map_get_by_key_range(
 /// The map entries whose key is in the list `keys`.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ReturnType};
+/// use aerospike_blocking::exp;
+/// use aerospike_blocking::operations::map::MapReturnType;
 /// use aerospike_blocking::Value;
-/// let e = exp::map_get_by_key_list(ReturnType::COUNT, exp::list_val(vec![Value::from("a"), Value::from("b")]), exp::map_bin("m"), &[]);
+/// let e = exp::map_get_by_key_list(MapReturnType::COUNT, exp::list_val(vec![Value::from("a"), Value::from("b")]), exp::map_bin("m"), &[]);
 /// assert_eq!(e.to_string(), "$.m.{a,b}.count()");
 /// ```
 pub fn map_get_by_key_list(
-    rt: ReturnType,
+    rt: MapReturnType,
     keys: Expression,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::MAP_GET_BY_KEY_LIST,
-        rt.range_type(true),
-        Some(rt),
+        ReturnType::from(rt).range_type(true),
+        Some(rt.into()),
         vec![keys],
         bin,
         ctx,
@@ -1450,22 +1438,23 @@ pub fn map_get_by_key_list(
 /// The map entries by index relative to `key`: from `index`, `count` of them or all.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ReturnType};
-/// let e = exp::map_get_by_key_relative_index_range(ReturnType::COUNT, exp::string_val("k"), exp::int_val(0), Some(exp::int_val(2)), exp::map_bin("m"), &[]);
+/// use aerospike_blocking::exp;
+/// use aerospike_blocking::operations::map::MapReturnType;
+/// let e = exp::map_get_by_key_relative_index_range(MapReturnType::COUNT, exp::string_val("k"), exp::int_val(0), Some(exp::int_val(2)), exp::map_bin("m"), &[]);
 /// assert_eq!(e.to_string(), "$.m.{0:2~k}.count()");
 /// ```
 pub fn map_get_by_key_relative_index_range(
-    rt: ReturnType,
+    rt: MapReturnType,
     key: Expression,
     index: Expression,
     count: Option<Expression>,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::MAP_GET_BY_KEY_REL_INDEX_RANGE,
-        rt.range_type(true),
-        Some(rt),
+        ReturnType::from(rt).range_type(true),
+        Some(rt.into()),
         std::iter::once(key)
             .chain(with_count(index, count))
             .collect(),
@@ -1477,20 +1466,21 @@ pub fn map_get_by_key_relative_index_range(
 /// The map entries whose value equals `value`.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ReturnType};
-/// let e = exp::map_get_by_value(ReturnType::COUNT, exp::int_val(1), exp::map_bin("m"), &[]);
+/// use aerospike_blocking::exp;
+/// use aerospike_blocking::operations::map::MapReturnType;
+/// let e = exp::map_get_by_value(MapReturnType::COUNT, exp::int_val(1), exp::map_bin("m"), &[]);
 /// assert_eq!(e.to_string(), "$.m.{=1}.count()");
 /// ```
 pub fn map_get_by_value(
-    rt: ReturnType,
+    rt: MapReturnType,
     value: Expression,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::MAP_GET_BY_VALUE,
-        rt.range_type(true),
-        Some(rt),
+        ReturnType::from(rt).range_type(true),
+        Some(rt.into()),
         vec![value],
         bin,
         ctx,
@@ -1500,21 +1490,22 @@ pub fn map_get_by_value(
 /// The map entries with values in `[begin, end)`; a missing bound is open.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ReturnType};
-/// let e = exp::map_get_by_value_range(ReturnType::COUNT, Some(exp::int_val(1)), None, exp::map_bin("m"), &[]);
+/// use aerospike_blocking::exp;
+/// use aerospike_blocking::operations::map::MapReturnType;
+/// let e = exp::map_get_by_value_range(MapReturnType::COUNT, Some(exp::int_val(1)), None, exp::map_bin("m"), &[]);
 /// assert_eq!(e.to_string(), "$.m.{=1:}.count()");
 /// ```
 pub fn map_get_by_value_range(
-    rt: ReturnType,
+    rt: MapReturnType,
     begin: Option<Expression>,
     end: Option<Expression>,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::MAP_GET_BY_VALUE_INTERVAL,
-        rt.range_type(true),
-        Some(rt),
+        ReturnType::from(rt).range_type(true),
+        Some(rt.into()),
         range_args(begin, end),
         bin,
         ctx,
@@ -1524,21 +1515,22 @@ pub fn map_get_by_value_range(
 /// The map entries whose value is in the list `values`.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ReturnType};
+/// use aerospike_blocking::exp;
+/// use aerospike_blocking::operations::map::MapReturnType;
 /// use aerospike_blocking::Value;
-/// let e = exp::map_get_by_value_list(ReturnType::COUNT, exp::list_val(vec![Value::Int(1)]), exp::map_bin("m"), &[]);
+/// let e = exp::map_get_by_value_list(MapReturnType::COUNT, exp::list_val(vec![Value::Int(1)]), exp::map_bin("m"), &[]);
 /// assert_eq!(e.to_string(), "$.m.{=1,}.count()");
 /// ```
 pub fn map_get_by_value_list(
-    rt: ReturnType,
+    rt: MapReturnType,
     values: Expression,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::MAP_GET_BY_VALUE_LIST,
-        rt.range_type(true),
-        Some(rt),
+        ReturnType::from(rt).range_type(true),
+        Some(rt.into()),
         vec![values],
         bin,
         ctx,
@@ -1548,22 +1540,23 @@ pub fn map_get_by_value_list(
 /// The map entries by rank relative to `value`: from `rank`, `count` of them or all.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ReturnType};
-/// let e = exp::map_get_by_value_relative_rank_range(ReturnType::COUNT, exp::int_val(5), exp::int_val(0), Some(exp::int_val(2)), exp::map_bin("m"), &[]);
+/// use aerospike_blocking::exp;
+/// use aerospike_blocking::operations::map::MapReturnType;
+/// let e = exp::map_get_by_value_relative_rank_range(MapReturnType::COUNT, exp::int_val(5), exp::int_val(0), Some(exp::int_val(2)), exp::map_bin("m"), &[]);
 /// assert_eq!(e.to_string(), "$.m.{#0:2~5}.count()");
 /// ```
 pub fn map_get_by_value_relative_rank_range(
-    rt: ReturnType,
+    rt: MapReturnType,
     value: Expression,
     rank: Expression,
     count: Option<Expression>,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::MAP_GET_BY_VALUE_REL_RANK_RANGE,
-        rt.range_type(true),
-        Some(rt),
+        ReturnType::from(rt).range_type(true),
+        Some(rt.into()),
         std::iter::once(value)
             .chain(with_count(rank, count))
             .collect(),
@@ -1575,21 +1568,22 @@ pub fn map_get_by_value_relative_rank_range(
 /// The map entry at `index` in key order, read as `value_type`.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ExpType, ReturnType};
-/// let e = exp::map_get_by_index(ReturnType::VALUE, ExpType::Int, exp::int_val(0), exp::map_bin("m"), &[]);
+/// use aerospike_blocking::exp::{self, ExpType};
+/// use aerospike_blocking::operations::map::MapReturnType;
+/// let e = exp::map_get_by_index(MapReturnType::VALUE, ExpType::Int, exp::int_val(0), exp::map_bin("m"), &[]);
 /// assert_eq!(e.to_string(), "$.m.{0}.get(type: INT)");
 /// ```
 pub fn map_get_by_index(
-    rt: ReturnType,
+    rt: MapReturnType,
     value_type: ExpType,
     index: Expression,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::MAP_GET_BY_INDEX,
         value_type,
-        Some(rt),
+        Some(rt.into()),
         vec![index],
         bin,
         ctx,
@@ -1599,21 +1593,22 @@ pub fn map_get_by_index(
 /// The map entries from `index` in key order, `count` of them or all the rest.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ReturnType};
-/// let e = exp::map_get_by_index_range(ReturnType::COUNT, exp::int_val(1), None, exp::map_bin("m"), &[]);
+/// use aerospike_blocking::exp;
+/// use aerospike_blocking::operations::map::MapReturnType;
+/// let e = exp::map_get_by_index_range(MapReturnType::COUNT, exp::int_val(1), None, exp::map_bin("m"), &[]);
 /// assert_eq!(e.to_string(), "$.m.{1:}.count()");
 /// ```
 pub fn map_get_by_index_range(
-    rt: ReturnType,
+    rt: MapReturnType,
     index: Expression,
     count: Option<Expression>,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::MAP_GET_BY_INDEX_RANGE,
-        rt.range_type(true),
-        Some(rt),
+        ReturnType::from(rt).range_type(true),
+        Some(rt.into()),
         with_count(index, count),
         bin,
         ctx,
@@ -1623,21 +1618,22 @@ pub fn map_get_by_index_range(
 /// The map entry of `rank` by value, read as `value_type`.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ExpType, ReturnType};
-/// let e = exp::map_get_by_rank(ReturnType::VALUE, ExpType::Int, exp::int_val(0), exp::map_bin("m"), &[]);
+/// use aerospike_blocking::exp::{self, ExpType};
+/// use aerospike_blocking::operations::map::MapReturnType;
+/// let e = exp::map_get_by_rank(MapReturnType::VALUE, ExpType::Int, exp::int_val(0), exp::map_bin("m"), &[]);
 /// assert_eq!(e.to_string(), "$.m.{#0}.get(type: INT)");
 /// ```
 pub fn map_get_by_rank(
-    rt: ReturnType,
+    rt: MapReturnType,
     value_type: ExpType,
     rank: Expression,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::MAP_GET_BY_RANK,
         value_type,
-        Some(rt),
+        Some(rt.into()),
         vec![rank],
         bin,
         ctx,
@@ -1647,21 +1643,22 @@ pub fn map_get_by_rank(
 /// The map entries from `rank` by value, `count` of them or all the rest.
 ///
 /// ```
-/// use aerospike_blocking::exp::{self, ReturnType};
-/// let e = exp::map_get_by_rank_range(ReturnType::KEY, exp::int_val(0), Some(exp::int_val(2)), exp::map_bin("m"), &[]);
+/// use aerospike_blocking::exp;
+/// use aerospike_blocking::operations::map::MapReturnType;
+/// let e = exp::map_get_by_rank_range(MapReturnType::KEY, exp::int_val(0), Some(exp::int_val(2)), exp::map_bin("m"), &[]);
 /// assert_eq!(e.to_string(), "$.m.{#0:2}.get(type: LIST, return: KEY)");
 /// ```
 pub fn map_get_by_rank_range(
-    rt: ReturnType,
+    rt: MapReturnType,
     rank: Expression,
     count: Option<Expression>,
     bin: Expression,
-    ctx: &[Ctx],
+    ctx: &[CdtContext],
 ) -> Expression {
     call(
         cdt::MAP_GET_BY_RANK_RANGE,
-        rt.range_type(true),
-        Some(rt),
+        ReturnType::from(rt).range_type(true),
+        Some(rt.into()),
         with_count(rank, count),
         bin,
         ctx,

@@ -369,6 +369,8 @@ mod tests {
     use super::*;
     use crate::exp::{self, Expression};
     use crate::list;
+    use crate::operations::list::ListReturnType;
+    use crate::operations::CdtContext;
 
     fn round_trip(e: &Expression) {
         assert_eq!(&unpack(&e.pack()).unwrap(), &e.node, "{e:?}");
@@ -388,12 +390,12 @@ mod tests {
             exp::eq(exp::var("x"), exp::var("x")),
         ));
         round_trip(&exp::list_get_by_value_relative_rank_range(
-            ReturnType::COUNT.inverted(),
+            ListReturnType::COUNT.inverted(),
             exp::int_val(5),
             exp::int_val(0),
             Some(exp::int_val(2)),
             exp::list_bin("l"),
-            &[Ctx::MapKey(Value::from("k")), Ctx::ListIndex(-1)],
+            &[CdtContext::map_key("k"), CdtContext::list_index(-1)],
         ));
     }
 
