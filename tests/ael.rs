@@ -740,6 +740,13 @@ fn errors_name_the_position_and_what_was_expected() {
         "does not fit in 64 bits",
     );
     fails_at(
+        "$.a == 9223372036854775808",
+        1,
+        8,
+        "does not fit in 64 bits",
+    );
+    fails_at("$.a == 0xFFFFFFFFFFFFFFFF", 1, 8, "does not fit in 64 bits");
+    fails_at(
         "$.a.[1:3].[0] == 1",
         1,
         5,

@@ -168,7 +168,10 @@ fn lex_number(chars: &[char], i: &mut usize, pos: Pos) -> Result<Tok, Error> {
             .map_err(|_| err(pos, "bad float literal"));
     }
     let text: String = chars[start..*i].iter().collect();
-    text.parse()
+    // 2^63 itself is allowed so that `-9223372036854775808` can be written.
+    text.parse::<u64>()
+        .ok()
+        .filter(|u| *u <= 1 << 63)
         .map(Tok::Int)
-        .map_err(|_| err(pos, "integer literal does not fit in 64 bits"))
+        .ok_or_else(|| err(pos, "integer literal does not fit in 64 bits"))
 }

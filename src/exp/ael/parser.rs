@@ -294,6 +294,13 @@ impl<'a> Parser<'a> {
     fn unary(&mut self) -> Result<Ast, Error> {
         let pos = self.pos();
         if self.eat_sym("-") {
+            if *self.peek() == Tok::Int(1 << 63) {
+                self.bump();
+                return Ok(Ast {
+                    pos,
+                    kind: Kind::Num(Value::Int(i64::MIN)),
+                });
+            }
             let inner = self.unary()?;
             return Ok(Ast {
                 pos,
@@ -458,7 +465,9 @@ impl<'a> Parser<'a> {
     fn number(&mut self) -> Result<Value, Error> {
         let pos = self.pos();
         match self.bump() {
-            Tok::Int(u) => Ok(Value::Int(i64::try_from(u).unwrap_or(u as i64))),
+            Tok::Int(u) => i64::try_from(u)
+                .map(Value::Int)
+                .map_err(|_| err(pos, "integer literal does not fit in 64 bits")),
             Tok::Float(x) => Ok(Value::Float(x)),
             _ => Err(err(pos, "expected a number")),
         }
@@ -466,19 +475,27 @@ impl<'a> Parser<'a> {
 
     /// A possibly negative integer.
     fn signed_int(&mut self) -> Result<i64, Error> {
-        let neg = self.eat_sym("-");
-        match self.peek().clone() {
-            Tok::Int(u) => {
-                self.bump();
-                if neg {
-                    0i64.checked_sub_unsigned(u)
-                        .ok_or_else(|| err(self.pos(), "integer literal does not fit in 64 bits"))
-                } else {
-                    i64::try_from(u)
-                        .map_err(|_| err(self.pos(), "integer literal does not fit in 64 bits"))
-                }
-            }
+        if self.eat_sym("-") {
+            return match self.signed_magnitude()? {
+                Value::Int(i) => Ok(i),
+                _ => self.fail("an integer"),
+            };
+        }
+        match self.number()? {
+            Value::Int(i) => Ok(i),
             _ => self.fail("an integer"),
+        }
+    }
+
+    /// The negation of the integer token that follows a `-`.
+    fn signed_magnitude(&mut self) -> Result<Value, Error> {
+        let pos = self.pos();
+        match self.bump() {
+            Tok::Int(u) => 0i64
+                .checked_sub_unsigned(u)
+                .map(Value::Int)
+                .ok_or_else(|| err(pos, "integer literal does not fit in 64 bits")),
+            _ => Err(err(pos, "expected an integer")),
         }
     }
 
@@ -487,8 +504,10 @@ impl<'a> Parser<'a> {
         match self.peek().clone() {
             Tok::Sym("-") => {
                 self.bump();
+                if matches!(self.peek(), Tok::Int(_)) {
+                    return self.signed_magnitude();
+                }
                 match self.number()? {
-                    Value::Int(i) => Ok(Value::Int(i.wrapping_neg())),
                     Value::Float(x) => Ok(Value::Float(-x)),
                     _ => self.fail("a number"),
                 }

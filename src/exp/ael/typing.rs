@@ -530,24 +530,23 @@ fn build_path(p: &Path, pos: Pos, expected: Option<ExpType>) -> Result<Node, Err
         ctx.extend(step_ctx(*spos, s)?);
     }
     let func = p.func.as_ref().map(|(_, f)| f);
-    if let Step::All { map } = last {
-        return match func {
-            Some(PathFn::Count) => Ok(Node::Call(Box::new(Call {
-                ret: ExpType::Int,
-                op: if *map { MAP_SIZE } else { LIST_SIZE },
-                rt: None,
-                args: Vec::new(),
-                ctx,
-                bin: bin(bin_type),
-            }))),
-            _ if ctx.is_empty() && rest.is_empty() => Ok(bin(bin_type)),
-            _ => Err(err(*last_pos, "expected '.count()' after '[]' or '{}'")),
-        };
-    }
     let (code, args, single) = match last {
+        Step::All { map } => {
+            return match func {
+                Some(PathFn::Count) => Ok(Node::Call(Box::new(Call {
+                    ret: ExpType::Int,
+                    op: if *map { MAP_SIZE } else { LIST_SIZE },
+                    rt: None,
+                    args: Vec::new(),
+                    ctx,
+                    bin: bin(bin_type),
+                }))),
+                _ if ctx.is_empty() && rest.is_empty() => Ok(bin(bin_type)),
+                _ => Err(err(*last_pos, "expected '.count()' after '[]' or '{}'")),
+            };
+        }
         Step::Key(k) => (MAP_GET_BY_KEY, vec![val(k)], true),
         Step::Sel { map, sel, .. } => sel_op(*last_pos, *map, sel)?,
-        Step::All { .. } => unreachable_all(*last_pos)?,
     };
     let default = if single { ExpType::Int } else { ExpType::List };
     let (rt, ret) = match func {
@@ -581,8 +580,4 @@ fn build_path(p: &Path, pos: Pos, expected: Option<ExpType>) -> Result<Node, Err
         ctx,
         bin: bin(bin_type),
     })))
-}
-
-fn unreachable_all<T>(pos: Pos) -> Result<T, Error> {
-    Err(err(pos, "expected a selection step"))
 }
