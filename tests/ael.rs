@@ -591,6 +591,39 @@ fn table() -> Vec<(&'static str, Expression)> {
             ),
         ),
         ("$.a  ==\n  1", eq(int_bin("a"), i(1))),
+        (
+            "$.m.12.2 == 1.5",
+            eq(
+                map_get_by_key(
+                    mv,
+                    ExpType::Float,
+                    i(2),
+                    map_bin("m"),
+                    &[CdtContext::map_key(12)],
+                ),
+                f(1.5),
+            ),
+        ),
+        (
+            "$.l.[0].get(return: INDEX) == 0",
+            eq(
+                list_get_by_index(
+                    ListReturnType::INDEX,
+                    ExpType::Int,
+                    i(0),
+                    list_bin("l"),
+                    &[],
+                ),
+                i(0),
+            ),
+        ),
+        (
+            "$.l.[0:2].get(return: RANK) == [1]",
+            eq(
+                list_get_by_index_range(ListReturnType::RANK, i(0), Some(i(2)), list_bin("l"), &[]),
+                list_val(vec![Value::Int(1)]),
+            ),
+        ),
     ]
 }
 
@@ -859,8 +892,88 @@ fn float_exp() -> impl Strategy<Value = Expression> {
     })
 }
 
+/// A context step and whether it steps into a map.
+fn ctx_step() -> impl Strategy<Value = (bool, CdtContext)> {
+    prop_oneof![
+        "[a-z]{1,3}".prop_map(|k| (true, CdtContext::map_key(k))),
+        Just((true, CdtContext::map_key("two words"))),
+        (0i64..50).prop_map(|k| (true, CdtContext::map_key(k))),
+        (-3i64..3).prop_map(|i| (false, CdtContext::list_index(i))),
+        (-3i64..3).prop_map(|i| (false, CdtContext::list_rank(i))),
+        (-3i64..3).prop_map(|v| (false, CdtContext::list_value(v))),
+        (-3i64..3).prop_map(|i| (true, CdtContext::map_index(i))),
+        (-3i64..3).prop_map(|i| (true, CdtContext::map_rank(i))),
+        "[a-z]{1,3}".prop_map(|v| (true, CdtContext::map_value(v))),
+    ]
+}
+
+/// A list or map read, made boolean by a comparison where needed.
+fn cdt_read() -> impl Strategy<Value = Expression> {
+    (
+        prop::collection::vec(ctx_step(), 0..3),
+        0u8..9,
+        -3i64..4,
+        0i64..3,
+        any::<bool>(),
+        prop::collection::vec((-5i64..5).prop_map(Value::Int), 1..3),
+        0u8..3,
+    )
+        .prop_map(|(steps, kind, i, c, inv, list, ret)| {
+            use aerospike_blocking::exp::*;
+            let is_map_op = kind >= 5;
+            let first_map = steps.first().map_or(is_map_op, |(m, _)| *m);
+            let ctx: Vec<CdtContext> = steps.into_iter().map(|(_, c)| c).collect();
+            let b = if first_map {
+                map_bin("b")
+            } else {
+                list_bin("b")
+            };
+            let (lr, mr) = match ret {
+                0 => (ListReturnType::COUNT, MapReturnType::COUNT),
+                1 => (ListReturnType::EXISTS, MapReturnType::EXISTS),
+                _ => (ListReturnType::INDEX, MapReturnType::RANK),
+            };
+            let (lr, mr) = if inv {
+                (lr.inverted(), mr.inverted())
+            } else {
+                (lr, mr)
+            };
+            let single_type = if ret == 1 {
+                ExpType::Bool
+            } else {
+                ExpType::Int
+            };
+            let read = match kind {
+                0 => list_get_by_index(lr, single_type, int_val(i), b, &ctx),
+                1 => list_get_by_rank(lr, single_type, int_val(i), b, &ctx),
+                2 => list_get_by_index_range(lr, int_val(i), Some(int_val(c)), b, &ctx),
+                3 => list_get_by_value_list(lr, list_val(list.clone()), b, &ctx),
+                4 => {
+                    list_get_by_value_relative_rank_range(lr, int_val(i), int_val(c), None, b, &ctx)
+                }
+                5 => map_get_by_rank_range(mr, int_val(i), Some(int_val(c)), b, &ctx),
+                6 => map_get_by_key_range(
+                    mr,
+                    Some(string_val("a")),
+                    (c > 0).then(|| string_val("m")),
+                    b,
+                    &ctx,
+                ),
+                7 => map_get_by_value(mr, int_val(i), b, &ctx),
+                _ => map_get_by_key_list(mr, list_val(list.clone()), b, &ctx),
+            };
+            match ret {
+                0 => gt(read, int_val(0)),
+                1 => read,
+                _ if kind < 2 => eq(read, int_val(1)),
+                _ => ne(read, list_val(list)),
+            }
+        })
+}
+
 fn bool_exp() -> impl Strategy<Value = Expression> {
     let leaf = prop_oneof![
+        cdt_read(),
         (int_exp(), int_exp()).prop_map(|(a, b)| exp::lt(a, b)),
         (int_exp(), int_exp()).prop_map(|(a, b)| exp::eq(a, b)),
         (float_exp(), float_exp()).prop_map(|(a, b)| exp::ge(a, b)),

@@ -204,17 +204,17 @@ impl ReturnType {
         })
     }
 
-    /// The type a read with this return type gives for range selections.
+    /// The type a read with this return type gives for selections of several
+    /// items (the newer official clients' `getValueType`).
     fn range_type(self, map: bool) -> ExpType {
         match self.base() {
-            ReturnType::VALUE | ReturnType::KEY => ExpType::List,
-            ReturnType::KEY_VALUE if !map => ExpType::List,
-            ReturnType::KEY_VALUE | ReturnType::ORDERED_MAP | ReturnType::UNORDERED_MAP => {
-                ExpType::Map
-            }
+            ReturnType::COUNT => ExpType::Int,
             ReturnType::EXISTS => ExpType::Bool,
             ReturnType::NONE => ExpType::Nil,
-            _ => ExpType::Int,
+            ReturnType::KEY_VALUE | ReturnType::ORDERED_MAP | ReturnType::UNORDERED_MAP if map => {
+                ExpType::Map
+            }
+            _ => ExpType::List,
         }
     }
 }

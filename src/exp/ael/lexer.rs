@@ -68,7 +68,9 @@ pub(super) fn lex(text: &str) -> Result<Vec<(Pos, Tok)>, Error> {
             continue;
         }
         let tok = if c.is_ascii_digit() {
-            lex_number(&chars, &mut i, pos)?
+            // After a path's `.` a number is a map key: `.12.2` is two keys.
+            let after_dot = matches!(out.last(), Some((_, Tok::Sym("."))));
+            lex_number(&chars, &mut i, pos, !after_dot)?
         } else if c.is_ascii_alphabetic() || c == '_' {
             while at(i).is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
                 i += 1;
@@ -130,7 +132,7 @@ pub(super) fn lex(text: &str) -> Result<Vec<(Pos, Tok)>, Error> {
     Ok(out)
 }
 
-fn lex_number(chars: &[char], i: &mut usize, pos: Pos) -> Result<Tok, Error> {
+fn lex_number(chars: &[char], i: &mut usize, pos: Pos, allow_float: bool) -> Result<Tok, Error> {
     let at = |i: usize| chars.get(i).copied();
     let start = *i;
     let radix = match (at(*i), at(*i + 1)) {
@@ -155,7 +157,8 @@ fn lex_number(chars: &[char], i: &mut usize, pos: Pos) -> Result<Tok, Error> {
     while at(*i).is_some_and(|c| c.is_ascii_digit()) {
         *i += 1;
     }
-    let is_float = at(*i) == Some('.') && at(*i + 1).is_some_and(|c| c.is_ascii_digit());
+    let is_float =
+        allow_float && at(*i) == Some('.') && at(*i + 1).is_some_and(|c| c.is_ascii_digit());
     if is_float {
         *i += 1;
         while at(*i).is_some_and(|c| c.is_ascii_digit()) {

@@ -99,22 +99,55 @@ fn infer(ast: &Ast, scope: &Scope) -> Option<ExpType> {
 }
 
 fn infer_path(p: &Path) -> Option<ExpType> {
-    let map = p.steps.last().is_some_and(|(_, s)| {
-        matches!(
-            s,
-            Step::Key(_) | Step::All { map: true } | Step::Sel { map: true, .. }
-        )
-    });
     match &p.func {
         None => None,
         Some((_, f)) => match f {
             PathFn::Get(Some(t), _) => Some(*t),
-            PathFn::Get(None, Some(rt)) if *rt != ReturnType::VALUE => Some(rt.range_type(map)),
+            PathFn::Get(None, Some(rt)) if *rt != ReturnType::VALUE => {
+                let last = p.steps.last().map(|(_, s)| s);
+                Some(natural_type(
+                    *rt,
+                    last.is_some_and(is_single),
+                    last.is_some_and(is_map_step),
+                ))
+            }
             PathFn::Get(None, _) => None,
             PathFn::Count | PathFn::BinType | PathFn::AsInt => Some(ExpType::Int),
             PathFn::Exists => Some(ExpType::Bool),
             PathFn::AsFloat => Some(ExpType::Float),
         },
+    }
+}
+
+/// True for steps that select one element.
+fn is_single(s: &Step) -> bool {
+    matches!(
+        s,
+        Step::Key(_)
+            | Step::Sel {
+                sel: Sel::Index(_) | Sel::Rank(_),
+                ..
+            }
+    )
+}
+
+fn is_map_step(s: &Step) -> bool {
+    matches!(
+        s,
+        Step::Key(_) | Step::All { map: true } | Step::Sel { map: true, .. }
+    )
+}
+
+/// The type a read gives with a return type other than VALUE.
+fn natural_type(rt: ReturnType, single: bool, map: bool) -> ExpType {
+    if !single {
+        return rt.range_type(map);
+    }
+    match rt.base() {
+        ReturnType::EXISTS => ExpType::Bool,
+        ReturnType::NONE => ExpType::Nil,
+        ReturnType::KEY_VALUE | ReturnType::ORDERED_MAP | ReturnType::UNORDERED_MAP => ExpType::Map,
+        _ => ExpType::Int,
     }
 }
 
@@ -514,13 +547,7 @@ fn build_path(p: &Path, pos: Pos, expected: Option<ExpType>) -> Result<Node, Err
             })),
         });
     };
-    let is_map = |s: &Step| {
-        matches!(
-            s,
-            Step::Key(_) | Step::All { map: true } | Step::Sel { map: true, .. }
-        )
-    };
-    let bin_type = if is_map(&p.steps[0].1) {
+    let bin_type = if is_map_step(&p.steps[0].1) {
         ExpType::Map
     } else {
         ExpType::List
@@ -560,10 +587,7 @@ fn build_path(p: &Path, pos: Pos, expected: Option<ExpType>) -> Result<Node, Err
             let natural = if rt == ReturnType::VALUE {
                 expected.unwrap_or(default)
             } else {
-                rt.range_type(
-                    bin_type == ExpType::Map
-                        && matches!(last, Step::Key(_) | Step::Sel { map: true, .. }),
-                )
+                natural_type(rt, single, is_map_step(last))
             };
             (rt, t.unwrap_or(natural))
         }
