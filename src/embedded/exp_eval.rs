@@ -155,7 +155,8 @@ struct Env<'a> {
     rec: &'a StoredRecord,
     digest: &'a [u8; 20],
     now: u32,
-    vars: Vec<(String, Value)>,
+    /// Variables in scope, each a value or unknown.
+    vars: Vec<(String, Ev)>,
 }
 
 fn of_type(v: &Value, t: ExpType) -> bool {
@@ -196,23 +197,14 @@ fn eval(node: &Node, env: &mut Env<'_>) -> Ev {
             .iter()
             .rev()
             .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-            .ok_or(Unknown),
+            .map_or(Err(Unknown), |(_, v)| v.clone()),
         Node::Let(defs, body) => {
             let depth = env.vars.len();
-            let mut result = Ok(Value::Nil);
             for (name, e) in defs {
-                match eval(e, env) {
-                    Ok(v) => env.vars.push((name.clone(), v)),
-                    Err(u) => {
-                        result = Err(u);
-                        break;
-                    }
-                }
+                let v = eval(e, env);
+                env.vars.push((name.clone(), v));
             }
-            if result.is_ok() {
-                result = eval(body, env);
-            }
+            let result = eval(body, env);
             env.vars.truncate(depth);
             result
         }
@@ -921,6 +913,81 @@ mod tests {
         assert!(ael("$.prefs.{#0}.get(type: INT) == 12"));
         assert!(ael("$.prefs.theme.exists() and not($.prefs.nope.exists())"));
         assert!(!ael("$.prefs.nope == 'x'"));
+    }
+
+    #[test]
+    fn return_types() {
+        // tags = [3, 1, 2, 1]: ranks by value are 1@1, 1@3, 2@2, 3@0.
+        assert!(ael(
+            "$.tags.[=1].get(type: LIST, return: REVERSE_INDEX) == [2, 0]"
+        ));
+        assert!(ael("$.tags.[0:2].get(type: LIST, return: RANK) == [3, 0]"));
+        assert!(ael(
+            "$.tags.[0:2].get(type: LIST, return: REVERSE_RANK) == [0, 3]"
+        ));
+        assert!(ael("$.tags.[!#0:2].get(type: LIST) == [3, 2]"));
+        assert!(ael(
+            "$.tags.[#1:3~1].count() == 2 and $.tags.[#-1:~2].get(type: LIST) == [1, 2, 3]"
+        ));
+        assert!(ael("$.tags.[0].get(type: NIL, return: NONE) == nil"));
+        assert!(ael(
+            "$.prefs.{=12}.get(type: MAP, return: ORDERED_MAP) == {'size': 12}"
+        ));
+        assert!(ael(
+            "$.prefs.{!0:1}.get(type: LIST, return: KEY) == ['size', 'theme']"
+        ));
+        assert!(ael(
+            "$.prefs.{#-1}.get(type: STRING, return: KEY) == 'nested'"
+        ));
+    }
+
+    #[test]
+    fn unknown_in_control_structures() {
+        // An unknown condition makes the whole `when` unknown, even with a default.
+        assert!(!ael("when($.missing == 1 => true, default => true)"));
+        assert!(!ael("not(when($.missing == 1 => true, default => true))"));
+        assert!(!ael("exclusive($.missing == 1, $.age == 42)"));
+        assert!(!ael("not(exclusive($.missing == 1, $.age == 42))"));
+        // A variable holding unknown only makes the uses of it unknown.
+        assert!(ael("let(x = $.missing) then (${x} == 1 or true)"));
+        assert!(!ael("let(x = $.missing) then (${x} == 1 and true)"));
+    }
+
+    #[test]
+    fn fixture_bytes() {
+        // bg-ops-single.txt field 43 values and bg-errors-single.txt case 9.
+        assert_eq!(
+            validate(&[
+                0x93, 0x01, 0x93, 0x51, 0x01, 0xa6, b'a', b'c', b't', b'i', b'v', b'e', 0xc3
+            ]),
+            Ok(())
+        );
+        assert_eq!(
+            validate(&[0x93, 0x05, 0x93, 0x51, 0x02, 0xa1, b'i', 0x32]),
+            Ok(())
+        );
+        assert_eq!(validate(&[0xc1]), Err(ResultCode::PARAMETER_ERROR));
+        let mut r = StoredRecord::new("bgops");
+        r.set_bin("i", Value::Int(49));
+        assert_eq!(
+            filter_matches(
+                &[0x93, 0x05, 0x93, 0x51, 0x02, 0xa1, b'i', 0x32],
+                &r,
+                &DIGEST,
+                0
+            ),
+            Ok(true)
+        );
+        r.set_bin("i", Value::Int(50));
+        assert_eq!(
+            filter_matches(
+                &[0x93, 0x05, 0x93, 0x51, 0x02, 0xa1, b'i', 0x32],
+                &r,
+                &DIGEST,
+                0
+            ),
+            Ok(false)
+        );
     }
 
     #[test]
