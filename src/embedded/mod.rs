@@ -22,6 +22,7 @@ mod cluster;
 pub(crate) mod ctx;
 pub(crate) mod exp_eval;
 mod faults;
+mod geo;
 mod info;
 pub(crate) mod jobs;
 pub(crate) mod kv;
