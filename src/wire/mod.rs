@@ -24,6 +24,7 @@
 //! A scan or query reply frame holds several messages back to back; the last
 //! one of a stream has the LAST bit (info3 bit 0).
 
+pub(crate) mod base64;
 pub(crate) mod digest;
 pub(crate) mod info;
 pub(crate) mod message;

@@ -1,0 +1,525 @@
+//! [`Client`]: the entry point.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::cluster::{Cluster, Node};
+use crate::command::{self, kv};
+use crate::error::{Error, Result, ResultCode, TimeoutPhase};
+use crate::key::Key;
+use crate::net::Deadline;
+use crate::operations::Operation;
+use crate::policy::{ClientPolicy, ReadPolicy, WritePolicy};
+use crate::record::{Bin, Bins, Record};
+use crate::wire::info;
+use crate::wire::message::{op, Message};
+
+/// A connected client. Cheap to clone: clones share the cluster view, the
+/// connection pools and the threads. `close()`, or dropping the last clone,
+/// stops and joins every thread the client started.
+///
+/// Single-record commands run on the calling thread; background-job and
+/// scan work fans out to per-node worker threads.
+///
+/// # Examples
+/// ```no_run
+/// use aerospike_blocking::{Bin, Bins, Client, ClientPolicy, Key, ReadPolicy, WritePolicy};
+/// let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+/// let key = Key::new("test", "demo", "k1")?;
+/// client.put(&WritePolicy::default(), &key, &[Bin::new("a", 1)])?;
+/// let rec = client.get(&ReadPolicy::default(), &key, Bins::All)?.expect("just written");
+/// assert_eq!(rec.bin("a").and_then(|v| v.as_int()), Some(1));
+/// client.close();
+/// # Ok::<(), aerospike_blocking::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    cluster: Arc<Cluster>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.cluster.close();
+    }
+}
+
+/// One node as the client sees it.
+///
+/// ```no_run
+/// # use aerospike_blocking::{Client, ClientPolicy};
+/// let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+/// for n in client.nodes() {
+///     println!("{} at {} runs {}", n.name, n.address, n.build);
+/// }
+/// # Ok::<(), aerospike_blocking::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeInfo {
+    /// The node id, e.g. `BB901000000FC02`.
+    pub name: String,
+    /// The address the client talks to.
+    pub address: SocketAddr,
+    /// The server build, e.g. `8.1.2.0`.
+    pub build: String,
+}
+
+/// The type of a secondary index.
+///
+/// ```
+/// use aerospike_blocking::IndexType;
+/// assert_eq!(IndexType::Numeric.as_str(), "numeric");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexType {
+    /// Integer bin values.
+    Numeric,
+    /// String bin values.
+    String,
+}
+
+impl IndexType {
+    /// The name used in `sindex-create`.
+    ///
+    /// ```
+    /// use aerospike_blocking::IndexType;
+    /// assert_eq!(IndexType::String.as_str(), "string");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IndexType::Numeric => "numeric",
+            IndexType::String => "string",
+        }
+    }
+}
+
+/// How long index creation waits for every node to report the index ready.
+const INDEX_SETTLE: Duration = Duration::from_secs(30);
+
+fn server_error(rc: u8, is_write: bool) -> Error {
+    let code = ResultCode(rc);
+    Error::server(code, is_write && code == ResultCode::TIMEOUT)
+}
+
+impl Client {
+    /// Connects through `seeds` (`"host:port"` strings): validates the seeds,
+    /// discovers their peers, reads the partition map and starts the tend
+    /// thread.
+    ///
+    /// ```no_run
+    /// use aerospike_blocking::{Client, ClientPolicy};
+    /// let client = Client::connect(&["10.0.0.1:3000", "10.0.0.2:3000"], &ClientPolicy::default())?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn connect(seeds: &[impl AsRef<str>], policy: &ClientPolicy) -> Result<Client> {
+        let seeds = seeds.iter().map(|s| s.as_ref().trim().to_owned()).collect();
+        let cluster = Cluster::connect(seeds, policy.clone())?;
+        Ok(Client {
+            inner: Arc::new(Inner { cluster }),
+        })
+    }
+
+    pub(crate) fn cluster(&self) -> &Arc<Cluster> {
+        &self.inner.cluster
+    }
+
+    /// Stops the tend thread and the node workers, joins them and closes the
+    /// connections. Later calls fail with `Error::Closed`. Dropping the last
+    /// clone does the same.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// client.close();
+    /// assert!(!client.is_connected());
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn close(&self) {
+        self.inner.cluster.close();
+    }
+
+    /// True while the client is open and knows at least one node.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// assert!(client.is_connected());
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn is_connected(&self) -> bool {
+        !self.inner.cluster.nodes().is_empty()
+    }
+
+    /// The active nodes.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// assert!(!client.nodes().is_empty());
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn nodes(&self) -> Vec<NodeInfo> {
+        self.inner
+            .cluster
+            .nodes()
+            .iter()
+            .map(|n| NodeInfo {
+                name: n.name().to_owned(),
+                address: n.address(),
+                build: n.version().to_string(),
+            })
+            .collect()
+    }
+
+    /// Writes `bins` (creating the record unless the policy says otherwise).
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Bin, Client, ClientPolicy, Key, WritePolicy, Expiration};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// let p = WritePolicy { expiration: Expiration::Seconds(3600), ..WritePolicy::default() };
+    /// client.put(&p, &Key::new("test", "demo", 1)?, &[Bin::new("name", "Ann"), Bin::new("age", 31)])?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn put(&self, policy: &WritePolicy, key: &Key, bins: &[Bin]) -> Result<()> {
+        self.write_ops(policy, key, op::WRITE, bins)
+    }
+
+    /// Appends strings or bytes to bins.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Bin, Client, ClientPolicy, Key, WritePolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// client.append(&WritePolicy::default(), &Key::new("test", "demo", 1)?, &[Bin::new("name", "!")])?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn append(&self, policy: &WritePolicy, key: &Key, bins: &[Bin]) -> Result<()> {
+        self.write_ops(policy, key, op::APPEND, bins)
+    }
+
+    /// Prepends strings or bytes to bins.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Bin, Client, ClientPolicy, Key, WritePolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// client.prepend(&WritePolicy::default(), &Key::new("test", "demo", 1)?, &[Bin::new("name", ">")])?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn prepend(&self, policy: &WritePolicy, key: &Key, bins: &[Bin]) -> Result<()> {
+        self.write_ops(policy, key, op::PREPEND, bins)
+    }
+
+    /// Adds integers or floats to bins (a missing bin counts as 0).
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Bin, Client, ClientPolicy, Key, WritePolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// client.add(&WritePolicy::default(), &Key::new("test", "demo", 1)?, &[Bin::new("age", 1)])?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn add(&self, policy: &WritePolicy, key: &Key, bins: &[Bin]) -> Result<()> {
+        self.write_ops(policy, key, op::INCR, bins)
+    }
+
+    fn write_ops(&self, policy: &WritePolicy, key: &Key, kind: u8, bins: &[Bin]) -> Result<()> {
+        let msg = kv::write(policy, key, kind, bins)?;
+        let reply = self.run(key, &msg, policy.into(), true)?;
+        match reply.header.result_code {
+            0 => Ok(()),
+            rc => Err(server_error(rc, true)),
+        }
+    }
+
+    fn run(
+        &self,
+        key: &Key,
+        msg: &Message,
+        retry: command::Retry,
+        is_write: bool,
+    ) -> Result<Message> {
+        command::execute(&self.inner.cluster, key, &msg.encode(), retry, is_write)
+    }
+
+    /// Reads a record: all bins, some bins or only its header (generation
+    /// and expiration). `Ok(None)` when the record does not exist.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Bins, Client, ClientPolicy, Key, ReadPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// let key = Key::new("test", "demo", 1)?;
+    /// if let Some(r) = client.get(&ReadPolicy::default(), &key, Bins::only(&["name"]))? {
+    ///     println!("{:?} (generation {})", r.bin("name"), r.generation);
+    /// }
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn get(&self, policy: &ReadPolicy, key: &Key, bins: Bins) -> Result<Option<Record>> {
+        let msg = kv::read(policy, key, &bins)?;
+        let reply = self.run(key, &msg, policy.into(), false)?;
+        match reply.header.result_code {
+            0 => kv::record(reply, key, false).map(Some),
+            2 => Ok(None),
+            rc => Err(server_error(rc, false)),
+        }
+    }
+
+    /// True when the record exists.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy, Key, ReadPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// let found = client.exists(&ReadPolicy::default(), &Key::new("test", "demo", 1)?)?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn exists(&self, policy: &ReadPolicy, key: &Key) -> Result<bool> {
+        let msg = kv::read(policy, key, &Bins::None)?;
+        let reply = self.run(key, &msg, policy.into(), false)?;
+        match reply.header.result_code {
+            0 => Ok(true),
+            2 => Ok(false),
+            rc => Err(server_error(rc, false)),
+        }
+    }
+
+    /// Deletes a record; returns whether it existed.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy, Key, WritePolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// let existed = client.delete(&WritePolicy::default(), &Key::new("test", "demo", 1)?)?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn delete(&self, policy: &WritePolicy, key: &Key) -> Result<bool> {
+        let msg = kv::delete(policy, key);
+        let reply = self.run(key, &msg, policy.into(), true)?;
+        match reply.header.result_code {
+            0 => Ok(true),
+            2 => Ok(false),
+            rc => Err(server_error(rc, true)),
+        }
+    }
+
+    /// Resets a record's time to live to the policy's expiration.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy, Expiration, Key, WritePolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// let p = WritePolicy { expiration: Expiration::Seconds(600), ..WritePolicy::default() };
+    /// client.touch(&p, &Key::new("test", "demo", 1)?)?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn touch(&self, policy: &WritePolicy, key: &Key) -> Result<()> {
+        let msg = kv::touch(policy, key);
+        let reply = self.run(key, &msg, policy.into(), true)?;
+        match reply.header.result_code {
+            0 => Ok(()),
+            rc => Err(server_error(rc, true)),
+        }
+    }
+
+    /// Applies several operations to one record atomically and returns what
+    /// the read operations read (a bin read several times holds a list).
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{operations, Client, ClientPolicy, Key, WritePolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// let rec = client.operate(&WritePolicy::default(), &Key::new("test", "demo", 1)?,
+    ///     &[operations::add("n", 5), operations::get_bin("n")])?;
+    /// println!("n is now {:?}", rec.bin("n"));
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn operate(&self, policy: &WritePolicy, key: &Key, ops: &[Operation]) -> Result<Record> {
+        let (msg, writes) = kv::operate(policy, key, ops)?;
+        let retry = if writes {
+            command::Retry::from(policy)
+        } else {
+            command::Retry {
+                max_retries: policy.max_retries.max(ReadPolicy::default().max_retries),
+                ..command::Retry::from(policy)
+            }
+        };
+        let reply = self.run(key, &msg, retry, writes)?;
+        match reply.header.result_code {
+            0 => kv::record(reply, key, true),
+            rc => Err(server_error(rc, writes)),
+        }
+    }
+
+    fn info_deadline() -> Deadline {
+        Deadline::after(Duration::from_secs(5))
+    }
+
+    /// Sends one info command to any node and returns its value. An `ERROR:`
+    /// answer is `Error::Info`.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// println!("namespaces: {}", client.info("namespaces")?);
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn info(&self, command: &str) -> Result<String> {
+        let node = self.inner.cluster.any_node()?;
+        info_value(&node, command, Self::info_deadline())
+    }
+
+    /// Sends info `commands` to the node named `node_name`; returns the
+    /// `(command, value)` pairs as the node answered them.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// let name = client.nodes()[0].name.clone();
+    /// for (k, v) in client.info_on(&name, &["build", "edition"])? {
+    ///     println!("{k} = {v}");
+    /// }
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn info_on(&self, node_name: &str, commands: &[&str]) -> Result<Vec<(String, String)>> {
+        let node = self
+            .inner
+            .cluster
+            .node(node_name)
+            .ok_or_else(|| Error::NoNode(format!("no active node named {node_name:?}")))?;
+        node.info(commands, Self::info_deadline())
+    }
+
+    /// Removes every record of a set (or of the namespace when `set` is
+    /// empty), or only those last updated before `before`. The server
+    /// spreads the truncation to every node.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// client.truncate("test", "demo", None)?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn truncate(&self, namespace: &str, set: &str, before: Option<SystemTime>) -> Result<()> {
+        let mut cmd = if set.is_empty() {
+            format!("truncate-namespace:namespace={namespace}")
+        } else {
+            format!("truncate:namespace={namespace};set={set}")
+        };
+        if let Some(t) = before {
+            let nanos = t
+                .duration_since(UNIX_EPOCH)
+                .map_err(|_| Error::invalid("truncate time is before 1970"))?
+                .as_nanos();
+            cmd.push_str(&format!(";lut={nanos}"));
+        }
+        let v = self.info(&cmd)?;
+        expect_ok(&cmd, &v)
+    }
+
+    /// Creates a secondary index on `bin` and waits until every node reports
+    /// it readable (`state=RW` in `sindex-list`), for up to 30 s.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy, IndexType};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// client.create_index("test", "people", "idx_age", "age", IndexType::Numeric)?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn create_index(
+        &self,
+        namespace: &str,
+        set: &str,
+        index_name: &str,
+        bin: &str,
+        index_type: IndexType,
+    ) -> Result<()> {
+        let mut cmd = format!("sindex-create:ns={namespace}");
+        if !set.is_empty() {
+            cmd.push_str(&format!(";set={set}"));
+        }
+        cmd.push_str(&format!(
+            ";indexname={index_name};bin={bin};type={}",
+            index_type.as_str()
+        ));
+        let v = self.info(&cmd)?;
+        expect_ok(&cmd, &v)?;
+        self.wait_for_index(namespace, index_name)
+    }
+
+    fn wait_for_index(&self, namespace: &str, index_name: &str) -> Result<()> {
+        let start = Instant::now();
+        let list_cmd = format!("sindex-list:ns={namespace}");
+        let needle = format!("indexname={index_name}:");
+        let mut pause = Duration::from_millis(2);
+        loop {
+            let mut ready = true;
+            for node in self.inner.cluster.nodes() {
+                let v = info_value(&node, &list_cmd, Self::info_deadline())?;
+                let rw = v
+                    .split(';')
+                    .find(|e| e.contains(&needle))
+                    .is_some_and(|e| e.split(':').any(|kv| kv == "state=RW"));
+                ready &= rw;
+            }
+            if ready {
+                return Ok(());
+            }
+            if start.elapsed() >= INDEX_SETTLE {
+                return Err(Error::Timeout {
+                    phase: TimeoutPhase::Settle,
+                    elapsed: start.elapsed(),
+                    in_doubt: false,
+                });
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(200));
+        }
+    }
+
+    /// Drops a secondary index. Dropping a missing index succeeds, as on the
+    /// server.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// client.drop_index("test", "people", "idx_age")?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn drop_index(&self, namespace: &str, set: &str, index_name: &str) -> Result<()> {
+        let mut cmd = format!("sindex-delete:ns={namespace}");
+        if !set.is_empty() {
+            cmd.push_str(&format!(";set={set}"));
+        }
+        cmd.push_str(&format!(";indexname={index_name}"));
+        let v = self.info(&cmd)?;
+        expect_ok(&cmd, &v)
+    }
+}
+
+/// The value of one info command on one node; `ERROR:` answers are errors.
+pub(crate) fn info_value(node: &Node, command: &str, deadline: Deadline) -> Result<String> {
+    let v = node
+        .info(&[command], deadline)?
+        .into_iter()
+        .find(|(k, _)| k == command)
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    match info::parse_error(&v) {
+        Some((code, message)) => Err(Error::Info {
+            command: command.to_owned(),
+            code,
+            message,
+        }),
+        None => Ok(v),
+    }
+}
+
+fn expect_ok(command: &str, value: &str) -> Result<()> {
+    if value.trim().eq_ignore_ascii_case("ok") {
+        Ok(())
+    } else {
+        Err(Error::Info {
+            command: command.to_owned(),
+            code: ResultCode::SERVER_ERROR,
+            message: value.to_owned(),
+        })
+    }
+}

@@ -1,0 +1,233 @@
+//! One TCP connection to a node: TCP_NODELAY, socket timeouts capped by the
+//! call's [`Deadline`], frames read with the wire frame splitter.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result, TimeoutPhase};
+use crate::net::Deadline;
+use crate::wire::proto::{self, ProtoHeader, Split};
+
+/// An open connection. After any error in the middle of an exchange the
+/// connection must be dropped, never reused: the caller's pool guard does that.
+#[derive(Debug)]
+pub(crate) struct Connection {
+    stream: TcpStream,
+    addr: SocketAddr,
+    read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
+    last_used: Instant,
+    buf: Vec<u8>,
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+impl Connection {
+    /// Opens a connection, waiting at most `min(connect_timeout, remaining)`.
+    pub(crate) fn connect(
+        addr: SocketAddr,
+        connect_timeout: Duration,
+        deadline: &Deadline,
+    ) -> Result<Connection> {
+        let limit = match deadline.socket_timeout(TimeoutPhase::Connect)? {
+            Some(t) if !connect_timeout.is_zero() => t.min(connect_timeout),
+            Some(t) => t,
+            None if !connect_timeout.is_zero() => connect_timeout,
+            None => Duration::from_secs(60),
+        };
+        let stream = TcpStream::connect_timeout(&addr, limit).map_err(|e| {
+            if is_timeout(&e) {
+                deadline.timeout(TimeoutPhase::Connect, false)
+            } else {
+                io_error(addr, e, false)
+            }
+        })?;
+        stream
+            .set_nodelay(true)
+            .map_err(|e| io_error(addr, e, false))?;
+        Ok(Connection {
+            stream,
+            addr,
+            read_timeout: None,
+            write_timeout: None,
+            last_used: Instant::now(),
+            buf: Vec::new(),
+        })
+    }
+
+    /// The peer address.
+    #[cfg(test)]
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// When the connection last finished an exchange.
+    pub(crate) fn last_used(&self) -> Instant {
+        self.last_used
+    }
+
+    /// Writes the whole of `bytes`.
+    pub(crate) fn send(&mut self, bytes: &[u8], deadline: &Deadline) -> Result<()> {
+        let mut pos = 0;
+        while pos < bytes.len() {
+            let t = deadline.socket_timeout(TimeoutPhase::Send)?;
+            if t != self.write_timeout {
+                self.stream
+                    .set_write_timeout(t)
+                    .map_err(|e| io_error(self.addr, e, false))?;
+                self.write_timeout = t;
+            }
+            match self.stream.write(&bytes[pos..]) {
+                Ok(0) => {
+                    return Err(io_error(
+                        self.addr,
+                        io::Error::new(io::ErrorKind::WriteZero, "connection closed while sending"),
+                        false,
+                    ))
+                }
+                Ok(n) => pos += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if is_timeout(&e) => return Err(deadline.timeout(TimeoutPhase::Send, false)),
+                Err(e) => return Err(io_error(self.addr, e, false)),
+            }
+        }
+        Ok(())
+    }
+
+    fn fill(&mut self, want: usize, deadline: &Deadline) -> Result<()> {
+        let mut pos = self.buf.len();
+        self.buf.resize(want, 0);
+        while pos < want {
+            let t = deadline.socket_timeout(TimeoutPhase::Receive)?;
+            if t != self.read_timeout {
+                self.stream
+                    .set_read_timeout(t)
+                    .map_err(|e| io_error(self.addr, e, false))?;
+                self.read_timeout = t;
+            }
+            match self.stream.read(&mut self.buf[pos..want]) {
+                Ok(0) => {
+                    return Err(io_error(
+                        self.addr,
+                        io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "connection closed by the server",
+                        ),
+                        false,
+                    ))
+                }
+                Ok(n) => pos += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if is_timeout(&e) => {
+                    return Err(deadline.timeout(TimeoutPhase::Receive, false))
+                }
+                Err(e) => return Err(io_error(self.addr, e, false)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads one whole frame; returns its header and body. The body borrows
+    /// the connection's buffer until the next read.
+    pub(crate) fn read_frame(&mut self, deadline: &Deadline) -> Result<(ProtoHeader, &[u8])> {
+        self.buf.clear();
+        let mut want = proto::HEADER_SIZE;
+        loop {
+            self.fill(want, deadline)?;
+            match proto::split_frame(&self.buf).map_err(|e| Error::Protocol {
+                node: self.addr.to_string(),
+                message: e.message().to_owned(),
+            })? {
+                Split::NeedMore(n) => want = n,
+                Split::Frame { header, .. } => {
+                    if header.kind == proto::TYPE_COMPRESSED {
+                        return Err(Error::Protocol {
+                            node: self.addr.to_string(),
+                            message: "compressed reply received but compression was not requested"
+                                .into(),
+                        });
+                    }
+                    self.last_used = Instant::now();
+                    return Ok((header, &self.buf[proto::HEADER_SIZE..]));
+                }
+            }
+        }
+    }
+}
+
+/// An I/O error naming the peer.
+pub(crate) fn io_error(addr: SocketAddr, source: io::Error, in_doubt: bool) -> Error {
+    Error::Io {
+        node: addr.to_string(),
+        source,
+        in_doubt,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn reads_a_frame_sent_in_pieces() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let t = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut req = [0u8; 13];
+            s.read_exact(&mut req).unwrap();
+            let f = proto::frame(proto::TYPE_INFO, b"node\tA\n");
+            s.write_all(&f[..3]).unwrap();
+            s.flush().unwrap();
+            std::thread::sleep(Duration::from_millis(20));
+            s.write_all(&f[3..]).unwrap();
+        });
+        let d = Deadline::after(Duration::from_secs(5));
+        let mut c = Connection::connect(addr, Duration::from_secs(1), &d).unwrap();
+        c.send(&proto::frame(proto::TYPE_INFO, b"node\n"), &d)
+            .unwrap();
+        let (h, body) = c.read_frame(&d).unwrap();
+        assert_eq!(h.kind, proto::TYPE_INFO);
+        assert_eq!(body, b"node\tA\n");
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn silent_server_times_out_and_garbage_is_a_protocol_error() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let t = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            std::thread::sleep(Duration::from_millis(150));
+            s.write_all(&[9, 9, 9, 9, 9, 9, 9, 9]).unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+        });
+        let d = Deadline::after(Duration::from_millis(50));
+        let mut c = Connection::connect(addr, Duration::ZERO, &d).unwrap();
+        match c.read_frame(&d) {
+            Err(Error::Timeout { phase, .. }) => assert_eq!(phase, TimeoutPhase::Receive),
+            other => panic!("expected a receive timeout, got {other:?}"),
+        }
+        let d = Deadline::after(Duration::from_secs(2));
+        assert!(matches!(c.read_frame(&d), Err(Error::Protocol { .. })));
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn closed_connection_is_an_io_error() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let t = std::thread::spawn(move || drop(l.accept().unwrap()));
+        let d = Deadline::after(Duration::from_secs(2));
+        let mut c = Connection::connect(addr, Duration::ZERO, &d).unwrap();
+        t.join().unwrap();
+        assert!(matches!(c.read_frame(&d), Err(Error::Io { .. })));
+    }
+}
