@@ -61,7 +61,7 @@ pub(crate) struct NsReplicas {
 pub(crate) type NodeReplicas = HashMap<String, NsReplicas>;
 
 fn bitmap(b64: &str) -> Result<Vec<u8>, String> {
-    let b = base64::decode(b64.trim()).map_err(|e| e.message().to_owned())?;
+    let b = base64::decode(b64.trim().as_bytes()).ok_or("partition bitmap is not base64")?;
     if b.len() != BITMAP_BYTES {
         return Err(format!(
             "partition bitmap of {} bytes, expected {BITMAP_BYTES}",
