@@ -173,7 +173,8 @@ pub enum GenerationPolicy {
     None,
     /// Fail with `GENERATION_ERROR` unless the generation equals this.
     ExpectEqual(u32),
-    /// Fail with `GENERATION_ERROR` unless the generation is greater than this.
+    /// Fail with `GENERATION_ERROR` unless this value is greater than the
+    /// record's generation (the server compares `value > generation`).
     ExpectGreater(u32),
 }
 
