@@ -3,8 +3,8 @@
 mod common;
 
 use aerospike_blocking::{
-    operations, Bin, Bins, Error, Expiration, GenerationPolicy, Key, ReadPolicy, RecordExistsAction,
-    ResultCode, Value, WritePolicy,
+    operations, Bin, Bins, Error, Expiration, GenerationPolicy, Key, ReadPolicy,
+    RecordExistsAction, ResultCode, Value, WritePolicy,
 };
 use common::{unique_set, TestEnv, NAMESPACE};
 
@@ -39,18 +39,30 @@ fn put_get_delete_round_trip_every_type() {
         Bin::new("e", ""),
         Bin::new("b", Value::Blob(vec![0, 1, 2, 255])),
         Bin::new("t", true),
-        Bin::new("l", Value::List(vec![1.into(), "a".into(), 2.5.into(), Value::Nil])),
-        Bin::new("m", Value::Map(vec![("x".into(), 1.into()), ("y".into(), "z".into())])),
+        Bin::new(
+            "l",
+            Value::List(vec![1.into(), "a".into(), 2.5.into(), Value::Nil]),
+        ),
+        Bin::new(
+            "m",
+            Value::Map(vec![("x".into(), 1.into()), ("y".into(), "z".into())]),
+        ),
     ];
     c.put(&wp(), &key, &bins).unwrap();
-    let rec = c.get(&rp(), &key, Bins::All).unwrap().expect("record exists");
+    let rec = c
+        .get(&rp(), &key, Bins::All)
+        .unwrap()
+        .expect("record exists");
     assert_eq!(rec.generation, 1);
     for b in &bins {
         assert_eq!(rec.bin(&b.name), Some(&b.value), "bin {}", b.name);
     }
     assert_eq!(rec.bins.len(), bins.len());
 
-    let some = c.get(&rp(), &key, Bins::only(&["i", "s"])).unwrap().unwrap();
+    let some = c
+        .get(&rp(), &key, Bins::only(&["i", "s"]))
+        .unwrap()
+        .unwrap();
     assert_eq!(some.bins.len(), 2);
     assert_eq!(some.bin("s"), Some(&Value::from("hello")));
 
@@ -62,7 +74,10 @@ fn put_get_delete_round_trip_every_type() {
     assert!(c.delete(&wp(), &key).unwrap());
     assert!(!c.exists(&rp(), &key).unwrap());
     assert!(c.get(&rp(), &key, Bins::All).unwrap().is_none());
-    assert!(!c.delete(&wp(), &key).unwrap(), "second delete finds nothing");
+    assert!(
+        !c.delete(&wp(), &key).unwrap(),
+        "second delete finds nothing"
+    );
 }
 
 #[test]
@@ -71,7 +86,8 @@ fn append_prepend_add_touch_and_operate() {
     let c = &env.client;
     let set = unique_set("kv_ops");
     let key = Key::new(NAMESPACE, &set, 7).unwrap();
-    c.put(&wp(), &key, &[Bin::new("s", "hello"), Bin::new("i", 1)]).unwrap();
+    c.put(&wp(), &key, &[Bin::new("s", "hello"), Bin::new("i", 1)])
+        .unwrap();
     c.append(&wp(), &key, &[Bin::new("s", "!")]).unwrap();
     c.prepend(&wp(), &key, &[Bin::new("s", ">")]).unwrap();
     c.add(&wp(), &key, &[Bin::new("i", 5)]).unwrap();
@@ -113,7 +129,8 @@ fn append_prepend_add_touch_and_operate() {
     assert!((590..=600).contains(&ttl), "ttl {ttl}");
 
     // Removing a bin by writing nil.
-    c.operate(&wp(), &key, &[operations::remove_bin("s")]).unwrap();
+    c.operate(&wp(), &key, &[operations::remove_bin("s")])
+        .unwrap();
     let rec = c.get(&rp(), &key, Bins::All).unwrap().unwrap();
     assert!(rec.bin("s").is_none());
     assert!(c.delete(&wp(), &key).unwrap());
@@ -133,16 +150,29 @@ fn expiration_variants_show_in_the_record() {
         expiration: e,
         ..wp()
     };
-    c.put(&with(Expiration::Seconds(3600)), &key, &[Bin::new("a", 1)]).unwrap();
-    let ttl = c.get(&rp(), &key, Bins::None).unwrap().unwrap().ttl().unwrap();
+    c.put(&with(Expiration::Seconds(3600)), &key, &[Bin::new("a", 1)])
+        .unwrap();
+    let ttl = c
+        .get(&rp(), &key, Bins::None)
+        .unwrap()
+        .unwrap()
+        .ttl()
+        .unwrap();
     assert!((3590..=3600).contains(&ttl), "ttl {ttl}");
 
     // Keep the current expiration.
-    c.put(&with(Expiration::DontUpdate), &key, &[Bin::new("a", 2)]).unwrap();
-    let ttl = c.get(&rp(), &key, Bins::None).unwrap().unwrap().ttl().unwrap();
+    c.put(&with(Expiration::DontUpdate), &key, &[Bin::new("a", 2)])
+        .unwrap();
+    let ttl = c
+        .get(&rp(), &key, Bins::None)
+        .unwrap()
+        .unwrap()
+        .ttl()
+        .unwrap();
     assert!((3590..=3600).contains(&ttl), "ttl kept: {ttl}");
 
-    c.put(&with(Expiration::NeverExpire), &key, &[Bin::new("a", 3)]).unwrap();
+    c.put(&with(Expiration::NeverExpire), &key, &[Bin::new("a", 3)])
+        .unwrap();
     let rec = c.get(&rp(), &key, Bins::None).unwrap().unwrap();
     assert_eq!(rec.expiration, 0);
     assert_eq!(rec.ttl(), None);
@@ -180,17 +210,36 @@ fn generation_and_exists_policies() {
         ..wp()
     };
     let e = c
-        .put(&action(RecordExistsAction::CreateOnly), &key, &[Bin::new("a", 5)])
+        .put(
+            &action(RecordExistsAction::CreateOnly),
+            &key,
+            &[Bin::new("a", 5)],
+        )
         .unwrap_err();
     assert_eq!(server_code(&e), Some(ResultCode::KEY_EXISTS));
 
     // Replace drops the other bins.
     c.put(&wp(), &key, &[Bin::new("other", 1)]).unwrap();
-    c.put(&action(RecordExistsAction::Replace), &key, &[Bin::new("a", 6)]).unwrap();
+    c.put(
+        &action(RecordExistsAction::Replace),
+        &key,
+        &[Bin::new("a", 6)],
+    )
+    .unwrap();
     let rec = c.get(&rp(), &key, Bins::All).unwrap().unwrap();
     assert_eq!(rec.bins.len(), 1);
-    c.put(&action(RecordExistsAction::ReplaceOnly), &key, &[Bin::new("a", 7)]).unwrap();
-    c.put(&action(RecordExistsAction::UpdateOnly), &key, &[Bin::new("b", 1)]).unwrap();
+    c.put(
+        &action(RecordExistsAction::ReplaceOnly),
+        &key,
+        &[Bin::new("a", 7)],
+    )
+    .unwrap();
+    c.put(
+        &action(RecordExistsAction::UpdateOnly),
+        &key,
+        &[Bin::new("b", 1)],
+    )
+    .unwrap();
     let rec = c.get(&rp(), &key, Bins::All).unwrap().unwrap();
     assert_eq!(rec.bin("a"), Some(&Value::from(7)));
     assert_eq!(rec.bin("b"), Some(&Value::from(1)));
@@ -201,11 +250,19 @@ fn generation_and_exists_policies() {
     };
     assert!(c.delete(&durable, &key).unwrap());
 
-    for a in [RecordExistsAction::UpdateOnly, RecordExistsAction::ReplaceOnly] {
+    for a in [
+        RecordExistsAction::UpdateOnly,
+        RecordExistsAction::ReplaceOnly,
+    ] {
         let e = c.put(&action(a), &key, &[Bin::new("a", 1)]).unwrap_err();
         assert_eq!(server_code(&e), Some(ResultCode::KEY_NOT_FOUND), "{a:?}");
     }
-    c.put(&action(RecordExistsAction::CreateOnly), &key, &[Bin::new("a", 1)]).unwrap();
+    c.put(
+        &action(RecordExistsAction::CreateOnly),
+        &key,
+        &[Bin::new("a", 1)],
+    )
+    .unwrap();
     c.delete(&wp(), &key).unwrap();
 }
 
@@ -214,7 +271,11 @@ fn send_key_stores_the_user_key() {
     let env = TestEnv::new();
     let c = &env.client;
     let set = unique_set("kv_sendkey");
-    for user in [Value::from("k2"), Value::from(7), Value::Blob(vec![1, 2, b'k', b'b'])] {
+    for user in [
+        Value::from("k2"),
+        Value::from(7),
+        Value::Blob(vec![1, 2, b'k', b'b']),
+    ] {
         let key = Key::new(NAMESPACE, &set, user.clone()).unwrap();
         let p = WritePolicy {
             send_key: true,
@@ -236,8 +297,17 @@ fn client_side_validation() {
         c.put(&wp(), &key, &[Bin::new("a_bin_name_too_long", 1)]),
         Err(Error::InvalidArgument(_))
     ));
-    assert!(matches!(c.put(&wp(), &key, &[]), Err(Error::InvalidArgument(_))));
-    assert!(matches!(c.operate(&wp(), &key, &[]), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        c.put(&wp(), &key, &[]),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        c.operate(&wp(), &key, &[]),
+        Err(Error::InvalidArgument(_))
+    ));
     let missing_ns = Key::new("no_such_ns", "s", 1).unwrap();
-    assert!(matches!(c.get(&rp(), &missing_ns, Bins::All), Err(Error::NoNode(_))));
+    assert!(matches!(
+        c.get(&rp(), &missing_ns, Bins::All),
+        Err(Error::NoNode(_))
+    ));
 }

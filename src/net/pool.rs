@@ -217,7 +217,8 @@ mod tests {
         let pool = Pool::new(addr, 1, Duration::from_secs(60), Duration::from_secs(1));
         let d = Deadline::after(Duration::from_millis(30));
         let _held = pool.checkout(&d).unwrap();
-        match pool.checkout(&d) {
+        let second = pool.checkout(&d).map(|_| ());
+        match second {
             Err(Error::Timeout { phase, .. }) => assert_eq!(phase, TimeoutPhase::Queue),
             other => panic!("expected a queue timeout, got {other:?}"),
         }
