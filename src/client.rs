@@ -523,3 +523,193 @@ fn expect_ok(command: &str, value: &str) -> Result<()> {
         })
     }
 }
+
+#[cfg(all(test, feature = "embedded"))]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::cluster::partition::{parse_replicas, ReplicasCommand};
+    use crate::embedded::EmbeddedCluster;
+
+    /// Who each node says it masters, asked on a connection of its own.
+    fn masters(client: &Client) -> HashMap<u16, String> {
+        let mut owner = HashMap::new();
+        for node in client.cluster().nodes() {
+            let v = info_value(&node, "replicas", Deadline::after(Duration::from_secs(2))).unwrap();
+            let r = parse_replicas(&v, ReplicasCommand::Replicas).unwrap();
+            let bm = &r["test"].bitmaps[0];
+            for pid in 0..4096u16 {
+                if bm[usize::from(pid) >> 3] & (0x80 >> (pid & 7)) != 0 {
+                    assert!(
+                        owner.insert(pid, node.name().to_owned()).is_none(),
+                        "two masters for {pid}"
+                    );
+                }
+            }
+        }
+        owner
+    }
+
+    fn counts(client: &Client) -> HashMap<String, u64> {
+        client
+            .cluster()
+            .nodes()
+            .iter()
+            .map(|n| (n.name().to_owned(), n.command_count()))
+            .collect()
+    }
+
+    #[test]
+    fn ten_thousand_records_each_go_to_their_master() {
+        let ec = EmbeddedCluster::start(3).unwrap();
+        let client = Client::connect(&ec.seeds(), &ClientPolicy::default()).unwrap();
+        assert_eq!(client.nodes().len(), 3);
+        let owner = masters(&client);
+        assert_eq!(owner.len(), 4096);
+        let before = counts(&client);
+        let mut expected: HashMap<String, u64> = HashMap::new();
+        let wp = WritePolicy::default();
+        for i in 0..10_000i64 {
+            let key = Key::new("test", "route", i).unwrap();
+            client.put(&wp, &key, &[Bin::new("i", i)]).unwrap();
+            *expected.entry(owner[&key.partition()].clone()).or_default() += 2;
+        }
+        let rp = ReadPolicy::default();
+        for i in 0..10_000i64 {
+            let key = Key::new("test", "route", i).unwrap();
+            let r = client.get(&rp, &key, Bins::All).unwrap().unwrap();
+            assert_eq!(r.bin("i").and_then(crate::Value::as_int), Some(i));
+        }
+        let after = counts(&client);
+        for (name, want) in &expected {
+            assert_eq!(after[name] - before[name], *want, "node {name}");
+        }
+        assert_eq!(expected.len(), 3, "every node masters some keys");
+    }
+
+    #[test]
+    fn moved_partition_is_followed_after_a_tend() {
+        let ec = EmbeddedCluster::start(3).unwrap();
+        let policy = ClientPolicy {
+            tend_interval: Duration::from_millis(20),
+            ..ClientPolicy::default()
+        };
+        let client = Client::connect(&ec.seeds(), &policy).unwrap();
+        let key = Key::new("test", "move", "k").unwrap();
+        let pid = key.partition();
+        let old = client.cluster().master_node("test", pid).unwrap();
+        let target = client
+            .nodes()
+            .into_iter()
+            .find(|n| n.name != old.name())
+            .unwrap()
+            .name;
+        ec.move_partition("test", pid, &target).unwrap();
+        let start = Instant::now();
+        while client.cluster().master_node("test", pid).unwrap().name() != target {
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "map never refreshed"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let before = counts(&client);
+        client
+            .put(&WritePolicy::default(), &key, &[Bin::new("a", 1)])
+            .unwrap();
+        let after = counts(&client);
+        assert_eq!(after[&target] - before[&target], 1);
+    }
+
+    #[test]
+    fn fan_out_runs_on_every_node_and_reports_each() {
+        let ec = EmbeddedCluster::start(3).unwrap();
+        let client = Client::connect(&ec.seeds(), &ClientPolicy::default()).unwrap();
+        let cluster = client.cluster();
+        let nodes = cluster.nodes();
+        let out = cluster.fan_out(
+            &nodes,
+            Deadline::after(Duration::from_secs(2)),
+            |node, d| {
+                let name = info_value(node, "node", d)?;
+                let thread = std::thread::current().name().unwrap_or("").to_owned();
+                Ok((name, thread))
+            },
+        );
+        assert_eq!(out.len(), 3);
+        for (node, r) in out {
+            let (name, thread) = r.unwrap();
+            assert_eq!(name, node.name());
+            assert!(
+                thread.starts_with(&format!("aerospike-{}-w", node.name())),
+                "{thread}"
+            );
+        }
+        // Errors are per node.
+        let out = cluster.fan_out(
+            &nodes,
+            Deadline::after(Duration::from_secs(2)),
+            |node, _| {
+                if node.name() == "never" {
+                    Ok(())
+                } else {
+                    Err(Error::invalid(node.name().to_owned()))
+                }
+            },
+        );
+        assert!(out
+            .iter()
+            .all(|(n, r)| matches!(r, Err(Error::InvalidArgument(m)) if m == n.name())));
+    }
+
+    #[test]
+    fn full_node_queue_times_out_in_queue_phase() {
+        let ec = EmbeddedCluster::start(1).unwrap();
+        let policy = ClientPolicy {
+            workers_per_node: 1,
+            node_queue_capacity: 1,
+            ..ClientPolicy::default()
+        };
+        let client = Client::connect(&ec.seeds(), &policy).unwrap();
+        let node = client.cluster().nodes()[0].clone();
+        let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(0);
+        let d = Deadline::after(Duration::from_secs(5));
+        // One job runs (blocked), one waits in the queue: the queue is full.
+        node.submit(Box::new(move || drop(release_rx.recv())), &d)
+            .unwrap();
+        let start = Instant::now();
+        while node
+            .submit(Box::new(|| {}), &Deadline::after(Duration::from_millis(1)))
+            .is_err()
+        {
+            assert!(start.elapsed() < Duration::from_secs(2));
+        }
+        let out = client.cluster().fan_out(
+            std::slice::from_ref(&node),
+            Deadline::after(Duration::from_millis(30)),
+            |_, _| Ok(()),
+        );
+        match &out[0].1 {
+            Err(Error::Timeout { phase, .. }) => assert_eq!(*phase, TimeoutPhase::Queue),
+            other => panic!("expected a queue timeout, got {other:?}"),
+        }
+        drop(release_tx);
+        client.close();
+    }
+
+    #[test]
+    fn closed_client_refuses_work() {
+        let ec = EmbeddedCluster::start(1).unwrap();
+        let client = Client::connect(&ec.seeds(), &ClientPolicy::default()).unwrap();
+        let other = client.clone();
+        client.close();
+        let key = Key::new("test", "closed", 1).unwrap();
+        assert!(matches!(
+            other.get(&ReadPolicy::default(), &key, Bins::All),
+            Err(Error::Closed)
+        ));
+        assert!(matches!(other.info("build"), Err(Error::Closed)));
+        assert!(!other.is_connected());
+    }
+}

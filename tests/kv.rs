@@ -24,6 +24,7 @@ fn server_code(e: &Error) -> Option<ResultCode> {
 }
 
 #[test]
+#[allow(clippy::approx_constant)] // any float will do
 fn put_get_delete_round_trip_every_type() {
     let env = TestEnv::new();
     let c = &env.client;

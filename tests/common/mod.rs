@@ -15,21 +15,21 @@ use aerospike_blocking::{Client, ClientPolicy};
 use aerospike_blocking::embedded::EmbeddedCluster;
 
 /// The namespace every test uses.
-pub const NAMESPACE: &str = "test";
+pub(crate) const NAMESPACE: &str = "test";
 
 /// A cluster to test against and a client connected to it.
-pub struct TestEnv {
+pub(crate) struct TestEnv {
     /// Seeds of the cluster.
-    pub seeds: Vec<String>,
+    pub(crate) seeds: Vec<String>,
     /// The embedded cluster, when no `AEROSPIKE_HOSTS` was given.
     #[cfg(feature = "embedded")]
-    pub embedded: Option<EmbeddedCluster>,
+    pub(crate) embedded: Option<EmbeddedCluster>,
     /// A connected client.
-    pub client: Client,
+    pub(crate) client: Client,
 }
 
 /// The hosts from `AEROSPIKE_HOSTS`, if set and not empty.
-pub fn real_hosts() -> Option<Vec<String>> {
+pub(crate) fn real_hosts() -> Option<Vec<String>> {
     let v = std::env::var("AEROSPIKE_HOSTS").ok()?;
     let hosts: Vec<String> = v
         .split(',')
@@ -42,7 +42,7 @@ pub fn real_hosts() -> Option<Vec<String>> {
 /// Seeds and, when no real cluster is configured, the embedded cluster
 /// serving them (`nodes` nodes).
 #[cfg(feature = "embedded")]
-pub fn test_seeds_n(nodes: usize) -> (Vec<String>, Option<EmbeddedCluster>) {
+pub(crate) fn test_seeds_n(nodes: usize) -> (Vec<String>, Option<EmbeddedCluster>) {
     match real_hosts() {
         Some(h) => (h, None),
         None => {
@@ -54,13 +54,13 @@ pub fn test_seeds_n(nodes: usize) -> (Vec<String>, Option<EmbeddedCluster>) {
 
 /// Seeds of the cluster under test (3 embedded nodes by default).
 #[cfg(feature = "embedded")]
-pub fn test_seeds() -> (Vec<String>, Option<EmbeddedCluster>) {
+pub(crate) fn test_seeds() -> (Vec<String>, Option<EmbeddedCluster>) {
     test_seeds_n(3)
 }
 
 /// Without the embedded cluster only `AEROSPIKE_HOSTS` can be used.
 #[cfg(not(feature = "embedded"))]
-pub fn test_seeds() -> (Vec<String>, Option<()>) {
+pub(crate) fn test_seeds() -> (Vec<String>, Option<()>) {
     (
         real_hosts().expect("set AEROSPIKE_HOSTS or build with --features embedded"),
         None,
@@ -68,7 +68,7 @@ pub fn test_seeds() -> (Vec<String>, Option<()>) {
 }
 
 /// A client policy with a short tend interval, so tests see changes fast.
-pub fn client_policy() -> ClientPolicy {
+pub(crate) fn client_policy() -> ClientPolicy {
     ClientPolicy {
         tend_interval: std::time::Duration::from_millis(100),
         ..ClientPolicy::default()
@@ -77,7 +77,7 @@ pub fn client_policy() -> ClientPolicy {
 
 impl TestEnv {
     /// Connects to the cluster under test.
-    pub fn new() -> TestEnv {
+    pub(crate) fn new() -> TestEnv {
         #[cfg(feature = "embedded")]
         {
             let (seeds, embedded) = test_seeds();
@@ -98,7 +98,7 @@ impl TestEnv {
 }
 
 /// A set name no other test (or earlier run) uses.
-pub fn unique_set(prefix: &str) -> String {
+pub(crate) fn unique_set(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     let t = SystemTime::now()
         .duration_since(UNIX_EPOCH)
