@@ -171,7 +171,7 @@ impl Client {
             .map(|n| NodeInfo {
                 name: n.name().to_owned(),
                 address: n.address(),
-                build: n.version().to_string(),
+                build: n.build().to_owned(),
             })
             .collect()
     }
@@ -348,8 +348,8 @@ impl Client {
         }
     }
 
-    fn info_deadline() -> Deadline {
-        Deadline::after(Duration::from_secs(5))
+    fn info_deadline(&self) -> Deadline {
+        Deadline::after(self.inner.cluster.policy().info_timeout)
     }
 
     /// Sends one info command to any node and returns its value. An `ERROR:`
@@ -363,7 +363,7 @@ impl Client {
     /// ```
     pub fn info(&self, command: &str) -> Result<String> {
         let node = self.inner.cluster.any_node()?;
-        info_value(&node, command, Self::info_deadline())
+        info_value(&node, command, self.info_deadline())
     }
 
     /// Sends info `commands` to the node named `node_name`; returns the
@@ -384,7 +384,7 @@ impl Client {
             .cluster
             .node(node_name)
             .ok_or_else(|| Error::NoNode(format!("no active node named {node_name:?}")))?;
-        node.info(commands, Self::info_deadline())
+        node.info(commands, self.info_deadline())
     }
 
     /// Removes every record of a set (or of the namespace when `set` is
@@ -398,18 +398,7 @@ impl Client {
     /// # Ok::<(), aerospike_blocking::Error>(())
     /// ```
     pub fn truncate(&self, namespace: &str, set: &str, before: Option<SystemTime>) -> Result<()> {
-        let mut cmd = if set.is_empty() {
-            format!("truncate-namespace:namespace={namespace}")
-        } else {
-            format!("truncate:namespace={namespace};set={set}")
-        };
-        if let Some(t) = before {
-            let nanos = t
-                .duration_since(UNIX_EPOCH)
-                .map_err(|_| Error::invalid("truncate time is before 1970"))?
-                .as_nanos();
-            cmd.push_str(&format!(";lut={nanos}"));
-        }
+        let cmd = truncate_command(namespace, set, before)?;
         let v = self.info(&cmd)?;
         expect_ok(&cmd, &v)
     }
@@ -431,14 +420,8 @@ impl Client {
         bin: &str,
         index_type: IndexType,
     ) -> Result<()> {
-        let mut cmd = format!("sindex-create:ns={namespace}");
-        if !set.is_empty() {
-            cmd.push_str(&format!(";set={set}"));
-        }
-        cmd.push_str(&format!(
-            ";indexname={index_name};bin={bin};type={}",
-            index_type.as_str()
-        ));
+        let cmd = sindex_command("create", namespace, set, index_name)
+            + &format!(";bin={bin};type={}", index_type.as_str());
         let v = self.info(&cmd)?;
         expect_ok(&cmd, &v)?;
         self.wait_for_index(namespace, index_name)
@@ -447,17 +430,19 @@ impl Client {
     fn wait_for_index(&self, namespace: &str, index_name: &str) -> Result<()> {
         let start = Instant::now();
         let list_cmd = format!("sindex-list:ns={namespace}");
-        let needle = format!("indexname={index_name}:");
         let mut pause = Duration::from_millis(2);
         loop {
-            let mut ready = true;
-            for node in self.inner.cluster.nodes() {
-                let v = info_value(&node, &list_cmd, Self::info_deadline())?;
-                let rw = v
-                    .split(';')
-                    .find(|e| e.contains(&needle))
-                    .is_some_and(|e| e.split(':').any(|kv| kv == "state=RW"));
-                ready &= rw;
+            let nodes = self.inner.cluster.nodes();
+            let cmd = list_cmd.clone();
+            let out = self
+                .inner
+                .cluster
+                .fan_out(&nodes, self.info_deadline(), move |node, d| {
+                    info_value(node, &cmd, d)
+                });
+            let mut ready = !out.is_empty();
+            for (_, r) in out {
+                ready &= index_ready(&r?, index_name);
             }
             if ready {
                 return Ok(());
@@ -484,11 +469,7 @@ impl Client {
     /// # Ok::<(), aerospike_blocking::Error>(())
     /// ```
     pub fn drop_index(&self, namespace: &str, set: &str, index_name: &str) -> Result<()> {
-        let mut cmd = format!("sindex-delete:ns={namespace}");
-        if !set.is_empty() {
-            cmd.push_str(&format!(";set={set}"));
-        }
-        cmd.push_str(&format!(";indexname={index_name}"));
+        let cmd = sindex_command("delete", namespace, set, index_name);
         let v = self.info(&cmd)?;
         expect_ok(&cmd, &v)
     }
@@ -510,6 +491,42 @@ pub(crate) fn info_value(node: &Node, command: &str, deadline: Deadline) -> Resu
         }),
         None => Ok(v),
     }
+}
+
+/// The info command of `Client::truncate`.
+fn truncate_command(namespace: &str, set: &str, before: Option<SystemTime>) -> Result<String> {
+    let mut cmd = if set.is_empty() {
+        format!("truncate-namespace:namespace={namespace}")
+    } else {
+        format!("truncate:namespace={namespace};set={set}")
+    };
+    if let Some(t) = before {
+        let nanos = t
+            .duration_since(UNIX_EPOCH)
+            .map_err(|_| Error::invalid("truncate time is before 1970"))?
+            .as_nanos();
+        cmd.push_str(&format!(";lut={nanos}"));
+    }
+    Ok(cmd)
+}
+
+/// `sindex-<verb>:ns=..[;set=..];indexname=..`.
+fn sindex_command(verb: &str, namespace: &str, set: &str, index_name: &str) -> String {
+    let mut cmd = format!("sindex-{verb}:ns={namespace}");
+    if !set.is_empty() {
+        cmd.push_str(&format!(";set={set}"));
+    }
+    cmd.push_str(&format!(";indexname={index_name}"));
+    cmd
+}
+
+/// True when a `sindex-list` value shows index `name` in state RW.
+fn index_ready(list: &str, name: &str) -> bool {
+    let needle = format!("indexname={name}");
+    list.split(';').any(|entry| {
+        let mut kv = entry.split(':');
+        kv.clone().any(|p| p == needle) && kv.any(|p| p == "state=RW")
+    })
 }
 
 fn expect_ok(command: &str, value: &str) -> Result<()> {
@@ -711,5 +728,52 @@ mod tests {
         ));
         assert!(matches!(other.info("build"), Err(Error::Closed)));
         assert!(!other.is_connected());
+    }
+}
+
+#[cfg(test)]
+mod command_text_tests {
+    use super::*;
+    use crate::command::fixtures;
+
+    #[test]
+    fn index_state_from_the_fixture() {
+        let text = fixtures::read("sindex-single.txt");
+        let lists: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("S>C "))
+            .flat_map(|h| info::parse_response(&fixtures::unhex(h.trim())[8..]))
+            .filter(|(k, _)| k == "sindex-list:ns=test")
+            .map(|(_, v)| v)
+            .collect();
+        assert!(lists.len() >= 2);
+        assert!(lists[0].contains("state=WO"));
+        assert!(!index_ready(&lists[0], "idx_age"));
+        assert!(lists.iter().any(|l| index_ready(l, "idx_age")));
+        assert!(!index_ready(&lists[1], "idx_ag"));
+        assert!(!index_ready("", "idx_age"));
+    }
+
+    #[test]
+    fn command_texts() {
+        assert_eq!(
+            truncate_command("test", "kv", None).unwrap(),
+            "truncate:namespace=test;set=kv"
+        );
+        assert_eq!(
+            truncate_command("test", "", Some(UNIX_EPOCH + Duration::from_secs(2))).unwrap(),
+            "truncate-namespace:namespace=test;lut=2000000000"
+        );
+        // sindex-single.txt
+        assert_eq!(
+            sindex_command("create", "test", "bgops", "idx_age") + ";bin=age;type=numeric",
+            "sindex-create:ns=test;set=bgops;indexname=idx_age;bin=age;type=numeric"
+        );
+        assert_eq!(
+            sindex_command("delete", "test", "", "idx_age"),
+            "sindex-delete:ns=test;indexname=idx_age"
+        );
+        assert!(expect_ok("x", "ok").is_ok());
+        assert!(matches!(expect_ok("x", "no"), Err(Error::Info { .. })));
     }
 }

@@ -20,7 +20,8 @@ use crate::exp::Expression;
 pub struct ClientPolicy {
     /// Longest time to open one TCP connection. Default 1 s.
     pub connect_timeout: Duration,
-    /// Total timeout of each info request the tend thread sends. Default 1 s.
+    /// Total timeout of each info request: the tend thread's, and those of
+    /// `Client::info`, `info_on`, `truncate` and the index calls. Default 1 s.
     pub info_timeout: Duration,
     /// Pause between two tend cycles. Default 1 s.
     pub tend_interval: Duration,

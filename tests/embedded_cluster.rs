@@ -138,3 +138,23 @@ fn client_keeps_working_through_node_churn() {
     });
     assert!(done > 10, "only {done} round trips during the churn");
 }
+
+#[test]
+fn cluster_name_is_checked_when_asked() {
+    let ec = EmbeddedCluster::builder()
+        .nodes(2)
+        .cluster_name("blue")
+        .start()
+        .unwrap();
+    let with = |name: &str| ClientPolicy {
+        cluster_name: Some(name.to_owned()),
+        connect_timeout: Duration::from_millis(500),
+        ..policy()
+    };
+    let c = Client::connect(&ec.seeds(), &with("blue")).unwrap();
+    assert_eq!(c.nodes().len(), 2);
+    assert!(matches!(
+        Client::connect(&ec.seeds(), &with("green")),
+        Err(aerospike_blocking::Error::NoNode(_))
+    ));
+}

@@ -109,6 +109,11 @@ impl Cluster {
         }
     }
 
+    /// The policy the client was created with.
+    pub(crate) fn policy(&self) -> &ClientPolicy {
+        &self.policy
+    }
+
     /// The current snapshot.
     pub(crate) fn state(&self) -> Arc<ClusterState> {
         self.state.read().clone()

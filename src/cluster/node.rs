@@ -36,6 +36,7 @@ pub(crate) struct TendState {
 pub(crate) struct Node {
     name: String,
     address: SocketAddr,
+    build: String,
     version: Version,
     features: Vec<String>,
     pool: Pool,
@@ -64,6 +65,7 @@ impl Node {
             ),
             name,
             address,
+            build: build.to_owned(),
             version: Version::parse(build),
             features,
             tend: Mutex::new(TendState::default()),
@@ -113,6 +115,11 @@ impl Node {
     /// The server version, from `build`.
     pub(crate) fn version(&self) -> &Version {
         &self.version
+    }
+
+    /// The `build` value as the node reported it.
+    pub(crate) fn build(&self) -> &str {
+        &self.build
     }
 
     /// True when the node listed `feature` in `features`.
