@@ -755,6 +755,12 @@ mod command_text_tests {
     }
 
     #[test]
+    fn client_is_send_sync_clone() {
+        fn check<T: Send + Sync + Clone + 'static>() {}
+        check::<Client>();
+    }
+
+    #[test]
     fn command_texts() {
         assert_eq!(
             truncate_command("test", "kv", None).unwrap(),
