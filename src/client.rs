@@ -716,6 +716,46 @@ mod tests {
     }
 
     #[test]
+    fn exhausted_pool_does_not_stop_tending() {
+        let ec = EmbeddedCluster::start(2).unwrap();
+        let policy = ClientPolicy {
+            max_connections_per_node: 1,
+            tend_interval: Duration::from_millis(10),
+            max_tend_failures: 1,
+            ..ClientPolicy::default()
+        };
+        let client = Client::connect(&ec.seeds(), &policy).unwrap();
+        let nodes = client.cluster().nodes();
+        let held: Vec<_> = nodes
+            .iter()
+            .map(|n| {
+                n.pool()
+                    .checkout(&Deadline::after(Duration::from_secs(1)))
+                    .unwrap()
+            })
+            .collect();
+        for _ in 0..5 {
+            assert!(!client.cluster().tend(), "node list unchanged");
+        }
+        assert_eq!(client.nodes().len(), 2);
+        // A command waits for the pool, then fails in the Queue phase.
+        let key = Key::new("test", "pool", 1).unwrap();
+        let rp = ReadPolicy {
+            total_timeout: Duration::from_millis(30),
+            ..ReadPolicy::default()
+        };
+        match client.get(&rp, &key, Bins::All) {
+            Err(Error::Timeout { phase, .. }) => assert_eq!(phase, TimeoutPhase::Queue),
+            other => panic!("expected a queue timeout, got {other:?}"),
+        }
+        drop(held);
+        assert!(client
+            .get(&ReadPolicy::default(), &key, Bins::All)
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
     fn closed_client_refuses_work() {
         let ec = EmbeddedCluster::start(1).unwrap();
         let client = Client::connect(&ec.seeds(), &ClientPolicy::default()).unwrap();

@@ -273,7 +273,6 @@ impl Cluster {
         conn.send(&info::encode_request(&cmds), &d)?;
         let (_, body) = conn.read_frame(&d)?;
         let values: HashMap<String, String> = info::parse_response(body).into_iter().collect();
-        drop(conn);
         let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
         let name = get("node").trim();
         if name.is_empty() || info::parse_error(name).is_some() {
@@ -304,6 +303,7 @@ impl Cluster {
             .map(str::to_owned)
             .collect();
         let node = Node::new(name.to_owned(), addr, get("build"), features, &self.policy)?;
+        node.set_tend_connection(conn);
         if let Err(e) = self.follow_up(&node, get("peers-generation"), get("partition-generation"))
         {
             node.shutdown();
@@ -359,7 +359,7 @@ impl Cluster {
 
     fn info_value(&self, node: &Node, cmd: &str) -> Result<String> {
         let v = node
-            .info(&[cmd], self.info_deadline())?
+            .tend_info(&[cmd], self.policy.connect_timeout, self.info_deadline())?
             .into_iter()
             .find(|(k, _)| k == cmd)
             .map(|(_, v)| v)
@@ -379,8 +379,9 @@ impl Cluster {
 
     /// One observation of a known node: true when it answered.
     fn refresh(&self, node: &Node) -> Result<bool> {
-        let pairs = node.info(
+        let pairs = node.tend_info(
             &["node", "peers-generation", "partition-generation"],
+            self.policy.connect_timeout,
             self.info_deadline(),
         )?;
         let values: HashMap<String, String> = pairs.into_iter().collect();

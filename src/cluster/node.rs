@@ -13,7 +13,7 @@ use crate::cluster::partition::{NodeReplicas, ReplicasCommand};
 use crate::cluster::peers::Peer;
 use crate::cluster::version::Version;
 use crate::error::{Error, Result, TimeoutPhase};
-use crate::net::{Deadline, Pool};
+use crate::net::{Connection, Deadline, Pool};
 use crate::policy::ClientPolicy;
 use crate::wire::message::{info3, Message};
 use crate::wire::{info, proto};
@@ -40,6 +40,9 @@ pub(crate) struct Node {
     version: Version,
     features: Vec<String>,
     pool: Pool,
+    /// The tend thread's own connection, outside the pool, so a pool
+    /// exhausted by commands never makes the node look dead.
+    tend_conn: Mutex<Option<Connection>>,
     pub(crate) tend: Mutex<TendState>,
     queue: Mutex<Option<Sender<Job>>>,
     workers: Mutex<Vec<JoinHandle<()>>>,
@@ -68,6 +71,7 @@ impl Node {
             build: build.to_owned(),
             version: Version::parse(build),
             features,
+            tend_conn: Mutex::new(None),
             tend: Mutex::new(TendState::default()),
             queue: Mutex::new(Some(tx)),
             workers: Mutex::new(Vec::new()),
@@ -172,6 +176,34 @@ impl Node {
         Ok(pairs)
     }
 
+    /// Keeps `conn` as the tend connection.
+    pub(crate) fn set_tend_connection(&self, conn: Connection) {
+        *self.tend_conn.lock() = Some(conn);
+    }
+
+    /// Info for the tend thread, on its own connection (opened when needed,
+    /// dropped after any error).
+    pub(crate) fn tend_info(
+        &self,
+        commands: &[&str],
+        connect_timeout: std::time::Duration,
+        deadline: Deadline,
+    ) -> Result<Vec<(String, String)>> {
+        let mut slot = self.tend_conn.lock();
+        let mut conn = match slot.take() {
+            Some(c) => c,
+            None => Connection::connect(self.address, connect_timeout, &deadline)?,
+        };
+        conn.send(&info::encode_request(commands), &deadline)?;
+        let (h, body) = conn.read_frame(&deadline)?;
+        if h.kind != proto::TYPE_INFO {
+            return Err(self.protocol(format!("info reply of proto type {}", h.kind)));
+        }
+        let pairs = info::parse_response(body);
+        *slot = Some(conn);
+        Ok(pairs)
+    }
+
     /// Sends one request frame and reads one reply frame's messages.
     pub(crate) fn request(&self, frame: &[u8], deadline: Deadline) -> Result<Vec<Message>> {
         let mut conn = self.pool.checkout(&deadline)?;
@@ -240,5 +272,6 @@ impl Node {
             }
         }
         self.pool.close();
+        drop(self.tend_conn.lock().take());
     }
 }

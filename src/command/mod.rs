@@ -144,7 +144,7 @@ pub(crate) fn execute(
             }
             Err(e) => {
                 doubt |= e.in_doubt();
-                if last || !retryable(&e) || matches!(e, Error::Closed) {
+                if last || !retryable(&e) || deadline.expired() {
                     return Err(in_doubt(e, doubt));
                 }
             }
