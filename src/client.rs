@@ -693,8 +693,13 @@ mod tests {
         let (release_tx, release_rx) = crossbeam_channel::bounded::<()>(0);
         let d = Deadline::after(Duration::from_secs(5));
         // One job runs (blocked), one waits in the queue: the queue is full.
-        node.submit(Box::new(move || drop(release_rx.recv())), &d)
-            .unwrap();
+        node.submit(
+            Box::new(move || {
+                let _ = release_rx.recv();
+            }),
+            &d,
+        )
+        .unwrap();
         let start = Instant::now();
         while node
             .submit(Box::new(|| {}), &Deadline::after(Duration::from_millis(1)))

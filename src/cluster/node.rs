@@ -275,3 +275,181 @@ impl Node {
         drop(self.tend_conn.lock().take());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::message::Header;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    use std::time::Duration;
+
+    fn msg(info3: u8, gen: u32) -> Vec<u8> {
+        let m = Message {
+            header: Header {
+                info3,
+                generation: gen,
+                ..Header::default()
+            },
+            ..Message::default()
+        };
+        let mut b = Vec::new();
+        m.encode_body(&mut b);
+        b
+    }
+
+    /// A server that answers each request (any frame) with `replies[i]`.
+    fn scripted(replies: Vec<Vec<Vec<u8>>>) -> (SocketAddr, std::thread::JoinHandle<()>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let h = std::thread::spawn(move || {
+            let mut replies = replies.into_iter().peekable();
+            // Serves the replies in order, over as many connections as the
+            // client opens; ends when every reply was sent and the client
+            // closed its connection.
+            while let Ok((mut s, _)) = l.accept() {
+                loop {
+                    let mut head = [0u8; 8];
+                    if s.read_exact(&mut head).is_err() {
+                        break;
+                    }
+                    let len = proto::ProtoHeader::decode(&head).unwrap().length as usize;
+                    let mut body = vec![0; len];
+                    s.read_exact(&mut body).unwrap();
+                    match replies.next() {
+                        Some(frames) => {
+                            for f in frames {
+                                s.write_all(&f).unwrap();
+                            }
+                        }
+                        None => break,
+                    }
+                }
+                if replies.peek().is_none() {
+                    return;
+                }
+            }
+        });
+        (addr, h)
+    }
+
+    fn node(addr: SocketAddr) -> Arc<Node> {
+        Node::new(
+            "N1".into(),
+            addr,
+            "8.1.2.0",
+            vec!["peers".into()],
+            &ClientPolicy::default(),
+        )
+        .unwrap()
+    }
+
+    fn d() -> Deadline {
+        Deadline::after(Duration::from_secs(2))
+    }
+
+    #[test]
+    fn request_stream_and_info_over_one_pooled_connection() {
+        let two = [msg(0, 1), msg(0, 2)].concat();
+        let (addr, h) = scripted(vec![
+            vec![proto::frame(proto::TYPE_MESSAGE, &two)],
+            vec![
+                proto::frame(proto::TYPE_MESSAGE, &[msg(0, 3), msg(0, 4)].concat()),
+                proto::frame(proto::TYPE_MESSAGE, &msg(info3::LAST, 5)),
+            ],
+            vec![proto::frame(
+                proto::TYPE_INFO,
+                b"node\tN1\nbuild\t8.1.2.0\n",
+            )],
+        ]);
+        let n = node(addr);
+        assert_eq!(
+            (n.name(), n.build(), n.version().major),
+            ("N1", "8.1.2.0", 8)
+        );
+        assert!(n.has_feature("peers") && !n.has_feature("x"));
+        let msgs = n
+            .request(&proto::frame(proto::TYPE_MESSAGE, b"req"), d())
+            .unwrap();
+        assert_eq!(
+            msgs.iter().map(|m| m.header.generation).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
+        let mut seen = Vec::new();
+        n.stream(&proto::frame(proto::TYPE_MESSAGE, b"scan"), d(), &mut |m| {
+            seen.push(m.header.generation);
+            Ok(true)
+        })
+        .unwrap();
+        assert_eq!(seen, vec![3, 4, 5]);
+        let info = n.info(&["node", "build"], d()).unwrap();
+        assert_eq!(info[1], ("build".to_string(), "8.1.2.0".to_string()));
+        assert_eq!(n.pool().open_count(), 1, "one connection served all three");
+        n.shutdown();
+        h.join().unwrap();
+    }
+
+    #[test]
+    fn stopping_a_stream_early_closes_its_connection() {
+        let (addr, h) = scripted(vec![vec![
+            proto::frame(proto::TYPE_MESSAGE, &msg(0, 1)),
+            proto::frame(proto::TYPE_MESSAGE, &msg(info3::LAST, 2)),
+        ]]);
+        let n = node(addr);
+        let mut count = 0;
+        n.stream(
+            &proto::frame(proto::TYPE_MESSAGE, b"scan"),
+            d(),
+            &mut |_| {
+                count += 1;
+                Ok(false)
+            },
+        )
+        .unwrap();
+        assert_eq!(count, 1);
+        assert_eq!(n.pool().open_count(), 0);
+        n.shutdown();
+        h.join().unwrap();
+    }
+
+    #[test]
+    fn wrong_frame_types_and_bad_messages_are_protocol_errors() {
+        let (addr, h) = scripted(vec![
+            vec![proto::frame(proto::TYPE_INFO, b"x\n")],
+            vec![proto::frame(proto::TYPE_MESSAGE, &[22, 0, 0])],
+        ]);
+        let n = node(addr);
+        for _ in 0..2 {
+            let r = n.request(&proto::frame(proto::TYPE_MESSAGE, b"r"), d());
+            assert!(matches!(r, Err(Error::Protocol { .. })), "{r:?}");
+            assert_eq!(n.pool().open_count(), 0);
+        }
+        drop(h);
+        n.shutdown();
+    }
+
+    #[test]
+    fn submitted_jobs_run_and_shutdown_joins() {
+        let (addr, _h) = scripted(vec![]);
+        let n = node(addr);
+        let (tx, rx) = crossbeam_channel::unbounded();
+        for i in 0..10 {
+            let tx = tx.clone();
+            n.submit(Box::new(move || tx.send(i).unwrap()), &d())
+                .unwrap();
+        }
+        // A panicking job does not kill the worker.
+        n.submit(Box::new(|| panic!("job panics")), &d()).unwrap();
+        let tx2 = tx.clone();
+        n.submit(Box::new(move || tx2.send(99).unwrap()), &d())
+            .unwrap();
+        n.shutdown();
+        drop(tx);
+        let got: Vec<i32> = rx.iter().collect();
+        assert_eq!(got, (0..10).chain([99]).collect::<Vec<_>>());
+        assert!(matches!(
+            n.submit(Box::new(|| {}), &d()),
+            Err(Error::Closed)
+        ));
+    }
+}
