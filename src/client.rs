@@ -124,6 +124,8 @@ impl Client {
         })
     }
 
+    /// The cluster, for the crate's fan-out features (background jobs,
+    /// scans, UDF management).
     pub(crate) fn cluster(&self) -> &Arc<Cluster> {
         &self.inner.cluster
     }
@@ -140,7 +142,7 @@ impl Client {
     /// # Ok::<(), aerospike_blocking::Error>(())
     /// ```
     pub fn close(&self) {
-        self.inner.cluster.close();
+        self.cluster().close();
     }
 
     /// True while the client is open and knows at least one node.
@@ -152,7 +154,7 @@ impl Client {
     /// # Ok::<(), aerospike_blocking::Error>(())
     /// ```
     pub fn is_connected(&self) -> bool {
-        !self.inner.cluster.nodes().is_empty()
+        !self.cluster().nodes().is_empty()
     }
 
     /// The active nodes.
@@ -241,7 +243,7 @@ impl Client {
         retry: command::Retry,
         is_write: bool,
     ) -> Result<Message> {
-        command::execute(&self.inner.cluster, key, &msg.encode(), retry, is_write)
+        command::execute(self.cluster(), key, &msg.encode(), retry, is_write)
     }
 
     /// Reads a record: all bins, some bins or only its header (generation
@@ -349,7 +351,7 @@ impl Client {
     }
 
     fn info_deadline(&self) -> Deadline {
-        Deadline::after(self.inner.cluster.policy().info_timeout)
+        Deadline::after(self.cluster().policy().info_timeout)
     }
 
     /// Sends one info command to any node and returns its value. An `ERROR:`
@@ -362,7 +364,7 @@ impl Client {
     /// # Ok::<(), aerospike_blocking::Error>(())
     /// ```
     pub fn info(&self, command: &str) -> Result<String> {
-        let node = self.inner.cluster.any_node()?;
+        let node = self.cluster().any_node()?;
         info_value(&node, command, self.info_deadline())
     }
 
@@ -432,7 +434,7 @@ impl Client {
         let list_cmd = format!("sindex-list:ns={namespace}");
         let mut pause = Duration::from_millis(2);
         loop {
-            let nodes = self.inner.cluster.nodes();
+            let nodes = self.cluster().nodes();
             let cmd = list_cmd.clone();
             let out = self
                 .inner

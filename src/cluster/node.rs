@@ -117,6 +117,9 @@ impl Node {
     }
 
     /// The server version, from `build`.
+    // Part of the crate-internal node API (docs/architecture.md); background
+    // jobs pick their status command by version.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn version(&self) -> &Version {
         &self.version
     }
@@ -147,6 +150,7 @@ impl Node {
     }
 
     /// Single-record commands sent to this node so far.
+    #[cfg(all(test, feature = "embedded"))]
     pub(crate) fn command_count(&self) -> u64 {
         self.commands.load(Ordering::Relaxed)
     }
@@ -205,6 +209,8 @@ impl Node {
     }
 
     /// Sends one request frame and reads one reply frame's messages.
+    // Crate-internal node API (docs/architecture.md), used by background jobs.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn request(&self, frame: &[u8], deadline: Deadline) -> Result<Vec<Message>> {
         let mut conn = self.pool.checkout(&deadline)?;
         conn.send(frame, &deadline)?;
@@ -220,6 +226,8 @@ impl Node {
     /// Sends one request frame and streams reply messages until one has the
     /// LAST bit; `f` returns false to stop early (the connection is then
     /// closed, as the rest of the stream is unread).
+    // Crate-internal node API (docs/architecture.md), used by scans/queries.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn stream(
         &self,
         frame: &[u8],

@@ -126,13 +126,11 @@ pub(crate) fn execute(
     let mut doubt = false;
     let mut attempt = 0u32;
     loop {
-        let replica = match retry.replica {
-            Replica::Master => 0,
-            Replica::Sequence => attempt as usize,
+        let node = match retry.replica {
+            Replica::Master => cluster.master_node(key.namespace(), pid),
+            Replica::Sequence => cluster.replica_node(key.namespace(), pid, attempt as usize),
         };
-        let outcome = cluster
-            .replica_node(key.namespace(), pid, replica)
-            .and_then(|node| exchange(&node, frame, &deadline, is_write));
+        let outcome = node.and_then(|node| exchange(&node, frame, &deadline, is_write));
         let last = attempt >= retry.max_retries;
         match outcome {
             Ok(m) if m.header.result_code == ResultCode::PARTITION_UNAVAILABLE.0 && !last => {}

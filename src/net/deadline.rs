@@ -29,11 +29,6 @@ impl Deadline {
         }
     }
 
-    /// No total limit and no socket limit.
-    pub(crate) fn unbounded() -> Self {
-        Deadline::after(Duration::ZERO)
-    }
-
     /// The same deadline, with a per-socket-call limit (`Duration::ZERO` = none).
     pub(crate) fn with_socket_timeout(mut self, socket: Duration) -> Self {
         self.socket = (!socket.is_zero()).then_some(socket);
@@ -104,12 +99,12 @@ mod tests {
             Some(Duration::from_millis(5))
         );
         assert_eq!(
-            Deadline::unbounded()
+            Deadline::after(Duration::ZERO)
                 .socket_timeout(TimeoutPhase::Send)
                 .unwrap(),
             None
         );
-        assert_eq!(Deadline::unbounded().remaining(), None);
+        assert_eq!(Deadline::after(Duration::ZERO).remaining(), None);
     }
 
     #[test]
