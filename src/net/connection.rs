@@ -18,8 +18,18 @@ pub(crate) struct Connection {
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
     last_used: Instant,
+    /// Bytes read but not yet consumed are `buf[start..end]`; the frame
+    /// returned last is `buf[start..start + returned]`.
     buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    returned: usize,
 }
+
+/// Initial read buffer size: one `read` usually brings a whole reply.
+const READ_BUF: usize = 16 * 1024;
+/// A buffer grown past this for a big frame is shrunk back once drained.
+const READ_BUF_KEEP: usize = 1024 * 1024;
 
 fn is_timeout(e: &io::Error) -> bool {
     matches!(
@@ -58,6 +68,9 @@ impl Connection {
             write_timeout: None,
             last_used: Instant::now(),
             buf: Vec::new(),
+            start: 0,
+            end: 0,
+            returned: 0,
         })
     }
 
@@ -100,10 +113,18 @@ impl Connection {
         Ok(())
     }
 
+    /// Reads at least until `buf[start..]` holds `want` bytes; takes whatever
+    /// more the socket already has, so a reply usually arrives in one call.
     fn fill(&mut self, want: usize, deadline: &Deadline) -> Result<()> {
-        let mut pos = self.buf.len();
-        self.buf.resize(want, 0);
-        while pos < want {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.buf.len() < want {
+            self.buf.resize(want.max(READ_BUF), 0);
+        }
+        while self.end < want {
             let t = deadline.socket_timeout(TimeoutPhase::Receive)?;
             if t != self.read_timeout {
                 self.stream
@@ -111,7 +132,7 @@ impl Connection {
                     .map_err(|e| io_error(self.addr, e, false))?;
                 self.read_timeout = t;
             }
-            match self.stream.read(&mut self.buf[pos..want]) {
+            match self.stream.read(&mut self.buf[self.end..]) {
                 Ok(0) => {
                     return Err(io_error(
                         self.addr,
@@ -122,7 +143,7 @@ impl Connection {
                         false,
                     ))
                 }
-                Ok(n) => pos += n,
+                Ok(n) => self.end += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if is_timeout(&e) => {
                     return Err(deadline.timeout(TimeoutPhase::Receive, false))
@@ -136,16 +157,25 @@ impl Connection {
     /// Reads one whole frame; returns its header and body. The body borrows
     /// the connection's buffer until the next read.
     pub(crate) fn read_frame(&mut self, deadline: &Deadline) -> Result<(ProtoHeader, &[u8])> {
-        self.buf.clear();
-        let mut want = proto::HEADER_SIZE;
+        self.start += std::mem::take(&mut self.returned);
+        if self.start == self.end {
+            self.start = 0;
+            self.end = 0;
+            if self.buf.len() > READ_BUF_KEEP {
+                self.buf = Vec::new();
+            }
+        }
         loop {
-            self.fill(want, deadline)?;
-            match proto::split_frame(&self.buf).map_err(|e| Error::Protocol {
-                node: self.addr.to_string(),
-                message: e.message().to_owned(),
+            match proto::split_frame(&self.buf[self.start..self.end]).map_err(|e| {
+                Error::Protocol {
+                    node: self.addr.to_string(),
+                    message: e.message().to_owned(),
+                }
             })? {
-                Split::NeedMore(n) => want = n,
-                Split::Frame { header, .. } => {
+                Split::NeedMore(n) => self.fill(n, deadline)?,
+                Split::Frame {
+                    header, consumed, ..
+                } => {
                     if header.kind == proto::TYPE_COMPRESSED {
                         return Err(Error::Protocol {
                             node: self.addr.to_string(),
@@ -154,10 +184,18 @@ impl Connection {
                         });
                     }
                     self.last_used = Instant::now();
-                    return Ok((header, &self.buf[proto::HEADER_SIZE..]));
+                    self.returned = consumed;
+                    let body = self.start + proto::HEADER_SIZE..self.start + consumed;
+                    return Ok((header, &self.buf[body]));
                 }
             }
         }
+    }
+
+    /// True when bytes beyond the last frame returned were received: the
+    /// connection is out of step with the server and must not be reused.
+    pub(crate) fn has_unread(&self) -> bool {
+        self.start + self.returned < self.end
     }
 }
 
@@ -196,6 +234,34 @@ mod tests {
         let (h, body) = c.read_frame(&d).unwrap();
         assert_eq!(h.kind, proto::TYPE_INFO);
         assert_eq!(body, b"node\tA\n");
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn frames_arriving_together_are_returned_one_by_one() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let big = vec![7u8; 40_000];
+        let sent = big.clone();
+        let t = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut all = proto::frame(proto::TYPE_MESSAGE, b"one");
+            all.extend(proto::frame(proto::TYPE_MESSAGE, &sent));
+            all.extend(proto::frame(proto::TYPE_INFO, b"three"));
+            s.write_all(&all).unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+        });
+        let d = Deadline::after(Duration::from_secs(5));
+        let mut c = Connection::connect(addr, Duration::from_secs(1), &d).unwrap();
+        // Everything is in the socket before the first read, which takes
+        // more than the first frame.
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(c.read_frame(&d).unwrap().1, b"one");
+        assert!(c.has_unread());
+        assert_eq!(c.read_frame(&d).unwrap().1, &big[..]);
+        let (h, body) = c.read_frame(&d).unwrap();
+        assert_eq!((h.kind, body), (proto::TYPE_INFO, &b"three"[..]));
+        assert!(!c.has_unread());
         t.join().unwrap();
     }
 

@@ -155,7 +155,7 @@ impl PooledConnection<'_> {
     /// Marks the exchange as complete: the connection returns to the pool when
     /// the guard is dropped. Without this call it is closed.
     pub(crate) fn release(mut self) {
-        self.reusable = true;
+        self.reusable = self.conn.as_ref().is_some_and(|c| !c.has_unread());
     }
 }
 
