@@ -158,3 +158,42 @@ fn cluster_name_is_checked_when_asked() {
         Err(aerospike_blocking::Error::NoNode(_))
     ));
 }
+
+#[test]
+fn a_failed_command_wakes_the_tend_thread() {
+    let ec = EmbeddedCluster::start(3).unwrap();
+    let slow_tend = ClientPolicy {
+        tend_interval: Duration::from_secs(3600),
+        ..ClientPolicy::default()
+    };
+    let c = Client::connect(&ec.seeds(), &slow_tend).unwrap();
+    // 30 keys: all but certainly some are mastered by the stopped nodes.
+    let keys: Vec<Key> = (0..30)
+        .map(|i| Key::new("test", "wake", i).unwrap())
+        .collect();
+    let rp = ReadPolicy {
+        max_retries: 20,
+        sleep_between_retries: Duration::from_millis(10),
+        total_timeout: Duration::from_secs(5),
+        ..ReadPolicy::default()
+    };
+    // Stop every node but one, one by one: without a woken tend the client
+    // would keep routing to the stopped nodes for an hour.
+    for n in &ec.nodes()[1..] {
+        ec.stop_node(&n.name()).unwrap();
+    }
+    let start = Instant::now();
+    for key in &keys {
+        assert!(!c.exists(&rp, key).unwrap());
+    }
+    assert!(start.elapsed() < Duration::from_secs(5));
+    let wp = WritePolicy {
+        max_retries: 20,
+        sleep_between_retries: Duration::from_millis(10),
+        total_timeout: Duration::from_secs(5),
+        ..WritePolicy::default()
+    };
+    for key in &keys {
+        c.put(&wp, key, &[Bin::new("a", 1)]).unwrap();
+    }
+}

@@ -40,7 +40,9 @@ pub(crate) struct Cluster {
     state: RwLock<Arc<ClusterState>>,
     /// Serializes tend cycles (connect runs the first ones).
     tending: Mutex<()>,
-    stop: Mutex<Option<Sender<()>>>,
+    /// Wakes the tend thread early (a full channel means a wake is already
+    /// pending); dropping it stops the thread.
+    wake: Mutex<Option<Sender<()>>>,
     tend_thread: Mutex<Option<JoinHandle<()>>>,
     closed: AtomicBool,
 }
@@ -57,7 +59,7 @@ impl Cluster {
             policy,
             state: RwLock::new(Arc::new(ClusterState::default())),
             tending: Mutex::new(()),
-            stop: Mutex::new(None),
+            wake: Mutex::new(None),
             tend_thread: Mutex::new(None),
             closed: AtomicBool::new(false),
         });
@@ -75,20 +77,20 @@ impl Cluster {
                 cluster.seeds.join(", ")
             )));
         }
-        let (tx, rx) = crossbeam_channel::bounded::<()>(0);
+        let (tx, rx) = crossbeam_channel::bounded::<()>(1);
         let weak = Arc::downgrade(&cluster);
         let interval = cluster.policy.tend_interval;
         let handle = std::thread::Builder::new()
             .name("aerospike-tend".into())
             .spawn(move || loop {
                 match rx.recv_timeout(interval) {
-                    Err(RecvTimeoutError::Timeout) => match weak.upgrade() {
+                    Ok(()) | Err(RecvTimeoutError::Timeout) => match weak.upgrade() {
                         Some(c) => {
                             c.tend();
                         }
                         None => return,
                     },
-                    _ => return,
+                    Err(RecvTimeoutError::Disconnected) => return,
                 }
             })
             .map_err(|e| Error::Io {
@@ -98,7 +100,7 @@ impl Cluster {
             });
         match handle {
             Ok(h) => {
-                *cluster.stop.lock() = Some(tx);
+                *cluster.wake.lock() = Some(tx);
                 *cluster.tend_thread.lock() = Some(h);
                 Ok(cluster)
             }
@@ -106,6 +108,14 @@ impl Cluster {
                 cluster.close();
                 Err(e)
             }
+        }
+    }
+
+    /// Asks the tend thread for a cycle now (after a command found a node
+    /// gone or a partition unavailable). Several requests coalesce.
+    pub(crate) fn wake_tend(&self) {
+        if let Some(tx) = self.wake.lock().as_ref() {
+            let _ = tx.try_send(());
         }
     }
 
@@ -238,7 +248,7 @@ impl Cluster {
         if self.closed.swap(true, Ordering::AcqRel) {
             return;
         }
-        drop(self.stop.lock().take());
+        drop(self.wake.lock().take());
         if let Some(h) = self.tend_thread.lock().take() {
             if h.thread().id() != std::thread::current().id() {
                 let _ = h.join();
@@ -493,11 +503,17 @@ impl Cluster {
             }
         }
         if changed || parts_changed {
-            let reports: Vec<(Arc<Node>, Arc<partition::NodeReplicas>)> = nodes
+            // Failing nodes first, so that on equal regimes the claims of
+            // healthy nodes (which may have taken their partitions) win.
+            let mut reports: Vec<(u32, Arc<Node>, Arc<partition::NodeReplicas>)> = nodes
                 .iter()
-                .map(|n| (n.clone(), n.tend.lock().replicas.clone()))
+                .map(|n| {
+                    let t = n.tend.lock();
+                    (t.failures, n.clone(), t.replicas.clone())
+                })
                 .collect();
-            let partitions = PartitionMap::build(reports.iter().map(|(n, r)| (n.clone(), &**r)));
+            reports.sort_by_key(|r| std::cmp::Reverse(r.0));
+            let partitions = PartitionMap::build(reports.iter().map(|(_, n, r)| (n.clone(), &**r)));
             *self.state.write() = Arc::new(ClusterState { nodes, partitions });
         }
         for n in removed {

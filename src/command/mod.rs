@@ -133,7 +133,9 @@ pub(crate) fn execute(
         let outcome = node.and_then(|node| exchange(&node, frame, &deadline, is_write));
         let last = attempt >= retry.max_retries;
         match outcome {
-            Ok(m) if m.header.result_code == ResultCode::PARTITION_UNAVAILABLE.0 && !last => {}
+            Ok(m) if m.header.result_code == ResultCode::PARTITION_UNAVAILABLE.0 && !last => {
+                cluster.wake_tend();
+            }
             Ok(m) => {
                 if doubt && m.header.result_code != 0 {
                     return Err(Error::server(ResultCode(m.header.result_code), true));
@@ -142,6 +144,9 @@ pub(crate) fn execute(
             }
             Err(e) => {
                 doubt |= e.in_doubt();
+                if matches!(e, Error::Io { .. } | Error::NoNode(_)) {
+                    cluster.wake_tend();
+                }
                 if last || !retryable(&e) || deadline.expired() {
                     return Err(in_doubt(e, doubt));
                 }
