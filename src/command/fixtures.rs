@@ -2,11 +2,13 @@
 
 use crate::wire::message::Message;
 
-/// The directory of the fixture files: `$AEROSPIKE_FIXTURES`, or the shared
-/// capture directory of the project.
+/// The directory of the fixture files: `$AEROSPIKE_FIXTURES`, or
+/// `../shared/fixtures/aerospike-8.1.2.0` beside the crate (the project's
+/// convention, as in `wire::golden_tests`).
 fn dir() -> String {
-    std::env::var("AEROSPIKE_FIXTURES")
-        .unwrap_or_else(|_| "/work/shared/fixtures/aerospike-8.1.2.0".to_owned())
+    std::env::var("AEROSPIKE_FIXTURES").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/aerospike-8.1.2.0").to_owned()
+    })
 }
 
 /// The text of one fixture file; panics (fails the test) when it is missing.
