@@ -763,6 +763,49 @@ mod tests {
     }
 
     #[test]
+    fn sequence_reads_fall_back_to_the_replica() {
+        use crate::embedded::{Fault, FaultScope};
+        use crate::policy::Replica;
+        let ec = EmbeddedCluster::start(3).unwrap();
+        let client = Client::connect(&ec.seeds(), &ClientPolicy::default()).unwrap();
+        let key = Key::new("test", "seq", "k").unwrap();
+        client
+            .put(&WritePolicy::default(), &key, &[Bin::new("a", 1)])
+            .unwrap();
+        let master = client
+            .cluster()
+            .master_node("test", key.partition())
+            .unwrap();
+        let replica = client
+            .cluster()
+            .replica_node("test", key.partition(), 1)
+            .unwrap();
+        assert_ne!(master.name(), replica.name());
+        let handle = ec
+            .nodes()
+            .into_iter()
+            .find(|n| n.name() == master.name())
+            .unwrap();
+        handle.set_fault_for(FaultScope::Messages, Fault::DropConnection, None);
+        let one_retry = |replica| ReadPolicy {
+            max_retries: 1,
+            replica,
+            ..ReadPolicy::default()
+        };
+        assert!(matches!(
+            client.get(&one_retry(Replica::Master), &key, Bins::All),
+            Err(Error::Io { .. })
+        ));
+        let before = replica.command_count();
+        let r = client
+            .get(&one_retry(Replica::Sequence), &key, Bins::All)
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.bin("a").and_then(crate::Value::as_int), Some(1));
+        assert_eq!(replica.command_count() - before, 1);
+    }
+
+    #[test]
     fn closed_client_refuses_work() {
         let ec = EmbeddedCluster::start(1).unwrap();
         let client = Client::connect(&ec.seeds(), &ClientPolicy::default()).unwrap();

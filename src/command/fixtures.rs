@@ -7,7 +7,11 @@ use crate::wire::message::Message;
 /// convention, as in `wire::golden_tests`).
 fn dir() -> String {
     std::env::var("AEROSPIKE_FIXTURES").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/aerospike-8.1.2.0").to_owned()
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/fixtures/aerospike-8.1.2.0"
+        )
+        .to_owned()
     })
 }
 
