@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::cluster::{Cluster, Node};
+use crate::cluster::Cluster;
 use crate::command::{self, kv};
 use crate::error::{Error, Result, ResultCode, TimeoutPhase};
 use crate::key::Key;
@@ -12,7 +12,7 @@ use crate::net::Deadline;
 use crate::operations::Operation;
 use crate::policy::{ClientPolicy, ReadPolicy, WritePolicy};
 use crate::record::{Bin, Bins, Record};
-use crate::wire::info;
+
 use crate::wire::message::{op, Message};
 
 /// A connected client. Cheap to clone: clones share the cluster view, the
@@ -365,7 +365,7 @@ impl Client {
     /// ```
     pub fn info(&self, command: &str) -> Result<String> {
         let node = self.cluster().any_node()?;
-        info_value(&node, command, self.info_deadline())
+        node.info_value(command, self.info_deadline())
     }
 
     /// Sends info `commands` to the node named `node_name`; returns the
@@ -440,7 +440,7 @@ impl Client {
                 .inner
                 .cluster
                 .fan_out(&nodes, self.info_deadline(), move |node, d| {
-                    info_value(node, &cmd, d)
+                    node.info_value(&cmd, d)
                 });
             let mut ready = !out.is_empty();
             for (_, r) in out {
@@ -474,24 +474,6 @@ impl Client {
         let cmd = sindex_command("delete", namespace, set, index_name);
         let v = self.info(&cmd)?;
         expect_ok(&cmd, &v)
-    }
-}
-
-/// The value of one info command on one node; `ERROR:` answers are errors.
-pub(crate) fn info_value(node: &Node, command: &str, deadline: Deadline) -> Result<String> {
-    let v = node
-        .info(&[command], deadline)?
-        .into_iter()
-        .find(|(k, _)| k == command)
-        .map(|(_, v)| v)
-        .unwrap_or_default();
-    match info::parse_error(&v) {
-        Some((code, message)) => Err(Error::Info {
-            command: command.to_owned(),
-            code,
-            message,
-        }),
-        None => Ok(v),
     }
 }
 
@@ -555,7 +537,9 @@ mod tests {
     fn masters(client: &Client) -> HashMap<u16, String> {
         let mut owner = HashMap::new();
         for node in client.cluster().nodes() {
-            let v = info_value(&node, "replicas", Deadline::after(Duration::from_secs(2))).unwrap();
+            let v = node
+                .info_value("replicas", Deadline::after(Duration::from_secs(2)))
+                .unwrap();
             let r = parse_replicas(&v, ReplicasCommand::Replicas).unwrap();
             let bm = &r["test"].bitmaps[0];
             for pid in 0..4096u16 {
@@ -651,7 +635,7 @@ mod tests {
             &nodes,
             Deadline::after(Duration::from_secs(2)),
             |node, d| {
-                let name = info_value(node, "node", d)?;
+                let name = node.info_value("node", d)?;
                 let thread = std::thread::current().name().unwrap_or("").to_owned();
                 Ok((name, thread))
             },
@@ -825,6 +809,7 @@ mod tests {
 mod command_text_tests {
     use super::*;
     use crate::command::fixtures;
+    use crate::wire::info;
 
     #[test]
     fn index_state_from_the_fixture() {

@@ -368,23 +368,8 @@ impl Cluster {
     }
 
     fn info_value(&self, node: &Node, cmd: &str) -> Result<String> {
-        let v = node
-            .tend_info(&[cmd], self.policy.connect_timeout, self.info_deadline())?
-            .into_iter()
-            .find(|(k, _)| k == cmd)
-            .map(|(_, v)| v)
-            .ok_or_else(|| Error::Protocol {
-                node: node.name().to_owned(),
-                message: format!("no {cmd} in the reply"),
-            })?;
-        if let Some((code, message)) = info::parse_error(&v) {
-            return Err(Error::Info {
-                command: cmd.to_owned(),
-                code,
-                message,
-            });
-        }
-        Ok(v)
+        let pairs = node.tend_info(&[cmd], self.policy.connect_timeout, self.info_deadline())?;
+        node.value_in(cmd, pairs)
     }
 
     /// One observation of a known node: true when it answered.

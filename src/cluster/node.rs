@@ -180,6 +180,30 @@ impl Node {
         Ok(pairs)
     }
 
+    /// Sends one info command on a pooled connection and returns its value.
+    pub(crate) fn info_value(&self, command: &str, deadline: Deadline) -> Result<String> {
+        let pairs = self.info(&[command], deadline)?;
+        self.value_in(command, pairs)
+    }
+
+    /// The value of `command` in an info reply: an `ERROR:` value is
+    /// `Error::Info`, a missing one a protocol error.
+    pub(crate) fn value_in(&self, command: &str, pairs: Vec<(String, String)>) -> Result<String> {
+        let v = pairs
+            .into_iter()
+            .find(|(k, _)| k == command)
+            .map(|(_, v)| v)
+            .ok_or_else(|| self.protocol(format!("no {command} in the info reply")))?;
+        match info::parse_error(&v) {
+            Some((code, message)) => Err(Error::Info {
+                command: command.to_owned(),
+                code,
+                message,
+            }),
+            None => Ok(v),
+        }
+    }
+
     /// Keeps `conn` as the tend connection.
     pub(crate) fn set_tend_connection(&self, conn: Connection) {
         *self.tend_conn.lock() = Some(conn);
