@@ -280,9 +280,7 @@ impl Cluster {
         }
         let d = self.info_deadline();
         let mut conn = crate::net::Connection::connect(addr, self.policy.connect_timeout, &d)?;
-        conn.send(&info::encode_request(&cmds), &d)?;
-        let (_, body) = conn.read_frame(&d)?;
-        let values: HashMap<String, String> = info::parse_response(body).into_iter().collect();
+        let values: HashMap<String, String> = conn.info(&cmds, &d)?.into_iter().collect();
         let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
         let name = get("node").trim();
         if name.is_empty() || info::parse_error(name).is_some() {

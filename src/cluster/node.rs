@@ -170,12 +170,7 @@ impl Node {
         deadline: Deadline,
     ) -> Result<Vec<(String, String)>> {
         let mut conn = self.pool.checkout(&deadline)?;
-        conn.send(&info::encode_request(commands), &deadline)?;
-        let (h, body) = conn.read_frame(&deadline)?;
-        if h.kind != proto::TYPE_INFO {
-            return Err(self.protocol(format!("info reply of proto type {}", h.kind)));
-        }
-        let pairs = info::parse_response(body);
+        let pairs = conn.info(commands, &deadline)?;
         conn.release();
         Ok(pairs)
     }
@@ -222,12 +217,7 @@ impl Node {
             Some(c) => c,
             None => Connection::connect(self.address, connect_timeout, &deadline)?,
         };
-        conn.send(&info::encode_request(commands), &deadline)?;
-        let (h, body) = conn.read_frame(&deadline)?;
-        if h.kind != proto::TYPE_INFO {
-            return Err(self.protocol(format!("info reply of proto type {}", h.kind)));
-        }
-        let pairs = info::parse_response(body);
+        let pairs = conn.info(commands, &deadline)?;
         *slot = Some(conn);
         Ok(pairs)
     }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result, TimeoutPhase};
 use crate::net::Deadline;
+use crate::wire::info;
 use crate::wire::proto::{self, ProtoHeader, Split};
 
 /// An open connection. After any error in the middle of an exchange the
@@ -190,6 +191,25 @@ impl Connection {
                 }
             }
         }
+    }
+
+    /// Sends info `commands` and returns the `(command, value)` pairs of the
+    /// reply, in order.
+    pub(crate) fn info(
+        &mut self,
+        commands: &[&str],
+        deadline: &Deadline,
+    ) -> Result<Vec<(String, String)>> {
+        self.send(&info::encode_request(commands), deadline)?;
+        let addr = self.addr;
+        let (h, body) = self.read_frame(deadline)?;
+        if h.kind != proto::TYPE_INFO {
+            return Err(Error::Protocol {
+                node: addr.to_string(),
+                message: format!("info reply of proto type {}", h.kind),
+            });
+        }
+        Ok(info::parse_response(body))
     }
 
     /// True when bytes beyond the last frame returned were received: the
