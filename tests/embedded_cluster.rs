@@ -197,3 +197,25 @@ fn a_failed_command_wakes_the_tend_thread() {
         c.put(&wp, key, &[Bin::new("a", 1)]).unwrap();
     }
 }
+
+#[test]
+fn namespace_default_ttl_applies() {
+    let ec = EmbeddedCluster::builder()
+        .nodes(1)
+        .default_ttl(100)
+        .start()
+        .unwrap();
+    let c = Client::connect(&ec.seeds(), &policy()).unwrap();
+    let key = Key::new("test", "defttl", 1).unwrap();
+    c.put(&WritePolicy::default(), &key, &[Bin::new("a", 1)]).unwrap();
+    let rec = c.get(&ReadPolicy::default(), &key, Bins::None).unwrap().unwrap();
+    let ttl = rec.ttl().expect("the namespace default applies");
+    assert!((95..=100).contains(&ttl), "ttl {ttl}");
+    let never = WritePolicy {
+        expiration: aerospike_blocking::Expiration::NeverExpire,
+        ..WritePolicy::default()
+    };
+    c.put(&never, &key, &[Bin::new("a", 2)]).unwrap();
+    let rec = c.get(&ReadPolicy::default(), &key, Bins::None).unwrap().unwrap();
+    assert_eq!(rec.ttl(), None);
+}
