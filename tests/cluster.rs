@@ -130,3 +130,43 @@ fn close_stops_the_client() {
     assert!(c.nodes().is_empty());
     c.close(); // twice is fine
 }
+
+#[test]
+fn secondary_index_create_and_drop() {
+    use aerospike_blocking::IndexType;
+    let env = TestEnv::new();
+    let c = &env.client;
+    let set = unique_set("sidx");
+    let name = format!("idx_{set}");
+    c.put(
+        &WritePolicy::default(),
+        &Key::new(NAMESPACE, &set, 1).unwrap(),
+        &[Bin::new("age", 30)],
+    )
+    .unwrap();
+    c.create_index(NAMESPACE, &set, &name, "age", IndexType::Numeric)
+        .unwrap();
+    // Every node lists it, readable.
+    for n in c.nodes() {
+        let list = c
+            .info_on(&n.name, &[&format!("sindex-list:ns={NAMESPACE}")])
+            .unwrap();
+        assert!(
+            list[0]
+                .1
+                .split(';')
+                .any(|e| e.contains(&format!("indexname={name}:")) && e.contains("state=RW")),
+            "{list:?}"
+        );
+    }
+    let exists = format!("sindex-exists:ns={NAMESPACE};indexname={name}");
+    assert_eq!(c.info(&exists).unwrap(), "true");
+    c.drop_index(NAMESPACE, &set, &name).unwrap();
+    assert_eq!(c.info(&exists).unwrap(), "false");
+    // Dropping a missing index succeeds, as on the server.
+    c.drop_index(NAMESPACE, &set, &name).unwrap();
+    let sname = format!("sidx_{set}");
+    c.create_index(NAMESPACE, &set, &sname, "name", IndexType::String)
+        .unwrap();
+    c.drop_index(NAMESPACE, &set, &sname).unwrap();
+}

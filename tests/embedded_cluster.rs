@@ -207,8 +207,12 @@ fn namespace_default_ttl_applies() {
         .unwrap();
     let c = Client::connect(&ec.seeds(), &policy()).unwrap();
     let key = Key::new("test", "defttl", 1).unwrap();
-    c.put(&WritePolicy::default(), &key, &[Bin::new("a", 1)]).unwrap();
-    let rec = c.get(&ReadPolicy::default(), &key, Bins::None).unwrap().unwrap();
+    c.put(&WritePolicy::default(), &key, &[Bin::new("a", 1)])
+        .unwrap();
+    let rec = c
+        .get(&ReadPolicy::default(), &key, Bins::None)
+        .unwrap()
+        .unwrap();
     let ttl = rec.ttl().expect("the namespace default applies");
     assert!((95..=100).contains(&ttl), "ttl {ttl}");
     let never = WritePolicy {
@@ -216,6 +220,9 @@ fn namespace_default_ttl_applies() {
         ..WritePolicy::default()
     };
     c.put(&never, &key, &[Bin::new("a", 2)]).unwrap();
-    let rec = c.get(&ReadPolicy::default(), &key, Bins::None).unwrap().unwrap();
+    let rec = c
+        .get(&ReadPolicy::default(), &key, Bins::None)
+        .unwrap()
+        .unwrap();
     assert_eq!(rec.ttl(), None);
 }
