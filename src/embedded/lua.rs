@@ -24,6 +24,7 @@ use mlua::{
 
 use super::store::{void_time_for, StoredRecord, CITRUSLEAF_EPOCH};
 use super::udf::{CompileError, Module, UdfCall, UdfError};
+use crate::error::ResultCode;
 use crate::value::Value;
 
 /// Memory one Lua state may use.
@@ -38,6 +39,8 @@ const CACHE_SIZE: usize = 32;
 const MAX_DEPTH: usize = 64;
 /// Where the server keeps registered modules; error messages name it.
 const USER_PATH: &str = "/opt/aerospike/usr/udf/lua";
+/// Longest bin name the server stores.
+const MAX_BIN_NAME: usize = 15;
 /// Error text when the instruction budget runs out.
 const TIMEOUT_MESSAGE: &str = "UDF Execution Timeout";
 
@@ -115,7 +118,8 @@ impl Runtime {
 
         let budget = Rc::new(Cell::new(INSTRUCTION_LIMIT));
         let left = Rc::clone(&budget);
-        lua.set_hook(
+        // The global hook also runs in coroutines the UDF creates.
+        lua.set_global_hook(
             HookTriggers::new().every_nth_instruction(HOOK_EVERY),
             move |_, _| {
                 let n = left.get() - i64::from(HOOK_EVERY);
@@ -303,7 +307,7 @@ struct LuaRecord(Rc<RefCell<RecState>>);
 impl UserData for LuaRecord {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
         methods.add_meta_method(MetaMethod::Index, |lua, this, name: LuaValue| {
-            let Some(name) = bin_name(&name) else {
+            let Some(name) = bin_name(lua, name)? else {
                 return Ok(LuaValue::Nil);
             };
             match this.0.borrow().bin(&name) {
@@ -313,9 +317,13 @@ impl UserData for LuaRecord {
         });
         methods.add_meta_method(
             MetaMethod::NewIndex,
-            |_, this, (name, value): (LuaValue, LuaValue)| {
-                let name = bin_name(&name)
+            |lua, this, (name, value): (LuaValue, LuaValue)| {
+                let name = bin_name(lua, name)?
                     .ok_or_else(|| mlua::Error::runtime("bin name must be a string"))?;
+                // The server ignores a bin name it cannot store.
+                if name.len() > MAX_BIN_NAME {
+                    return Ok(());
+                }
                 let value = from_lua(&value, 0).map_err(mlua::Error::runtime)?;
                 this.0.borrow_mut().dirty.push((name, value));
                 Ok(())
@@ -332,11 +340,10 @@ impl UserData for LuaRecord {
     }
 }
 
-fn bin_name(v: &LuaValue) -> Option<String> {
-    match v {
-        LuaValue::String(s) => Some(s.to_str().ok()?.to_owned()),
-        _ => None,
-    }
+/// A bin name from a string or a number (Lua's string coercion); `None`
+/// for other values.
+fn bin_name(lua: &Lua, v: LuaValue) -> mlua::Result<Option<String>> {
+    Ok(lua.coerce_string(v)?.map(|s| s.to_string_lossy()))
 }
 
 /// Runs `call` against `rec` with the module's state on this thread.
@@ -419,6 +426,56 @@ fn invoke(
     let out = out.map_err(err)?;
     from_lua(&out, 0).map_err(UdfError::udf)
 }
+
+/// Runs a stream UDF's function the way an aggregation starts it, with a
+/// stream object whose operators (`map`, `filter`, `aggregate`, `reduce`,
+/// `groupby`) only chain. The embedded cluster does not run aggregations:
+/// the result is the server's error for a function that fails while
+/// building its stream (`UDF: Execution Error 2 : <message>`), or an error
+/// saying aggregations are unsupported.
+pub(crate) fn stream_error(module: &Module, function: &str, args: &[Value]) -> UdfError {
+    let fail = |message: String| UdfError {
+        code: ResultCode::SERVER_ERROR,
+        message,
+    };
+    let rt = match runtime_for(module) {
+        Ok(rt) => rt,
+        Err(_) => return fail("UDF: Execution Error 1".into()),
+    };
+    let lua = &rt.lua;
+    let outcome = (|| -> mlua::Result<Option<String>> {
+        let Ok(f) = lua.globals().get::<Function>(function) else {
+            return Ok(Some("function not found".into()));
+        };
+        let stream: Table = lua.load(STREAM).set_name("=stream").eval()?;
+        let mut call_args = vec![LuaValue::Table(stream)];
+        for a in args {
+            call_args.push(to_lua(lua, a, 0)?);
+        }
+        rt.budget.set(INSTRUCTION_LIMIT);
+        let result = f.call::<LuaValue>(MultiValue::from_vec(call_args));
+        if rt.budget.get() < 0 {
+            return Ok(Some(TIMEOUT_MESSAGE.into()));
+        }
+        Ok(result.err().map(|e| message_of(&e)))
+    })();
+    match outcome {
+        Ok(Some(message)) => fail(format!("UDF: Execution Error 2 : {message}")),
+        Ok(None) => {
+            fail("stream UDFs (aggregations) are not supported by the embedded cluster".into())
+        }
+        Err(e) => fail(message_of(&e)),
+    }
+}
+
+/// The stream object an aggregation's function receives.
+const STREAM: &str = r#"
+local s = {}
+for _, op in ipairs({'map', 'filter', 'aggregate', 'reduce', 'groupby'}) do
+  s[op] = function(self) return self end
+end
+return s
+"#;
 
 // ---------------------------------------------------------------------------
 // Rust primitives behind the prelude.
@@ -1242,7 +1299,6 @@ fn from_lua(v: &LuaValue, depth: usize) -> Result<Value, String> {
 mod tests {
     use super::super::udf::{apply, apply_call, UdfCall, UdfRegistry, TTL_KEEP};
     use super::*;
-    use crate::error::ResultCode;
 
     const NOW: u32 = 500_000_000;
 
@@ -1278,6 +1334,15 @@ function sandbox(rec)
     type(dofile), type(string.format), type(math.floor), type(table.insert)}
 end
 function counter(rec) n = (n or 0) + 1; return n end
+function co_spin(rec)
+  local co = coroutine.create(function() while true do end end)
+  return coroutine.resume(co)
+end
+function odd_bins(rec)
+  rec[1] = 'one'
+  rec['a_very_long_bin_name'] = 1
+  return aerospike:update(rec)
+end
 function lists(rec)
   local l = list{1, 2, 3}
   list.append(l, 4)
@@ -1488,6 +1553,16 @@ function logs(rec) info('i %d', 1); debug('d'); trace('t'); warn('w %s', 'x'); p
         let mut one = Some(record(&[("a", Value::Int(1))]));
         run(&reg, "set_update", &[s("a"), Value::Nil], &mut one).unwrap();
         assert_eq!(one, None);
+    }
+
+    #[test]
+    fn bin_names_coerce_and_long_names_are_ignored() {
+        let reg = registry();
+        let mut rec = Some(record(&[("a", Value::Int(1))]));
+        assert_eq!(run(&reg, "odd_bins", &[], &mut rec).unwrap(), Value::Int(0));
+        let r = rec.unwrap();
+        assert_eq!(r.bin("1"), Some(&s("one")));
+        assert_eq!(r.bins.len(), 2);
     }
 
     #[test]
@@ -1727,6 +1802,9 @@ function logs(rec) info('i %d', 1); debug('d'); trace('t'); warn('w %s', 'x'); p
             "{}",
             err.message
         );
+        // A loop inside a coroutine is counted too.
+        let err = run(&reg, "co_spin", &[], &mut None).unwrap_err();
+        assert_eq!(err.message, TIMEOUT_MESSAGE);
         // The state is still usable afterwards.
         assert_eq!(
             run(&reg, "echo", &[Value::Int(1)], &mut None).unwrap(),
