@@ -76,6 +76,10 @@ function print(...)
   for i = 1, t.n do t[i] = tostring(t[i]) end
   return P.log(2, table.concat(t, '\t'))
 end
+-- Runs f(...) and returns whether it succeeded and its result or error
+-- value, like the server's apply_record.
+local pcall = pcall
+return function(f, ...) return pcall(f, ...) end
 "#;
 
 // ---------------------------------------------------------------------------
@@ -84,8 +88,13 @@ end
 /// One Lua state with a module loaded.
 struct Runtime {
     lua: Lua,
+    /// `apply(f, ...)`: `pcall(f, ...)` from Lua, so the error value of a
+    /// failing UDF comes back as the UDF raised it.
+    apply: Function,
     /// Instructions left in the current call.
     budget: Rc<Cell<i64>>,
+    /// Where the budget ran out (`file:line: UDF Execution Timeout`).
+    timeout: Rc<RefCell<Option<String>>>,
 }
 
 impl Runtime {
@@ -112,33 +121,54 @@ impl Runtime {
         }
         install_modules(&lua)?;
         let primitives = primitives(&lua)?;
-        lua.load(PRELUDE)
+        let apply = lua
+            .load(PRELUDE)
             .set_name("=prelude")
-            .call::<()>(primitives)?;
+            .call::<Function>(primitives)?;
 
         let budget = Rc::new(Cell::new(INSTRUCTION_LIMIT));
+        let timeout = Rc::new(RefCell::new(None));
         let left = Rc::clone(&budget);
+        let stopped_at = Rc::clone(&timeout);
         // The global hook also runs in coroutines the UDF creates.
         lua.set_global_hook(
             HookTriggers::new().every_nth_instruction(HOOK_EVERY),
-            move |_, _| {
+            move |_, debug| {
                 let n = left.get() - i64::from(HOOK_EVERY);
                 left.set(n);
-                if n < 0 {
-                    Err(mlua::Error::runtime(TIMEOUT_MESSAGE))
-                } else {
-                    Ok(VmState::Continue)
+                if n >= 0 {
+                    return Ok(VmState::Continue);
                 }
+                // Like the server's timer hook (luaL_error): where it stopped.
+                let src = debug.source();
+                let message = match (src.short_src, debug.current_line()) {
+                    (Some(file), Some(line)) => format!("{file}:{line}: {TIMEOUT_MESSAGE}"),
+                    _ => TIMEOUT_MESSAGE.to_owned(),
+                };
+                stopped_at
+                    .borrow_mut()
+                    .get_or_insert_with(|| message.clone());
+                Err(mlua::Error::runtime(message))
             },
         )?;
         lua.set_memory_limit(MEMORY_LIMIT)?;
-        Ok(Runtime { lua, budget })
+        Ok(Runtime {
+            lua,
+            apply,
+            budget,
+            timeout,
+        })
     }
 
     /// Runs a chunk of module source named `name` with a fresh budget.
     fn load(&self, name: &str, source: &[u8]) -> mlua::Result<()> {
         self.budget.set(INSTRUCTION_LIMIT);
-        self.lua.load(source).set_name(name).exec()
+        self.timeout.borrow_mut().take();
+        let result = self.lua.load(source).set_name(name).exec();
+        match self.timeout.borrow_mut().take() {
+            Some(message) => Err(mlua::Error::runtime(message)),
+            None => result,
+        }
     }
 }
 
@@ -353,7 +383,6 @@ pub(crate) fn run(
     rec: &mut Option<StoredRecord>,
 ) -> Result<Value, UdfError> {
     let rt = runtime_for(module)?;
-    let lua = &rt.lua;
     let exists = rec.as_ref().is_some_and(|r| !r.is_expired(call.now));
     let state = RecState {
         exists,
@@ -372,7 +401,7 @@ pub(crate) fn run(
         record_ttl: call.record_ttl,
     };
     let state = Rc::new(RefCell::new(state));
-    let result = invoke(lua, &rt.budget, call, &state);
+    let result = invoke(&rt, call, &state);
     // A UDF may have kept `rec` in a global; it must not see this record again.
     let st = state.replace(RecState {
         exists: false,
@@ -401,30 +430,61 @@ pub(crate) fn run(
 }
 
 fn invoke(
-    lua: &Lua,
-    budget: &Cell<i64>,
+    rt: &Runtime,
     call: &UdfCall<'_>,
     state: &Rc<RefCell<RecState>>,
 ) -> Result<Value, UdfError> {
+    let lua = &rt.lua;
     let err = |e: mlua::Error| UdfError::udf(message_of(&e));
-    let Ok(f) = lua.globals().get::<Function>(call.function) else {
-        return Err(UdfError::udf("function not found"));
-    };
-    let mut args = Vec::with_capacity(call.args.len() + 1);
-    args.push(LuaValue::UserData(
+    let rec = LuaValue::UserData(
         lua.create_userdata(LuaRecord(Rc::clone(state)))
             .map_err(err)?,
-    ));
-    for a in call.args {
-        args.push(to_lua(lua, a, 0).map_err(err)?);
-    }
-    budget.set(INSTRUCTION_LIMIT);
-    let out = f.call::<LuaValue>(MultiValue::from_vec(args));
-    if budget.get() < 0 {
-        return Err(UdfError::udf(TIMEOUT_MESSAGE));
-    }
-    let out = out.map_err(err)?;
+    );
+    let out = call_udf(rt, call.module, call.function, rec, call.args)?;
     from_lua(&out, 0).map_err(UdfError::udf)
+}
+
+/// Calls global `function` with `first` and `args` through the state's
+/// `pcall` wrapper, with a fresh instruction budget. A failure gives the
+/// server's `FAILURE` text.
+fn call_udf(
+    rt: &Runtime,
+    module: &str,
+    function: &str,
+    first: LuaValue,
+    args: &[Value],
+) -> Result<LuaValue, UdfError> {
+    let lua = &rt.lua;
+    let err = |e: mlua::Error| UdfError::udf(message_of(&e));
+    let f: LuaValue = lua.globals().get(function).map_err(err)?;
+    if f.is_nil() {
+        return Err(UdfError::udf("function not found"));
+    }
+    let mut call_args = Vec::with_capacity(args.len() + 2);
+    call_args.push(f);
+    call_args.push(first);
+    for a in args {
+        call_args.push(to_lua(lua, a, 0).map_err(err)?);
+    }
+    rt.budget.set(INSTRUCTION_LIMIT);
+    rt.timeout.borrow_mut().take();
+    let result = rt
+        .apply
+        .call::<(bool, LuaValue)>(MultiValue::from_vec(call_args));
+    // Out of budget fails the call even when the UDF caught the error.
+    if let Some(message) = rt.timeout.borrow_mut().take() {
+        return Err(UdfError::udf(message));
+    }
+    let (ok, out) = result.map_err(err)?;
+    if ok {
+        return Ok(out);
+    }
+    Err(UdfError::udf(match out {
+        LuaValue::String(s) => s.to_string_lossy(),
+        LuaValue::Error(e) => message_of(&e),
+        // What the server says when error() is given something else.
+        _ => format!("{module}:0: in function {function}() - error() argument type not handled"),
+    }))
 }
 
 /// Runs a stream UDF's function the way an aggregation starts it, with a
@@ -442,29 +502,19 @@ pub(crate) fn stream_error(module: &Module, function: &str, args: &[Value]) -> U
         Ok(rt) => rt,
         Err(_) => return fail("UDF: Execution Error 1".into()),
     };
-    let lua = &rt.lua;
-    let outcome = (|| -> mlua::Result<Option<String>> {
-        let Ok(f) = lua.globals().get::<Function>(function) else {
-            return Ok(Some("function not found".into()));
-        };
-        let stream: Table = lua.load(STREAM).set_name("=stream").eval()?;
-        let mut call_args = vec![LuaValue::Table(stream)];
-        for a in args {
-            call_args.push(to_lua(lua, a, 0)?);
-        }
-        rt.budget.set(INSTRUCTION_LIMIT);
-        let result = f.call::<LuaValue>(MultiValue::from_vec(call_args));
-        if rt.budget.get() < 0 {
-            return Ok(Some(TIMEOUT_MESSAGE.into()));
-        }
-        Ok(result.err().map(|e| message_of(&e)))
-    })();
-    match outcome {
-        Ok(Some(message)) => fail(format!("UDF: Execution Error 2 : {message}")),
-        Ok(None) => {
+    let stream = match rt.lua.load(STREAM).set_name("=stream").eval::<Table>() {
+        Ok(t) => LuaValue::Table(t),
+        Err(e) => return fail(message_of(&e)),
+    };
+    let name = module
+        .filename
+        .rsplit_once('.')
+        .map_or(module.filename.as_str(), |(stem, _)| stem);
+    match call_udf(&rt, name, function, stream, args) {
+        Err(e) => fail(format!("UDF: Execution Error 2 : {}", e.message)),
+        Ok(_) => {
             fail("stream UDFs (aggregations) are not supported by the embedded cluster".into())
         }
-        Err(e) => fail(message_of(&e)),
     }
 }
 
@@ -1325,6 +1375,9 @@ function size(rec) return list{record.size(rec), record.device_size(rec)} end
 function digest(rec) return record.digest(rec) end
 function set_ttl(rec, ttl) record.set_ttl(rec, ttl); return aerospike:update(rec) end
 function fail(rec) error('custom failure') end
+function fail_table(rec) error({code = 1}) end
+function fail_plain(rec) error('no position', 0) end
+not_a_function = 5
 function bad_index(rec) local t = nil; return t.x end
 function bad_update(rec) local r = aerospike:update({}); return r end
 function spin(rec) while true do end end
@@ -1783,6 +1836,15 @@ function logs(rec) info('i %d', 1); debug('d'); trace('t'); warn('w %s', 'x'); p
         );
         let err = run(&reg, "nope", &[], &mut rec).unwrap_err();
         assert_eq!(err.message, "function not found");
+        let err = run(&reg, "not_a_function", &[], &mut rec).unwrap_err();
+        assert_eq!(err.message, "attempt to call a number value");
+        let err = run(&reg, "fail_table", &[], &mut rec).unwrap_err();
+        assert_eq!(
+            err.message,
+            "t:0: in function fail_table() - error() argument type not handled"
+        );
+        let err = run(&reg, "fail_plain", &[], &mut rec).unwrap_err();
+        assert_eq!(err.message, "no position");
         let err = apply(&reg, "missing", "f", &[], &mut rec, "s", NOW).unwrap_err();
         assert_eq!(
             (err.code, err.message.as_str()),
@@ -1794,17 +1856,26 @@ function logs(rec) info('i %d', 1); debug('d'); trace('t'); warn('w %s', 'x'); p
     #[test]
     fn limits_stop_runaway_udfs() {
         let reg = registry();
+        let line = |f: &str| {
+            1 + TEST_MODULE
+                .lines()
+                .position(|l| l.starts_with(&format!("function {f}(")))
+                .unwrap()
+        };
         let err = run(&reg, "spin", &[], &mut None).unwrap_err();
-        assert_eq!(err.message, TIMEOUT_MESSAGE);
+        assert_eq!(
+            err.message,
+            format!("{USER_PATH}/t.lua:{}: {TIMEOUT_MESSAGE}", line("spin"))
+        );
         let err = run(&reg, "hog", &[], &mut None).unwrap_err();
         assert!(
-            err.message == "not enough memory" || err.message == TIMEOUT_MESSAGE,
+            err.message == "not enough memory" || err.message.ends_with(TIMEOUT_MESSAGE),
             "{}",
             err.message
         );
         // A loop inside a coroutine is counted too.
         let err = run(&reg, "co_spin", &[], &mut None).unwrap_err();
-        assert_eq!(err.message, TIMEOUT_MESSAGE);
+        assert!(err.message.ends_with(TIMEOUT_MESSAGE), "{}", err.message);
         // The state is still usable afterwards.
         assert_eq!(
             run(&reg, "echo", &[Value::Int(1)], &mut None).unwrap(),

@@ -561,6 +561,15 @@ mod tests {
         let err = err.unwrap_err();
         assert_eq!((err.file.as_str(), err.line), ("boom.lua", 2));
         assert!(err.message.contains("attempt to index"), "{}", err.message);
+        // A module whose top level never ends is stopped, not registered.
+        let err = reg
+            .put("loop.lua", b"\nwhile true do end\n".to_vec())
+            .unwrap_err();
+        assert_eq!(
+            (err.file.as_str(), err.line, err.message.as_str()),
+            ("loop.lua", 2, "UDF Execution Timeout")
+        );
+        assert!(reg.module("loop").is_none());
     }
 
     const BGUDF: &str = include_str!("../../tests/data/bgudf.lua");
