@@ -259,7 +259,8 @@ struct RecState {
     exists: bool,
     /// Committed bins and metadata.
     rec: StoredRecord,
-    /// Generation / void time before the call, for `keep` ttl.
+    /// Void time before the call (`None`: the record did not exist), for a
+    /// "keep" ttl.
     void_time_before: Option<u32>,
     /// Staged bin writes, last write of a bin wins; `Nil` deletes.
     dirty: Vec<(String, Value)>,
@@ -275,6 +276,33 @@ struct RecState {
     record_ttl: u32,
 }
 
+impl Default for RecState {
+    /// A record that does not exist, detached from any call.
+    fn default() -> Self {
+        RecState {
+            exists: false,
+            rec: StoredRecord::new(""),
+            void_time_before: None,
+            dirty: Vec::new(),
+            ttl: None,
+            drop_key: false,
+            written: false,
+            digest: None,
+            now: 0,
+            default_ttl: 0,
+            record_ttl: 0,
+        }
+    }
+}
+
+/// What `aerospike:create/update/remove` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Commit {
+    Create,
+    Update,
+    Remove,
+}
+
 impl RecState {
     fn bin(&self, name: &str) -> Option<&Value> {
         match self.dirty.iter().rev().find(|(n, _)| n == name) {
@@ -285,9 +313,9 @@ impl RecState {
     }
 
     /// Applies staged changes; returns the status code `aerospike:*` gives.
-    fn commit(&mut self, kind: &str) -> i64 {
+    fn commit(&mut self, kind: Commit) -> i64 {
         match kind {
-            "create" => {
+            Commit::Create => {
                 if self.exists && !self.rec.bins.is_empty() {
                     return 1;
                 }
@@ -295,7 +323,7 @@ impl RecState {
                 self.apply_updates();
                 0
             }
-            "update" => {
+            Commit::Update => {
                 if !self.exists {
                     return -2;
                 }
@@ -304,7 +332,7 @@ impl RecState {
                 }
                 0
             }
-            _ => {
+            Commit::Remove => {
                 if !self.exists {
                     return 1;
                 }
@@ -391,31 +419,16 @@ pub(crate) fn run(
             _ => StoredRecord::new(call.set),
         },
         void_time_before: rec.as_ref().filter(|_| exists).map(|r| r.void_time),
-        dirty: Vec::new(),
-        ttl: None,
-        drop_key: false,
-        written: false,
         digest: call.digest,
         now: call.now,
         default_ttl: call.default_ttl,
         record_ttl: call.record_ttl,
+        ..RecState::default()
     };
     let state = Rc::new(RefCell::new(state));
     let result = invoke(&rt, call, &state);
     // A UDF may have kept `rec` in a global; it must not see this record again.
-    let st = state.replace(RecState {
-        exists: false,
-        rec: StoredRecord::new(""),
-        void_time_before: None,
-        dirty: Vec::new(),
-        ttl: None,
-        drop_key: false,
-        written: false,
-        digest: None,
-        now: 0,
-        default_ttl: 0,
-        record_ttl: 0,
-    });
+    let st = state.take();
     let value = result?;
     if st.written {
         *rec = if st.exists && !st.rec.bins.is_empty() {
@@ -549,7 +562,13 @@ fn primitives(lua: &Lua) -> mlua::Result<Table> {
     p.set(
         "commit",
         lua.create_function(|_, (ud, kind): (AnyUserData, String)| {
-            Ok(record_of(&ud)?.borrow_mut().commit(&kind))
+            let kind = match kind.as_str() {
+                "create" => Commit::Create,
+                "update" => Commit::Update,
+                "remove" => Commit::Remove,
+                _ => return Err(mlua::Error::runtime("unknown commit")),
+            };
+            Ok(record_of(&ud)?.borrow_mut().commit(kind))
         })?,
     )?;
     p.set(
