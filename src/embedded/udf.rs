@@ -279,7 +279,8 @@ pub(crate) struct UdfCall<'a> {
 /// place when the UDF commits with `aerospike:create`/`update`/`remove`
 /// (generation and last-update time bumped, void time from `record.set_ttl`
 /// or kept). On error `rec` is left unchanged.
-// Called by the background-job runner.
+// The architecture's contract; the job runner and kv call `apply_call`,
+// which also carries the digest and ttls.
 #[allow(dead_code)]
 pub(crate) fn apply(
     registry: &UdfRegistry,
@@ -321,7 +322,7 @@ pub(crate) fn apply_call(
 /// cluster does not run aggregations. A module that is not registered gives
 /// `UDF: Execution Error 1`; a function that fails while building its stream
 /// gives the server's `UDF: Execution Error 2 : <Lua message>`.
-// Called by the query-job runner for UDF_OP 1.
+// For the aggregation (UDF_OP 1) reply of src/embedded/query.rs.
 #[allow(dead_code)]
 pub(crate) fn stream_error(
     registry: &UdfRegistry,
