@@ -622,3 +622,35 @@ fn stored_keys_and_sets() {
         "the stored key is not sent back on reads"
     );
 }
+
+#[test]
+fn random_bytes_never_break_a_node() {
+    let cluster = EmbeddedCluster::start(1).unwrap();
+    let node = cluster.nodes()[0].clone();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..300 {
+        let len = (next() % 96) as usize;
+        let mut body: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        if round % 3 == 0 && body.len() >= 22 {
+            // Mostly valid message header, random counts and contents.
+            body[0] = 22;
+        }
+        let kind = [1u8, 3, 3, 4][round % 4];
+        let mut s = wire::connect(node.address());
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        s.write_all(&wire::frame(kind, &body)).unwrap();
+        // Info and compressed requests are always answered; messages get an
+        // answer or nothing, and a fresh connection is served either way.
+        let reply = wire::read_frame(&mut s);
+        if kind != 3 {
+            assert!(reply.is_ok(), "round {round}: no reply to type {kind}");
+        }
+    }
+    assert_eq!(info1(node.address(), "node"), node.name());
+}
