@@ -654,3 +654,29 @@ fn random_bytes_never_break_a_node() {
     }
     assert_eq!(info1(node.address(), "node"), node.name());
 }
+
+#[test]
+fn handles_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<EmbeddedCluster>();
+    send_sync::<NodeHandle>();
+    send_sync::<Fault>();
+    let cluster = std::sync::Arc::new(EmbeddedCluster::start(2).unwrap());
+    let workers: Vec<_> = (0..4u32)
+        .map(|t| {
+            let cluster = cluster.clone();
+            std::thread::spawn(move || {
+                let nodes = cluster.nodes();
+                for i in 0..50u32 {
+                    let n = t * 1000 + i;
+                    let addr = nodes[(i % 2) as usize].address();
+                    assert_eq!(put(addr, n, i64::from(n)).rc, 0);
+                    assert_eq!(value_of(&get(addr, n)), i64::from(n));
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+}
