@@ -235,6 +235,14 @@ fn move_partition_changes_the_master() {
     assert!(owned(&nodes[2], 0).contains(&pid));
     assert!(generation(&nodes[0], "partition-generation") > before);
     assert_masters_partition_the_space(&nodes);
+    // The new master serves writes of that partition; the old one proxies.
+    let old = (0..2)
+        .find(|i| owned(&nodes[*i], 1).contains(&pid))
+        .unwrap();
+    assert_eq!(put(nodes[2].address(), pid as u32, 1).rc, 0);
+    assert_eq!(stat(&nodes[2], "client_write_success"), 1);
+    assert_eq!(put(nodes[old].address(), pid as u32, 2).rc, 0);
+    assert_eq!(stat(&nodes[old], "client_proxy_complete"), 1);
     assert!(cluster.move_partition("nope", 1, &nodes[0].name()).is_err());
     assert!(cluster
         .move_partition("test", 4096, &nodes[0].name())
