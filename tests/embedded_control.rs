@@ -688,3 +688,38 @@ fn handles_cross_threads() {
         w.join().unwrap();
     }
 }
+
+#[test]
+fn statistics_count_connections() {
+    let cluster = EmbeddedCluster::start(1).unwrap();
+    let addr = cluster.nodes()[0].address();
+    let stats = |s: &mut TcpStream| -> (u64, u64) {
+        let v = wire::info(s, &["statistics"]).remove(0).1;
+        let get = |k: &str| -> u64 {
+            v.split(';')
+                .find_map(|p| p.strip_prefix(&format!("{k}=")))
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        (get("client_connections"), get("client_connections_opened"))
+    };
+    let mut probe = wire::connect(addr);
+    let (open_before, opened_before) = stats(&mut probe);
+    assert!(open_before >= 1);
+    let extra: Vec<TcpStream> = (0..3).map(|_| wire::connect(addr)).collect();
+    // Each extra connection is served once it sends something.
+    for mut s in extra.iter().map(|s| s.try_clone().unwrap()) {
+        assert!(!wire::info(&mut s, &["node"]).is_empty());
+    }
+    assert_eq!(stats(&mut probe), (open_before + 3, opened_before + 3));
+    drop(extra);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while stats(&mut probe).0 != open_before {
+        assert!(
+            Instant::now() < deadline,
+            "closed connections still counted"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

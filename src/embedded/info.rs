@@ -373,9 +373,22 @@ fn statistics(node: &NodeCtx) -> String {
             m + p
         })
         .sum();
+    // Node-wide counters live under the empty namespace name.
+    let node_stat = |key: &str| {
+        let all = node.stats.of("");
+        all.iter().find(|(k, _)| *k == key).map_or(0, |(_, v)| *v)
+    };
+    let opened = node_stat("client_connections_opened");
+    let closed = node_stat("client_connections_closed");
     fill(
         STATISTICS_TEMPLATE,
         &[
+            (
+                "client_connections",
+                opened.saturating_sub(closed).to_string(),
+            ),
+            ("client_connections_opened", opened.to_string()),
+            ("client_connections_closed", closed.to_string()),
             ("cluster_size", members.len().to_string()),
             ("cluster_key", cluster_key(node)),
             (

@@ -137,7 +137,9 @@ fn accept_loop(
         let spawned = thread::Builder::new()
             .name(format!("emb{port}-c{id}"))
             .spawn(move || {
+                conn.ctx.stats.bump("", "client_connections_opened");
                 conn.serve(stream);
+                conn.ctx.stats.bump("", "client_connections_closed");
                 conns_for_thread.lock().remove(&id);
             });
         match spawned {
