@@ -629,6 +629,14 @@ fn stored_keys_and_sets() {
         read.fields.is_empty(),
         "the stored key is not sent back on reads"
     );
+    // Reads check the key too, and failed reads report generation 0.
+    let mut wrong = wire::get_all("test", "ks", &wire::digest_for(55));
+    wrong.fields.push((2, b"\x03k2".to_vec()));
+    let reply = send(wrong);
+    assert_eq!(
+        (reply.rc, reply.generation),
+        (ResultCode::KEY_MISMATCH.code(), 0)
+    );
 }
 
 #[test]
