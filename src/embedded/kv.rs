@@ -532,19 +532,13 @@ fn filter_allows(
 }
 
 /// A CDT_MODIFY operation on `bin`; returns the operation's result.
-///
-/// Hook for the CDT engine: wire `cdt::modify(data, bin)` in here once it
-/// lands; until then CDT operations are refused with PARAMETER_ERROR.
-fn cdt_modify(_data: &[u8], _bin: &mut Value) -> Result<Value, ResultCode> {
-    Err(ResultCode::PARAMETER_ERROR)
+fn cdt_modify(data: &[u8], bin: &mut Value) -> Result<Value, ResultCode> {
+    super::cdt::modify(data, bin)
 }
 
 /// A CDT_READ operation on `bin`.
-///
-/// Hook for the CDT engine: wire `cdt::read(data, bin)` in here once it
-/// lands; until then CDT operations are refused with PARAMETER_ERROR.
-fn cdt_read(_data: &[u8], _bin: &Value) -> Result<Value, ResultCode> {
-    Err(ResultCode::PARAMETER_ERROR)
+fn cdt_read(data: &[u8], bin: &Value) -> Result<Value, ResultCode> {
+    super::cdt::read(data, bin)
 }
 
 #[cfg(test)]
@@ -861,13 +855,7 @@ mod tests {
             name: "f".into(),
             data: vec![1, 2],
         };
-        let cdt = Op {
-            kind: op::CDT_MODIFY,
-            particle: 0,
-            name: "l".into(),
-            data: vec![0x93, 0x00, 0x01, 0x01],
-        };
-        for o in [bad_float, cdt, put("", 1), wop(99, "x", &Value::Int(1))] {
+        for o in [bad_float, put("", 1), wop(99, "x", &Value::Int(1))] {
             assert_eq!(
                 apply(&mut rec, write_header(), &[o]),
                 Err(ResultCode::PARAMETER_ERROR)
