@@ -212,6 +212,18 @@ impl Connection {
         Ok(info::parse_response(body))
     }
 
+    /// False when the server closed the connection (or sent unexpected
+    /// bytes) while it sat idle. Never blocks.
+    pub(crate) fn is_alive(&mut self) -> bool {
+        if self.has_unread() || self.stream.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let mut b = [0u8; 1];
+        let idle =
+            matches!(self.stream.peek(&mut b), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        self.stream.set_nonblocking(false).is_ok() && idle
+    }
+
     /// True when bytes beyond the last frame returned were received: the
     /// connection is out of step with the server and must not be reused.
     pub(crate) fn has_unread(&self) -> bool {
@@ -304,6 +316,19 @@ mod tests {
         let d = Deadline::after(Duration::from_secs(2));
         assert!(matches!(c.read_frame(&d), Err(Error::Protocol { .. })));
         t.join().unwrap();
+    }
+
+    #[test]
+    fn liveness_check_sees_a_server_close() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let d = Deadline::after(Duration::from_secs(2));
+        let mut c = Connection::connect(addr, Duration::ZERO, &d).unwrap();
+        let (server_side, _) = l.accept().unwrap();
+        assert!(c.is_alive());
+        drop(server_side);
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!c.is_alive());
     }
 
     #[test]
