@@ -23,8 +23,8 @@ pub(crate) mod display;
 pub(crate) mod pack;
 
 use crate::error::Error;
-use crate::operations::list::ListReturnType;
-use crate::operations::map::MapReturnType;
+use crate::operations::list::{codes as lc, ListReturnType};
+use crate::operations::map::{codes as mc, MapReturnType};
 use crate::operations::CdtContext;
 use crate::value::Value;
 
@@ -294,7 +294,7 @@ pub(crate) struct Call {
     /// Declared result type.
     pub(crate) ret: ExpType,
     /// CDT operation code (list ops below 64, map ops from 64).
-    pub(crate) op: u8,
+    pub(crate) op: i64,
     /// Return type, absent for `size`.
     pub(crate) rt: Option<ReturnType>,
     /// Operation arguments (expressions).
@@ -1078,34 +1078,8 @@ pub fn var(name: &str) -> Expression {
 
 // ---------------------------------------------------------------- list and map reads
 
-/// CDT operation codes used by expression reads.
-pub(crate) mod cdt {
-    pub(crate) const LIST_SIZE: u8 = 16;
-    pub(crate) const LIST_GET_BY_INDEX: u8 = 19;
-    pub(crate) const LIST_GET_BY_RANK: u8 = 21;
-    pub(crate) const LIST_GET_BY_VALUE: u8 = 22;
-    pub(crate) const LIST_GET_BY_VALUE_LIST: u8 = 23;
-    pub(crate) const LIST_GET_BY_INDEX_RANGE: u8 = 24;
-    pub(crate) const LIST_GET_BY_VALUE_INTERVAL: u8 = 25;
-    pub(crate) const LIST_GET_BY_RANK_RANGE: u8 = 26;
-    pub(crate) const LIST_GET_BY_VALUE_REL_RANK_RANGE: u8 = 27;
-    pub(crate) const MAP_SIZE: u8 = 96;
-    pub(crate) const MAP_GET_BY_KEY: u8 = 97;
-    pub(crate) const MAP_GET_BY_INDEX: u8 = 98;
-    pub(crate) const MAP_GET_BY_RANK: u8 = 100;
-    pub(crate) const MAP_GET_BY_VALUE: u8 = 102;
-    pub(crate) const MAP_GET_BY_KEY_INTERVAL: u8 = 103;
-    pub(crate) const MAP_GET_BY_INDEX_RANGE: u8 = 104;
-    pub(crate) const MAP_GET_BY_VALUE_INTERVAL: u8 = 105;
-    pub(crate) const MAP_GET_BY_RANK_RANGE: u8 = 106;
-    pub(crate) const MAP_GET_BY_KEY_LIST: u8 = 107;
-    pub(crate) const MAP_GET_BY_VALUE_LIST: u8 = 108;
-    pub(crate) const MAP_GET_BY_KEY_REL_INDEX_RANGE: u8 = 109;
-    pub(crate) const MAP_GET_BY_VALUE_REL_RANK_RANGE: u8 = 110;
-}
-
 fn call(
-    op: u8,
+    op: i64,
     ret: ExpType,
     rt: Option<ReturnType>,
     args: Vec<Expression>,
@@ -1140,7 +1114,7 @@ fn range_args(begin: Option<Expression>, end: Option<Expression>) -> Vec<Express
 /// assert_eq!(e.to_string(), "$.l.[].count() > 0");
 /// ```
 pub fn list_size(bin: Expression, ctx: &[CdtContext]) -> Expression {
-    call(cdt::LIST_SIZE, ExpType::Int, None, vec![], bin, ctx)
+    call(lc::SIZE, ExpType::Int, None, vec![], bin, ctx)
 }
 
 /// The list element at `index`, read as `value_type`.
@@ -1164,7 +1138,7 @@ pub fn list_get_by_index(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::LIST_GET_BY_INDEX,
+        lc::GET_BY_INDEX,
         value_type,
         Some(rt.into()),
         vec![index],
@@ -1189,7 +1163,7 @@ pub fn list_get_by_index_range(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::LIST_GET_BY_INDEX_RANGE,
+        lc::GET_BY_INDEX_RANGE,
         ReturnType::from(rt).range_type(false),
         Some(rt.into()),
         with_count(index, count),
@@ -1213,7 +1187,7 @@ pub fn list_get_by_value(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::LIST_GET_BY_VALUE,
+        lc::GET_BY_VALUE,
         ReturnType::from(rt).range_type(false),
         Some(rt.into()),
         vec![value],
@@ -1238,7 +1212,7 @@ pub fn list_get_by_value_range(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::LIST_GET_BY_VALUE_INTERVAL,
+        lc::GET_BY_VALUE_INTERVAL,
         ReturnType::from(rt).range_type(false),
         Some(rt.into()),
         range_args(begin, end),
@@ -1263,7 +1237,7 @@ pub fn list_get_by_value_list(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::LIST_GET_BY_VALUE_LIST,
+        lc::GET_BY_VALUE_LIST,
         ReturnType::from(rt).range_type(false),
         Some(rt.into()),
         vec![values],
@@ -1288,7 +1262,7 @@ pub fn list_get_by_rank(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::LIST_GET_BY_RANK,
+        lc::GET_BY_RANK,
         value_type,
         Some(rt.into()),
         vec![rank],
@@ -1313,7 +1287,7 @@ pub fn list_get_by_rank_range(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::LIST_GET_BY_RANK_RANGE,
+        lc::GET_BY_RANK_RANGE,
         ReturnType::from(rt).range_type(false),
         Some(rt.into()),
         with_count(rank, count),
@@ -1339,7 +1313,7 @@ pub fn list_get_by_value_relative_rank_range(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::LIST_GET_BY_VALUE_REL_RANK_RANGE,
+        lc::GET_BY_VALUE_REL_RANK_RANGE,
         ReturnType::from(rt).range_type(false),
         Some(rt.into()),
         std::iter::once(value)
@@ -1357,7 +1331,7 @@ pub fn list_get_by_value_relative_rank_range(
 /// assert_eq!(exp::map_size(exp::map_bin("m"), &[]).to_string(), "$.m.{}.count()");
 /// ```
 pub fn map_size(bin: Expression, ctx: &[CdtContext]) -> Expression {
-    call(cdt::MAP_SIZE, ExpType::Int, None, vec![], bin, ctx)
+    call(mc::SIZE, ExpType::Int, None, vec![], bin, ctx)
 }
 
 /// The map entry with `key`, read as `value_type`.
@@ -1376,7 +1350,7 @@ pub fn map_get_by_key(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::MAP_GET_BY_KEY,
+        mc::GET_BY_KEY,
         value_type,
         Some(rt.into()),
         vec![key],
@@ -1401,7 +1375,7 @@ pub fn map_get_by_key_range(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::MAP_GET_BY_KEY_INTERVAL,
+        mc::GET_BY_KEY_INTERVAL,
         ReturnType::from(rt).range_type(true),
         Some(rt.into()),
         range_args(begin, end),
@@ -1426,7 +1400,7 @@ pub fn map_get_by_key_list(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::MAP_GET_BY_KEY_LIST,
+        mc::GET_BY_KEY_LIST,
         ReturnType::from(rt).range_type(true),
         Some(rt.into()),
         vec![keys],
@@ -1452,7 +1426,7 @@ pub fn map_get_by_key_relative_index_range(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::MAP_GET_BY_KEY_REL_INDEX_RANGE,
+        mc::GET_BY_KEY_REL_INDEX_RANGE,
         ReturnType::from(rt).range_type(true),
         Some(rt.into()),
         std::iter::once(key)
@@ -1478,7 +1452,7 @@ pub fn map_get_by_value(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::MAP_GET_BY_VALUE,
+        mc::GET_BY_VALUE,
         ReturnType::from(rt).range_type(true),
         Some(rt.into()),
         vec![value],
@@ -1503,7 +1477,7 @@ pub fn map_get_by_value_range(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::MAP_GET_BY_VALUE_INTERVAL,
+        mc::GET_BY_VALUE_INTERVAL,
         ReturnType::from(rt).range_type(true),
         Some(rt.into()),
         range_args(begin, end),
@@ -1528,7 +1502,7 @@ pub fn map_get_by_value_list(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::MAP_GET_BY_VALUE_LIST,
+        mc::GET_BY_VALUE_LIST,
         ReturnType::from(rt).range_type(true),
         Some(rt.into()),
         vec![values],
@@ -1554,7 +1528,7 @@ pub fn map_get_by_value_relative_rank_range(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::MAP_GET_BY_VALUE_REL_RANK_RANGE,
+        mc::GET_BY_VALUE_REL_RANK_RANGE,
         ReturnType::from(rt).range_type(true),
         Some(rt.into()),
         std::iter::once(value)
@@ -1581,7 +1555,7 @@ pub fn map_get_by_index(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::MAP_GET_BY_INDEX,
+        mc::GET_BY_INDEX,
         value_type,
         Some(rt.into()),
         vec![index],
@@ -1606,7 +1580,7 @@ pub fn map_get_by_index_range(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::MAP_GET_BY_INDEX_RANGE,
+        mc::GET_BY_INDEX_RANGE,
         ReturnType::from(rt).range_type(true),
         Some(rt.into()),
         with_count(index, count),
@@ -1631,7 +1605,7 @@ pub fn map_get_by_rank(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::MAP_GET_BY_RANK,
+        mc::GET_BY_RANK,
         value_type,
         Some(rt.into()),
         vec![rank],
@@ -1656,7 +1630,7 @@ pub fn map_get_by_rank_range(
     ctx: &[CdtContext],
 ) -> Expression {
     call(
-        cdt::MAP_GET_BY_RANK_RANGE,
+        mc::GET_BY_RANK_RANGE,
         ReturnType::from(rt).range_type(true),
         Some(rt.into()),
         with_count(rank, count),
