@@ -679,7 +679,7 @@ mod tests {
 
     #[test]
     fn fixture_bytes() {
-        // bg-ops-single.txt field 43 values and bg-errors-single.txt case 9.
+        // bg-ops-single.txt field 43 values and bg-errors-single.txt case 11.
         assert_eq!(
             validate(&[
                 0x93, 0x01, 0x93, 0x51, 0x01, 0xa6, b'a', b'c', b't', b'i', b'v', b'e', 0xc3
