@@ -262,7 +262,7 @@ fn read_node(r: &mut Reader<'_>, depth: usize) -> Result<Node, DecodeError> {
             if argc < 3 || argc % 2 == 0 {
                 return Err(bad("let needs name/expression pairs and a scope"));
             }
-            let mut defs = Vec::with_capacity(argc / 2);
+            let mut defs = Vec::new();
             for _ in 0..argc / 2 {
                 let name = r.raw_str()?.to_owned();
                 defs.push((name, read_node(r, depth + 1)?));
