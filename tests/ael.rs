@@ -1033,7 +1033,7 @@ fn deep_nesting_is_an_error_not_a_crash() {
     ] {
         match Expression::from_ael(&text) {
             Err(Error::Expression { message, .. }) => {
-                assert!(message.contains("nested too deeply"), "{message}")
+                assert!(message.contains("nested too deeply"), "{message}");
             }
             other => panic!("{other:?}"),
         }
