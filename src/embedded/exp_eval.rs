@@ -674,6 +674,9 @@ mod tests {
         assert!(!ael("not(exclusive($.missing == 1, $.age == 42))"));
         // A variable holding unknown only makes the uses of it unknown.
         assert!(ael("let(x = $.missing) then (${x} == 1 or true)"));
+        assert!(ael("when($.age == 42 => true, default => unknown())"));
+        assert!(!ael("when($.age == 1 => true, default => unknown())"));
+        assert!(!ael("not(when($.age == 1 => true, default => unknown()))"));
         assert!(!ael("let(x = $.missing) then (${x} == 1 and true)"));
     }
 

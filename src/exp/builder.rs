@@ -611,6 +611,19 @@ unary! {
     int_count => INT_COUNT;
 }
 
+/// A deliberately unknown value, for example as a `cond` branch: a filter that
+/// evaluates to unknown does not match.
+///
+/// ```
+/// use aerospike_blocking::exp;
+/// let e = exp::cond(vec![exp::bool_bin("a"), exp::bool_val(true), exp::unknown()]);
+/// assert_eq!(e.to_string(), "when($.a => true, default => unknown())");
+/// assert_eq!(exp::unknown().to_bytes(), [0x91, 0x00]);
+/// ```
+pub fn unknown() -> Expression {
+    cmd(op::UNKNOWN, Vec::new())
+}
+
 // ---------------------------------------------------------------- variables
 
 /// A variable definition for [`let_`].

@@ -43,6 +43,7 @@ pub(crate) fn node_type(node: &Node) -> Option<ExpType> {
             _ => ExpType::Int,
         },
         Node::Cmd(code, args) => match *code {
+            op::UNKNOWN => return None,
             op::EQ..=op::LE | op::AND..=op::EXCLUSIVE => ExpType::Bool,
             op::POW | op::LOG | op::FLOOR | op::CEIL | op::TO_FLOAT => ExpType::Float,
             op::ADD..=op::DIV | op::ABS | op::MIN | op::MAX => {
