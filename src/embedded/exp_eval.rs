@@ -32,14 +32,49 @@ pub(crate) fn filter_matches(
     digest: &[u8; 20],
     now: u32,
 ) -> Result<bool, ResultCode> {
+    filter_outcome(packed, rec, digest, now).map(|o| o == FilterOutcome::Match)
+}
+
+/// How a filter decided about a record, for the `recs-filtered-meta` and
+/// `recs-filtered-bins` job counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FilterOutcome {
+    /// The record matches.
+    Match,
+    /// Rejected from metadata alone, before the bins were read.
+    FilteredMeta,
+    /// Rejected once the bins were read (false or unknown).
+    FilteredBins,
+}
+
+/// Evaluates the filter the way the server does: first with metadata only
+/// (bins, bin types and the key are unknown), then, when that is not
+/// decisive, with the bins.
+pub(crate) fn filter_outcome(
+    packed: &[u8],
+    rec: &StoredRecord,
+    digest: &[u8; 20],
+    now: u32,
+) -> Result<FilterOutcome, ResultCode> {
     let node = compile(packed)?;
-    let mut env = Env {
-        rec,
-        digest,
-        now,
-        vars: Vec::new(),
+    let run = |bins: bool| {
+        let mut env = Env {
+            rec,
+            digest,
+            now,
+            bins,
+            vars: Vec::new(),
+        };
+        eval(&node, &mut env)
     };
-    Ok(matches!(eval(&node, &mut env), Ok(Value::Bool(true))))
+    Ok(match run(false) {
+        Ok(Value::Bool(true)) => FilterOutcome::Match,
+        Ok(Value::Bool(false)) => FilterOutcome::FilteredMeta,
+        _ => match run(true) {
+            Ok(Value::Bool(true)) => FilterOutcome::Match,
+            _ => FilterOutcome::FilteredBins,
+        },
+    })
 }
 
 fn compile(packed: &[u8]) -> Result<Node, ResultCode> {
@@ -156,6 +191,8 @@ struct Env<'a> {
     rec: &'a StoredRecord,
     digest: &'a [u8; 20],
     now: u32,
+    /// False in the metadata-only pass: bins and the key are not read yet.
+    bins: bool,
     /// Variables in scope, each a value or unknown.
     vars: Vec<(String, Ev)>,
 }
@@ -171,6 +208,7 @@ fn int(v: &Value) -> Result<i64, Unknown> {
 fn eval(node: &Node, env: &mut Env<'_>) -> Ev {
     match node {
         Node::Val(v) => Ok(v.clone()),
+        Node::Bin(..) | Node::BinType(_) | Node::Key(_) if !env.bins => Err(Unknown),
         Node::Bin(name, t) => match env.rec.bin(name) {
             Some(v) if of_type(v, *t) => Ok(v.clone()),
             _ => Err(Unknown),
@@ -715,6 +753,33 @@ mod tests {
             ),
             Ok(false)
         );
+    }
+
+    #[test]
+    fn metadata_decides_before_bins() {
+        let outcome = |text: &str| {
+            let e = Expression::from_ael(text).unwrap();
+            filter_outcome(&e.to_bytes(), &record(), &DIGEST, 400).unwrap()
+        };
+        assert_eq!(outcome("$.ttl() > 1000"), FilterOutcome::FilteredMeta);
+        assert_eq!(
+            outcome("$.ttl() > 1000 and $.age == 42"),
+            FilterOutcome::FilteredMeta
+        );
+        assert_eq!(
+            outcome("$.ttl() < 1000 or $.age == 1"),
+            FilterOutcome::Match
+        );
+        assert_eq!(
+            outcome("$.ttl() < 1000 and $.age == 1"),
+            FilterOutcome::FilteredBins
+        );
+        assert_eq!(
+            outcome("$.ttl() < 1000 and $.age == 42"),
+            FilterOutcome::Match
+        );
+        assert_eq!(outcome("$.key() == 'k1'"), FilterOutcome::Match);
+        assert_eq!(outcome("$.missing == 1"), FilterOutcome::FilteredBins);
     }
 
     #[test]
