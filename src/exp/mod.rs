@@ -223,6 +223,21 @@ impl ReturnType {
     }
 }
 
+/// Parses AEL text, like [`Expression::from_ael`].
+///
+/// ```
+/// use aerospike_blocking::exp::{self, Expression};
+/// let e: Expression = "$.age > 21".parse().unwrap();
+/// assert_eq!(e, exp::gt(exp::int_bin("age"), exp::int_val(21)));
+/// ```
+impl std::str::FromStr for Expression {
+    type Err = Error;
+
+    fn from_str(text: &str) -> Result<Expression, Error> {
+        Expression::from_ael(text)
+    }
+}
+
 impl From<ListReturnType> for ReturnType {
     fn from(rt: ListReturnType) -> Self {
         ReturnType(rt.bits() as u32)
