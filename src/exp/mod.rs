@@ -109,7 +109,7 @@ impl ExpType {
         })
     }
 
-    /// The type of a value (`None` for nothing it could not be).
+    /// The expression type of a value.
     pub(crate) fn of(v: &Value) -> ExpType {
         match v {
             Value::Nil => ExpType::Nil,
