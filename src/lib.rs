@@ -1,9 +1,12 @@
 //! A blocking, synchronous Aerospike client built around server-side
 //! background jobs.
 
+pub mod background;
 mod error;
 pub mod exp;
 pub mod operations;
+pub mod query;
+pub mod task;
 mod value;
 pub(crate) mod wire;
 
