@@ -100,7 +100,7 @@ mod tests {
         for v in [
             Value::Nil,
             Value::Int(-42),
-            Value::Float(3.14),
+            Value::Float(2.75),
             Value::from("héllo"),
             Value::Blob(vec![0, 1, 255]),
             Value::Bool(true),
