@@ -225,6 +225,34 @@ impl JobInfo {
         })
     }
 
+    /// A row with only an id and a state, for servers whose status reply
+    /// carries nothing else (the legacy `jobs:` command).
+    pub(crate) fn minimal(task_id: u64, done: bool) -> JobInfo {
+        JobInfo {
+            task_id,
+            namespace: String::new(),
+            set: String::new(),
+            sindex_name: None,
+            records_per_second: 0,
+            active_threads: 0,
+            status: if done { "done(ok)" } else { "active(ok)" }.to_owned(),
+            done,
+            result: JobResult::Ok,
+            progress_percent: if done { 100.0 } else { 0.0 },
+            run_time: Duration::ZERO,
+            time_since_done: Duration::ZERO,
+            recs_throttled: 0,
+            recs_filtered_meta: 0,
+            recs_filtered_bins: 0,
+            recs_succeeded: 0,
+            recs_failed: 0,
+            from: String::new(),
+            job_type: String::new(),
+            udf_filename: None,
+            udf_function: None,
+        }
+    }
+
     /// Parses the reply of `query-show` with no argument: rows separated by
     /// `;`. An empty reply is an empty list.
     pub(crate) fn parse_list(reply: &str) -> Result<Vec<JobInfo>, DecodeError> {

@@ -184,8 +184,9 @@ impl NodeTracker {
 
 /// Where the poll loop gets its observations.
 pub(crate) trait JobSource {
-    /// Asks each named node once about the job.
-    fn poll(&mut self, nodes: &[String]) -> Vec<(String, Observation)>;
+    /// Asks each named node once about the job. Transport failures are
+    /// [`Observation::Failed`]; an error reply from a server is an `Err`.
+    fn poll(&mut self, nodes: &[String]) -> Result<Vec<(String, Observation)>>;
 }
 
 /// Time, for the poll loop.
@@ -212,20 +213,22 @@ pub(crate) fn poll_once(
     src: &mut dyn JobSource,
     trackers: &mut [NodeTracker],
     now: Instant,
-) -> Progress {
+) -> Result<Progress> {
     let pending: Vec<String> = trackers
         .iter()
         .filter(|t| !t.is_final())
         .map(|t| t.name.clone())
         .collect();
     if !pending.is_empty() {
-        for (name, obs) in src.poll(&pending) {
+        for (name, obs) in src.poll(&pending)? {
             if let Some(t) = trackers.iter_mut().find(|t| t.name == name) {
                 t.observe(obs, now);
             }
         }
     }
-    Progress::from_rows(trackers.iter().map(NodeTracker::row).collect())
+    Ok(Progress::from_rows(
+        trackers.iter().map(NodeTracker::row).collect(),
+    ))
 }
 
 /// Polls until every node is final, with back-off, calling `on_progress`
@@ -240,7 +243,7 @@ pub(crate) fn wait_loop(
     let start = clock.now();
     let mut backoff = Backoff::new(opts.poll_interval);
     loop {
-        let progress = poll_once(src, trackers, clock.now());
+        let progress = poll_once(src, trackers, clock.now())?;
         on_progress(&progress);
         if let Some(outcome) = progress.outcome() {
             return Ok(outcome);
@@ -299,13 +302,13 @@ mod tests {
     }
 
     impl JobSource for FakeJob {
-        fn poll(&mut self, nodes: &[String]) -> Vec<(String, Observation)> {
+        fn poll(&mut self, nodes: &[String]) -> Result<Vec<(String, Observation)>> {
             self.polls += nodes.len();
             let done = self.clock_now.get().duration_since(self.t0) >= self.runs_for;
-            nodes
+            Ok(nodes
                 .iter()
                 .map(|n| (n.clone(), Observation::Row(row(done))))
-                .collect()
+                .collect())
         }
     }
 
