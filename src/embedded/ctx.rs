@@ -109,6 +109,18 @@ pub(crate) struct Shared {
     pub(crate) peers_generation: AtomicU64,
     pub(crate) sindexes: SindexRegistry,
     pub(crate) udfs: UdfRegistry,
+    /// Running nodes (name and service port), for `peers-clear-std` and
+    /// cluster-wide statistics.
+    pub(crate) members: RwLock<Vec<Member>>,
+}
+
+/// A running node as its peers see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Member {
+    /// Node id.
+    pub(crate) name: String,
+    /// Service port on 127.0.0.1.
+    pub(crate) port: u16,
 }
 
 impl Shared {
@@ -122,6 +134,7 @@ impl Shared {
             peers_generation: AtomicU64::new(0),
             sindexes: SindexRegistry::default(),
             udfs: UdfRegistry::default(),
+            members: RwLock::new(Vec::new()),
         }
     }
 
@@ -144,6 +157,16 @@ pub(crate) struct NodeCtx {
 }
 
 impl NodeCtx {
+    /// This node's service port, when it is running.
+    pub(crate) fn port(&self) -> Option<u16> {
+        self.shared
+            .members
+            .read()
+            .iter()
+            .find(|m| m.name == self.name)
+            .map(|m| m.port)
+    }
+
     /// Partitions of `ns` this node masters.
     pub(crate) fn masters(&self, ns: &str) -> Vec<u16> {
         self.shared

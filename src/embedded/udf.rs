@@ -1,16 +1,554 @@
 //! UDF modules registered with an embedded cluster, their info commands, and
 //! running a record UDF.
 //!
-//! Skeleton: filled in by the Lua work.
+//! Registration is cluster-wide (the registry lives in the shared state), as
+//! Aerospike's system metadata makes it. The info replies follow the server's
+//! `udf_cask.c`: `udf-put` answers `ok` or `error=<reason>` (a Lua syntax
+//! error gives `error=compile_error;file=<f>;line=<n>;message=<base64>`),
+//! `udf-list` lists `filename=<f>,hash=<sha1>,type=LUA;` per module, where the
+//! hash is the SHA-1 of the JSON document the server stores for the module,
+//! `udf-get` answers `type=LUA;content=<base64>;` and `udf-remove` answers `ok`
+//! even for a module that is not registered.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use parking_lot::RwLock;
 
 use super::ctx::NodeCtx;
+use super::lua;
+use super::store::StoredRecord;
+use crate::error::ResultCode;
+use crate::value::Value;
+use crate::wire::base64;
+use crate::wire::info::parse_pairs;
+
+/// Longest file name the server accepts (its buffer is 128 bytes with the NUL).
+const MAX_FILE_NAME: usize = 127;
+/// Largest decoded module the server accepts.
+const MAX_CONTENT: usize = 1024 * 1024;
+
+/// Record ttl meaning "keep the current void time" (-2).
+pub(crate) const TTL_KEEP: u32 = u32::MAX - 1;
+
+/// Source of unique registry ids and module versions (process-wide, so a
+/// thread's cache of compiled modules never confuses two clusters).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn next_id() -> u64 {
+    NEXT_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// One registered module.
+#[derive(Debug)]
+pub(crate) struct Module {
+    /// File name as registered, e.g. `bgudf.lua`.
+    pub(crate) filename: String,
+    /// Decoded Lua source.
+    pub(crate) source: Vec<u8>,
+    /// The base64 text the client sent (what `udf-get` returns).
+    content64: String,
+    /// Hex SHA-1 reported by `udf-list`.
+    hash: String,
+    /// Unique per registration: a re-registered module gets a new version,
+    /// which retires every compiled copy of the old one.
+    pub(crate) version: u64,
+}
 
 /// Every registered module.
-#[derive(Debug, Default)]
-pub(crate) struct UdfRegistry {}
+#[derive(Debug)]
+pub(crate) struct UdfRegistry {
+    modules: RwLock<BTreeMap<String, Arc<Module>>>,
+}
+
+impl Default for UdfRegistry {
+    fn default() -> Self {
+        UdfRegistry {
+            modules: RwLock::new(BTreeMap::new()),
+        }
+    }
+}
+
+/// Why `udf-put` refused a module.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct CompileError {
+    /// The file the error is in (the registered file name).
+    pub(crate) file: String,
+    /// Line number, 0 when unknown.
+    pub(crate) line: u32,
+    /// Lua's message without the position prefix.
+    pub(crate) message: String,
+}
+
+impl UdfRegistry {
+    /// Compiles and runs `source` in a scratch runtime, then registers it
+    /// under `filename` (replacing any module of that name).
+    pub(crate) fn put(&self, filename: &str, source: Vec<u8>) -> Result<(), CompileError> {
+        lua::validate(filename, &source)?;
+        let content64 = base64::encode(&source);
+        let json = format!(
+            "{{\"content64\": \"{content64}\", \"type\": \"LUA\", \"name\": \"{filename}\"}}"
+        );
+        let module = Module {
+            filename: filename.to_owned(),
+            source,
+            hash: hex(&sha1(json.as_bytes())),
+            content64,
+            version: next_id(),
+        };
+        self.modules
+            .write()
+            .insert(filename.to_owned(), Arc::new(module));
+        Ok(())
+    }
+
+    /// Unregisters `filename`; false when it was not registered.
+    pub(crate) fn remove(&self, filename: &str) -> bool {
+        self.modules.write().remove(filename).is_some()
+    }
+
+    /// The module a UDF call names: the file name without its extension,
+    /// the way the server keys its Lua cache (`bgudf` finds `bgudf.lua`).
+    pub(crate) fn module(&self, name: &str) -> Option<Arc<Module>> {
+        let modules = self.modules.read();
+        modules
+            .values()
+            .find(|m| {
+                m.filename
+                    .rsplit_once('.')
+                    .is_some_and(|(stem, _)| stem == name)
+            })
+            .cloned()
+    }
+
+    /// Answers `udf-put`, `udf-list`, `udf-remove`, `udf-get` and
+    /// `udf-clear-cache`; `None` for other commands.
+    pub(crate) fn handle_info(&self, name: &str, args: &str) -> Option<String> {
+        Some(match name {
+            "udf-put" => self.info_put(args),
+            "udf-list" => self.info_list(),
+            "udf-remove" => self.info_remove(args),
+            "udf-get" => self.info_get(args),
+            "udf-clear-cache" => "ok".to_owned(),
+            _ => return None,
+        })
+    }
+
+    fn info_put(&self, args: &str) -> String {
+        let params = parse_pairs(args, ';');
+        let param = |k: &str| params.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+        let Some(filename) = param("filename").filter(|f| filename_is_valid(f)) else {
+            return "error=invalid_filename".into();
+        };
+        // The extension starts at the first dot and must not be empty.
+        if filename.find('.').is_none_or(|i| i + 1 == filename.len()) {
+            return "error=invalid_filename".into();
+        }
+        let Some(content_len) = param("content-len") else {
+            return "error=invalid_content_len".into();
+        };
+        if param("udf-type").is_some_and(|t| t != "LUA") {
+            return "error=invalid_udf_type".into();
+        }
+        let Some(len) = content_len
+            .parse::<u32>()
+            .ok()
+            .filter(|n| n % 4 == 0)
+            .map(|n| n as usize)
+        else {
+            return "error=invalid_content_len".into();
+        };
+        let Some(content) = param("content").filter(|c| c.len() == len) else {
+            return "error=invalid_content".into();
+        };
+        if len / 4 * 3 > MAX_CONTENT {
+            return "error=invalid_udf_content_len,>1M".into();
+        }
+        let Some(source) = base64::decode(content.as_bytes()) else {
+            return "error=invalid_base64_content".into();
+        };
+        match self.put(filename, source) {
+            Ok(()) => "ok".into(),
+            Err(e) => format!(
+                "error=compile_error;file={};line={};message={}",
+                e.file,
+                e.line,
+                base64::encode(e.message.as_bytes())
+            ),
+        }
+    }
+
+    fn info_list(&self) -> String {
+        self.modules
+            .read()
+            .values()
+            .map(|m| format!("filename={},hash={},type=LUA;", m.filename, m.hash))
+            .collect()
+    }
+
+    fn info_remove(&self, args: &str) -> String {
+        match filename_param(args) {
+            Some(f) => {
+                self.remove(f);
+                "ok".into()
+            }
+            None => "error=invalid_filename".into(),
+        }
+    }
+
+    fn info_get(&self, args: &str) -> String {
+        let Some(f) = filename_param(args) else {
+            return "error=invalid_filename".into();
+        };
+        match self.modules.read().get(f) {
+            Some(m) => format!("type=LUA;content={};", m.content64),
+            None => "error=not_found".into(),
+        }
+    }
+}
+
+fn filename_param(args: &str) -> Option<&str> {
+    parse_pairs(args, ';')
+        .into_iter()
+        .find(|(k, _)| *k == "filename")
+        .map(|(_, v)| v)
+        .filter(|f| filename_is_valid(f))
+}
+
+/// The server's rule: 1..127 bytes of `[A-Za-z0-9._-$]`, not starting with a dot.
+fn filename_is_valid(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_FILE_NAME
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'$'))
+}
 
 /// Answers `udf-put`, `udf-list`, `udf-remove`, `udf-get`; `None` for other
-/// commands.
-pub(crate) fn info(_node: &NodeCtx, _name: &str, _args: &str) -> Option<String> {
-    None
+/// commands. `name` is the command, `args` the text after its `:`.
+pub(crate) fn info(node: &NodeCtx, name: &str, args: &str) -> Option<String> {
+    node.shared.udfs.handle_info(name, args)
+}
+
+/// A failed record UDF, as the server reports it: result code 100 and the
+/// text of the `FAILURE` bin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UdfError {
+    pub(crate) code: ResultCode,
+    pub(crate) message: String,
+}
+
+impl UdfError {
+    /// A failure with the UDF result code.
+    pub(crate) fn udf(message: impl Into<String>) -> Self {
+        UdfError {
+            code: ResultCode::UDF_BAD_RESPONSE,
+            message: message.into(),
+        }
+    }
+}
+
+/// Everything one record UDF call needs besides the record.
+#[derive(Debug, Clone)]
+pub(crate) struct UdfCall<'a> {
+    /// Module name without extension (field 30).
+    pub(crate) module: &'a str,
+    /// Function name (field 31).
+    pub(crate) function: &'a str,
+    /// Arguments after the record (field 32, decoded).
+    pub(crate) args: &'a [Value],
+    /// Set of the record (used when the UDF creates it).
+    pub(crate) set: &'a str,
+    /// Seconds since the Aerospike epoch.
+    pub(crate) now: u32,
+    /// The record's digest, for `record.digest`.
+    pub(crate) digest: Option<[u8; 20]>,
+    /// Namespace default ttl, for ttl 0.
+    pub(crate) default_ttl: u32,
+    /// The request's record ttl, applied when the UDF writes without calling
+    /// `record.set_ttl` (same meaning as for a write: 0 default, -1 never,
+    /// -2 keep).
+    pub(crate) record_ttl: u32,
+}
+
+/// Runs `module.function(rec, args...)`.
+///
+/// `rec` is the stored record (`None`: it does not exist); it is updated in
+/// place when the UDF commits with `aerospike:create`/`update`/`remove`
+/// (generation and last-update time bumped, void time from `record.set_ttl`
+/// or kept). On error `rec` is left unchanged.
+// Called by the background-job runner.
+#[allow(dead_code)]
+pub(crate) fn apply(
+    registry: &UdfRegistry,
+    module: &str,
+    function: &str,
+    args: &[Value],
+    rec: &mut Option<StoredRecord>,
+    set: &str,
+    now: u32,
+) -> Result<Value, UdfError> {
+    let call = UdfCall {
+        module,
+        function,
+        args,
+        set,
+        now,
+        digest: None,
+        default_ttl: 0,
+        record_ttl: TTL_KEEP,
+    };
+    apply_call(registry, &call, rec)
+}
+
+/// [`apply`] with every detail of the call: digest, namespace default ttl and
+/// the request's record ttl.
+pub(crate) fn apply_call(
+    registry: &UdfRegistry,
+    call: &UdfCall<'_>,
+    rec: &mut Option<StoredRecord>,
+) -> Result<Value, UdfError> {
+    // The server cannot get a Lua state for an unknown module: error 1.
+    let module = registry
+        .module(call.module)
+        .ok_or_else(|| UdfError::udf("UDF: Execution Error 1"))?;
+    lua::run(&module, call, rec)
+}
+
+/// SHA-1 (FIPS 180-4), for the `udf-list` hash.
+fn sha1(data: &[u8]) -> [u8; 20] {
+    let mut h: [u32; 5] = [
+        0x6745_2301,
+        0xefcd_ab89,
+        0x98ba_dcfe,
+        0x1032_5476,
+        0xc3d2_e1f0,
+    ];
+    let mut msg = data.to_vec();
+    msg.push(0x80);
+    while msg.len() % 64 != 56 {
+        msg.push(0);
+    }
+    msg.extend_from_slice(&((data.len() as u64).wrapping_mul(8)).to_be_bytes());
+    for block in msg.chunks_exact(64) {
+        let mut w = [0u32; 80];
+        for (i, word) in block.chunks_exact(4).enumerate() {
+            w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
+        }
+        for i in 16..80 {
+            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e] = h;
+        for (i, wi) in w.iter().enumerate() {
+            let (f, k) = match i {
+                0..=19 => ((b & c) | (!b & d), 0x5a82_7999),
+                20..=39 => (b ^ c ^ d, 0x6ed9_eba1),
+                40..=59 => ((b & c) | (b & d) | (c & d), 0x8f1b_bcdc),
+                _ => (b ^ c ^ d, 0xca62_c1d6),
+            };
+            let t = a
+                .rotate_left(5)
+                .wrapping_add(f)
+                .wrapping_add(e)
+                .wrapping_add(k)
+                .wrapping_add(*wi);
+            e = d;
+            d = c;
+            c = b.rotate_left(30);
+            b = a;
+            a = t;
+        }
+        for (x, y) in h.iter_mut().zip([a, b, c, d, e]) {
+            *x = x.wrapping_add(y);
+        }
+    }
+    let mut out = [0u8; 20];
+    for (chunk, word) in out.chunks_exact_mut(4).zip(h) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    out
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1_vectors() {
+        assert_eq!(hex(&sha1(b"")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(
+            hex(&sha1(b"abc")),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        assert_eq!(
+            hex(&sha1(
+                b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
+            )),
+            "84983e441c3bd26ebaae4aa1f95129e5e54670f1"
+        );
+    }
+
+    fn fixture(name: &str) -> String {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/fixtures/aerospike-8.1.2.0")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// Every `(command, value)` line of the info replies in a fixture file
+    /// (a reply line repeats the command it answers).
+    fn info_replies(file: &str) -> Vec<(String, String)> {
+        let unhex = |s: &str| -> Vec<u8> {
+            (0..s.len() / 2)
+                .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+                .collect()
+        };
+        fixture(file)
+            .lines()
+            .filter_map(|l| l.strip_prefix("S>C "))
+            .map(unhex)
+            .filter(|frame| frame[1] == 1)
+            .flat_map(|frame| crate::wire::info::parse_response(&frame[8..]))
+            .collect()
+    }
+
+    fn split_command(cmd: &str) -> (&str, &str) {
+        cmd.split_once(':').unwrap_or((cmd, ""))
+    }
+
+    #[test]
+    fn udf_commands_match_fixture() {
+        let reg = UdfRegistry::default();
+        let mut checked = 0;
+        for file in [
+            "bg-udf-single.txt",
+            "bg-errors-single.txt",
+            "info-tend-single.txt",
+        ] {
+            let reg_for_file = UdfRegistry::default();
+            for (cmd, expected) in info_replies(file) {
+                let (name, args) = split_command(&cmd);
+                if !name.starts_with("udf-") {
+                    continue;
+                }
+                let got = reg_for_file.handle_info(name, args).unwrap();
+                assert_eq!(got, expected, "{file}: {cmd}");
+                checked += 1;
+            }
+        }
+        // put, 2 lists, list, remove, 2 lists (bg-udf), put, list, remove
+        // (bg-errors), list (info-tend).
+        assert!(checked >= 10, "only {checked} udf exchanges found");
+        assert_eq!(reg.handle_info("udf-list", ""), Some(String::new()));
+    }
+
+    #[test]
+    fn put_get_remove() {
+        let reg = UdfRegistry::default();
+        let src = "function f(rec) return 1 end\n";
+        let b64 = base64::encode(src.as_bytes());
+        let put = format!(
+            "filename=m.lua;content={b64};content-len={};udf-type=LUA;",
+            b64.len()
+        );
+        assert_eq!(reg.handle_info("udf-put", &put).unwrap(), "ok");
+        assert_eq!(
+            reg.handle_info("udf-get", "filename=m.lua;").unwrap(),
+            format!("type=LUA;content={b64};")
+        );
+        assert!(reg.module("m").is_some());
+        assert!(reg.module("m.lua").is_none());
+        assert_eq!(
+            reg.handle_info("udf-get", "filename=x.lua").unwrap(),
+            "error=not_found"
+        );
+        assert_eq!(
+            reg.handle_info("udf-remove", "filename=m.lua;").unwrap(),
+            "ok"
+        );
+        assert_eq!(
+            reg.handle_info("udf-remove", "filename=m.lua;").unwrap(),
+            "ok"
+        );
+        assert!(reg.module("m").is_none());
+        assert_eq!(reg.handle_info("udf-list", "").unwrap(), "");
+        assert_eq!(reg.handle_info("udf-clear-cache", "").unwrap(), "ok");
+        assert_eq!(reg.handle_info("sindex-list", ""), None);
+    }
+
+    #[test]
+    fn put_rejections() {
+        let reg = UdfRegistry::default();
+        let put = |args: &str| reg.handle_info("udf-put", args).unwrap();
+        assert_eq!(put("content=AAAA;content-len=4;"), "error=invalid_filename");
+        assert_eq!(
+            put("filename=noext;content=AAAA;content-len=4;"),
+            "error=invalid_filename"
+        );
+        assert_eq!(
+            put("filename=a.;content=AAAA;content-len=4;"),
+            "error=invalid_filename"
+        );
+        assert_eq!(
+            put("filename=a.lua;content=AAAA;"),
+            "error=invalid_content_len"
+        );
+        assert_eq!(
+            put("filename=a.lua;content=AAAA;content-len=3;"),
+            "error=invalid_content_len"
+        );
+        assert_eq!(
+            put("filename=a.lua;content=AAAA;content-len=4;udf-type=PY;"),
+            "error=invalid_udf_type"
+        );
+        assert_eq!(
+            put("filename=a.lua;content=AAAAAAAA;content-len=4;"),
+            "error=invalid_content"
+        );
+        assert_eq!(
+            put("filename=a.lua;content=A!AA;content-len=4;"),
+            "error=invalid_base64_content"
+        );
+        assert_eq!(reg.handle_info("udf-list", "").unwrap(), "");
+    }
+
+    #[test]
+    fn compile_error_reply() {
+        let reg = UdfRegistry::default();
+        let src = "function f(rec)\n  local x = = 1\nend\n";
+        let b64 = base64::encode(src.as_bytes());
+        let reply = reg
+            .handle_info(
+                "udf-put",
+                &format!("filename=bad.lua;content={b64};content-len={};", b64.len()),
+            )
+            .unwrap();
+        let rest = reply
+            .strip_prefix("error=compile_error;file=bad.lua;line=2;message=")
+            .unwrap_or_else(|| panic!("{reply}"));
+        let message = String::from_utf8(base64::decode(rest.as_bytes()).unwrap()).unwrap();
+        assert_eq!(message, "unexpected symbol near '='");
+        assert_eq!(reg.handle_info("udf-list", "").unwrap(), "");
+        // A runtime error while loading the module is reported the same way.
+        let err = reg.put("boom.lua", b"local t = nil\nlocal y = t.x\n".to_vec());
+        let err = err.unwrap_err();
+        assert_eq!((err.file.as_str(), err.line), ("boom.lua", 2));
+        assert!(err.message.contains("attempt to index"), "{}", err.message);
+    }
+
+    #[test]
+    fn filename_rules() {
+        assert!(filename_is_valid("bgudf.lua"));
+        assert!(filename_is_valid("a-b_c$1.lua"));
+        assert!(!filename_is_valid(".hidden.lua"));
+        assert!(!filename_is_valid("a b.lua"));
+        assert!(!filename_is_valid(""));
+        assert!(!filename_is_valid(&"a".repeat(128)));
+    }
 }

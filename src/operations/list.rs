@@ -1,1 +1,721 @@
 //! List operations (CDT).
+//!
+//! Each function builds one [`Operation`] on a list bin. The wire form is the
+//! msgpack array `[op_code, args...]` carried as a blob particle in an operation
+//! of type CDT_READ (3) or CDT_MODIFY (4); op codes and argument order follow
+//! aerospike-client-java `cdt/ListOperation.java`.
+//!
+//! Indexes may be negative (-1 is the last element). A range that starts before
+//! the list is clipped; a single index out of bounds is an error
+//! (`OP_NOT_APPLICABLE`). Ranks order elements by Aerospike's cross-type order
+//! (nil < bool < integer < string < list < map < bytes < float < GeoJSON).
+//!
+//! ```
+//! use aerospike_blocking::operations::list::{self, ListReturnType};
+//! let ops = vec![
+//!     list::append("scores", 42),
+//!     list::get_by_index("scores", -1, ListReturnType::VALUE),
+//!     list::size("scores"),
+//! ];
+//! assert!(ops[0].is_write() && ops[1].is_read());
+//! ```
+
+use std::ops::BitOr;
+
+use crate::value::Value;
+use crate::wire::message::op;
+use crate::wire::particle::types;
+
+use super::cdt_context::pack_op;
+use super::Operation;
+
+/// List op codes (aerospike-client-java `cdt/ListOperation.java`).
+// The embedded server decodes every code; the client builds most of them.
+#[cfg_attr(not(feature = "embedded"), allow(dead_code))]
+pub(crate) mod codes {
+    pub(crate) const SET_TYPE: i64 = 0;
+    pub(crate) const APPEND: i64 = 1;
+    pub(crate) const APPEND_ITEMS: i64 = 2;
+    pub(crate) const INSERT: i64 = 3;
+    pub(crate) const INSERT_ITEMS: i64 = 4;
+    pub(crate) const POP: i64 = 5;
+    pub(crate) const POP_RANGE: i64 = 6;
+    pub(crate) const REMOVE: i64 = 7;
+    pub(crate) const REMOVE_RANGE: i64 = 8;
+    pub(crate) const SET: i64 = 9;
+    pub(crate) const TRIM: i64 = 10;
+    pub(crate) const CLEAR: i64 = 11;
+    pub(crate) const INCREMENT: i64 = 12;
+    pub(crate) const SORT: i64 = 13;
+    pub(crate) const SIZE: i64 = 16;
+    pub(crate) const GET: i64 = 17;
+    pub(crate) const GET_RANGE: i64 = 18;
+    pub(crate) const GET_BY_INDEX: i64 = 19;
+    pub(crate) const GET_BY_RANK: i64 = 21;
+    pub(crate) const GET_BY_VALUE: i64 = 22;
+    pub(crate) const GET_BY_VALUE_LIST: i64 = 23;
+    pub(crate) const GET_BY_INDEX_RANGE: i64 = 24;
+    pub(crate) const GET_BY_VALUE_INTERVAL: i64 = 25;
+    pub(crate) const GET_BY_RANK_RANGE: i64 = 26;
+    pub(crate) const GET_BY_VALUE_REL_RANK_RANGE: i64 = 27;
+    pub(crate) const REMOVE_BY_INDEX: i64 = 32;
+    pub(crate) const REMOVE_BY_RANK: i64 = 34;
+    pub(crate) const REMOVE_BY_VALUE: i64 = 35;
+    pub(crate) const REMOVE_BY_VALUE_LIST: i64 = 36;
+    pub(crate) const REMOVE_BY_INDEX_RANGE: i64 = 37;
+    pub(crate) const REMOVE_BY_VALUE_INTERVAL: i64 = 38;
+    pub(crate) const REMOVE_BY_RANK_RANGE: i64 = 39;
+    pub(crate) const REMOVE_BY_VALUE_REL_RANK_RANGE: i64 = 40;
+}
+
+/// How a list keeps its elements.
+///
+/// ```
+/// use aerospike_blocking::operations::list::{self, ListOrder};
+/// let op = list::set_order("l", ListOrder::Ordered);
+/// # let _ = op;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ListOrder {
+    /// Insertion order (the default).
+    #[default]
+    Unordered,
+    /// Sorted by value.
+    Ordered,
+}
+
+impl ListOrder {
+    /// The attribute value sent to the server.
+    pub(crate) fn attributes(self) -> i64 {
+        match self {
+            ListOrder::Unordered => 0,
+            ListOrder::Ordered => 1,
+        }
+    }
+
+    /// The flag OR-ed into a context id to create a missing list.
+    pub(crate) fn create_flag(self, pad: bool) -> i64 {
+        let base = match self {
+            ListOrder::Unordered => 0x40,
+            ListOrder::Ordered => 0xc0,
+        };
+        if pad {
+            base | 0x80
+        } else {
+            base
+        }
+    }
+}
+
+/// Write flags of list operations; combine with `|`.
+///
+/// ```
+/// use aerospike_blocking::operations::list::ListWriteFlags;
+/// let f = ListWriteFlags::ADD_UNIQUE | ListWriteFlags::NO_FAIL;
+/// assert_eq!(f.bits(), 5);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ListWriteFlags(u8);
+
+impl ListWriteFlags {
+    /// Default: duplicates allowed, inserts may pad past the end.
+    pub const DEFAULT: ListWriteFlags = ListWriteFlags(0);
+    /// Only add values not already in the list (`ELEMENT_EXISTS` otherwise).
+    pub const ADD_UNIQUE: ListWriteFlags = ListWriteFlags(1);
+    /// Refuse inserts past the end of the list (`OP_NOT_APPLICABLE`).
+    pub const INSERT_BOUNDED: ListWriteFlags = ListWriteFlags(2);
+    /// Turn a refused write into a silent no-op.
+    pub const NO_FAIL: ListWriteFlags = ListWriteFlags(4);
+    /// With `NO_FAIL`, apply the items that can be applied and skip the rest.
+    pub const PARTIAL: ListWriteFlags = ListWriteFlags(8);
+
+    /// The raw bits.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListWriteFlags;
+    /// assert_eq!(ListWriteFlags::PARTIAL.bits(), 8);
+    /// ```
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+}
+
+impl BitOr for ListWriteFlags {
+    type Output = ListWriteFlags;
+    fn bitor(self, rhs: ListWriteFlags) -> ListWriteFlags {
+        ListWriteFlags(self.0 | rhs.0)
+    }
+}
+
+/// List order and write flags of a writing list operation.
+///
+/// ```
+/// use aerospike_blocking::operations::list::{self, ListOrder, ListPolicy, ListWriteFlags};
+/// let p = ListPolicy::new(ListOrder::Ordered, ListWriteFlags::ADD_UNIQUE);
+/// let op = list::append_with_policy(&p, "tags", "new");
+/// # let _ = op;
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ListPolicy {
+    /// The order of a list the operation creates.
+    pub order: ListOrder,
+    /// Write flags.
+    pub flags: ListWriteFlags,
+}
+
+impl ListPolicy {
+    /// A policy with `order` and `flags`.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::{ListOrder, ListPolicy, ListWriteFlags};
+    /// let p = ListPolicy::new(ListOrder::Unordered, ListWriteFlags::DEFAULT);
+    /// assert_eq!(p, ListPolicy::default());
+    /// ```
+    pub fn new(order: ListOrder, flags: ListWriteFlags) -> Self {
+        ListPolicy { order, flags }
+    }
+}
+
+/// What a selecting list operation returns; `inverted()` selects everything
+/// except the matched elements.
+///
+/// ```
+/// use aerospike_blocking::operations::list::ListReturnType;
+/// assert_eq!(ListReturnType::COUNT.inverted().bits(), 0x10005);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListReturnType(i64);
+
+impl ListReturnType {
+    /// Nothing (nil).
+    pub const NONE: ListReturnType = ListReturnType(0);
+    /// Index of each element (0 first).
+    pub const INDEX: ListReturnType = ListReturnType(1);
+    /// Index from the end (0 last).
+    pub const REVERSE_INDEX: ListReturnType = ListReturnType(2);
+    /// Rank of each element (0 smallest).
+    pub const RANK: ListReturnType = ListReturnType(3);
+    /// Rank from the largest (0 largest).
+    pub const REVERSE_RANK: ListReturnType = ListReturnType(4);
+    /// Number of elements.
+    pub const COUNT: ListReturnType = ListReturnType(5);
+    /// The elements.
+    pub const VALUE: ListReturnType = ListReturnType(7);
+    /// Whether anything matched (bool).
+    pub const EXISTS: ListReturnType = ListReturnType(13);
+
+    /// The same return type applied to the elements not matched.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListReturnType;
+    /// let inv = ListReturnType::VALUE.inverted();
+    /// assert_ne!(inv, ListReturnType::VALUE);
+    /// ```
+    pub fn inverted(self) -> Self {
+        ListReturnType(self.0 | 0x10000)
+    }
+
+    /// The raw value sent to the server.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListReturnType;
+    /// assert_eq!(ListReturnType::VALUE.bits(), 7);
+    /// ```
+    pub fn bits(self) -> i64 {
+        self.0
+    }
+}
+
+/// Sort flags for [`sort`]; combine with `|`.
+///
+/// ```
+/// use aerospike_blocking::operations::list::ListSortFlags;
+/// let f = ListSortFlags::DESCENDING | ListSortFlags::DROP_DUPLICATES;
+/// assert_eq!(f.bits(), 3);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ListSortFlags(u8);
+
+impl ListSortFlags {
+    /// Ascending, duplicates kept.
+    pub const DEFAULT: ListSortFlags = ListSortFlags(0);
+    /// Descending.
+    pub const DESCENDING: ListSortFlags = ListSortFlags(1);
+    /// Drop duplicate values.
+    pub const DROP_DUPLICATES: ListSortFlags = ListSortFlags(2);
+
+    /// The raw bits.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListSortFlags;
+    /// assert_eq!(ListSortFlags::DESCENDING.bits(), 1);
+    /// ```
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+}
+
+impl BitOr for ListSortFlags {
+    type Output = ListSortFlags;
+    fn bitor(self, rhs: ListSortFlags) -> ListSortFlags {
+        ListSortFlags(self.0 | rhs.0)
+    }
+}
+
+fn modify(bin: &str, code: i64, args: &[Value]) -> Operation {
+    Operation::raw(op::CDT_MODIFY, bin, types::BLOB, pack_op(&[], code, args))
+}
+
+fn read(bin: &str, code: i64, args: &[Value]) -> Operation {
+    Operation::raw(op::CDT_READ, bin, types::BLOB, pack_op(&[], code, args))
+}
+
+fn rt(r: ListReturnType) -> Value {
+    Value::Int(r.0)
+}
+
+fn policy_args(p: &ListPolicy) -> [Value; 2] {
+    [
+        Value::Int(p.order.attributes()),
+        Value::Int(i64::from(p.flags.0)),
+    ]
+}
+
+fn items_value(items: Vec<Value>) -> Value {
+    Value::List(items)
+}
+
+/// Sets the list's order (sorting it when `Ordered`). Returns nil.
+///
+/// ```
+/// use aerospike_blocking::operations::list::{self, ListOrder};
+/// let op = list::set_order("l", ListOrder::Ordered);
+/// # let _ = op;
+/// ```
+pub fn set_order(bin: &str, order: ListOrder) -> Operation {
+    modify(bin, codes::SET_TYPE, &[Value::Int(order.attributes())])
+}
+
+/// Appends `value`, creating the list if needed. Returns the new size.
+///
+/// ```
+/// use aerospike_blocking::operations::list;
+/// let op = list::append("l", "x");
+/// # let _ = op;
+/// ```
+pub fn append(bin: &str, value: impl Into<Value>) -> Operation {
+    modify(bin, codes::APPEND, &[value.into()])
+}
+
+/// Appends `value` with a policy (an ordered list inserts it in order).
+/// Returns the new size.
+///
+/// ```
+/// use aerospike_blocking::operations::list::{self, ListPolicy};
+/// let op = list::append_with_policy(&ListPolicy::default(), "l", 1);
+/// # let _ = op;
+/// ```
+pub fn append_with_policy(policy: &ListPolicy, bin: &str, value: impl Into<Value>) -> Operation {
+    let [a, f] = policy_args(policy);
+    modify(bin, codes::APPEND, &[value.into(), a, f])
+}
+
+/// Appends every item. Returns the new size.
+///
+/// ```
+/// use aerospike_blocking::{operations::list, Value};
+/// let op = list::append_items("l", vec![Value::from(1), Value::from(2)]);
+/// # let _ = op;
+/// ```
+pub fn append_items(bin: &str, items: Vec<Value>) -> Operation {
+    modify(bin, codes::APPEND_ITEMS, &[items_value(items)])
+}
+
+/// Appends every item with a policy. Returns the new size.
+///
+/// ```
+/// use aerospike_blocking::{operations::list::{self, ListPolicy}, Value};
+/// let op = list::append_items_with_policy(&ListPolicy::default(), "l", vec![Value::from(1)]);
+/// # let _ = op;
+/// ```
+pub fn append_items_with_policy(policy: &ListPolicy, bin: &str, items: Vec<Value>) -> Operation {
+    let [a, f] = policy_args(policy);
+    modify(bin, codes::APPEND_ITEMS, &[items_value(items), a, f])
+}
+
+/// Inserts `value` at `index` (padding with nils past the end). Returns the new size.
+///
+/// ```
+/// use aerospike_blocking::operations::list;
+/// let op = list::insert("l", 0, "first");
+/// # let _ = op;
+/// ```
+pub fn insert(bin: &str, index: i64, value: impl Into<Value>) -> Operation {
+    modify(bin, codes::INSERT, &[Value::Int(index), value.into()])
+}
+
+/// Inserts `value` at `index` with a policy's write flags. Returns the new size.
+///
+/// ```
+/// use aerospike_blocking::operations::list::{self, ListPolicy};
+/// let op = list::insert_with_policy(&ListPolicy::default(), "l", 0, 1);
+/// # let _ = op;
+/// ```
+pub fn insert_with_policy(
+    policy: &ListPolicy,
+    bin: &str,
+    index: i64,
+    value: impl Into<Value>,
+) -> Operation {
+    let flags = Value::Int(i64::from(policy.flags.0));
+    modify(bin, codes::INSERT, &[Value::Int(index), value.into(), flags])
+}
+
+/// Inserts every item starting at `index`. Returns the new size.
+///
+/// ```
+/// use aerospike_blocking::{operations::list, Value};
+/// let op = list::insert_items("l", 1, vec![Value::from("a")]);
+/// # let _ = op;
+/// ```
+pub fn insert_items(bin: &str, index: i64, items: Vec<Value>) -> Operation {
+    modify(
+        bin,
+        codes::INSERT_ITEMS,
+        &[Value::Int(index), items_value(items)],
+    )
+}
+
+/// Inserts every item starting at `index` with a policy's write flags.
+/// Returns the new size.
+///
+/// ```
+/// use aerospike_blocking::{operations::list::{self, ListPolicy}, Value};
+/// let op = list::insert_items_with_policy(&ListPolicy::default(), "l", 0, vec![Value::from(1)]);
+/// # let _ = op;
+/// ```
+pub fn insert_items_with_policy(
+    policy: &ListPolicy,
+    bin: &str,
+    index: i64,
+    items: Vec<Value>,
+) -> Operation {
+    let flags = Value::Int(i64::from(policy.flags.0));
+    modify(
+        bin,
+        codes::INSERT_ITEMS,
+        &[Value::Int(index), items_value(items), flags],
+    )
+}
+
+/// Adds `value` (integer or float) to the element at `index`. Returns the new
+/// element.
+///
+/// ```
+/// use aerospike_blocking::operations::list;
+/// let op = list::increment("counters", 0, 5);
+/// # let _ = op;
+/// ```
+pub fn increment(bin: &str, index: i64, value: impl Into<Value>) -> Operation {
+    modify(bin, codes::INCREMENT, &[Value::Int(index), value.into()])
+}
+
+/// Adds `value` to the element at `index` with a policy. Returns the new element.
+///
+/// ```
+/// use aerospike_blocking::operations::list::{self, ListPolicy};
+/// let op = list::increment_with_policy(&ListPolicy::default(), "l", 0, 1);
+/// # let _ = op;
+/// ```
+pub fn increment_with_policy(
+    policy: &ListPolicy,
+    bin: &str,
+    index: i64,
+    value: impl Into<Value>,
+) -> Operation {
+    let [a, f] = policy_args(policy);
+    modify(
+        bin,
+        codes::INCREMENT,
+        &[Value::Int(index), value.into(), a, f],
+    )
+}
+
+/// Replaces the element at `index` (padding with nils past the end). Returns nil.
+///
+/// ```
+/// use aerospike_blocking::operations::list;
+/// let op = list::set("l", 2, "z");
+/// # let _ = op;
+/// ```
+pub fn set(bin: &str, index: i64, value: impl Into<Value>) -> Operation {
+    modify(bin, codes::SET, &[Value::Int(index), value.into()])
+}
+
+/// Replaces the element at `index` with a policy's write flags. Returns nil.
+///
+/// ```
+/// use aerospike_blocking::operations::list::{self, ListPolicy};
+/// let op = list::set_with_policy(&ListPolicy::default(), "l", 0, 1);
+/// # let _ = op;
+/// ```
+pub fn set_with_policy(
+    policy: &ListPolicy,
+    bin: &str,
+    index: i64,
+    value: impl Into<Value>,
+) -> Operation {
+    let flags = Value::Int(i64::from(policy.flags.0));
+    modify(bin, codes::SET, &[Value::Int(index), value.into(), flags])
+}
+
+/// Removes every element. Returns nil.
+///
+/// ```
+/// use aerospike_blocking::operations::list;
+/// let op = list::clear("l");
+/// # let _ = op;
+/// ```
+pub fn clear(bin: &str) -> Operation {
+    modify(bin, codes::CLEAR, &[])
+}
+
+/// Sorts the list. Returns nil.
+///
+/// ```
+/// use aerospike_blocking::operations::list::{self, ListSortFlags};
+/// let op = list::sort("l", ListSortFlags::DESCENDING);
+/// # let _ = op;
+/// ```
+pub fn sort(bin: &str, flags: ListSortFlags) -> Operation {
+    modify(bin, codes::SORT, &[Value::Int(i64::from(flags.0))])
+}
+
+/// Returns the number of elements.
+///
+/// ```
+/// use aerospike_blocking::operations::list;
+/// assert!(list::size("l").is_read());
+/// ```
+pub fn size(bin: &str) -> Operation {
+    read(bin, codes::SIZE, &[])
+}
+
+/// Removes and returns the element at `index`.
+///
+/// ```
+/// use aerospike_blocking::operations::list;
+/// let op = list::pop("queue", 0);
+/// # let _ = op;
+/// ```
+pub fn pop(bin: &str, index: i64) -> Operation {
+    modify(bin, codes::POP, &[Value::Int(index)])
+}
+
+/// Removes and returns `count` elements starting at `index`.
+///
+/// ```
+/// use aerospike_blocking::operations::list;
+/// let op = list::pop_range("queue", 0, 10);
+/// # let _ = op;
+/// ```
+pub fn pop_range(bin: &str, index: i64, count: i64) -> Operation {
+    modify(bin, codes::POP_RANGE, &[Value::Int(index), Value::Int(count)])
+}
+
+/// Removes and returns the elements from `index` to the end.
+///
+/// ```
+/// use aerospike_blocking::operations::list;
+/// let op = list::pop_range_from("queue", -3);
+/// # let _ = op;
+/// ```
+pub fn pop_range_from(bin: &str, index: i64) -> Operation {
+    modify(bin, codes::POP_RANGE, &[Value::Int(index)])
+}
+
+/// Removes the element at `index`. Returns the number removed.
+///
+/// ```
+/// use aerospike_blocking::operations::list;
+/// let op = list::remove("l", 0);
+/// # let _ = op;
+/// ```
+pub fn remove(bin: &str, index: i64) -> Operation {
+    modify(bin, codes::REMOVE, &[Value::Int(index)])
+}
+
+/// Removes `count` elements starting at `index`. Returns the number removed.
+///
+/// ```
+/// use aerospike_blocking::operations::list;
+/// let op = list::remove_range("l", 1, 2);
+/// # let _ = op;
+/// ```
+pub fn remove_range(bin: &str, index: i64, count: i64) -> Operation {
+    modify(
+        bin,
+        codes::REMOVE_RANGE,
+        &[Value::Int(index), Value::Int(count)],
+    )
+}
+
+/// Keeps only `count` elements starting at `index`. Returns the number removed.
+///
+/// ```
+/// use aerospike_blocking::operations::list;
+/// let op = list::trim("recent", 0, 100);
+/// # let _ = op;
+/// ```
+pub fn trim(bin: &str, index: i64, count: i64) -> Operation {
+    modify(bin, codes::TRIM, &[Value::Int(index), Value::Int(count)])
+}
+
+/// Returns the element at `index`.
+///
+/// ```
+/// use aerospike_blocking::operations::list;
+/// let op = list::get("l", -1);
+/// # let _ = op;
+/// ```
+pub fn get(bin: &str, index: i64) -> Operation {
+    read(bin, codes::GET, &[Value::Int(index)])
+}
+
+/// Returns `count` elements starting at `index`.
+///
+/// ```
+/// use aerospike_blocking::operations::list;
+/// let op = list::get_range("l", 0, 5);
+/// # let _ = op;
+/// ```
+pub fn get_range(bin: &str, index: i64, count: i64) -> Operation {
+    read(bin, codes::GET_RANGE, &[Value::Int(index), Value::Int(count)])
+}
+
+macro_rules! selectors {
+    ($(
+        $(#[$doc:meta])*
+        $get:ident / $remove:ident ($get_code:ident, $remove_code:ident) ($($arg:ident : $ty:ty => $conv:expr),*);
+    )*) => {$(
+        $(#[$doc])*
+        ///
+        /// Returns what `return_type` asks for.
+        ///
+        /// ```
+        /// use aerospike_blocking::operations::list::{self, ListReturnType};
+        #[doc = concat!("let op = list::", stringify!($get), "(\"l\", ",
+            $(selectors!(@example $arg), ", ",)* "ListReturnType::VALUE);")]
+        /// assert!(op.is_read());
+        /// ```
+        pub fn $get(bin: &str, $($arg: $ty,)* return_type: ListReturnType) -> Operation {
+            read(bin, codes::$get_code, &[rt(return_type), $($conv),*])
+        }
+
+        $(#[$doc])*
+        /// and removes what it selects.
+        ///
+        /// Returns what `return_type` asks for about the removed elements.
+        ///
+        /// ```
+        /// use aerospike_blocking::operations::list::{self, ListReturnType};
+        #[doc = concat!("let op = list::", stringify!($remove), "(\"l\", ",
+            $(selectors!(@example $arg), ", ",)* "ListReturnType::COUNT);")]
+        /// assert!(op.is_write());
+        /// ```
+        pub fn $remove(bin: &str, $($arg: $ty,)* return_type: ListReturnType) -> Operation {
+            modify(bin, codes::$remove_code, &[rt(return_type), $($conv),*])
+        }
+    )*};
+    (@example index) => { "0" };
+    (@example rank) => { "-1" };
+    (@example count) => { "2" };
+    (@example value) => { "5" };
+    (@example values) => { "vec![aerospike_blocking::Value::from(5)]" };
+    (@example begin) => { "1" };
+    (@example end) => { "10" };
+}
+
+selectors! {
+    /// Selects the element at `index`
+    get_by_index / remove_by_index (GET_BY_INDEX, REMOVE_BY_INDEX)
+        (index: i64 => Value::Int(index));
+    /// Selects `count` elements starting at `index`
+    get_by_index_range / remove_by_index_range (GET_BY_INDEX_RANGE, REMOVE_BY_INDEX_RANGE)
+        (index: i64 => Value::Int(index), count: i64 => Value::Int(count));
+    /// Selects the elements from `index` to the end
+    get_by_index_range_from / remove_by_index_range_from (GET_BY_INDEX_RANGE, REMOVE_BY_INDEX_RANGE)
+        (index: i64 => Value::Int(index));
+    /// Selects every element equal to `value`
+    get_by_value / remove_by_value (GET_BY_VALUE, REMOVE_BY_VALUE)
+        (value: impl Into<Value> => value.into());
+    /// Selects every element equal to one of `values`
+    get_by_value_list / remove_by_value_list (GET_BY_VALUE_LIST, REMOVE_BY_VALUE_LIST)
+        (values: Vec<Value> => Value::List(values));
+    /// Selects the element of rank `rank` (0 smallest, -1 largest)
+    get_by_rank / remove_by_rank (GET_BY_RANK, REMOVE_BY_RANK)
+        (rank: i64 => Value::Int(rank));
+    /// Selects `count` elements starting at rank `rank`
+    get_by_rank_range / remove_by_rank_range (GET_BY_RANK_RANGE, REMOVE_BY_RANK_RANGE)
+        (rank: i64 => Value::Int(rank), count: i64 => Value::Int(count));
+    /// Selects the elements from rank `rank` to the largest
+    get_by_rank_range_from / remove_by_rank_range_from (GET_BY_RANK_RANGE, REMOVE_BY_RANK_RANGE)
+        (rank: i64 => Value::Int(rank));
+    /// Selects the elements from the rank of `value` plus `rank` upwards
+    /// (for `[0,4,5,9,11,15]`, value 5 rank -1 selects `[4,5,9,11,15]`)
+    get_by_value_relative_rank_range / remove_by_value_relative_rank_range
+        (GET_BY_VALUE_REL_RANK_RANGE, REMOVE_BY_VALUE_REL_RANK_RANGE)
+        (value: impl Into<Value> => value.into(), rank: i64 => Value::Int(rank));
+    /// Selects `count` elements from the rank of `value` plus `rank` upwards
+    get_by_value_relative_rank_range_count / remove_by_value_relative_rank_range_count
+        (GET_BY_VALUE_REL_RANK_RANGE, REMOVE_BY_VALUE_REL_RANK_RANGE)
+        (value: impl Into<Value> => value.into(), rank: i64 => Value::Int(rank),
+         count: i64 => Value::Int(count));
+}
+
+/// Selects the elements with `begin <= value < end` and returns what
+/// `return_type` asks for. A nil `end` means no upper bound and is left out of
+/// the request, as the official clients do; nil is the lowest value, so a nil
+/// `begin` means no lower bound.
+///
+/// ```
+/// use aerospike_blocking::{operations::list::{self, ListReturnType}, Value};
+/// let op = list::get_by_value_range("l", 10, Value::Nil, ListReturnType::COUNT);
+/// # let _ = op;
+/// ```
+pub fn get_by_value_range(
+    bin: &str,
+    begin: impl Into<Value>,
+    end: impl Into<Value>,
+    return_type: ListReturnType,
+) -> Operation {
+    let args = range_args(rt(return_type), begin.into(), end.into());
+    read(bin, codes::GET_BY_VALUE_INTERVAL, &args)
+}
+
+/// Removes the elements with `begin <= value < end` (see
+/// [`get_by_value_range`]) and returns what `return_type` asks for.
+///
+/// ```
+/// use aerospike_blocking::operations::list::{self, ListReturnType};
+/// let op = list::remove_by_value_range("l", 0, 10, ListReturnType::NONE);
+/// # let _ = op;
+/// ```
+pub fn remove_by_value_range(
+    bin: &str,
+    begin: impl Into<Value>,
+    end: impl Into<Value>,
+    return_type: ListReturnType,
+) -> Operation {
+    let args = range_args(rt(return_type), begin.into(), end.into());
+    modify(bin, codes::REMOVE_BY_VALUE_INTERVAL, &args)
+}
+
+/// `[return_type, begin, end]`, without `end` when it is nil (no upper bound).
+pub(crate) fn range_args(return_type: Value, begin: Value, end: Value) -> Vec<Value> {
+    let mut args = vec![return_type, begin];
+    if !end.is_nil() {
+        args.push(end);
+    }
+    args
+}

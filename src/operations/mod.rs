@@ -4,8 +4,11 @@
 //! add, append, prepend, touch, delete, and list and map operations (see the
 //! [`list`] and [`map`] modules).
 
+mod cdt_context;
 pub mod list;
 pub mod map;
+
+pub use cdt_context::CdtContext;
 
 use crate::value::Value;
 use crate::wire::message::{op, Op};

@@ -1,0 +1,432 @@
+//! Info (type 1) commands of an embedded node, answered in the formats a real
+//! Aerospike CE 8.1.2.0 node uses (see the fixtures `info-tend-*.txt`).
+
+use std::sync::atomic::Ordering;
+
+use super::ctx::NodeCtx;
+use super::store::{now_citrusleaf, now_nanos, PARTITIONS};
+use super::{jobs, sindex, udf};
+
+/// `features` of a CE 8.1.2.0 node.
+const FEATURES: &str = "batch-any;batch-index;blob-bits;cdt-index;cdt-list;cdt-map;cluster-stable;\
+float;geo;sindex-exists;peers;pipelining;pquery;pscans;query-show;relaxed-sc;replicas;replicas-all;\
+replicas-master;replicas-max;truncate-namespace;udf";
+const EDITION: &str = "Aerospike Community Edition";
+const BUILD_SHA: &str = "05b91c64f5fa7836a36e52e3797da34dc0325649";
+const BUILD_OS: &str = "debian12";
+const BUILD_ARCH: &str = "x86_64";
+const BUILD_TIME: &str = "Sun Nov 22 04:32:46 UTC 2026";
+const COMPATIBILITY_ID: &str = "15";
+/// The port `peers-clear-std` names as the default (a real node prints 3000
+/// whatever its own port); every peer below is listed with its port anyway.
+const PEERS_DEFAULT_PORT: u16 = 3000;
+/// Every key of `namespace/<ns>`, in the server's order, with the values of
+/// an idle namespace; the ones that depend on state are filled in.
+const NAMESPACE_TEMPLATE: &str = include_str!("namespace_stats.txt");
+/// Every key of `statistics`, in the server's order.
+const STATISTICS_TEMPLATE: &str = include_str!("statistics.txt");
+
+/// Answers an info request body with the reply body.
+///
+/// Each command must end with `\n`; text after the last `\n` is ignored. An
+/// empty body is answered with the node's summary.
+pub(crate) fn handle(node: &NodeCtx, body: &[u8]) -> Vec<u8> {
+    if body.is_empty() {
+        return summary(node).into_bytes();
+    }
+    let mut out = String::new();
+    for command in crate::wire::info::parse_request(body) {
+        let value = answer(node, &command);
+        out.push_str(&command);
+        out.push('\t');
+        out.push_str(&value);
+        out.push('\n');
+    }
+    out.into_bytes()
+}
+
+/// Answers an info request body with an error line for every command (the
+/// `ResultCode` fault).
+pub(crate) fn error_reply(body: &[u8], code: u8) -> Vec<u8> {
+    crate::wire::info::parse_request(body)
+        .iter()
+        .map(|c| format!("{c}\tERROR:{code}:injected fault\n"))
+        .collect::<String>()
+        .into_bytes()
+}
+
+/// The value for one command.
+pub(crate) fn answer(node: &NodeCtx, command: &str) -> String {
+    let (name, args) = command.split_once(':').unwrap_or((command, ""));
+    let shared = &node.shared;
+    match name {
+        "node" => node.name.clone(),
+        "build" => shared.config.build.clone(),
+        "version" => format!("{EDITION} build {}", shared.config.build),
+        "edition" => EDITION.into(),
+        "release" => format!(
+            "edition={EDITION};version={};os={BUILD_OS};arch={BUILD_ARCH};sha={BUILD_SHA}",
+            shared.config.build
+        ),
+        "build_sha" => BUILD_SHA.into(),
+        "build_os" => BUILD_OS.into(),
+        "build_arch" => BUILD_ARCH.into(),
+        "build_time" => BUILD_TIME.into(),
+        "build_ee_sha" | "services" | "services-alumni" | "service-clear-alt" => String::new(),
+        "compatibility-id" => COMPATIBILITY_ID.into(),
+        "features" => FEATURES.into(),
+        "partitions" => PARTITIONS.to_string(),
+        "cluster-name" => shared.config.cluster_name.clone(),
+        "partition-generation" => partition_generation(node).to_string(),
+        "rebalance-generation" => (partition_generation(node) + 1).to_string(),
+        "peers-generation" => shared.peers_generation.load(Ordering::SeqCst).to_string(),
+        "peers-clear-std" | "peers-clear-alt" => peers(node),
+        "service-clear-std" | "service" => node
+            .port()
+            .map(|p| format!("127.0.0.1:{p}"))
+            .unwrap_or_default(),
+        "namespaces" => shared.store.names().join(";"),
+        "replicas" => replicas(node, args),
+        "replicas-all" => replicas_all(node),
+        "replicas-master" => replicas_master(node),
+        "cluster-stable" => cluster_stable(node, args),
+        "statistics" => statistics(node),
+        "truncate" => truncate(node, args, false),
+        "truncate-namespace" => truncate(node, args, true),
+        "user-agent-set" => "ok".into(),
+        _ => {
+            if let Some(rest) = name.strip_prefix("namespace/") {
+                return namespace_stats(node, rest);
+            }
+            let hooked = match name {
+                "query-show" | "query-abort" | "query-abort-all" => jobs::info(node, name, args),
+                n if n.starts_with("sindex-") => sindex::info(node, name, args),
+                n if n.starts_with("udf-") => udf::info(node, name, args),
+                _ => None,
+            };
+            hooked.unwrap_or_else(|| "ERROR:4:unrecognized command".into())
+        }
+    }
+}
+
+/// The reply to an empty request: a summary of several values.
+fn summary(node: &NodeCtx) -> String {
+    [
+        "features",
+        "node",
+        "compatibility-id",
+        "edition",
+        "build_ee_sha",
+        "build_sha",
+        "build_arch",
+        "build_time",
+        "build_os",
+        "build",
+        "version",
+        "statistics",
+        "services-alumni",
+        "services",
+        "partition-generation",
+    ]
+    .iter()
+    .map(|c| format!("{c}\t{}\n", answer(node, c)))
+    .collect()
+}
+
+fn partition_generation(node: &NodeCtx) -> u64 {
+    node.shared.partition_generation.load(Ordering::SeqCst)
+}
+
+/// `gen,default-port,[[ID,,[127.0.0.1:PORT]],...]`: the other running nodes,
+/// highest id first.
+fn peers(node: &NodeCtx) -> String {
+    let mut others: Vec<_> = node
+        .shared
+        .members
+        .read()
+        .iter()
+        .filter(|m| m.name != node.name)
+        .cloned()
+        .collect();
+    others.sort_by(|a, b| b.name.cmp(&a.name));
+    let list: Vec<String> = others
+        .iter()
+        .map(|m| format!("[{},,[127.0.0.1:{}]]", m.name, m.port))
+        .collect();
+    format!(
+        "{},{PEERS_DEFAULT_PORT},[{}]",
+        node.shared.peers_generation.load(Ordering::SeqCst),
+        list.join(",")
+    )
+}
+
+/// One bitmap per copy index (0 = master): bit `p` set when this node holds
+/// that copy of partition `p`. Bits run from the high bit of byte 0.
+fn bitmaps(node: &NodeCtx, ns: &str, copies: usize) -> Vec<String> {
+    let tables = node.shared.partitions.read();
+    let owners = tables.get(ns).map(|t| t.owners.as_slice()).unwrap_or(&[]);
+    (0..copies)
+        .map(|copy| {
+            let mut bits = vec![0u8; PARTITIONS / 8];
+            for (pid, o) in owners.iter().enumerate().take(PARTITIONS) {
+                if o.get(copy).is_some_and(|n| *n == node.name) {
+                    bits[pid >> 3] |= 0x80 >> (pid & 7);
+                }
+            }
+            base64(&bits)
+        })
+        .collect()
+}
+
+/// Copies of each partition of `ns` the cluster keeps now.
+fn copies(node: &NodeCtx, ns: &str) -> usize {
+    node.shared
+        .partitions
+        .read()
+        .get(ns)
+        .and_then(|t| t.owners.iter().map(Vec::len).max())
+        .unwrap_or(0)
+}
+
+/// `replicas[:max=N]`: `ns:regime,copies,bitmap,...` per namespace, joined
+/// by `;`. The regime is 0 (no strong consistency).
+fn replicas(node: &NodeCtx, args: &str) -> String {
+    let max = crate::wire::info::parse_pairs(args, ';')
+        .into_iter()
+        .find(|(k, _)| *k == "max")
+        .and_then(|(_, v)| v.parse::<usize>().ok());
+    node.shared
+        .store
+        .names()
+        .iter()
+        .map(|ns| {
+            let n = max.map_or(copies(node, ns), |m| m.min(copies(node, ns)));
+            let mut parts = vec!["0".to_string(), n.to_string()];
+            parts.extend(bitmaps(node, ns, n));
+            format!("{ns}:{}", parts.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// `replicas-all`: `ns:copies,bitmap,...` per namespace.
+fn replicas_all(node: &NodeCtx) -> String {
+    node.shared
+        .store
+        .names()
+        .iter()
+        .map(|ns| {
+            let n = copies(node, ns);
+            let mut parts = vec![n.to_string()];
+            parts.extend(bitmaps(node, ns, n));
+            format!("{ns}:{}", parts.join(","))
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// `replicas-master`: `ns:bitmap` per namespace.
+fn replicas_master(node: &NodeCtx) -> String {
+    node.shared
+        .store
+        .names()
+        .iter()
+        .map(|ns| format!("{ns}:{}", bitmaps(node, ns, 1).concat()))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// A 12-hex-digit key that changes whenever the membership or the partition
+/// map changes.
+fn cluster_key(node: &NodeCtx) -> String {
+    let mut x = partition_generation(node)
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .wrapping_add(node.shared.peers_generation.load(Ordering::SeqCst))
+        ^ 0x8cef_6e9b_b028;
+    x = (x ^ (x >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    format!("{:012X}", (x ^ (x >> 32)) & 0xffff_ffff_ffff)
+}
+
+/// `cluster-stable[:size=N;namespace=NS;ignore-migrations=..]`: the cluster
+/// key when the cluster has the given size and namespace.
+fn cluster_stable(node: &NodeCtx, args: &str) -> String {
+    let size = node.shared.members.read().len();
+    for (k, v) in crate::wire::info::parse_pairs(args, ';') {
+        match k {
+            "size" if v.parse::<usize>().ok() != Some(size) => {
+                return "ERROR::cluster not specified size".into()
+            }
+            "namespace" if node.shared.store.namespace(v).is_none() => {
+                return "ERROR::unknown namespace".into()
+            }
+            _ => {}
+        }
+    }
+    cluster_key(node)
+}
+
+/// Records of `ns` on this node: (master copies, replica copies).
+fn object_counts(node: &NodeCtx, ns: &str) -> (usize, usize) {
+    let Some(namespace) = node.shared.store.namespace(ns) else {
+        return (0, 0);
+    };
+    let now = now_citrusleaf();
+    let tables = node.shared.partitions.read();
+    let Some(table) = tables.get(ns) else {
+        return (0, 0);
+    };
+    let (mut master, mut prole) = (0, 0);
+    for (pid, owners) in table.owners.iter().enumerate() {
+        let Some(pos) = owners.iter().position(|n| *n == node.name) else {
+            continue;
+        };
+        let n = namespace
+            .partition(pid)
+            .read()
+            .values()
+            .filter(|r| !r.is_expired(now))
+            .count();
+        if pos == 0 {
+            master += n;
+        } else {
+            prole += n;
+        }
+    }
+    (master, prole)
+}
+
+/// Fills `template` (one `key=value` a line) with `values` and joins the
+/// pairs with `;`.
+fn fill(template: &str, values: &[(&str, String)]) -> String {
+    template
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let key = line.split_once('=').map_or(line, |(k, _)| k);
+            match values.iter().find(|(k, _)| *k == key) {
+                Some((k, v)) => format!("{k}={v}"),
+                None => line.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// `namespace/<ns>`: the server's keys in its order; counts, sizes and
+/// settings reflect this cluster.
+fn namespace_stats(node: &NodeCtx, ns: &str) -> String {
+    let Some(namespace) = node.shared.store.namespace(ns) else {
+        return "ERROR:20:namespace not found".into();
+    };
+    let cfg = &namespace.config;
+    let (master, prole) = object_counts(node, ns);
+    let size = node.shared.members.read().len();
+    let effective = copies(node, ns);
+    fill(
+        NAMESPACE_TEMPLATE,
+        &[
+            ("ns_cluster_size", size.to_string()),
+            ("effective_replication_factor", effective.to_string()),
+            ("objects", (master + prole).to_string()),
+            ("master_objects", master.to_string()),
+            ("prole_objects", prole.to_string()),
+            ("current_time", now_citrusleaf().to_string()),
+            ("default-ttl", cfg.default_ttl.to_string()),
+            ("replication-factor", cfg.replication_factor.to_string()),
+            (
+                "background-query-max-rps",
+                node.shared.config.background_query_max_rps.to_string(),
+            ),
+        ],
+    )
+}
+
+/// `statistics`: the server's keys in its order; cluster and object values
+/// reflect this cluster.
+fn statistics(node: &NodeCtx) -> String {
+    let members = node.shared.members.read().clone();
+    let principal = members
+        .iter()
+        .map(|m| m.name.clone())
+        .max()
+        .unwrap_or_default();
+    let objects: usize = node
+        .shared
+        .store
+        .names()
+        .iter()
+        .map(|ns| {
+            let (m, p) = object_counts(node, ns);
+            m + p
+        })
+        .sum();
+    fill(
+        STATISTICS_TEMPLATE,
+        &[
+            ("cluster_size", members.len().to_string()),
+            ("cluster_key", cluster_key(node)),
+            (
+                "cluster_generation",
+                node.shared
+                    .peers_generation
+                    .load(Ordering::SeqCst)
+                    .to_string(),
+            ),
+            ("cluster_principal", principal.clone()),
+            ("paxos_principal", principal),
+            ("objects", objects.to_string()),
+        ],
+    )
+}
+
+/// `truncate:namespace=NS;set=SET[;lut=NANOS]` and
+/// `truncate-namespace:namespace=NS[;lut=NANOS]`: removes the records last
+/// updated before `lut` (now when absent).
+fn truncate(node: &NodeCtx, args: &str, whole_namespace: bool) -> String {
+    let pairs = crate::wire::info::parse_pairs(args, ';');
+    let get = |key: &str| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+    let Some(ns) = get("namespace").filter(|n| !n.is_empty()) else {
+        return "ERROR:4:namespace missing".into();
+    };
+    let Some(namespace) = node.shared.store.namespace(ns) else {
+        return "ERROR:20:namespace not found".into();
+    };
+    let set = if whole_namespace {
+        None
+    } else {
+        get("set").filter(|s| !s.is_empty())
+    };
+    let now = now_nanos();
+    let before = match get("lut") {
+        None => now,
+        Some(v) => match v.parse::<u64>() {
+            Ok(l) if l <= now => l,
+            Ok(_) => return "ERROR:4:lut is in the future".into(),
+            Err(_) => return "ERROR:4:bad lut".into(),
+        },
+    };
+    namespace.truncate(set, Some(before.saturating_add(1)));
+    "ok".into()
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
