@@ -114,9 +114,9 @@ fn check_reply(command: &str, value: &str) -> Result<()> {
         message.push_str(&format!(" at line {line}"));
     }
     if let Some(m) = get("message") {
-        let text = base64::decode(m)
+        let text = base64::decode(m.as_bytes())
             .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_else(|_| m.to_owned());
+            .unwrap_or_else(|| m.to_owned());
         message.push_str(&format!(": {text}"));
     }
     Err(Error::Info {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 
 use crate::client::Client;
-use crate::cluster::Version;
+use crate::cluster::version::Version;
 use crate::error::{Error, Result, ResultCode};
 use crate::net::Deadline;
 use crate::wire::info;

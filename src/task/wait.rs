@@ -122,6 +122,7 @@ pub(crate) struct NodeTracker {
 
 impl NodeTracker {
     /// A node where the job was started (or is expected).
+    #[cfg(test)]
     pub(crate) fn new(name: &str) -> Self {
         Self::with_state(name, NodeJobState::Pending)
     }
