@@ -376,6 +376,7 @@ impl BackgroundWriteBinBuilder {
     }
 
     /// Adds `delta` (integer or float) to the bin.
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, delta: impl Into<Value>) -> BackgroundOperationBuilder {
         let op = operations::add(&self.bin, delta);
         self.push(op)

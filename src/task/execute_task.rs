@@ -71,11 +71,13 @@ fn observe_reply(node: &str, command: &str, reply: &str, task_id: u64) -> Result
         return Ok(rows
             .into_iter()
             .find(|r| r.task_id == task_id)
-            .map_or(Observation::NotFound, Observation::Row));
+            .map_or(Observation::NotFound, |r| Observation::Row(Box::new(r))));
     }
     match parse_status_response(reply) {
-        ParsedStatus::Complete => Ok(Observation::Row(JobInfo::minimal(task_id, true))),
-        ParsedStatus::InProgress => Ok(Observation::Row(JobInfo::minimal(task_id, false))),
+        ParsedStatus::Complete => Ok(Observation::Row(Box::new(JobInfo::minimal(task_id, true)))),
+        ParsedStatus::InProgress => {
+            Ok(Observation::Row(Box::new(JobInfo::minimal(task_id, false))))
+        }
         _ => Err(Error::Protocol {
             node: node.to_owned(),
             message: format!("unreadable reply to {command}: {reply:.100}"),

@@ -100,7 +100,7 @@ impl Backoff {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Observation {
     /// The node's row for the job.
-    Row(JobInfo),
+    Row(Box<JobInfo>),
     /// An empty reply or `ERROR:2`.
     NotFound,
     /// The node is no longer in the cluster.
@@ -156,7 +156,7 @@ impl NodeTracker {
                 } else {
                     NodeJobState::Running
                 };
-                self.info = Some(info);
+                self.info = Some(*info);
                 state
             }
             Observation::NotFound if self.seen => NodeJobState::Lost,
@@ -308,7 +308,7 @@ mod tests {
             let done = self.clock_now.get().duration_since(self.t0) >= self.runs_for;
             Ok(nodes
                 .iter()
-                .map(|n| (n.clone(), Observation::Row(row(done))))
+                .map(|n| (n.clone(), Observation::Row(Box::new(row(done)))))
                 .collect())
         }
     }
@@ -426,14 +426,14 @@ mod tests {
 
         // Seen running, then not found: lost.
         let mut n = NodeTracker::new("B");
-        n.observe(Observation::Row(row(false)), t);
+        n.observe(Observation::Row(Box::new(row(false))), t);
         assert_eq!(n.row().state, NodeJobState::Running);
         n.observe(Observation::NotFound, t);
         assert_eq!(n.row().state, NodeJobState::Lost);
 
         // Done is final: later replies change nothing.
         let mut n = NodeTracker::new("C");
-        n.observe(Observation::Row(row(true)), t);
+        n.observe(Observation::Row(Box::new(row(true))), t);
         n.observe(Observation::NotFound, t);
         assert_eq!(n.row().state, NodeJobState::Done(JobResult::Ok));
 
