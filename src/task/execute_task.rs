@@ -298,12 +298,14 @@ impl ExecuteTask {
     /// Like [`wait`](Self::wait), calling `on_progress` after every poll
     /// (e.g. to draw a progress bar).
     pub fn wait_with_progress(&self, opts: WaitOptions, mut on_progress: impl FnMut(&Progress)) -> Result<Outcome> {
-        let mut trackers = self.trackers.lock();
         let mut src = ClusterSource {
             client: &self.client,
             task_id: self.task_id,
         };
-        wait_loop(&mut src, &mut SystemClock, &mut trackers, &opts, &mut on_progress)
+        // The trackers are locked for one poll at a time, so that another
+        // thread can call `progress` or `cancel` on a clone meanwhile.
+        let mut poll = |now| poll_once(&mut src, &mut self.trackers.lock(), now);
+        wait_loop(&mut poll, &mut SystemClock, &opts, &mut on_progress)
     }
 
     /// Aborts the job on every target node (`query-abort`). A node where the

@@ -232,19 +232,18 @@ pub(crate) fn poll_once(
     ))
 }
 
-/// Polls until every node is final, with back-off, calling `on_progress`
-/// after each poll.
+/// Polls (with `poll`, given the current time) until every node is final,
+/// with back-off, calling `on_progress` after each poll.
 pub(crate) fn wait_loop(
-    src: &mut dyn JobSource,
+    poll: &mut dyn FnMut(Instant) -> Result<Progress>,
     clock: &mut dyn Clock,
-    trackers: &mut [NodeTracker],
     opts: &WaitOptions,
     on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<Outcome> {
     let start = clock.now();
     let mut backoff = Backoff::new(opts.poll_interval);
     loop {
-        let progress = poll_once(src, trackers, clock.now())?;
+        let progress = poll(clock.now())?;
         on_progress(&progress);
         if let Some(outcome) = progress.outcome() {
             return Ok(outcome);
@@ -347,7 +346,12 @@ mod tests {
         let mut trackers: Vec<NodeTracker> = (0..nodes)
             .map(|i| NodeTracker::new(&format!("N{i}")))
             .collect();
-        let r = wait_loop(&mut job, &mut clock, &mut trackers, &opts, &mut |_| {});
+        let r = wait_loop(
+            &mut |now| poll_once(&mut job, &mut trackers, now),
+            &mut clock,
+            &opts,
+            &mut |_| {},
+        );
         (r, clock.0.sleeps, job.polls)
     }
 
@@ -444,5 +448,75 @@ mod tests {
         assert!(!n.is_final());
         n.observe(Observation::Gone, t);
         assert_eq!(n.row().state, NodeJobState::Lost);
+    }
+
+    /// Node A finishes at once; node B never shows the job.
+    struct HalfKnown;
+
+    impl JobSource for HalfKnown {
+        fn poll(&mut self, nodes: &[String]) -> Result<Vec<(String, Observation)>> {
+            Ok(nodes
+                .iter()
+                .map(|n| {
+                    let obs = if n == "A" {
+                        Observation::Row(Box::new(row(true)))
+                    } else {
+                        Observation::NotFound
+                    };
+                    (n.clone(), obs)
+                })
+                .collect())
+        }
+    }
+
+    #[test]
+    fn unseen_node_counts_as_finished_after_the_grace_period() {
+        let mut clock = FakeClock {
+            now: Instant::now(),
+            sleeps: vec![],
+        };
+        let mut trackers = vec![NodeTracker::new("A"), NodeTracker::new("B")];
+        let mut last = None;
+        let r = wait_loop(
+            &mut |now| poll_once(&mut HalfKnown, &mut trackers, now),
+            &mut clock,
+            &WaitOptions::default(),
+            &mut |p| last = Some(p.clone()),
+        );
+        assert_eq!(r.unwrap(), Outcome::Completed);
+        let waited: Duration = clock.sleeps.iter().sum();
+        assert!(
+            waited >= GRACE_PERIOD && waited < GRACE_PERIOD * 3,
+            "{waited:?}"
+        );
+        let last = last.unwrap();
+        assert_eq!(last.nodes[1].state, NodeJobState::NeverSeen);
+        assert_eq!(last.succeeded, 5);
+    }
+
+    /// An error reply from a server ends the wait with that error.
+    struct Refusing;
+
+    impl JobSource for Refusing {
+        fn poll(&mut self, _nodes: &[String]) -> Result<Vec<(String, Observation)>> {
+            Err(Error::invalid("refused"))
+        }
+    }
+
+    #[test]
+    fn server_errors_end_the_wait() {
+        let mut clock = FakeClock {
+            now: Instant::now(),
+            sleeps: vec![],
+        };
+        let mut trackers = vec![NodeTracker::new("A")];
+        let r = wait_loop(
+            &mut |now| poll_once(&mut Refusing, &mut trackers, now),
+            &mut clock,
+            &WaitOptions::default(),
+            &mut |_| {},
+        );
+        assert!(matches!(r, Err(Error::InvalidArgument(_))));
+        assert!(clock.sleeps.is_empty());
     }
 }
