@@ -13,10 +13,12 @@ use aerospike_blocking::background::DataSet;
 use aerospike_blocking::embedded::{EmbeddedCluster, Fault, FaultScope};
 use aerospike_blocking::operations;
 use aerospike_blocking::query::Filter;
-use aerospike_blocking::task::{ExecuteTask, NodeJobState, Outcome, ParsedStatus, TaskKind, WaitOptions};
+use aerospike_blocking::task::{
+    ExecuteTask, NodeJobState, Outcome, ParsedStatus, TaskKind, WaitOptions,
+};
 use aerospike_blocking::{
-    Bin, Client, ClientPolicy, Error, IndexType, Key, Record, ResultCode, TimeoutPhase, UdfLanguage, Value,
-    WritePolicy,
+    Bin, Client, ClientPolicy, Error, IndexType, Key, Record, ResultCode, TimeoutPhase,
+    UdfLanguage, Value, WritePolicy,
 };
 
 const NS: &str = "test";
@@ -27,9 +29,16 @@ struct Env {
 }
 
 fn env(nodes: usize) -> Env {
-    let hosts = std::env::var("AEROSPIKE_HOSTS").ok().filter(|h| !h.trim().is_empty());
+    let hosts = std::env::var("AEROSPIKE_HOSTS")
+        .ok()
+        .filter(|h| !h.trim().is_empty());
     let (seeds, embedded) = match hosts {
-        Some(h) => (h.split(',').map(|s| s.trim().to_owned()).collect::<Vec<_>>(), None),
+        Some(h) => (
+            h.split(',')
+                .map(|s| s.trim().to_owned())
+                .collect::<Vec<_>>(),
+            None,
+        ),
         None => {
             let c = EmbeddedCluster::start(nodes).expect("embedded cluster starts");
             (c.seeds(), Some(c))
@@ -41,7 +50,11 @@ fn env(nodes: usize) -> Env {
 
 fn unique_set(prefix: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    let t = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() % 100_000;
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        % 100_000;
     format!("{prefix}_{t}_{}", N.fetch_add(1, Ordering::Relaxed))
 }
 
@@ -75,8 +88,17 @@ fn quick() -> WaitOptions {
 }
 
 #[test]
-fn update_with_where_clause_changes_exactly_the_matching_records() {
-    let e = env(3);
+fn update_with_where_clause_one_node() {
+    update_with_where_clause_changes_exactly_the_matching_records(1);
+}
+
+#[test]
+fn update_with_where_clause_three_nodes() {
+    update_with_where_clause_changes_exactly_the_matching_records(3);
+}
+
+fn update_with_where_clause_changes_exactly_the_matching_records(nodes: usize) {
+    let e = env(nodes);
     let set = unique_set("bg_where");
     load(&e.client, &set, 200);
     let task = e
@@ -85,9 +107,12 @@ fn update_with_where_clause_changes_exactly_the_matching_records() {
         .background_task()
         .update(&DataSet::of(NS, &set))
         .where_ael("$.active == true and $.age < 20")
-        .bin("flag").set_to(1)
-        .bin("i").add(1000)
-        .bin("name").append("!")
+        .bin("flag")
+        .set_to(1)
+        .bin("i")
+        .add(1000)
+        .bin("name")
+        .append("!")
         .execute()
         .unwrap();
     assert_eq!(task.kind(), TaskKind::QueryExecute);
@@ -117,7 +142,9 @@ fn index_filter_combines_with_where_clause() {
     let set = unique_set("bg_idx");
     load(&e.client, &set, 200);
     let index = format!("idx_{set}");
-    e.client.create_index(NS, &set, &index, "age", IndexType::Numeric).unwrap();
+    e.client
+        .create_index(NS, &set, &index, "age", IndexType::Numeric)
+        .unwrap();
     let task = e
         .client
         .session()
@@ -125,7 +152,8 @@ fn index_filter_combines_with_where_clause() {
         .update(&DataSet::of(NS, &set))
         .index_filter(Filter::range("age", 10, 19))
         .where_ael("$.active == true")
-        .bin("s").set_to("hit")
+        .bin("s")
+        .set_to("hit")
         .execute()
         .unwrap();
     assert_eq!(task.wait(quick()).unwrap(), Outcome::Completed);
@@ -135,7 +163,9 @@ fn index_filter_combines_with_where_clause() {
         .map(|r| int(r, "i").unwrap())
         .collect();
     assert_eq!(hits.len(), 20, "{hits:?}");
-    assert!(hits.iter().all(|i| (10..20).contains(&(i % 50)) && i % 2 == 0));
+    assert!(hits
+        .iter()
+        .all(|i| (10..20).contains(&(i % 50)) && i % 2 == 0));
     // A foreground query through the same index sees the same records.
     let q = e
         .client
@@ -176,7 +206,11 @@ fn delete_and_touch_with_expiry() {
         let ttl = r.ttl().expect("touched records expire");
         assert!((7100..=7200).contains(&ttl), "ttl {ttl}");
     }
-    let never = bg.touch(&DataSet::of(NS, &set)).never_expire().execute().unwrap();
+    let never = bg
+        .touch(&DataSet::of(NS, &set))
+        .never_expire()
+        .execute()
+        .unwrap();
     assert_eq!(never.wait(quick()).unwrap(), Outcome::Completed);
     assert!(all(&e.client, &set).iter().all(|r| r.ttl().is_none()));
 }
@@ -191,15 +225,21 @@ fn operations_remove_prepend_and_list_append() {
         .session()
         .background_task()
         .update(&DataSet::of(NS, &set))
-        .bin("name").prepend(">")
-        .bin("active").remove()
+        .bin("name")
+        .prepend(">")
+        .bin("active")
+        .remove()
         .operation(operations::put("l", Value::List(vec![Value::from(1)])))
         .keep_expiry()
         .execute()
         .unwrap();
     assert_eq!(task.wait(quick()).unwrap(), Outcome::Completed);
     for r in all(&e.client, &set) {
-        assert!(r.bin("name").and_then(Value::as_str).unwrap().starts_with(">n"));
+        assert!(r
+            .bin("name")
+            .and_then(Value::as_str)
+            .unwrap()
+            .starts_with(">n"));
         assert!(r.bin("active").is_none());
         assert_eq!(r.bin("l"), Some(&Value::List(vec![Value::from(1)])));
     }
@@ -211,9 +251,17 @@ fn background_udf_job() {
     let set = unique_set("bg_udf");
     load(&e.client, &set, 60);
     let module = format!("{set}.lua");
-    let code = "function set_bin(rec, name, value)\n  rec[name] = value\n  aerospike:update(rec)\nend\n";
-    e.client.register_udf_bytes(&module, code.as_bytes(), UdfLanguage::Lua).unwrap();
-    assert!(e.client.list_udfs().unwrap().iter().any(|m| m.name == module));
+    let code =
+        "function set_bin(rec, name, value)\n  rec[name] = value\n  aerospike:update(rec)\nend\n";
+    e.client
+        .register_udf_bytes(&module, code.as_bytes(), UdfLanguage::Lua)
+        .unwrap();
+    assert!(e
+        .client
+        .list_udfs()
+        .unwrap()
+        .iter()
+        .any(|m| m.name == module));
     let package = module.trim_end_matches(".lua").to_owned();
     let task = e
         .client
@@ -233,7 +281,44 @@ fn background_udf_job() {
         assert_eq!(int(&r, "u"), want);
     }
     e.client.remove_udf(&module).unwrap();
-    assert!(!e.client.list_udfs().unwrap().iter().any(|m| m.name == module));
+    assert!(!e
+        .client
+        .list_udfs()
+        .unwrap()
+        .iter()
+        .any(|m| m.name == module));
+    let err = e.client.remove_udf(&module).unwrap_err();
+    assert_eq!(err.result_code(), Some(ResultCode::KEY_NOT_FOUND));
+}
+
+#[test]
+fn udf_module_from_a_file_and_compile_errors() {
+    let e = env(3);
+    let name = format!("{}.lua", unique_set("udf_file"));
+    let path = std::env::temp_dir().join(&name);
+    std::fs::write(&path, "function one(rec)\n  return 1\nend\n").unwrap();
+    e.client.register_udf(&path).unwrap();
+    let listed = e.client.list_udfs().unwrap();
+    let m = listed.iter().find(|m| m.name == name).expect("listed");
+    assert_eq!(m.language, UdfLanguage::Lua);
+    assert!(!m.hash.is_empty());
+    e.client.remove_udf(&name).unwrap();
+    std::fs::remove_file(&path).unwrap();
+
+    let err = e
+        .client
+        .register_udf_bytes("broken.lua", b"function broken(rec\n", UdfLanguage::Lua)
+        .unwrap_err();
+    assert!(matches!(err, Error::Info { .. }), "{err}");
+    assert!(err.to_string().contains("compile_error"), "{err}");
+    assert!(!e
+        .client
+        .list_udfs()
+        .unwrap()
+        .iter()
+        .any(|m| m.name == "broken.lua"));
+    let err = e.client.register_udf("/no/such/file.lua").unwrap_err();
+    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
 }
 
 #[test]
@@ -247,22 +332,75 @@ fn validation_errors_are_reported_before_sending() {
         Ok(_) => panic!("accepted; expected an error about {needle}"),
     };
     check(bg.update(&ds).execute(), "at least one bin operation");
-    check(bg.update(&ds).operation(operations::get_bin("i")).execute(), "read operation");
-    check(bg.delete(&ds).bin("a").set_to(1).execute(), "no bin operations");
-    check(bg.execute_udf(&ds).function("", "f").execute(), "UDF package");
-    check(bg.execute_udf(&ds).function("p", "").execute(), "UDF package");
-    check(bg.update(&ds).bin("a").set_to(1).records_per_second(20_000).execute(), "records_per_second");
-    check(bg.update(&DataSet::of(NS, &"s".repeat(64))).bin("a").set_to(1).execute(), "set name");
-    check(bg.update(&ds).bin("a").set_to(1).task_id(0).execute(), "task id");
-    check(bg.update(&ds).bin("a_very_long_bin_name").set_to(1).execute(), "bin name");
-    check(bg.touch(&ds).expire_record_after(Duration::ZERO).execute(), "expire_record_after");
-    check(bg.update(&ds).index_filter(Filter::range("a", 5, 1)).bin("a").set_to(1).execute(), "empty");
+    check(
+        bg.update(&ds).operation(operations::get_bin("i")).execute(),
+        "read operation",
+    );
+    check(
+        bg.delete(&ds).bin("a").set_to(1).execute(),
+        "no bin operations",
+    );
+    check(
+        bg.execute_udf(&ds).function("", "f").execute(),
+        "UDF package",
+    );
+    check(
+        bg.execute_udf(&ds).function("p", "").execute(),
+        "UDF package",
+    );
+    check(
+        bg.update(&ds)
+            .bin("a")
+            .set_to(1)
+            .records_per_second(20_000)
+            .execute(),
+        "records_per_second",
+    );
+    check(
+        bg.update(&DataSet::of(NS, &"s".repeat(64)))
+            .bin("a")
+            .set_to(1)
+            .execute(),
+        "set name",
+    );
+    check(
+        bg.update(&ds).bin("a").set_to(1).task_id(0).execute(),
+        "task id",
+    );
+    check(
+        bg.update(&ds)
+            .bin("a_very_long_bin_name")
+            .set_to(1)
+            .execute(),
+        "bin name",
+    );
+    check(
+        bg.touch(&ds).expire_record_after(Duration::ZERO).execute(),
+        "expire_record_after",
+    );
+    check(
+        bg.update(&ds)
+            .index_filter(Filter::range("a", 5, 1))
+            .bin("a")
+            .set_to(1)
+            .execute(),
+        "empty",
+    );
     assert!(matches!(
-        bg.update(&ds).where_ael("$.a ==").bin("a").set_to(1).execute(),
+        bg.update(&ds)
+            .where_ael("$.a ==")
+            .bin("a")
+            .set_to(1)
+            .execute(),
         Err(Error::Expression { .. })
     ));
     // Nothing was started.
-    assert!(e.client.list_jobs().unwrap().iter().all(|(_, j)| j.set != "never_touched"));
+    assert!(e
+        .client
+        .list_jobs()
+        .unwrap()
+        .iter()
+        .all(|(_, j)| j.set != "never_touched"));
 }
 
 #[test]
@@ -274,7 +412,8 @@ fn missing_set_counts_as_started_and_completes() {
         .session()
         .background_task()
         .update(&DataSet::of(NS, &set))
-        .bin("a").set_to(1)
+        .bin("a")
+        .set_to(1)
         .execute()
         .unwrap();
     assert_eq!(task.wait(quick()).unwrap(), Outcome::Completed);
@@ -289,12 +428,28 @@ fn slow_job(e: &Env, set: &str, n: i64, rps: u32, task_id: Option<u64>) -> Execu
         .session()
         .background_task()
         .update(&DataSet::of(NS, set))
-        .bin("slow").add(1)
+        .bin("slow")
+        .add(1)
         .records_per_second(rps);
     if let Some(id) = task_id {
         b = b.task_id(id);
     }
     b.execute().unwrap()
+}
+
+#[test]
+fn cancel_from_another_thread_while_waiting() {
+    let e = env(1);
+    let set = unique_set("bg_cancel_t");
+    let task = slow_job(&e, &set, 400, 50, None);
+    let other = task.clone();
+    let canceller = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        other.cancel()
+    });
+    let outcome = task.wait(quick()).unwrap();
+    canceller.join().unwrap().unwrap();
+    assert_eq!(outcome, Outcome::AbortedByUser);
 }
 
 #[test]
@@ -317,22 +472,33 @@ fn wait_timeout_progress_reattach_and_listing() {
     let id = 0x5eed_0000_0000_0001 ^ u64::from(std::process::id());
     let task = slow_job(&e, &set, 300, 100, Some(id));
     assert_eq!(task.task_id(), id);
-    assert_eq!(task.nodes().len(), 3);
+    assert_eq!(task.nodes().len(), e.client.nodes().len());
     let err = task
         .wait(WaitOptions::default().timeout(Duration::from_millis(200)))
         .unwrap_err();
-    assert!(matches!(err, Error::Timeout { phase: TimeoutPhase::Wait, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::Timeout {
+                phase: TimeoutPhase::Wait,
+                ..
+            }
+        ),
+        "{err}"
+    );
 
     let p = task.progress().unwrap();
-    assert_eq!(p.nodes.len(), 3);
+    assert_eq!(p.nodes.len(), e.client.nodes().len());
     assert!(!p.is_done());
     assert!(p.percent < 100.0);
     assert!(p.status.starts_with("running"), "{}", p.status);
 
     let listed = e.client.list_jobs().unwrap();
     let mine: Vec<_> = listed.iter().filter(|(_, j)| j.task_id == id).collect();
-    assert_eq!(mine.len(), 3, "one row per node");
-    assert!(mine.iter().all(|(_, j)| j.set == set && j.records_per_second == 100));
+    assert_eq!(mine.len(), e.client.nodes().len(), "one row per node");
+    assert!(mine
+        .iter()
+        .all(|(_, j)| j.set == set && j.records_per_second == 100));
 
     let again = ExecuteTask::attach(&e.client, id, NS, &set, TaskKind::QueryExecute);
     let mut calls = 0;
@@ -349,7 +515,9 @@ fn wait_timeout_progress_reattach_and_listing() {
     let p = again.progress().unwrap();
     assert_eq!(p.succeeded, 300);
     assert_eq!(p.percent, 100.0);
-    assert!(all(&e.client, &set).iter().all(|r| int(r, "slow") == Some(1)));
+    assert!(all(&e.client, &set)
+        .iter()
+        .all(|r| int(r, "slow") == Some(1)));
 }
 
 #[test]
@@ -364,13 +532,17 @@ fn single_node_job_covers_only_that_nodes_partitions() {
         .background_task()
         .update(&DataSet::of(NS, &set))
         .on_node(&node)
-        .bin("mark").set_to(1)
+        .bin("mark")
+        .set_to(1)
         .execute()
         .unwrap();
     assert_eq!(task.node_name(), Some(node.as_str()));
     assert_eq!(task.nodes(), vec![node.clone()]);
     assert_eq!(task.wait(quick()).unwrap(), Outcome::Completed);
-    let marked = all(&e.client, &set).iter().filter(|r| r.bin("mark").is_some()).count();
+    let marked = all(&e.client, &set)
+        .iter()
+        .filter(|r| r.bin("mark").is_some())
+        .count();
     assert!(marked > 0 && marked < 300, "{marked}");
     assert_eq!(task.progress().unwrap().succeeded, marked as u64);
     let err = e
@@ -394,28 +566,47 @@ fn partial_start_failure_leaves_no_job_running() {
     let set = unique_set("bg_atomic");
     load(&e.client, &set, 600);
     let bad = cluster.nodes()[1].clone();
-    bad.set_fault_for(FaultScope::Messages, Fault::ResultCode(ResultCode::PARAMETER_ERROR), Some(1));
+    bad.set_fault_for(
+        FaultScope::Messages,
+        Fault::ResultCode(ResultCode::PARAMETER_ERROR),
+        Some(1),
+    );
     let id = 0xa70_0000_0000_0000 ^ u64::from(std::process::id());
     let err = e
         .client
         .session()
         .background_task()
         .update(&DataSet::of(NS, &set))
-        .bin("x").set_to(1)
+        .bin("x")
+        .set_to(1)
         .records_per_second(50)
         .task_id(id)
         .execute()
         .unwrap_err();
-    let Error::PerNode { summary, outcomes } = &err else { panic!("{err}") };
-    assert!(summary.contains("failed to start on 1 of 3 nodes"), "{summary}");
+    let Error::PerNode { summary, outcomes } = &err else {
+        panic!("{err}")
+    };
+    assert!(
+        summary.contains("failed to start on 1 of 3 nodes"),
+        "{summary}"
+    );
     assert_eq!(outcomes.len(), 3);
     let failed: Vec<_> = outcomes.iter().filter(|(_, o)| o.is_some()).collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].0, bad.name());
-    assert_eq!(failed[0].1.as_ref().unwrap().result_code(), Some(ResultCode::PARAMETER_ERROR));
+    assert_eq!(
+        failed[0].1.as_ref().unwrap().result_code(),
+        Some(ResultCode::PARAMETER_ERROR)
+    );
     // The two nodes that started the job aborted it.
     std::thread::sleep(Duration::from_millis(100));
-    let rows: Vec<_> = e.client.list_jobs().unwrap().into_iter().filter(|(_, j)| j.task_id == id).collect();
+    let rows: Vec<_> = e
+        .client
+        .list_jobs()
+        .unwrap()
+        .into_iter()
+        .filter(|(_, j)| j.task_id == id)
+        .collect();
     assert_eq!(rows.len(), 2, "{rows:?}");
     for (node, j) in rows {
         assert!(j.status.ends_with("(user-aborted)"), "{node}: {}", j.status);
@@ -433,9 +624,14 @@ fn node_restart_during_a_job_is_lost() {
     let task = slow_job(&e, &set, 600, 50, None);
     // Every node shows the job running.
     let p = task.progress().unwrap();
-    assert!(p.nodes.iter().all(|n| n.state == NodeJobState::Running), "{p:?}");
+    assert!(
+        p.nodes.iter().all(|n| n.state == NodeJobState::Running),
+        "{p:?}"
+    );
     let victim = cluster.nodes()[2].name();
     cluster.restart_node(&victim).unwrap();
-    let outcome = task.wait(WaitOptions::default().timeout(Duration::from_secs(60))).unwrap();
+    let outcome = task
+        .wait(WaitOptions::default().timeout(Duration::from_secs(60)))
+        .unwrap();
     assert_eq!(outcome, Outcome::Lost { node: victim });
 }
