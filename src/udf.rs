@@ -158,7 +158,12 @@ impl Client {
     /// client.register_udf_bytes("marks.lua", code, UdfLanguage::Lua)?;
     /// # Ok::<(), aerospike_blocking::Error>(())
     /// ```
-    pub fn register_udf_bytes(&self, name: &str, content: &[u8], language: UdfLanguage) -> Result<()> {
+    pub fn register_udf_bytes(
+        &self,
+        name: &str,
+        content: &[u8],
+        language: UdfLanguage,
+    ) -> Result<()> {
         if name.is_empty() || name.contains([';', ':', ',', '\n', '\t', '/']) {
             return Err(Error::invalid(format!("bad UDF module name {name:?}")));
         }
@@ -170,18 +175,22 @@ impl Client {
         check_reply("udf-put", &reply)?;
         let start = Instant::now();
         let mut hash = None;
-        self.settle(start, &format!("UDF module {name} registered on every node"), |lists| {
-            let hashes: Vec<Option<&str>> = lists
-                .iter()
-                .map(|l| l.iter().find(|m| m.name == name).map(|m| m.hash.as_str()))
-                .collect();
-            let first = hashes.first().copied().flatten();
-            let agreed = first.is_some() && hashes.iter().all(|h| *h == first);
-            if agreed {
-                hash = first.map(str::to_owned);
-            }
-            agreed
-        })?;
+        self.settle(
+            start,
+            &format!("UDF module {name} registered on every node"),
+            |lists| {
+                let hashes: Vec<Option<&str>> = lists
+                    .iter()
+                    .map(|l| l.iter().find(|m| m.name == name).map(|m| m.hash.as_str()))
+                    .collect();
+                let first = hashes.first().copied().flatten();
+                let agreed = first.is_some() && hashes.iter().all(|h| *h == first);
+                if agreed {
+                    hash = first.map(str::to_owned);
+                }
+                agreed
+            },
+        )?;
         log::debug!("UDF module {name} registered, hash {hash:?}");
         Ok(())
     }
@@ -211,11 +220,21 @@ impl Client {
     /// # Ok::<(), aerospike_blocking::Error>(())
     /// ```
     pub fn remove_udf(&self, name: &str) -> Result<()> {
+        // Servers answer `ok` even for a module they do not have: check first.
+        if !self.list_udfs()?.iter().any(|m| m.name == name) {
+            return Err(Error::Info {
+                command: "udf-remove".into(),
+                code: ResultCode::KEY_NOT_FOUND,
+                message: format!("UDF module {name} is not registered"),
+            });
+        }
         let reply = self.info_any_node(&format!("udf-remove:filename={name};"))?;
         check_reply("udf-remove", &reply)?;
-        self.settle(Instant::now(), &format!("UDF module {name} removed from every node"), |lists| {
-            lists.iter().all(|l| l.iter().all(|m| m.name != name))
-        })
+        self.settle(
+            Instant::now(),
+            &format!("UDF module {name} removed from every node"),
+            |lists| lists.iter().all(|l| l.iter().all(|m| m.name != name)),
+        )
     }
 
     /// One info command on any node; its value.
@@ -231,14 +250,21 @@ impl Client {
     }
 
     /// Polls `udf-list` on every node until `done` accepts the lists.
-    fn settle(&self, start: Instant, what: &str, mut done: impl FnMut(&[Vec<UdfModule>]) -> bool) -> Result<()> {
+    fn settle(
+        &self,
+        start: Instant,
+        what: &str,
+        mut done: impl FnMut(&[Vec<UdfModule>]) -> bool,
+    ) -> Result<()> {
         let mut pause = Duration::from_millis(1);
         loop {
             let cluster = self.cluster();
             let nodes = cluster.nodes();
             let results = cluster.fan_out(&nodes, Deadline::after(INFO_TIMEOUT), |node, dl| {
                 let reply = node.info(&["udf-list"], dl)?;
-                Ok(parse_list(&reply.into_iter().next().map(|(_, v)| v).unwrap_or_default()))
+                Ok(parse_list(
+                    &reply.into_iter().next().map(|(_, v)| v).unwrap_or_default(),
+                ))
             });
             let lists: Result<Vec<Vec<UdfModule>>> = results.into_iter().map(|(_, r)| r).collect();
             if done(&lists?) {
@@ -275,13 +301,18 @@ mod tests {
 
     #[test]
     fn list_parsing() {
-        let l = parse_list("filename=bgudf.lua,hash=3241c719a5086433c774a0bb6b1adf4ae99d5130,type=LUA;");
+        let l = parse_list(
+            "filename=bgudf.lua,hash=3241c719a5086433c774a0bb6b1adf4ae99d5130,type=LUA;",
+        );
         assert_eq!(l.len(), 1);
         assert_eq!(l[0].name, "bgudf.lua");
         assert_eq!(l[0].package(), "bgudf");
         assert_eq!(l[0].hash, "3241c719a5086433c774a0bb6b1adf4ae99d5130");
         assert!(parse_list("").is_empty());
-        assert_eq!(parse_list("filename=a.lua,hash=1,type=LUA;filename=b.lua,hash=2,type=LUA;").len(), 2);
+        assert_eq!(
+            parse_list("filename=a.lua,hash=1,type=LUA;filename=b.lua,hash=2,type=LUA;").len(),
+            2
+        );
     }
 
     #[test]
@@ -289,7 +320,10 @@ mod tests {
         assert!(check_reply("udf-put", "ok").is_ok());
         let e = check_reply(
             "udf-put",
-            &format!("error=compile_error;file=x.lua;line=3;message={}", base64::encode(b"unexpected symbol")),
+            &format!(
+                "error=compile_error;file=x.lua;line=3;message={}",
+                base64::encode(b"unexpected symbol")
+            ),
         )
         .unwrap_err();
         assert_eq!(e.result_code(), Some(ResultCode::UDF_BAD_RESPONSE));

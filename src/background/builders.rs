@@ -116,7 +116,11 @@ impl Default for JobOptions {
 
 impl JobOptions {
     /// Validates the options and builds the start request.
-    fn into_request(self, dataset: &DataSet, action: JobAction) -> Result<(StartRequest, Option<String>)> {
+    fn into_request(
+        self,
+        dataset: &DataSet,
+        action: JobAction,
+    ) -> Result<(StartRequest, Option<String>)> {
         if let Some(msg) = self.invalid {
             return Err(Error::invalid(msg));
         }
@@ -335,14 +339,23 @@ impl BackgroundOperationBuilder {
             Verb::Delete | Verb::Touch if !self.ops.is_empty() => {
                 return Err(Error::invalid(format!(
                     "a background {} takes no bin operations",
-                    if self.verb == Verb::Delete { "delete" } else { "touch" }
+                    if self.verb == Verb::Delete {
+                        "delete"
+                    } else {
+                        "touch"
+                    }
                 )))
             }
             Verb::Delete => vec![operations::delete()],
             Verb::Touch => vec![operations::touch()],
         };
         let (req, node) = self.opts.into_request(&self.dataset, JobAction::Ops(ops))?;
-        start::start(self.session.client(), req, node.as_deref(), TaskKind::QueryExecute)
+        start::start(
+            self.session.client(),
+            req,
+            node.as_deref(),
+            TaskKind::QueryExecute,
+        )
     }
 }
 
@@ -486,6 +499,11 @@ impl BackgroundUdfBuilder {
             args: self.args,
         };
         let (req, node) = self.opts.into_request(&self.dataset, action)?;
-        start::start(self.session.client(), req, node.as_deref(), TaskKind::QueryUdf)
+        start::start(
+            self.session.client(),
+            req,
+            node.as_deref(),
+            TaskKind::QueryUdf,
+        )
     }
 }

@@ -61,7 +61,9 @@ pub(crate) fn start(
                 Ok(ResultCode::OK) => NodeStart::Started,
                 Ok(ResultCode::KEY_NOT_FOUND) => NodeStart::NothingToDo,
                 Ok(code) => NodeStart::Refused(Error::server(code, false)),
-                Err(e @ (Error::Server { .. } | Error::InvalidArgument(_))) => NodeStart::Refused(e),
+                Err(e @ (Error::Server { .. } | Error::InvalidArgument(_))) => {
+                    NodeStart::Refused(e)
+                }
                 Err(e) => NodeStart::Unknown(e),
             };
             (n, s)
@@ -97,7 +99,11 @@ pub(crate) fn start(
 
 /// Aborts the job on every node where it started or may have started and
 /// builds the per-node error.
-fn abort_partial_start(client: &Client, task_id: u64, outcomes: Vec<(Arc<Node>, NodeStart)>) -> Error {
+fn abort_partial_start(
+    client: &Client,
+    task_id: u64,
+    outcomes: Vec<(Arc<Node>, NodeStart)>,
+) -> Error {
     let to_abort: Vec<Arc<Node>> = outcomes
         .iter()
         .filter(|(_, s)| matches!(s, NodeStart::Started | NodeStart::Unknown(_)))
@@ -106,12 +112,14 @@ fn abort_partial_start(client: &Client, task_id: u64, outcomes: Vec<(Arc<Node>, 
     let aborted = if to_abort.is_empty() {
         Vec::new()
     } else {
-        client
-            .cluster()
-            .fan_out(&to_abort, Deadline::after(Duration::from_secs(1)), move |node, dl| {
+        client.cluster().fan_out(
+            &to_abort,
+            Deadline::after(Duration::from_secs(1)),
+            move |node, dl| {
                 let cmd = abort_command(node.version(), task_id);
                 node.info(&[cmd.as_str()], dl).map(|_| ())
-            })
+            },
+        )
     };
     let abort_failed: Vec<String> = aborted
         .iter()

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::background::DataSet;
 use crate::background::request::random_task_id;
+use crate::background::DataSet;
 use crate::client::Client;
 use crate::command::kv;
 use crate::error::{Error, Result, ResultCode};
@@ -68,7 +68,10 @@ impl QuerySpec {
         let pids: Vec<u8> = partitions.iter().flat_map(|p| p.to_le_bytes()).collect();
         fields.push(Field::new(field::PID_ARRAY, pids));
         if self.max_records > 0 {
-            fields.push(Field::new(field::MAX_RECORDS, self.max_records.to_be_bytes()));
+            fields.push(Field::new(
+                field::MAX_RECORDS,
+                self.max_records.to_be_bytes(),
+            ));
         }
         let ops = self
             .bins
@@ -104,7 +107,12 @@ struct NodeResult {
 }
 
 /// Reads one node's stream.
-fn run_on_node(node: &crate::cluster::Node, spec: &QuerySpec, frame: &[u8], deadline: Deadline) -> Result<NodeResult> {
+fn run_on_node(
+    node: &crate::cluster::Node,
+    spec: &QuerySpec,
+    frame: &[u8],
+    deadline: Deadline,
+) -> Result<NodeResult> {
     let mut out = NodeResult::default();
     node.stream(frame, deadline, &mut |m: Message| {
         let rc = ResultCode(m.header.result_code);
@@ -112,7 +120,10 @@ fn run_on_node(node: &crate::cluster::Node, spec: &QuerySpec, frame: &[u8], dead
             if rc != ResultCode::OK {
                 let pid = u16::try_from(m.header.generation).map_err(|_| Error::Protocol {
                     node: node.name().to_owned(),
-                    message: format!("partition-done marker for partition {}", m.header.generation),
+                    message: format!(
+                        "partition-done marker for partition {}",
+                        m.header.generation
+                    ),
                 })?;
                 out.unfinished.push(pid);
             }
@@ -287,7 +298,8 @@ impl Query {
         let deadline = Deadline::after(self.total_timeout).with_socket_timeout(self.socket_timeout);
         let mut records = Vec::new();
         for round in 0..MAX_PARTITION_ROUNDS {
-            let mut by_node: HashMap<String, (Arc<crate::cluster::Node>, Vec<u16>)> = HashMap::new();
+            let mut by_node: HashMap<String, (Arc<crate::cluster::Node>, Vec<u16>)> =
+                HashMap::new();
             for pid in &pending {
                 let node = cluster.master_node(&spec.namespace, *pid)?;
                 by_node
@@ -371,7 +383,9 @@ mod tests {
     }
 
     fn pid_hex(r: std::ops::Range<u16>) -> String {
-        r.flat_map(|p| p.to_le_bytes()).map(|b| format!("{b:02x}")).collect()
+        r.flat_map(|p| p.to_le_bytes())
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 
     #[test]
@@ -380,7 +394,9 @@ mod tests {
         let f = spec(9282972243227032782).message(&[4095]).encode();
         assert_eq!(hex(&f), "020300000000004516010004000000000000ffffffff000000000005000000000005007465737400000005017363616e000000050900007530000000090780d3be12695bbcce000000030bff0f");
         // (1): every partition.
-        let f = spec(3888633846676344489).message(&(0..4096).collect::<Vec<_>>()).encode();
+        let f = spec(3888633846676344489)
+            .message(&(0..4096).collect::<Vec<_>>())
+            .encode();
         let want = format!(
             "020300000000204316010004000000000000ffffffff000000000005000000000005007465737400000005017363616e000000050900007530000000090735f733e174b44ea9000020010b{}",
             pid_hex(0..4096)

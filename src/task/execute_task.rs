@@ -11,8 +11,12 @@ use crate::error::{Error, Result, ResultCode};
 use crate::net::Deadline;
 use crate::wire::info;
 
-use super::status::{parse_status_response, JobInfo, NodeJobState, Outcome, ParsedStatus, Progress};
-use super::wait::{poll_once, wait_loop, JobSource, NodeTracker, Observation, SystemClock, WaitOptions};
+use super::status::{
+    parse_status_response, JobInfo, NodeJobState, Outcome, ParsedStatus, Progress,
+};
+use super::wait::{
+    poll_once, wait_loop, JobSource, NodeTracker, Observation, SystemClock, WaitOptions,
+};
 
 /// Limit on one round of status requests.
 const STATUS_TIMEOUT: Duration = Duration::from_secs(5);
@@ -109,7 +113,10 @@ impl JobSource for ClusterSource<'_> {
         let replies = cluster.fan_out(&nodes, Deadline::after(STATUS_TIMEOUT), move |node, dl| {
             let cmd = status_command(node.version(), id);
             let reply = node.info(&[cmd.as_str()], dl)?;
-            Ok((cmd, reply.into_iter().next().map(|(_, v)| v).unwrap_or_default()))
+            Ok((
+                cmd,
+                reply.into_iter().next().map(|(_, v)| v).unwrap_or_default(),
+            ))
         });
         for (node, r) in replies {
             let obs = match r {
@@ -195,7 +202,13 @@ impl ExecuteTask {
     /// task.cancel()?;
     /// # Ok::<(), aerospike_blocking::Error>(())
     /// ```
-    pub fn attach(client: &Client, task_id: u64, namespace: &str, set: &str, kind: TaskKind) -> ExecuteTask {
+    pub fn attach(
+        client: &Client,
+        task_id: u64,
+        namespace: &str,
+        set: &str,
+        kind: TaskKind,
+    ) -> ExecuteTask {
         let targets = client
             .cluster()
             .nodes()
@@ -240,7 +253,11 @@ impl ExecuteTask {
 
     /// The names of the nodes the job was started on.
     pub fn nodes(&self) -> Vec<String> {
-        self.trackers.lock().iter().map(|t| t.name.clone()).collect()
+        self.trackers
+            .lock()
+            .iter()
+            .map(|t| t.name.clone())
+            .collect()
     }
 
     /// Reads one raw status reply (the value of `query-show:id=`): empty
@@ -297,7 +314,11 @@ impl ExecuteTask {
 
     /// Like [`wait`](Self::wait), calling `on_progress` after every poll
     /// (e.g. to draw a progress bar).
-    pub fn wait_with_progress(&self, opts: WaitOptions, mut on_progress: impl FnMut(&Progress)) -> Result<Outcome> {
+    pub fn wait_with_progress(
+        &self,
+        opts: WaitOptions,
+        mut on_progress: impl FnMut(&Progress),
+    ) -> Result<Outcome> {
         let mut src = ClusterSource {
             client: &self.client,
             task_id: self.task_id,
@@ -313,7 +334,11 @@ impl ExecuteTask {
     /// [`Outcome::AbortedByUser`] if any node was still running it.
     pub fn cancel(&self) -> Result<()> {
         let cluster = self.client.cluster();
-        let nodes: Vec<_> = self.nodes().iter().filter_map(|n| cluster.node(n)).collect();
+        let nodes: Vec<_> = self
+            .nodes()
+            .iter()
+            .filter_map(|n| cluster.node(n))
+            .collect();
         let id = self.task_id;
         let results = cluster.fan_out(&nodes, Deadline::after(STATUS_TIMEOUT), move |node, dl| {
             let cmd = abort_command(node.version(), id);
@@ -329,7 +354,10 @@ impl ExecuteTask {
                 }),
             }
         });
-        per_node("cancel", results.into_iter().map(|(n, r)| (n.name().to_owned(), r)))
+        per_node(
+            "cancel",
+            results.into_iter().map(|(n, r)| (n.name().to_owned(), r)),
+        )
     }
 }
 
@@ -407,7 +435,9 @@ mod tests {
         assert_eq!(obs("").unwrap(), Observation::NotFound);
         assert_eq!(obs("ERROR:2:job not found").unwrap(), Observation::NotFound);
         // A server that ignores the argument answers with the whole list.
-        assert!(matches!(obs(&format!("{other};{row}")).unwrap(), Observation::Row(j) if j.task_id == 5));
+        assert!(
+            matches!(obs(&format!("{other};{row}")).unwrap(), Observation::Row(j) if j.task_id == 5)
+        );
         assert_eq!(obs(other).unwrap(), Observation::NotFound);
         // Legacy reply with only a status.
         assert!(matches!(obs("status=DONE").unwrap(), Observation::Row(j) if j.done));
