@@ -6,8 +6,7 @@
 //! themselves, saying so, on a real one).
 #![cfg(feature = "embedded")]
 
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aerospike_blocking::background::DataSet;
 use aerospike_blocking::embedded::{EmbeddedCluster, Fault, FaultScope};
@@ -17,45 +16,25 @@ use aerospike_blocking::task::{
     ExecuteTask, NodeJobState, Outcome, ParsedStatus, TaskKind, WaitOptions,
 };
 use aerospike_blocking::{
-    Bin, Client, ClientPolicy, Error, IndexType, Key, Record, ResultCode, TimeoutPhase,
-    UdfLanguage, Value, WritePolicy,
+    Bin, Client, Error, IndexType, Key, Record, ResultCode, TimeoutPhase, UdfLanguage, Value,
+    WritePolicy,
 };
 
-const NS: &str = "test";
+mod common;
+
+use common::{client_policy, test_seeds_n, unique_set, NAMESPACE as NS};
 
 struct Env {
     client: Client,
     embedded: Option<EmbeddedCluster>,
 }
 
+/// A client on the cluster under test: `AEROSPIKE_HOSTS`, or an embedded
+/// cluster of `nodes` nodes.
 fn env(nodes: usize) -> Env {
-    let hosts = std::env::var("AEROSPIKE_HOSTS")
-        .ok()
-        .filter(|h| !h.trim().is_empty());
-    let (seeds, embedded) = match hosts {
-        Some(h) => (
-            h.split(',')
-                .map(|s| s.trim().to_owned())
-                .collect::<Vec<_>>(),
-            None,
-        ),
-        None => {
-            let c = EmbeddedCluster::start(nodes).expect("embedded cluster starts");
-            (c.seeds(), Some(c))
-        }
-    };
-    let client = Client::connect(&seeds, &ClientPolicy::default()).expect("client connects");
+    let (seeds, embedded) = test_seeds_n(nodes);
+    let client = Client::connect(&seeds, &client_policy()).expect("client connects");
     Env { client, embedded }
-}
-
-fn unique_set(prefix: &str) -> String {
-    static N: AtomicU32 = AtomicU32::new(0);
-    let t = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_millis()
-        % 100_000;
-    format!("{prefix}_{t}_{}", N.fetch_add(1, Ordering::Relaxed))
 }
 
 /// `n` records: i = key, age = key % 50, active = key even, name = "n<key>".
@@ -289,36 +268,6 @@ fn background_udf_job() {
         .any(|m| m.name == module));
     let err = e.client.remove_udf(&module).unwrap_err();
     assert_eq!(err.result_code(), Some(ResultCode::KEY_NOT_FOUND));
-}
-
-#[test]
-fn udf_module_from_a_file_and_compile_errors() {
-    let e = env(3);
-    let name = format!("{}.lua", unique_set("udf_file"));
-    let path = std::env::temp_dir().join(&name);
-    std::fs::write(&path, "function one(rec)\n  return 1\nend\n").unwrap();
-    e.client.register_udf(&path).unwrap();
-    let listed = e.client.list_udfs().unwrap();
-    let m = listed.iter().find(|m| m.name == name).expect("listed");
-    assert_eq!(m.language, UdfLanguage::Lua);
-    assert!(!m.hash.is_empty());
-    e.client.remove_udf(&name).unwrap();
-    std::fs::remove_file(&path).unwrap();
-
-    let err = e
-        .client
-        .register_udf_bytes("broken.lua", b"function broken(rec\n", UdfLanguage::Lua)
-        .unwrap_err();
-    assert!(matches!(err, Error::Info { .. }), "{err}");
-    assert!(err.to_string().contains("compile_error"), "{err}");
-    assert!(!e
-        .client
-        .list_udfs()
-        .unwrap()
-        .iter()
-        .any(|m| m.name == "broken.lua"));
-    let err = e.client.register_udf("/no/such/file.lua").unwrap_err();
-    assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
 }
 
 #[test]
