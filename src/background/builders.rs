@@ -507,3 +507,105 @@ impl BackgroundUdfBuilder {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::message::info2;
+
+    fn ds() -> DataSet {
+        DataSet::of("test", "s")
+    }
+
+    fn ops() -> JobAction {
+        JobAction::Ops(vec![operations::put("a", 1)])
+    }
+
+    #[test]
+    fn options_map_onto_the_start_request() {
+        let opts = JobOptions {
+            expiration: Expiration::Seconds(60),
+            durable_delete: true,
+            records_per_second: 500,
+            task_id: Some(42),
+            node: Some("N1".into()),
+            total_timeout: Duration::from_millis(2500),
+            socket_timeout: Duration::from_secs(5),
+            ..JobOptions::default()
+        };
+        let (req, node) = opts.into_request(&ds(), ops()).unwrap();
+        assert_eq!(node.as_deref(), Some("N1"));
+        assert_eq!(
+            (req.record_ttl, req.records_per_second, req.task_id),
+            (60, 500, 42)
+        );
+        assert_eq!((req.total_timeout_ms, req.socket_timeout_ms), (2500, 5000));
+        let m = req.message();
+        assert_eq!(m.header.info2, info2::WRITE | info2::DURABLE_DELETE);
+        assert_eq!(m.header.transaction_ttl, 2500);
+
+        let (req, node) = JobOptions::default().into_request(&ds(), ops()).unwrap();
+        assert_eq!(node, None);
+        assert_eq!((req.record_ttl, req.records_per_second), (0, 0));
+        assert_eq!(
+            (req.total_timeout_ms, req.socket_timeout_ms),
+            (1000, 30_000)
+        );
+        assert_ne!(req.task_id, 0);
+        assert_eq!(req.filter_exp, None);
+    }
+
+    #[test]
+    fn expiry_variants() {
+        let ttl = |e| {
+            let o = JobOptions {
+                expiration: e,
+                ..JobOptions::default()
+            };
+            o.into_request(&ds(), ops()).unwrap().0.record_ttl
+        };
+        assert_eq!(ttl(Expiration::NamespaceDefault), 0);
+        assert_eq!(ttl(Expiration::NeverExpire), u32::MAX);
+        assert_eq!(ttl(Expiration::DontUpdate), u32::MAX - 1);
+    }
+
+    #[test]
+    fn where_clause_and_expression_are_anded() {
+        let text = "$.a > 1";
+        let extra = Expression::from_ael("$.b == 'x'").unwrap();
+        let opts = JobOptions {
+            ael: Some(text.into()),
+            filter_exp: Some(extra.clone()),
+            ..JobOptions::default()
+        };
+        let (req, _) = opts.into_request(&ds(), ops()).unwrap();
+        let want = exp::and(vec![Expression::from_ael(text).unwrap(), extra.clone()]);
+        assert_eq!(req.filter_exp, Some(want.pack()));
+        let only = JobOptions {
+            filter_exp: Some(extra.clone()),
+            ..JobOptions::default()
+        };
+        assert_eq!(
+            only.into_request(&ds(), ops()).unwrap().0.filter_exp,
+            Some(extra.pack())
+        );
+        let bad = JobOptions {
+            ael: Some("$.a >".into()),
+            ..JobOptions::default()
+        };
+        assert!(matches!(
+            bad.into_request(&ds(), ops()),
+            Err(Error::Expression { .. })
+        ));
+    }
+
+    #[test]
+    fn deferred_builder_mistakes_are_reported() {
+        let opts = JobOptions {
+            invalid: Some("expire_record_after(0ns) must be between".into()),
+            ..JobOptions::default()
+        };
+        let e = opts.into_request(&ds(), ops()).unwrap_err();
+        assert!(e.to_string().contains("expire_record_after"));
+    }
+}
