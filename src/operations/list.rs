@@ -368,11 +368,7 @@ pub fn insert_with_policy(
     value: impl Into<Value>,
 ) -> Operation {
     let flags = Value::Int(i64::from(policy.flags.0));
-    modify(
-        bin,
-        codes::INSERT,
-        &[Value::Int(index), value.into(), flags],
-    )
+    modify(bin, codes::INSERT, &[Value::Int(index), value.into(), flags])
 }
 
 /// Inserts every item starting at `index`. Returns the new size.
@@ -524,11 +520,7 @@ pub fn pop(bin: &str, index: i64) -> Operation {
 /// # let _ = op;
 /// ```
 pub fn pop_range(bin: &str, index: i64, count: i64) -> Operation {
-    modify(
-        bin,
-        codes::POP_RANGE,
-        &[Value::Int(index), Value::Int(count)],
-    )
+    modify(bin, codes::POP_RANGE, &[Value::Int(index), Value::Int(count)])
 }
 
 /// Removes and returns the elements from `index` to the end.
@@ -598,11 +590,7 @@ pub fn get(bin: &str, index: i64) -> Operation {
 /// # let _ = op;
 /// ```
 pub fn get_range(bin: &str, index: i64, count: i64) -> Operation {
-    read(
-        bin,
-        codes::GET_RANGE,
-        &[Value::Int(index), Value::Int(count)],
-    )
+    read(bin, codes::GET_RANGE, &[Value::Int(index), Value::Int(count)])
 }
 
 macro_rules! selectors {

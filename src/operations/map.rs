@@ -253,11 +253,7 @@ fn rt(r: MapReturnType) -> Value {
 /// # let _ = op;
 /// ```
 pub fn set_policy(policy: &MapPolicy, bin: &str) -> Operation {
-    modify(
-        bin,
-        codes::SET_TYPE,
-        &[Value::Int(policy.order.attributes())],
-    )
+    modify(bin, codes::SET_TYPE, &[Value::Int(policy.order.attributes())])
 }
 
 /// Writes `key` → `value`, creating the map if needed. Returns the map size.
@@ -316,11 +312,7 @@ pub fn increment(
     modify(
         bin,
         codes::INCREMENT,
-        &[
-            key.into(),
-            delta.into(),
-            Value::Int(policy.order.attributes()),
-        ],
+        &[key.into(), delta.into(), Value::Int(policy.order.attributes())],
     )
 }
 
