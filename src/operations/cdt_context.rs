@@ -225,3 +225,77 @@ impl Operation {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operations::{list, map};
+
+    fn hex(op: &Operation) -> String {
+        op.data.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// `[0xff, [id, value, ...], [op...]]` (aerospike-client-java `Pack.init`);
+    /// 0xff packs as `cc ff`, create flags are OR-ed into the id
+    /// (`CTX.listIndexCreate`, `CTX.mapKeyCreate`).
+    #[test]
+    fn golden_context_bytes() {
+        let op = list::append("l", 11).with_context(&[CdtContext::list_index(-1)]);
+        assert_eq!(hex(&op), "93ccff9210ff92010b");
+        let op = list::append("l", 11)
+            .with_context(&[CdtContext::map_key("key2"), CdtContext::list_rank(0)]);
+        assert_eq!(
+            hex(&op),
+            "93ccff9422a5036b6579321100 92010b".replace(' ', "")
+        );
+        let ctx = [
+            CdtContext::list_value(1),
+            CdtContext::map_index(2),
+            CdtContext::map_rank(-1),
+            CdtContext::map_value("v"),
+        ];
+        let op = map::size("m").with_context(&ctx);
+        assert_eq!(
+            hex(&op),
+            "93ccff9813012002 21ff23a2037691 60".replace(' ', "")
+        );
+        assert!(op.is_read());
+        let creates = [
+            (
+                CdtContext::list_index_create(1, ListOrder::Unordered, false),
+                "50",
+            ),
+            (
+                CdtContext::list_index_create(1, ListOrder::Unordered, true),
+                "cc90",
+            ),
+            (
+                CdtContext::list_index_create(1, ListOrder::Ordered, false),
+                "ccd0",
+            ),
+            (CdtContext::map_key_create("k", MapOrder::Unordered), "62"),
+            (
+                CdtContext::map_key_create("k", MapOrder::KeyOrdered),
+                "cca2",
+            ),
+            (
+                CdtContext::map_key_create("k", MapOrder::KeyValueOrdered),
+                "cce2",
+            ),
+        ];
+        for (c, id) in creates {
+            let h = hex(&list::clear("l").with_context(&[c]));
+            assert!(h.starts_with(&format!("93ccff92{id}")), "{h}");
+        }
+    }
+
+    #[test]
+    fn with_context_wraps_once_and_only_cdt_operations() {
+        let ctx = [CdtContext::map_key("a")];
+        let once = list::size("l").with_context(&ctx);
+        assert_eq!(once.clone().with_context(&ctx), once);
+        assert_eq!(list::size("l").with_context(&[]), list::size("l"));
+        let put = crate::operations::put("b", 1);
+        assert_eq!(put.clone().with_context(&ctx), put);
+    }
+}

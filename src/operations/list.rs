@@ -94,15 +94,13 @@ impl ListOrder {
     }
 
     /// The flag OR-ed into a context id to create a missing list.
+    /// 0x40 unordered, 0x80 unordered with padding, 0xc0 ordered
+    /// (aerospike-client-java `ListOrder.getFlag`).
     pub(crate) fn create_flag(self, pad: bool) -> i64 {
-        let base = match self {
-            ListOrder::Unordered => 0x40,
-            ListOrder::Ordered => 0xc0,
-        };
-        if pad {
-            base | 0x80
-        } else {
-            base
+        match (self, pad) {
+            (ListOrder::Ordered, _) => 0xc0,
+            (ListOrder::Unordered, true) => 0x80,
+            (ListOrder::Unordered, false) => 0x40,
         }
     }
 }
@@ -368,7 +366,11 @@ pub fn insert_with_policy(
     value: impl Into<Value>,
 ) -> Operation {
     let flags = Value::Int(i64::from(policy.flags.0));
-    modify(bin, codes::INSERT, &[Value::Int(index), value.into(), flags])
+    modify(
+        bin,
+        codes::INSERT,
+        &[Value::Int(index), value.into(), flags],
+    )
 }
 
 /// Inserts every item starting at `index`. Returns the new size.
@@ -520,7 +522,11 @@ pub fn pop(bin: &str, index: i64) -> Operation {
 /// # let _ = op;
 /// ```
 pub fn pop_range(bin: &str, index: i64, count: i64) -> Operation {
-    modify(bin, codes::POP_RANGE, &[Value::Int(index), Value::Int(count)])
+    modify(
+        bin,
+        codes::POP_RANGE,
+        &[Value::Int(index), Value::Int(count)],
+    )
 }
 
 /// Removes and returns the elements from `index` to the end.
@@ -590,7 +596,11 @@ pub fn get(bin: &str, index: i64) -> Operation {
 /// # let _ = op;
 /// ```
 pub fn get_range(bin: &str, index: i64, count: i64) -> Operation {
-    read(bin, codes::GET_RANGE, &[Value::Int(index), Value::Int(count)])
+    read(
+        bin,
+        codes::GET_RANGE,
+        &[Value::Int(index), Value::Int(count)],
+    )
 }
 
 macro_rules! selectors {
@@ -718,4 +728,150 @@ pub(crate) fn range_args(return_type: Value, begin: Value, end: Value) -> Vec<Va
         args.push(end);
     }
     args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(op: &Operation) -> String {
+        op.data.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Expected bytes follow aerospike-client-java `util/Pack.pack(command, ...)`
+    /// and `cdt/ListOperation.java`: an array of the op code then the arguments,
+    /// integers in their shortest msgpack form, strings with the particle-type
+    /// prefix byte 3, the whole carried as a blob (particle type 4).
+    #[test]
+    fn golden_bytes() {
+        let p = ListPolicy::new(
+            ListOrder::Ordered,
+            ListWriteFlags::ADD_UNIQUE | ListWriteFlags::NO_FAIL,
+        );
+        let items = || vec![Value::from(1), Value::from(2)];
+        for (op, want) in [
+            (set_order("l", ListOrder::Ordered), "920001"),
+            (append("l", 1), "920101"),
+            (append_with_policy(&p, "l", "a"), "9401a203610105"),
+            (append_items("l", items()), "9202920102"),
+            (
+                append_items_with_policy(&p, "l", items()),
+                "940292010201 05",
+            ),
+            (insert("l", 1, "x"), "930301a20378"),
+            (insert_with_policy(&p, "l", -1, 7), "9403ff0705"),
+            (insert_items("l", 0, items()), "9304009201 02"),
+            (
+                insert_items_with_policy(&p, "l", 0, items()),
+                "940400920102 05",
+            ),
+            (increment("l", 0, 5), "930c0005"),
+            (
+                increment_with_policy(&p, "l", 2, 1.5),
+                "950c02cb3ff80000000000000105",
+            ),
+            (set("l", 2, Value::Nil), "930902c0"),
+            (set_with_policy(&p, "l", 0, 1), "9409000105"),
+            (clear("l"), "910b"),
+            (sort("l", ListSortFlags::DESCENDING), "920d01"),
+            (size("l"), "9110"),
+            (pop("l", 0), "920500"),
+            (pop_range("l", 0, 2), "93060002"),
+            (pop_range_from("l", -3), "9206fd"),
+            (remove("l", 0), "920700"),
+            (remove_range("l", 1, 300), "930801cd012c"),
+            (trim("l", 1, 3), "930a0103"),
+            (get("l", -1), "9211ff"),
+            (get_range("l", 0, 5), "93120005"),
+            (get_by_index("l", -1, ListReturnType::VALUE), "931307ff"),
+            (remove_by_index("l", 0, ListReturnType::NONE), "932000 00"),
+            (
+                get_by_index_range("l", 1, 2, ListReturnType::COUNT),
+                "9418050102",
+            ),
+            (
+                remove_by_index_range_from("l", 1, ListReturnType::INDEX),
+                "93250101",
+            ),
+            (
+                get_by_value("l", "a", ListReturnType::EXISTS),
+                "93160da20361",
+            ),
+            (
+                remove_by_value("l", "a", ListReturnType::NONE),
+                "932300a20361",
+            ),
+            (
+                get_by_value_list("l", items(), ListReturnType::VALUE),
+                "931707920102",
+            ),
+            (
+                remove_by_value_list("l", items(), ListReturnType::RANK),
+                "932403920102",
+            ),
+            (
+                get_by_value_range("l", 10, Value::Nil, ListReturnType::COUNT),
+                "9319050a",
+            ),
+            (
+                get_by_value_range("l", 10, 20, ListReturnType::COUNT),
+                "9419050a14",
+            ),
+            (
+                remove_by_value_range("l", Value::Nil, 20, ListReturnType::VALUE),
+                "942607c014",
+            ),
+            (
+                get_by_rank("l", 0, ListReturnType::REVERSE_RANK),
+                "93150400",
+            ),
+            (remove_by_rank("l", -1, ListReturnType::VALUE), "932207ff"),
+            (
+                get_by_rank_range("l", 0, 3, ListReturnType::VALUE),
+                "941a070003",
+            ),
+            (
+                remove_by_rank_range("l", 0, 1, ListReturnType::VALUE.inverted()),
+                "9427ce000100070001",
+            ),
+            (
+                get_by_rank_range_from("l", -2, ListReturnType::VALUE),
+                "931a07fe",
+            ),
+            (
+                remove_by_rank_range_from("l", 2, ListReturnType::REVERSE_INDEX),
+                "93270202",
+            ),
+            (
+                get_by_value_relative_rank_range("l", 5, -1, ListReturnType::VALUE),
+                "941b0705ff",
+            ),
+            (
+                get_by_value_relative_rank_range_count("l", 5, -1, 2, ListReturnType::VALUE),
+                "951b0705ff02",
+            ),
+            (
+                remove_by_value_relative_rank_range("l", 5, 0, ListReturnType::COUNT),
+                "9428050500",
+            ),
+            (
+                remove_by_value_relative_rank_range_count("l", 5, 0, 1, ListReturnType::COUNT),
+                "952805050001",
+            ),
+        ] {
+            assert_eq!(hex(&op), want.replace(' ', ""), "{op:?}");
+            assert_eq!(op.particle, types::BLOB);
+            let kind = if op.is_read() {
+                op::CDT_READ
+            } else {
+                op::CDT_MODIFY
+            };
+            assert_eq!(op.kind, kind);
+            assert_eq!(op.bin(), "l");
+        }
+        assert!(size("l").is_read() && get_by_index("l", 0, ListReturnType::VALUE).is_read());
+        assert!(
+            append("l", 1).is_write() && remove_by_index("l", 0, ListReturnType::NONE).is_write()
+        );
+    }
 }

@@ -253,7 +253,11 @@ fn rt(r: MapReturnType) -> Value {
 /// # let _ = op;
 /// ```
 pub fn set_policy(policy: &MapPolicy, bin: &str) -> Operation {
-    modify(bin, codes::SET_TYPE, &[Value::Int(policy.order.attributes())])
+    modify(
+        bin,
+        codes::SET_TYPE,
+        &[Value::Int(policy.order.attributes())],
+    )
 }
 
 /// Writes `key` → `value`, creating the map if needed. Returns the map size.
@@ -312,7 +316,11 @@ pub fn increment(
     modify(
         bin,
         codes::INCREMENT,
-        &[key.into(), delta.into(), Value::Int(policy.order.attributes())],
+        &[
+            key.into(),
+            delta.into(),
+            Value::Int(policy.order.attributes()),
+        ],
     )
 }
 
@@ -500,4 +508,135 @@ pub fn remove_by_value_range(
 ) -> Operation {
     let args = range_args(rt(return_type), begin.into(), end.into());
     modify(bin, codes::REMOVE_BY_VALUE_INTERVAL, &args)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(op: &Operation) -> String {
+        op.data.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Expected bytes follow aerospike-client-java `cdt/MapOperation.java`:
+    /// `put` sends `[67, key, value, attributes]`, plus the write flags when
+    /// they are not zero; `putItems` the same with a map; selectors send
+    /// `[code, return_type, args...]`.
+    #[test]
+    fn golden_bytes() {
+        let d = MapPolicy::default();
+        let ko = MapPolicy::new(MapOrder::KeyOrdered, MapWriteFlags::CREATE_ONLY);
+        let kv = MapPolicy::new(MapOrder::KeyValueOrdered, MapWriteFlags::DEFAULT);
+        let items = || vec![(Value::from("a"), Value::from(1))];
+        let keys = || vec![Value::from("k")];
+        for (op, want) in [
+            (set_policy(&ko, "m"), "924001"),
+            (set_policy(&kv, "m"), "924003"),
+            (put(&d, "m", "k", 1), "9443a2036b0100"),
+            (put(&ko, "m", "k", 1), "9543a2036b010101"),
+            (put_items(&d, "m", items()), "934481a203610100"),
+            (put_items(&ko, "m", items()), "944481a20361010101"),
+            (increment(&d, "m", "c", 1), "9449a203630100"),
+            (
+                increment(&kv, "m", "c", -1.0),
+                "9449a20363cbbff000000000000003",
+            ),
+            (clear("m"), "914b"),
+            (size("m"), "9160"),
+            (get_by_key("m", "k", MapReturnType::VALUE), "936107a2036b"),
+            (remove_by_key("m", "k", MapReturnType::NONE), "934c00a2036b"),
+            (
+                get_by_key_list("m", keys(), MapReturnType::KEY),
+                "936b0691a2036b",
+            ),
+            (
+                remove_by_key_list("m", keys(), MapReturnType::COUNT),
+                "93510591a2036b",
+            ),
+            (
+                get_by_key_range("m", "a", "n", MapReturnType::KEY),
+                "946706a20361a2036e",
+            ),
+            (
+                get_by_key_range("m", "a", Value::Nil, MapReturnType::KEY),
+                "936706a20361",
+            ),
+            (
+                remove_by_key_range("m", Value::Nil, "n", MapReturnType::KEY),
+                "945406c0a2036e",
+            ),
+            (
+                get_by_key_relative_index_range("m", 5, 0, MapReturnType::KEY),
+                "946d060500",
+            ),
+            (
+                remove_by_key_relative_index_range_count("m", 5, -1, 1, MapReturnType::KEY),
+                "95580605ff01",
+            ),
+            (get_by_value("m", 5, MapReturnType::KEY), "93660605"),
+            (
+                remove_by_value("m", 5, MapReturnType::KEY_VALUE),
+                "93520805",
+            ),
+            (
+                get_by_value_list("m", vec![Value::from(1)], MapReturnType::KEY),
+                "936c069101",
+            ),
+            (
+                remove_by_value_list("m", vec![Value::from(1)], MapReturnType::KEY),
+                "9353069101",
+            ),
+            (
+                get_by_value_range("m", 10, 20, MapReturnType::COUNT),
+                "9469050a14",
+            ),
+            (
+                remove_by_value_range("m", 10, Value::Nil, MapReturnType::COUNT),
+                "9356050a",
+            ),
+            (get_by_index("m", 0, MapReturnType::KEY), "93620600"),
+            (remove_by_index("m", -1, MapReturnType::VALUE), "934d07ff"),
+            (
+                get_by_index_range("m", 1, 2, MapReturnType::KEY_VALUE),
+                "9468080102",
+            ),
+            (
+                remove_by_index_range_from("m", 1, MapReturnType::NONE),
+                "93550001",
+            ),
+            (get_by_rank("m", -1, MapReturnType::KEY), "936406ff"),
+            (remove_by_rank("m", 0, MapReturnType::VALUE), "934f0700"),
+            (
+                get_by_rank_range("m", 0, 2, MapReturnType::ORDERED_MAP),
+                "946a110002",
+            ),
+            (
+                remove_by_rank_range_from("m", 0, MapReturnType::UNORDERED_MAP),
+                "93571000",
+            ),
+            (
+                get_by_rank_range("m", 0, 1, MapReturnType::KEY.inverted()),
+                "946ace000100060001",
+            ),
+            (
+                get_by_value_relative_rank_range_count("m", 11, -1, 2, MapReturnType::KEY),
+                "956e060bff02",
+            ),
+            (
+                remove_by_value_relative_rank_range("m", 11, 1, MapReturnType::KEY),
+                "9459060b01",
+            ),
+        ] {
+            assert_eq!(hex(&op), want, "{op:?}");
+            assert_eq!(op.particle, types::BLOB);
+            let kind = if op.is_read() {
+                op::CDT_READ
+            } else {
+                op::CDT_MODIFY
+            };
+            assert_eq!(op.kind, kind);
+        }
+        assert!(get_by_key("m", "k", MapReturnType::VALUE).is_read());
+        assert!(put(&d, "m", "k", 1).is_write());
+    }
 }
