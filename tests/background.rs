@@ -492,7 +492,11 @@ fn single_node_job_covers_only_that_nodes_partitions() {
         .iter()
         .filter(|r| r.bin("mark").is_some())
         .count();
-    assert!(marked > 0 && marked < 300, "{marked}");
+    if e.client.nodes().len() > 1 {
+        assert!(marked > 0 && marked < 300, "{marked}");
+    } else {
+        assert_eq!(marked, 300);
+    }
     assert_eq!(task.progress().unwrap().succeeded, marked as u64);
     let err = e
         .client
