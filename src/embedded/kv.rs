@@ -509,16 +509,13 @@ fn apply_one(
 }
 
 /// Evaluates a filter expression (field 43) against an existing record.
-///
-/// Hook for the expression evaluator: wire `exp_eval::filter_matches(packed,
-/// rec, digest, now)` in here once it lands; until then every record matches.
 fn filter_allows(
-    _packed: &[u8],
-    _rec: &StoredRecord,
-    _digest: &[u8; 20],
-    _now: u32,
+    packed: &[u8],
+    rec: &StoredRecord,
+    digest: &[u8; 20],
+    now: u32,
 ) -> Result<bool, ResultCode> {
-    Ok(true)
+    super::exp_eval::filter_matches(packed, rec, digest, now)
 }
 
 /// A CDT_MODIFY operation on `bin`; returns the operation's result.

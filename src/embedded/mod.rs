@@ -20,6 +20,7 @@
 pub(crate) mod cdt;
 mod cluster;
 pub(crate) mod ctx;
+pub(crate) mod exp_eval;
 mod faults;
 mod geo;
 mod info;

@@ -1,0 +1,607 @@
+//! Type inference: gives bins, keys and list/map reads a type, then builds the
+//! expression tree.
+//!
+//! Rules: a literal, metadata call or explicit `.get(type: ...)` has its own
+//! type; a comparison gives an untyped side the type of the other side; an
+//! untyped operand of arithmetic takes the type of its typed siblings; an
+//! untyped operand in a logical position is a boolean; anything else untyped is
+//! an integer (a list for range selections).
+
+use super::parser::{Ast, Kind, Path, PathFn, Sel, Step};
+use super::{err, Pos};
+use crate::error::Error;
+use crate::exp::cdt::*;
+use crate::exp::display::{common_type, func_name, node_type};
+use crate::exp::pack::arity;
+use crate::exp::{op, Call, Ctx, ExpType, Node, ReturnType};
+use crate::value::Value;
+
+type Scope = Vec<(String, Option<ExpType>)>;
+
+/// Builds a whole where-clause, which must be boolean.
+pub(super) fn build_filter(ast: &Ast) -> Result<Node, Error> {
+    let mut scope = Scope::new();
+    check_bool(ast, &scope)?;
+    build(ast, Some(ExpType::Bool), &mut scope)
+}
+
+fn check_bool(ast: &Ast, scope: &Scope) -> Result<(), Error> {
+    match infer(ast, scope) {
+        None | Some(ExpType::Bool) => Ok(()),
+        Some(t) => Err(err(
+            ast.pos,
+            format!("expected a boolean expression, found {}", t.ael_name()),
+        )),
+    }
+}
+
+fn op_code(name: &str) -> Option<u8> {
+    (0u8..=127).find(|c| func_name(*c) == Some(name))
+}
+
+fn numeric(t: Option<ExpType>) -> Option<ExpType> {
+    t.filter(|t| matches!(t, ExpType::Int | ExpType::Float))
+}
+
+/// The type an expression has on its own, `None` when its context decides.
+fn infer(ast: &Ast, scope: &Scope) -> Option<ExpType> {
+    match &ast.kind {
+        Kind::Lit(v) | Kind::Num(v) => Some(ExpType::of(v)),
+        Kind::Cast(_, t) => Some(*t),
+        Kind::Path(p) => infer_path(p),
+        Kind::Meta(name, _, ty) => match name.as_str() {
+            "key" => *ty,
+            "setName" => Some(ExpType::String),
+            "keyExists" | "isTombstone" => Some(ExpType::Bool),
+            _ => Some(ExpType::Int),
+        },
+        Kind::Var(v) => scope
+            .iter()
+            .rev()
+            .find(|(n, _)| n == v)
+            .and_then(|(_, t)| *t),
+        Kind::Neg(inner) => infer(inner, scope),
+        Kind::BitNot(_) => Some(ExpType::Int),
+        Kind::Binary(code, l, r) => match *code {
+            op::EQ..=op::LE => Some(ExpType::Bool),
+            op::ADD..=op::DIV => infer(l, scope).or_else(|| infer(r, scope)),
+            op::POW => Some(ExpType::Float),
+            _ => Some(ExpType::Int),
+        },
+        Kind::In(..) | Kind::Logic(..) => Some(ExpType::Bool),
+        Kind::Let(defs, body) => {
+            let mut inner = scope.clone();
+            for (name, e) in defs {
+                let t = build(e, None, &mut inner.clone())
+                    .ok()
+                    .and_then(|n| node_type(&n));
+                inner.push((name.clone(), t));
+            }
+            infer(body, &inner)
+        }
+        Kind::When(pairs, default) => pairs
+            .iter()
+            .map(|(_, v)| v)
+            .chain(std::iter::once(&**default))
+            .find_map(|v| infer(v, scope)),
+        Kind::Func(name, args) => match name.as_str() {
+            "blob" => Some(ExpType::Blob),
+            "hll" => Some(ExpType::Hll),
+            "geoJson" => Some(ExpType::Geo),
+            _ => match op_code(name)? {
+                op::ADD..=op::DIV | op::ABS | op::MIN | op::MAX => {
+                    args.iter().find_map(|a| infer(a, scope))
+                }
+                code => node_type(&Node::Cmd(code, Vec::new())),
+            },
+        },
+    }
+}
+
+fn infer_path(p: &Path) -> Option<ExpType> {
+    match &p.func {
+        None => None,
+        Some((_, f)) => match f {
+            PathFn::Get(Some(t), _) => Some(*t),
+            PathFn::Get(None, Some(rt)) if *rt != ReturnType::VALUE => {
+                let last = p.steps.last().map(|(_, s)| s);
+                Some(natural_type(
+                    *rt,
+                    last.is_some_and(is_single),
+                    last.is_some_and(is_map_step),
+                ))
+            }
+            PathFn::Get(None, _) => None,
+            PathFn::Count | PathFn::BinType | PathFn::AsInt => Some(ExpType::Int),
+            PathFn::Exists => Some(ExpType::Bool),
+            PathFn::AsFloat => Some(ExpType::Float),
+        },
+    }
+}
+
+/// True for steps that select one element.
+fn is_single(s: &Step) -> bool {
+    matches!(
+        s,
+        Step::Key(_)
+            | Step::Sel {
+                sel: Sel::Index(_) | Sel::Rank(_),
+                ..
+            }
+    )
+}
+
+fn is_map_step(s: &Step) -> bool {
+    matches!(
+        s,
+        Step::Key(_) | Step::All { map: true } | Step::Sel { map: true, .. }
+    )
+}
+
+/// The type a read gives with a return type other than VALUE.
+fn natural_type(rt: ReturnType, single: bool, map: bool) -> ExpType {
+    if !single {
+        return rt.range_type(map);
+    }
+    match rt.base() {
+        ReturnType::EXISTS => ExpType::Bool,
+        ReturnType::NONE => ExpType::Nil,
+        ReturnType::KEY_VALUE | ReturnType::ORDERED_MAP | ReturnType::UNORDERED_MAP => ExpType::Map,
+        _ => ExpType::Int,
+    }
+}
+
+fn build(ast: &Ast, expected: Option<ExpType>, scope: &mut Scope) -> Result<Node, Error> {
+    Ok(match &ast.kind {
+        Kind::Lit(v) | Kind::Num(v) => Node::Val(v.clone()),
+        Kind::Cast(inner, t) => match (&inner.kind, t) {
+            (Kind::Num(Value::Int(i)), ExpType::Float) => Node::Val(Value::Float(*i as f64)),
+            (Kind::Num(Value::Float(x)), ExpType::Int) => Node::Val(Value::Int(*x as i64)),
+            (Kind::Num(v), _) => Node::Val(v.clone()),
+            _ => return Err(err(ast.pos, "expected a number before the cast")),
+        },
+        Kind::Path(p) => build_path(p, ast.pos, expected)?,
+        Kind::Meta(name, arg, ty) => match name.as_str() {
+            "key" => Node::Key(ty.or(expected).unwrap_or(ExpType::Int)),
+            "digestModulo" => Node::DigestModulo(arg.unwrap_or(1)),
+            other => Node::Meta(match other {
+                "deviceSize" => op::DEVICE_SIZE,
+                "memorySize" => op::MEMORY_SIZE,
+                "recordSize" => op::RECORD_SIZE,
+                "isTombstone" => op::IS_TOMBSTONE,
+                "keyExists" => op::KEY_EXISTS,
+                "lastUpdate" => op::LAST_UPDATE,
+                "sinceUpdate" => op::SINCE_UPDATE,
+                "setName" => op::SET_NAME,
+                "voidTime" => op::VOID_TIME,
+                _ => op::TTL,
+            }),
+        },
+        Kind::Var(v) => {
+            if !scope.iter().any(|(n, _)| n == v) {
+                return Err(err(ast.pos, format!("unknown variable ${{{v}}}")));
+            }
+            Node::Var(v.clone())
+        }
+        Kind::Neg(inner) => match &inner.kind {
+            Kind::Num(Value::Int(i)) => Node::Val(Value::Int(i.wrapping_neg())),
+            Kind::Num(Value::Float(x)) => Node::Val(Value::Float(-x)),
+            _ => Node::Cmd(op::SUB, vec![build(inner, expected, scope)?]),
+        },
+        Kind::BitNot(inner) => Node::Cmd(op::INT_NOT, vec![typed(inner, ExpType::Int, scope)?]),
+        Kind::Binary(code, l, r) => build_binary(*code, ast.pos, l, r, expected, scope)?,
+        Kind::In(l, r) => {
+            let elem = match &r.kind {
+                Kind::Lit(Value::List(items)) => common_type(items),
+                Kind::Lit(_) => return Err(err(r.pos, "expected a list after 'in'")),
+                _ => None,
+            };
+            let t = infer(l, scope).or(elem).unwrap_or(ExpType::Int);
+            let needle = build(l, Some(t), scope)?;
+            let list = typed(r, ExpType::List, scope)?;
+            Node::Call(Box::new(Call {
+                ret: ExpType::Bool,
+                op: LIST_GET_BY_VALUE,
+                rt: Some(ReturnType::EXISTS),
+                args: vec![needle],
+                ctx: Vec::new(),
+                bin: list,
+            }))
+        }
+        Kind::Logic(code, args) => Node::Cmd(*code, bools(args, scope)?),
+        Kind::Let(defs, body) => {
+            let depth = scope.len();
+            let mut out = Vec::with_capacity(defs.len());
+            for (name, e) in defs {
+                let node = build(e, None, scope)?;
+                scope.push((name.clone(), node_type(&node)));
+                out.push((name.clone(), node));
+            }
+            let body = build(body, expected, scope);
+            scope.truncate(depth);
+            Node::Let(out, Box::new(body?))
+        }
+        Kind::When(pairs, default) => {
+            let values: Vec<&Ast> = pairs
+                .iter()
+                .map(|(_, v)| v)
+                .chain(std::iter::once(&**default))
+                .collect();
+            let t = values
+                .iter()
+                .find_map(|v| infer(v, scope))
+                .or(expected)
+                .unwrap_or(ExpType::Int);
+            let mut args = Vec::new();
+            for (c, v) in pairs {
+                check_bool(c, scope)?;
+                args.push(build(c, Some(ExpType::Bool), scope)?);
+                args.push(build(v, Some(t), scope)?);
+            }
+            args.push(build(default, Some(t), scope)?);
+            Node::Cmd(op::COND, args)
+        }
+        Kind::Func(name, args) => build_func(name, ast.pos, args, expected, scope)?,
+    })
+}
+
+/// Builds `ast` as type `t`, refusing an expression of another type.
+fn typed(ast: &Ast, t: ExpType, scope: &mut Scope) -> Result<Node, Error> {
+    match infer(ast, scope) {
+        Some(found) if found != t => Err(err(
+            ast.pos,
+            format!("expected {}, found {}", t.ael_name(), found.ael_name()),
+        )),
+        _ => build(ast, Some(t), scope),
+    }
+}
+
+fn bools(args: &[Ast], scope: &mut Scope) -> Result<Vec<Node>, Error> {
+    args.iter()
+        .map(|a| {
+            check_bool(a, scope)?;
+            build(a, Some(ExpType::Bool), scope)
+        })
+        .collect()
+}
+
+/// The shared numeric type of arithmetic operands.
+fn arith_type(
+    pos: Pos,
+    args: &[&Ast],
+    expected: Option<ExpType>,
+    scope: &Scope,
+) -> Result<ExpType, Error> {
+    let mut found: Option<ExpType> = None;
+    for a in args {
+        if let Some(t) = infer(a, scope) {
+            match found {
+                Some(f) if f != t => {
+                    return Err(err(
+                        pos,
+                        format!(
+                            "operands must have the same type, found {} and {}",
+                            f.ael_name(),
+                            t.ael_name()
+                        ),
+                    ))
+                }
+                _ => found = Some(t),
+            }
+        }
+    }
+    let t = found.or(numeric(expected)).unwrap_or(ExpType::Int);
+    if !matches!(t, ExpType::Int | ExpType::Float) {
+        return Err(err(
+            pos,
+            format!("expected INT or FLOAT operands, found {}", t.ael_name()),
+        ));
+    }
+    Ok(t)
+}
+
+fn build_binary(
+    code: u8,
+    pos: Pos,
+    l: &Ast,
+    r: &Ast,
+    expected: Option<ExpType>,
+    scope: &mut Scope,
+) -> Result<Node, Error> {
+    let t = match code {
+        op::EQ..=op::LE => {
+            let (lt, rt) = (infer(l, scope), infer(r, scope));
+            if let (Some(a), Some(b)) = (lt, rt) {
+                if a != b {
+                    return Err(err(
+                        pos,
+                        format!("cannot compare {} with {}", a.ael_name(), b.ael_name()),
+                    ));
+                }
+            }
+            lt.or(rt).unwrap_or(ExpType::Int)
+        }
+        op::ADD..=op::DIV => arith_type(pos, &[l, r], expected, scope)?,
+        op::POW => ExpType::Float,
+        _ => ExpType::Int,
+    };
+    let (a, b) = if matches!(code, op::EQ..=op::LE) {
+        (build(l, Some(t), scope)?, build(r, Some(t), scope)?)
+    } else {
+        (typed(l, t, scope)?, typed(r, t, scope)?)
+    };
+    Ok(Node::Cmd(code, vec![a, b]))
+}
+
+fn hex_arg(pos: Pos, args: &[Ast]) -> Result<Vec<u8>, Error> {
+    let s = string_arg(pos, args)?;
+    if s.len() % 2 != 0 {
+        return Err(err(pos, "expected an even number of hex digits"));
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| {
+            s.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| err(pos, "expected hex digits"))
+        })
+        .collect()
+}
+
+fn string_arg(pos: Pos, args: &[Ast]) -> Result<String, Error> {
+    match args {
+        [Ast {
+            kind: Kind::Lit(Value::String(s)),
+            ..
+        }] => Ok(s.clone()),
+        _ => Err(err(pos, "expected one string argument")),
+    }
+}
+
+fn build_func(
+    name: &str,
+    pos: Pos,
+    args: &[Ast],
+    expected: Option<ExpType>,
+    scope: &mut Scope,
+) -> Result<Node, Error> {
+    match name {
+        "blob" => return Ok(Node::Val(Value::Blob(hex_arg(pos, args)?))),
+        "hll" => return Ok(Node::Val(Value::Hll(hex_arg(pos, args)?))),
+        "geoJson" => return Ok(Node::Val(Value::GeoJson(string_arg(pos, args)?))),
+        _ => {}
+    }
+    let code = op_code(name).ok_or_else(|| err(pos, format!("unknown function '{name}'")))?;
+    let (lo, hi) = arity(code).unwrap_or((0, 0));
+    if args.len() < lo || args.len() > hi {
+        return Err(err(
+            pos,
+            format!("wrong number of arguments for '{name}': {}", args.len()),
+        ));
+    }
+    let nodes = match code {
+        op::AND | op::OR | op::NOT | op::EXCLUSIVE => bools(args, scope)?,
+        op::ADD..=op::DIV | op::ABS | op::MIN | op::MAX => {
+            let refs: Vec<&Ast> = args.iter().collect();
+            let t = arith_type(pos, &refs, expected, scope)?;
+            args.iter()
+                .map(|a| typed(a, t, scope))
+                .collect::<Result<_, _>>()?
+        }
+        _ => args
+            .iter()
+            .enumerate()
+            .map(
+                |(i, a)| match crate::exp::display::fixed_arg_type(code, i) {
+                    Some(t) => typed(a, t, scope),
+                    None => build(a, None, scope),
+                },
+            )
+            .collect::<Result<_, _>>()?,
+    };
+    Ok(Node::Cmd(code, nodes))
+}
+
+fn step_ctx(pos: Pos, step: &Step) -> Result<Option<Ctx>, Error> {
+    Ok(Some(match step {
+        Step::Key(k) => Ctx::MapKey(k.clone()),
+        Step::All { .. } => return Ok(None),
+        Step::Sel {
+            map,
+            inverted: false,
+            sel,
+        } => {
+            match (map, sel) {
+                (false, Sel::Index(i)) => Ctx::ListIndex(*i),
+                (false, Sel::Rank(i)) => Ctx::ListRank(*i),
+                (false, Sel::Value(v)) => Ctx::ListValue(v.clone()),
+                (true, Sel::Index(i)) => Ctx::MapIndex(*i),
+                (true, Sel::Rank(i)) => Ctx::MapRank(*i),
+                (true, Sel::Value(v)) => Ctx::MapValue(v.clone()),
+                _ => return Err(err(
+                    pos,
+                    "expected a single-element step here: ranges and lists must be the last step",
+                )),
+            }
+        }
+        Step::Sel { .. } => return Err(err(pos, "expected '!' only on the last step")),
+    }))
+}
+
+fn count_of(pos: Pos, start: i64, end: Option<i64>) -> Result<Option<Node>, Error> {
+    end.map(|e| {
+        e.checked_sub(start)
+            .filter(|c| *c >= 0)
+            .map(|c| Node::Val(Value::Int(c)))
+            .ok_or_else(|| err(pos, "expected a range end not before its start"))
+    })
+    .transpose()
+}
+
+fn val(v: &Value) -> Node {
+    Node::Val(v.clone())
+}
+
+fn bound(v: &Option<Value>) -> Option<Node> {
+    v.as_ref().map(val)
+}
+
+/// Operation code, arguments and whether it selects a single element.
+fn sel_op(pos: Pos, map: bool, sel: &Sel) -> Result<(u8, Vec<Node>, bool), Error> {
+    let int = |i: &i64| Node::Val(Value::Int(*i));
+    let pick = |l: u8, m: u8| if map { m } else { l };
+    Ok(match sel {
+        Sel::Index(i) => (
+            pick(LIST_GET_BY_INDEX, MAP_GET_BY_INDEX),
+            vec![int(i)],
+            true,
+        ),
+        Sel::Rank(i) => (pick(LIST_GET_BY_RANK, MAP_GET_BY_RANK), vec![int(i)], true),
+        Sel::Value(v) => (
+            pick(LIST_GET_BY_VALUE, MAP_GET_BY_VALUE),
+            vec![val(v)],
+            false,
+        ),
+        Sel::ValueList(l) => (
+            pick(LIST_GET_BY_VALUE_LIST, MAP_GET_BY_VALUE_LIST),
+            vec![Node::Val(Value::List(l.clone()))],
+            false,
+        ),
+        Sel::ValueRange(b, e) => (
+            pick(LIST_GET_BY_VALUE_INTERVAL, MAP_GET_BY_VALUE_INTERVAL),
+            std::iter::once(val(b)).chain(bound(e)).collect(),
+            false,
+        ),
+        Sel::IndexRange(s, e) => (
+            pick(LIST_GET_BY_INDEX_RANGE, MAP_GET_BY_INDEX_RANGE),
+            std::iter::once(int(s))
+                .chain(count_of(pos, *s, *e)?)
+                .collect(),
+            false,
+        ),
+        Sel::RankRange(s, e) => (
+            pick(LIST_GET_BY_RANK_RANGE, MAP_GET_BY_RANK_RANGE),
+            std::iter::once(int(s))
+                .chain(count_of(pos, *s, *e)?)
+                .collect(),
+            false,
+        ),
+        Sel::RelRank(s, e, v) => (
+            pick(
+                LIST_GET_BY_VALUE_REL_RANK_RANGE,
+                MAP_GET_BY_VALUE_REL_RANK_RANGE,
+            ),
+            [val(v), int(s)]
+                .into_iter()
+                .chain(count_of(pos, *s, *e)?)
+                .collect(),
+            false,
+        ),
+        Sel::RelIndex(s, e, k) => (
+            MAP_GET_BY_KEY_REL_INDEX_RANGE,
+            [val(k), int(s)]
+                .into_iter()
+                .chain(count_of(pos, *s, *e)?)
+                .collect(),
+            false,
+        ),
+        Sel::KeyRange(b, e) => (
+            MAP_GET_BY_KEY_INTERVAL,
+            std::iter::once(val(b)).chain(bound(e)).collect(),
+            false,
+        ),
+        Sel::KeyList(l) => (
+            MAP_GET_BY_KEY_LIST,
+            vec![Node::Val(Value::List(l.clone()))],
+            false,
+        ),
+    })
+}
+
+fn build_path(p: &Path, pos: Pos, expected: Option<ExpType>) -> Result<Node, Error> {
+    let bin = |t: ExpType| Node::Bin(p.bin.clone(), t);
+    let Some(((last_pos, last), rest)) = p.steps.split_last() else {
+        return Ok(match &p.func {
+            None | Some((_, PathFn::Get(None, None))) => bin(expected.unwrap_or(ExpType::Int)),
+            Some((_, PathFn::Get(Some(t), None))) => bin(*t),
+            Some((_, PathFn::Get(t, Some(ReturnType::VALUE)))) => {
+                bin(t.or(expected).unwrap_or(ExpType::Int))
+            }
+            Some((fpos, PathFn::Get(_, Some(_)))) => {
+                return Err(err(*fpos, "expected a list or map step before 'return:'"))
+            }
+            Some((_, PathFn::AsInt)) => bin(ExpType::Int),
+            Some((_, PathFn::AsFloat)) => bin(ExpType::Float),
+            Some((_, PathFn::BinType)) => Node::BinType(p.bin.clone()),
+            Some((_, PathFn::Exists)) => Node::Cmd(
+                op::NE,
+                vec![Node::BinType(p.bin.clone()), Node::Val(Value::Int(0))],
+            ),
+            Some((_, PathFn::Count)) => Node::Call(Box::new(Call {
+                ret: ExpType::Int,
+                op: LIST_SIZE,
+                rt: None,
+                args: Vec::new(),
+                ctx: Vec::new(),
+                bin: bin(ExpType::List),
+            })),
+        });
+    };
+    let bin_type = if is_map_step(&p.steps[0].1) {
+        ExpType::Map
+    } else {
+        ExpType::List
+    };
+    let mut ctx = Vec::new();
+    for (spos, s) in rest {
+        ctx.extend(step_ctx(*spos, s)?);
+    }
+    let func = p.func.as_ref().map(|(_, f)| f);
+    let (code, args, single) = match last {
+        Step::All { map } => {
+            return match func {
+                Some(PathFn::Count) => Ok(Node::Call(Box::new(Call {
+                    ret: ExpType::Int,
+                    op: if *map { MAP_SIZE } else { LIST_SIZE },
+                    rt: None,
+                    args: Vec::new(),
+                    ctx,
+                    bin: bin(bin_type),
+                }))),
+                _ if ctx.is_empty() && rest.is_empty() => Ok(bin(bin_type)),
+                _ => Err(err(*last_pos, "expected '.count()' after '[]' or '{}'")),
+            };
+        }
+        Step::Key(k) => (MAP_GET_BY_KEY, vec![val(k)], true),
+        Step::Sel { map, sel, .. } => sel_op(*last_pos, *map, sel)?,
+    };
+    let default = if single { ExpType::Int } else { ExpType::List };
+    let (rt, ret) = match func {
+        None => (ReturnType::VALUE, expected.unwrap_or(default)),
+        Some(PathFn::Count) => (ReturnType::COUNT, ExpType::Int),
+        Some(PathFn::Exists) => (ReturnType::EXISTS, ExpType::Bool),
+        Some(PathFn::AsInt) => (ReturnType::VALUE, ExpType::Int),
+        Some(PathFn::AsFloat) => (ReturnType::VALUE, ExpType::Float),
+        Some(PathFn::Get(t, rt)) => {
+            let rt = rt.unwrap_or(ReturnType::VALUE);
+            let natural = if rt == ReturnType::VALUE {
+                expected.unwrap_or(default)
+            } else {
+                natural_type(rt, single, is_map_step(last))
+            };
+            (rt, t.unwrap_or(natural))
+        }
+        Some(PathFn::BinType) => {
+            return Err(err(pos, "expected 'binType()' directly after the bin name"))
+        }
+    };
+    let inverted = matches!(last, Step::Sel { inverted: true, .. });
+    Ok(Node::Call(Box::new(Call {
+        ret,
+        op: code,
+        rt: Some(if inverted { rt.inverted() } else { rt }),
+        args,
+        ctx,
+        bin: bin(bin_type),
+    })))
+}

@@ -1,0 +1,421 @@
+//! The wire form of expressions (field 43), both ways.
+//!
+//! Rules, as the official clients pack them and the server reads them:
+//! * an operator is an array `[opcode, args...]`;
+//! * a bin is `[81, type, name]` with the name as a plain msgpack string;
+//! * strings, blobs and GeoJSON literals are msgpack strings with a
+//!   particle-type prefix byte (3, 4, 23), exactly like values inside a list;
+//! * a list literal is quoted, `[126, list]`, so it is not read as an operator;
+//!   a map literal is a plain msgpack map;
+//! * `let` is `[125, name1, exp1, ..., scope]` and a variable `[124, name]`;
+//! * a list or map read is `[127, result type, 0, cdt-op, bin]` where the
+//!   cdt-op is `[op, return type, args...]`, wrapped as
+//!   `[0xff, [ctx id, ctx value, ...], [op, ...]]` when it has a context.
+
+use crate::value::Value;
+use crate::wire::msgpack::{self, Reader};
+use crate::wire::DecodeError;
+
+use super::{Call, Ctx, ExpType, Node, ReturnType};
+
+/// Expression opcodes.
+pub(crate) mod op {
+    pub(crate) const UNKNOWN: u8 = 0;
+    pub(crate) const EQ: u8 = 1;
+    pub(crate) const NE: u8 = 2;
+    pub(crate) const GT: u8 = 3;
+    pub(crate) const GE: u8 = 4;
+    pub(crate) const LT: u8 = 5;
+    pub(crate) const LE: u8 = 6;
+    pub(crate) const AND: u8 = 16;
+    pub(crate) const OR: u8 = 17;
+    pub(crate) const NOT: u8 = 18;
+    pub(crate) const EXCLUSIVE: u8 = 19;
+    pub(crate) const ADD: u8 = 20;
+    pub(crate) const SUB: u8 = 21;
+    pub(crate) const MUL: u8 = 22;
+    pub(crate) const DIV: u8 = 23;
+    pub(crate) const POW: u8 = 24;
+    pub(crate) const LOG: u8 = 25;
+    pub(crate) const MOD: u8 = 26;
+    pub(crate) const ABS: u8 = 27;
+    pub(crate) const FLOOR: u8 = 28;
+    pub(crate) const CEIL: u8 = 29;
+    pub(crate) const TO_INT: u8 = 30;
+    pub(crate) const TO_FLOAT: u8 = 31;
+    pub(crate) const INT_AND: u8 = 32;
+    pub(crate) const INT_OR: u8 = 33;
+    pub(crate) const INT_XOR: u8 = 34;
+    pub(crate) const INT_NOT: u8 = 35;
+    pub(crate) const INT_LSHIFT: u8 = 36;
+    pub(crate) const INT_RSHIFT: u8 = 37;
+    pub(crate) const INT_ARSHIFT: u8 = 38;
+    pub(crate) const INT_COUNT: u8 = 39;
+    pub(crate) const INT_LSCAN: u8 = 40;
+    pub(crate) const INT_RSCAN: u8 = 41;
+    pub(crate) const MIN: u8 = 50;
+    pub(crate) const MAX: u8 = 51;
+    pub(crate) const DIGEST_MODULO: u8 = 64;
+    pub(crate) const DEVICE_SIZE: u8 = 65;
+    pub(crate) const LAST_UPDATE: u8 = 66;
+    pub(crate) const SINCE_UPDATE: u8 = 67;
+    pub(crate) const VOID_TIME: u8 = 68;
+    pub(crate) const TTL: u8 = 69;
+    pub(crate) const SET_NAME: u8 = 70;
+    pub(crate) const KEY_EXISTS: u8 = 71;
+    pub(crate) const IS_TOMBSTONE: u8 = 72;
+    pub(crate) const MEMORY_SIZE: u8 = 73;
+    pub(crate) const RECORD_SIZE: u8 = 74;
+    pub(crate) const KEY: u8 = 80;
+    pub(crate) const BIN: u8 = 81;
+    pub(crate) const BIN_TYPE: u8 = 82;
+    pub(crate) const COND: u8 = 123;
+    pub(crate) const VAR: u8 = 124;
+    pub(crate) const LET: u8 = 125;
+    pub(crate) const QUOTED: u8 = 126;
+    pub(crate) const CALL: u8 = 127;
+}
+
+/// Context marker at the head of a CDT operation with a context path.
+const CTX_MARKER: u8 = 0xff;
+
+/// Appends the wire form of `node`.
+pub(crate) fn pack(node: &Node, buf: &mut Vec<u8>) {
+    match node {
+        Node::Val(Value::List(l)) => {
+            msgpack::pack_array_len(buf, 2);
+            msgpack::pack_int(buf, i64::from(op::QUOTED));
+            msgpack::pack_value(buf, &Value::List(l.clone()));
+        }
+        Node::Val(v) => msgpack::pack_value(buf, v),
+        Node::Bin(name, ty) => {
+            msgpack::pack_array_len(buf, 3);
+            msgpack::pack_int(buf, i64::from(op::BIN));
+            msgpack::pack_int(buf, i64::from(ty.code()));
+            msgpack::pack_raw_str(buf, name);
+        }
+        Node::BinType(name) => {
+            msgpack::pack_array_len(buf, 2);
+            msgpack::pack_int(buf, i64::from(op::BIN_TYPE));
+            msgpack::pack_raw_str(buf, name);
+        }
+        Node::Key(ty) => {
+            msgpack::pack_array_len(buf, 2);
+            msgpack::pack_int(buf, i64::from(op::KEY));
+            msgpack::pack_int(buf, i64::from(ty.code()));
+        }
+        Node::Meta(code) => {
+            msgpack::pack_array_len(buf, 1);
+            msgpack::pack_int(buf, i64::from(*code));
+        }
+        Node::DigestModulo(m) => {
+            msgpack::pack_array_len(buf, 2);
+            msgpack::pack_int(buf, i64::from(op::DIGEST_MODULO));
+            msgpack::pack_int(buf, *m);
+        }
+        Node::Cmd(code, args) => {
+            msgpack::pack_array_len(buf, args.len() + 1);
+            msgpack::pack_int(buf, i64::from(*code));
+            args.iter().for_each(|a| pack(a, buf));
+        }
+        Node::Let(defs, body) => {
+            msgpack::pack_array_len(buf, defs.len() * 2 + 2);
+            msgpack::pack_int(buf, i64::from(op::LET));
+            for (name, e) in defs {
+                msgpack::pack_raw_str(buf, name);
+                pack(e, buf);
+            }
+            pack(body, buf);
+        }
+        Node::Var(name) => {
+            msgpack::pack_array_len(buf, 2);
+            msgpack::pack_int(buf, i64::from(op::VAR));
+            msgpack::pack_raw_str(buf, name);
+        }
+        Node::Call(c) => {
+            msgpack::pack_array_len(buf, 5);
+            msgpack::pack_int(buf, i64::from(op::CALL));
+            msgpack::pack_int(buf, i64::from(c.ret.code()));
+            // Module 0: lists and maps (1 is bit, 2 is HLL).
+            msgpack::pack_int(buf, 0);
+            if !c.ctx.is_empty() {
+                msgpack::pack_array_len(buf, 3);
+                msgpack::pack_int(buf, i64::from(CTX_MARKER));
+                msgpack::pack_array_len(buf, c.ctx.len() * 2);
+                for step in &c.ctx {
+                    msgpack::pack_int(buf, i64::from(step.id()));
+                    msgpack::pack_value(buf, &step.value());
+                }
+            }
+            msgpack::pack_array_len(buf, 1 + usize::from(c.rt.is_some()) + c.args.len());
+            msgpack::pack_int(buf, i64::from(c.op));
+            if let Some(rt) = c.rt {
+                msgpack::pack_int(buf, i64::from(rt.code()));
+            }
+            c.args.iter().for_each(|a| pack(a, buf));
+            pack(&c.bin, buf);
+        }
+    }
+}
+
+/// Decodes a whole packed expression; trailing bytes are an error.
+pub(crate) fn unpack(bytes: &[u8]) -> Result<Node, DecodeError> {
+    let mut r = Reader::new(bytes);
+    let node = read_node(&mut r, 0)?;
+    if r.remaining() != 0 {
+        return Err(DecodeError::new("trailing bytes after the expression"));
+    }
+    Ok(node)
+}
+
+/// Deepest expression nesting accepted from the wire.
+const MAX_DEPTH: usize = 128;
+
+fn bad(msg: &str) -> DecodeError {
+    DecodeError::new(msg.to_owned())
+}
+
+fn small(r: &mut Reader<'_>) -> Result<u8, DecodeError> {
+    u8::try_from(r.int()?).map_err(|_| bad("opcode out of range"))
+}
+
+fn exp_type(r: &mut Reader<'_>) -> Result<ExpType, DecodeError> {
+    ExpType::from_code(r.int()?).ok_or_else(|| bad("unknown expression type"))
+}
+
+fn read_node(r: &mut Reader<'_>, depth: usize) -> Result<Node, DecodeError> {
+    if depth > MAX_DEPTH {
+        return Err(bad("expression nesting too deep"));
+    }
+    let Some(marker) = r.peek() else {
+        return Err(bad("expression ends early"));
+    };
+    if !matches!(marker, 0x90..=0x9f | 0xdc | 0xdd) {
+        // A scalar or map literal.
+        return match r.value()? {
+            Value::List(_) => Err(bad("unexpected list")),
+            v => Ok(Node::Val(v)),
+        };
+    }
+    let n = r.array_len()?;
+    if n == 0 {
+        return Err(bad("empty expression array"));
+    }
+    let code = small(r)?;
+    let argc = n - 1;
+    let exact = |want: usize| {
+        if argc == want {
+            Ok(())
+        } else {
+            Err(bad("wrong number of operator arguments"))
+        }
+    };
+    let node = match code {
+        op::QUOTED => {
+            exact(1)?;
+            match r.value()? {
+                v @ Value::List(_) => Node::Val(v),
+                _ => return Err(bad("quoted value is not a list")),
+            }
+        }
+        op::BIN => {
+            exact(2)?;
+            let ty = exp_type(r)?;
+            Node::Bin(r.raw_str()?.to_owned(), ty)
+        }
+        op::BIN_TYPE => {
+            exact(1)?;
+            Node::BinType(r.raw_str()?.to_owned())
+        }
+        op::KEY => {
+            exact(1)?;
+            Node::Key(exp_type(r)?)
+        }
+        op::DIGEST_MODULO => {
+            exact(1)?;
+            Node::DigestModulo(r.int()?)
+        }
+        op::DEVICE_SIZE..=op::RECORD_SIZE => {
+            exact(0)?;
+            Node::Meta(code)
+        }
+        op::VAR => {
+            exact(1)?;
+            Node::Var(r.raw_str()?.to_owned())
+        }
+        op::LET => {
+            if argc < 3 || argc % 2 == 0 {
+                return Err(bad("let needs name/expression pairs and a scope"));
+            }
+            let mut defs = Vec::with_capacity(argc / 2);
+            for _ in 0..argc / 2 {
+                let name = r.raw_str()?.to_owned();
+                defs.push((name, read_node(r, depth + 1)?));
+            }
+            Node::Let(defs, Box::new(read_node(r, depth + 1)?))
+        }
+        op::CALL => {
+            exact(4)?;
+            Node::Call(Box::new(read_call(r, depth)?))
+        }
+        _ => {
+            let (lo, hi) = arity(code).ok_or_else(|| bad("unknown expression opcode"))?;
+            if argc < lo || argc > hi {
+                return Err(bad("wrong number of operator arguments"));
+            }
+            if code == op::COND && argc % 2 == 0 {
+                return Err(bad("cond needs condition/value pairs and a default"));
+            }
+            let args = (0..argc)
+                .map(|_| read_node(r, depth + 1))
+                .collect::<Result<Vec<_>, _>>()?;
+            Node::Cmd(code, args)
+        }
+    };
+    Ok(node)
+}
+
+/// Argument count range of a plain operator.
+pub(crate) fn arity(code: u8) -> Option<(usize, usize)> {
+    const MANY: usize = usize::MAX;
+    Some(match code {
+        op::UNKNOWN => (0, 0),
+        op::EQ..=op::LE | op::POW | op::LOG | op::MOD => (2, 2),
+        op::INT_LSHIFT..=op::INT_ARSHIFT | op::INT_LSCAN | op::INT_RSCAN => (2, 2),
+        op::NOT | op::ABS | op::FLOOR | op::CEIL | op::TO_INT | op::TO_FLOAT => (1, 1),
+        op::INT_NOT | op::INT_COUNT => (1, 1),
+        op::AND | op::OR | op::EXCLUSIVE => (1, MANY),
+        op::ADD..=op::DIV | op::INT_AND..=op::INT_XOR | op::MIN | op::MAX => (1, MANY),
+        op::COND => (3, MANY),
+        _ => return None,
+    })
+}
+
+fn read_call(r: &mut Reader<'_>, depth: usize) -> Result<Call, DecodeError> {
+    let ret = exp_type(r)?;
+    if r.int()? != 0 {
+        return Err(bad("only list and map reads are supported in expressions"));
+    }
+    let mut n = r.array_len()?;
+    let mut ctx = Vec::new();
+    if n == 3 && r.peek() == Some(0xcc) {
+        // [0xff, [ctx...], [op...]]
+        if r.int()? != i64::from(CTX_MARKER) {
+            return Err(bad("bad context marker"));
+        }
+        let m = r.array_len()?;
+        if m == 0 || m % 2 != 0 {
+            return Err(bad("context needs id/value pairs"));
+        }
+        for _ in 0..m / 2 {
+            let id = r.int()?;
+            let v = r.value()?;
+            ctx.push(Ctx::from_wire(id, v).ok_or_else(|| bad("bad context step"))?);
+        }
+        n = r.array_len()?;
+    }
+    if n == 0 {
+        return Err(bad("empty CDT operation"));
+    }
+    let code = small(r)?;
+    let (has_rt, lo, hi) = cdt_arity(code).ok_or_else(|| bad("unsupported CDT read"))?;
+    let argc = n - 1 - usize::from(has_rt);
+    if n < 1 + usize::from(has_rt) || argc < lo || argc > hi {
+        return Err(bad("wrong number of CDT arguments"));
+    }
+    let rt = if has_rt {
+        Some(ReturnType::from_code(r.int()?).ok_or_else(|| bad("unknown return type"))?)
+    } else {
+        None
+    };
+    let args = (0..argc)
+        .map(|_| read_node(r, depth + 1))
+        .collect::<Result<Vec<_>, _>>()?;
+    let bin = read_node(r, depth + 1)?;
+    Ok(Call {
+        ret,
+        op: code,
+        rt,
+        args,
+        ctx,
+        bin,
+    })
+}
+
+/// For a CDT read: whether it has a return type, and its argument count range.
+pub(crate) fn cdt_arity(code: u8) -> Option<(bool, usize, usize)> {
+    use super::cdt::*;
+    Some(match code {
+        LIST_SIZE | MAP_SIZE => (false, 0, 0),
+        LIST_GET_BY_INDEX | LIST_GET_BY_RANK | LIST_GET_BY_VALUE | LIST_GET_BY_VALUE_LIST => {
+            (true, 1, 1)
+        }
+        MAP_GET_BY_KEY | MAP_GET_BY_INDEX | MAP_GET_BY_RANK | MAP_GET_BY_VALUE => (true, 1, 1),
+        MAP_GET_BY_KEY_LIST | MAP_GET_BY_VALUE_LIST => (true, 1, 1),
+        LIST_GET_BY_INDEX_RANGE | LIST_GET_BY_RANK_RANGE | LIST_GET_BY_VALUE_INTERVAL => {
+            (true, 1, 2)
+        }
+        MAP_GET_BY_INDEX_RANGE | MAP_GET_BY_RANK_RANGE => (true, 1, 2),
+        MAP_GET_BY_KEY_INTERVAL | MAP_GET_BY_VALUE_INTERVAL => (true, 1, 2),
+        LIST_GET_BY_VALUE_REL_RANK_RANGE
+        | MAP_GET_BY_KEY_REL_INDEX_RANGE
+        | MAP_GET_BY_VALUE_REL_RANK_RANGE => (true, 2, 3),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exp::{self, Expression};
+    use crate::list;
+    use crate::operations::list::ListReturnType;
+    use crate::operations::CdtContext;
+
+    fn round_trip(e: &Expression) {
+        assert_eq!(&unpack(&e.pack()).unwrap(), &e.node, "{e:?}");
+    }
+
+    #[test]
+    fn unpack_round_trips() {
+        round_trip(&exp::eq(exp::bool_bin("active"), exp::bool_val(true)));
+        round_trip(&exp::and(vec![
+            exp::lt(exp::ttl(), exp::int_val(5)),
+            exp::eq(exp::digest_modulo(3), exp::int_val(1)),
+            exp::eq(exp::key(ExpType::String), exp::string_val("k")),
+            exp::bin_exists("x"),
+        ]));
+        round_trip(&exp::let_(
+            vec![exp::def("x", exp::list_val(vec![list![1, "a"]]))],
+            exp::eq(exp::var("x"), exp::var("x")),
+        ));
+        round_trip(&exp::list_get_by_value_relative_rank_range(
+            ListReturnType::COUNT.inverted(),
+            exp::int_val(5),
+            exp::int_val(0),
+            Some(exp::int_val(2)),
+            exp::list_bin("l"),
+            &[CdtContext::map_key("k"), CdtContext::list_index(-1)],
+        ));
+    }
+
+    #[test]
+    fn bad_bytes_are_errors() {
+        for bytes in [
+            &[0xc1][..],
+            &[0x90],
+            &[0x91, 0x63],
+            &[0x92, 0x01, 0x01],
+            &[0x93, 0x51, 0x02],
+            &[0x93, 0x51, 0x0f, 0xa1, b'a'],
+            &[0x01, 0x02],
+        ] {
+            assert!(unpack(bytes).is_err(), "{bytes:02x?}");
+        }
+        let deep: Vec<u8> = std::iter::repeat_n([0x92, 0x12], 500)
+            .flatten()
+            .chain([0xc3])
+            .collect();
+        assert!(unpack(&deep).is_err());
+    }
+}
