@@ -6,6 +6,8 @@
 
 pub(crate) mod filter;
 mod partition;
+mod scan;
 
 pub use filter::Filter;
 pub use partition::PartitionFilter;
+pub use scan::Query;
