@@ -20,8 +20,10 @@ use super::{Filter, PartitionFilter};
 
 /// Rounds of retries for partitions a node answered "not mine" for (after a
 /// partition moved).
-const MAX_PARTITION_ROUNDS: usize = 5;
-/// Pause before retrying such partitions, so the partition map can refresh.
+const MAX_PARTITION_ROUNDS: u32 = 6;
+/// First pause before retrying such partitions, so the partition map can
+/// refresh; it doubles each round (50 ms to 800 ms, 1.55 s in all: more than
+/// the default 1 s tend interval).
 const RETRY_PAUSE: Duration = Duration::from_millis(50);
 
 /// Everything in one node's request.
@@ -29,7 +31,6 @@ const RETRY_PAUSE: Duration = Duration::from_millis(50);
 struct QuerySpec {
     namespace: String,
     set: String,
-    task_id: u64,
     index_filter: Option<Filter>,
     filter_exp: Option<Vec<u8>>,
     bins: Option<Vec<String>>,
@@ -42,8 +43,10 @@ struct QuerySpec {
 impl QuerySpec {
     /// The request for `partitions`, laid out as scan-single.txt shows:
     /// ns, set, [rps], socket-timeout, trid, [index-range], [filter-exp],
-    /// pid-array, [max-records]; a read op per selected bin.
-    fn message(&self, partitions: &[u16]) -> Message {
+    /// pid-array, [max-records]; a read op per selected bin. Each round of
+    /// a query needs a new `task_id`: a node refuses an id it still
+    /// remembers (PARAMETER_ERROR).
+    fn message(&self, task_id: u64, partitions: &[u16]) -> Message {
         let mut fields = vec![Field::new(field::NAMESPACE, self.namespace.as_str())];
         if !self.set.is_empty() {
             fields.push(Field::new(field::SET, self.set.as_str()));
@@ -58,7 +61,7 @@ impl QuerySpec {
             field::SOCKET_TIMEOUT,
             self.socket_timeout_ms.to_be_bytes(),
         ));
-        fields.push(Field::new(field::TRID, self.task_id.to_be_bytes()));
+        fields.push(Field::new(field::TRID, task_id.to_be_bytes()));
         if let Some(f) = &self.index_filter {
             fields.push(Field::new(field::INDEX_RANGE, f.encode()));
         }
@@ -277,7 +280,6 @@ impl Query {
         Ok(QuerySpec {
             namespace: self.dataset.namespace().to_owned(),
             set: self.dataset.set().to_owned(),
-            task_id: random_task_id(),
             index_filter: self.filter.clone(),
             filter_exp: filter.map(|e| e.pack()),
             bins: self.bins.clone(),
@@ -308,10 +310,11 @@ impl Query {
                     .1
                     .push(*pid);
             }
+            let task_id = random_task_id();
             let frames: Arc<HashMap<String, Vec<u8>>> = Arc::new(
                 by_node
                     .iter()
-                    .map(|(name, (_, pids))| (name.clone(), spec.message(pids).encode()))
+                    .map(|(name, (_, pids))| (name.clone(), spec.message(task_id, pids).encode()))
                     .collect(),
             );
             let nodes: Vec<_> = by_node.into_values().map(|(n, _)| n).collect();
@@ -335,7 +338,7 @@ impl Query {
                     in_doubt: false,
                 });
             }
-            std::thread::sleep(RETRY_PAUSE);
+            std::thread::sleep(RETRY_PAUSE * 2u32.pow(round));
         }
         if self.max_records > 0 {
             records.truncate(usize::try_from(self.max_records).unwrap_or(usize::MAX));
@@ -367,11 +370,10 @@ mod tests {
         b.iter().map(|x| format!("{x:02x}")).collect()
     }
 
-    fn spec(task_id: u64) -> QuerySpec {
+    fn spec() -> QuerySpec {
         QuerySpec {
             namespace: "test".into(),
             set: "scan".into(),
-            task_id,
             index_filter: None,
             filter_exp: None,
             bins: None,
@@ -391,11 +393,11 @@ mod tests {
     #[test]
     fn golden_scan_frames() {
         // scan-single.txt (4): partition 4095 only.
-        let f = spec(9282972243227032782).message(&[4095]).encode();
+        let f = spec().message(9282972243227032782, &[4095]).encode();
         assert_eq!(hex(&f), "020300000000004516010004000000000000ffffffff000000000005000000000005007465737400000005017363616e000000050900007530000000090780d3be12695bbcce000000030bff0f");
         // (1): every partition.
-        let f = spec(3888633846676344489)
-            .message(&(0..4096).collect::<Vec<_>>())
+        let f = spec()
+            .message(3888633846676344489, &(0..4096).collect::<Vec<_>>())
             .encode();
         let want = format!(
             "020300000000204316010004000000000000ffffffff000000000005000000000005007465737400000005017363616e000000050900007530000000090735f733e174b44ea9000020010b{}",
@@ -403,10 +405,12 @@ mod tests {
         );
         assert_eq!(hex(&f), want);
         // (3): select('i'), max_records 5.
-        let mut s = spec(4054104576723630118);
+        let mut s = spec();
         s.bins = Some(vec!["i".into()]);
         s.max_records = 5;
-        let f = s.message(&(0..4096).collect::<Vec<_>>()).encode();
+        let f = s
+            .message(4054104576723630118, &(0..4096).collect::<Vec<_>>())
+            .encode();
         let want = format!(
             "020300000000205916010004000000000000ffffffff000000000006000100000005007465737400000005017363616e0000000509000075300000000907384312a209e5b826000020010b{}000000090d0000000000000005000000050100000169",
             pid_hex(0..4096)
@@ -417,10 +421,12 @@ mod tests {
     #[test]
     fn golden_sindex_query_frame() {
         // sindex-single.txt: where(equals('age', 7)).results().
-        let mut s = spec(2643109259149142761);
+        let mut s = spec();
         s.set = "bgops".into();
         s.index_filter = Some(Filter::equal("age", 7));
-        let f = s.message(&(0..4096).collect::<Vec<_>>()).encode();
+        let f = s
+            .message(2643109259149142761, &(0..4096).collect::<Vec<_>>())
+            .encode();
         let want = format!(
             "020300000000206716010004000000000000ffffffff0000000000060000000000050074657374000000060162676f7073000000050900007530000000090724ae35de0e216ae90000001f16010361676501000000080000000000000007000000080000000000000007000020010b{}",
             pid_hex(0..4096)
