@@ -365,8 +365,23 @@ fn missing_set_counts_as_started_and_completes() {
         .set_to(1)
         .execute()
         .unwrap();
+    // Every node answered KEY_NOT_FOUND (rc 2): nothing to do, no job there.
+    let p = task.progress().unwrap();
+    assert_eq!(p.nodes.len(), e.client.nodes().len());
+    assert!(
+        p.nodes
+            .iter()
+            .all(|n| n.state == NodeJobState::NothingToDo && n.info.is_none()),
+        "{p:?}"
+    );
     assert_eq!(task.wait(quick()).unwrap(), Outcome::Completed);
     assert_eq!(task.status().unwrap(), ParsedStatus::Complete);
+    assert!(e
+        .client
+        .list_jobs()
+        .unwrap()
+        .iter()
+        .all(|(_, j)| j.task_id != task.task_id()));
 }
 
 /// A job slow enough to observe: `n` records at `rps` per node.
