@@ -12,14 +12,17 @@
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::ctx::NodeCtx;
+use super::exp_eval;
 use super::jobs::{self, Abandon, Action, Job, JobKind, Work};
 use super::sindex::{self, IndexRange, IndexType};
 use super::store::{now_citrusleaf, Namespace, Partition, StoredRecord, PARTITIONS};
 use crate::error::ResultCode;
+use crate::exp::pack::unpack;
+use crate::exp::Node;
 use crate::value::Value;
 use crate::wire::message::{field, info1, info2, info3, op, Field, Header, Message, Op};
 use crate::wire::{msgpack, particle, proto};
@@ -204,13 +207,64 @@ fn rps_of(msg: &Message) -> Result<u32, ResultCode> {
     Ok(f.as_u64().unwrap_or(0) as u32)
 }
 
-/// The filter expression (field 43), checked to be a well-formed expression.
-fn filter_of(msg: &Message) -> Result<Option<Vec<u8>>, ResultCode> {
-    match msg.field(field::FILTER_EXP) {
-        None => Ok(None),
-        Some(f) if filter_is_valid(&f.data) => Ok(Some(f.data.clone())),
-        Some(_) => Err(ResultCode::PARAMETER_ERROR),
+/// A filter expression (field 43) the server accepted.
+#[derive(Debug, Clone)]
+pub(crate) struct Filter {
+    packed: Vec<u8>,
+    /// True when it reads only record metadata (no bin, no key): the server
+    /// decides it from the index entry, and a record it rejects counts in
+    /// `recs-filtered-meta` instead of `recs-filtered-bins`.
+    metadata_only: bool,
+}
+
+impl Filter {
+    /// Checks `packed` the way the server does when a job starts.
+    fn parse(packed: &[u8]) -> Result<Filter, ResultCode> {
+        exp_eval::validate(packed)?;
+        let node = unpack(packed).map_err(|_| ResultCode::PARAMETER_ERROR)?;
+        Ok(Filter {
+            packed: packed.to_vec(),
+            metadata_only: reads_only_metadata(&node),
+        })
     }
+
+    /// `None` when `rec` passes, else the counter of the job that counts the
+    /// rejection. An expression that cannot be evaluated rejects the record.
+    pub(crate) fn rejects<'j>(
+        &self,
+        job: &'j Job,
+        rec: &StoredRecord,
+        digest: &[u8; 20],
+        now: u32,
+    ) -> Option<&'j AtomicU64> {
+        match exp_eval::filter_matches(&self.packed, rec, digest, now) {
+            Ok(true) => None,
+            _ if self.metadata_only => Some(&job.filtered_meta),
+            _ => Some(&job.filtered_bins),
+        }
+    }
+}
+
+/// True when an expression reads no bin and no user key.
+fn reads_only_metadata(node: &Node) -> bool {
+    match node {
+        Node::Bin(..) | Node::BinType(_) | Node::Key(_) => false,
+        Node::Val(_) | Node::Meta(_) | Node::DigestModulo(_) | Node::Var(_) => true,
+        Node::Cmd(_, args) => args.iter().all(reads_only_metadata),
+        Node::Let(vars, body) => {
+            vars.iter().all(|(_, n)| reads_only_metadata(n)) && reads_only_metadata(body)
+        }
+        Node::Call(call) => {
+            reads_only_metadata(&call.bin) && call.args.iter().all(reads_only_metadata)
+        }
+    }
+}
+
+/// The filter expression (field 43), if any.
+fn filter_of(msg: &Message) -> Result<Option<Filter>, ResultCode> {
+    msg.field(field::FILTER_EXP)
+        .map(|f| Filter::parse(&f.data))
+        .transpose()
 }
 
 /// What every background start shares, checked in the server's order.
@@ -219,7 +273,7 @@ struct Background {
     selection: Selection,
     sindex: Option<String>,
     rps: u32,
-    filter: Option<Vec<u8>>,
+    filter: Option<Filter>,
 }
 
 fn background(node: &NodeCtx, msg: &Message, ns: &Namespace) -> Result<Background, ResultCode> {
@@ -440,7 +494,7 @@ struct Foreground {
     max_records: u64,
     bins: Option<Vec<String>>,
     no_bin_data: bool,
-    filter: Option<Vec<u8>>,
+    filter: Option<Filter>,
 }
 
 fn parse_foreground(
@@ -732,11 +786,13 @@ fn stream(
                 let Some(rec) = part.get(&digest) else {
                     continue;
                 };
-                if let Some(f) = &q.filter {
-                    if !filter_matches(f, rec, &digest, now).unwrap_or(false) {
-                        job.filtered_bins.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    }
+                if let Some(counter) = q
+                    .filter
+                    .as_ref()
+                    .and_then(|f| f.rejects(job, rec, &digest, now))
+                {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    continue;
                 }
                 let bval = q.selection.index.as_ref().map(|_| bval);
                 found.push(record_message(name, &digest, rec, bval, q));
@@ -765,28 +821,6 @@ fn stream(
     job.net_io_bytes
         .store(sent + last.len() as u64, Ordering::Relaxed);
     Ok(())
-}
-
-/// Checks a filter expression (field 43) when a scan, query or job starts.
-///
-/// Hook for `exp_eval::validate`; until it is wired in, the expression must
-/// be one well-formed msgpack value.
-fn filter_is_valid(packed: &[u8]) -> bool {
-    msgpack::from_slice(packed).is_ok()
-}
-
-/// Evaluates a filter expression (field 43) against a record, for scans,
-/// queries and background jobs.
-///
-/// Hook for `exp_eval::filter_matches`; until it is wired in every record
-/// matches.
-pub(crate) fn filter_matches(
-    _packed: &[u8],
-    _rec: &StoredRecord,
-    _digest: &[u8; 20],
-    _now: u32,
-) -> Result<bool, ResultCode> {
-    Ok(true)
 }
 
 #[cfg(test)]

@@ -277,3 +277,10 @@ pub(crate) fn write_str(name: &str, v: &str) -> MsgOp {
 pub(crate) fn delete_op() -> MsgOp {
     op(14, 0, "", Vec::new())
 }
+
+/// `frame` (one message) with field `kind` appended.
+pub(crate) fn add_field(frame: &[u8], kind: u8, data: Vec<u8>) -> Vec<u8> {
+    let mut m = Msg::from_frame(frame);
+    m.fields.push((kind, data));
+    m.encode()
+}
