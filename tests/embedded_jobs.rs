@@ -232,6 +232,17 @@ fn ops_jobs_change_exactly_their_records() {
     assert_eq!(fx::show_value(&line, "recs-succeeded"), Some("450"));
     assert!(all_records(&cluster, "bgops").is_empty());
     assert_eq!(all_records(&cluster, "other").len(), 20);
+    // The set outlives its records: a job on it still starts, finds nothing
+    // and creates nothing.
+    let again = fx::ops_start("test", "bgops", 78, None, 0, vec![fx::write_str("w", "y")]);
+    assert_eq!(c.exchange(&again, 1)[0], fx::success_reply());
+    let line = c.wait_done(78, Duration::from_secs(10));
+    assert_eq!(fx::show_value(&line, "status"), Some("done(ok)"));
+    assert_eq!(fx::show_value(&line, "recs-succeeded"), Some("0"));
+    assert!(all_records(&cluster, "bgops").is_empty());
+    // A set never written to does not exist (rc 2).
+    let none = fx::ops_start("test", "never", 80, None, 0, vec![fx::write_str("w", "y")]);
+    assert_eq!(Msg::from_frame(&c.exchange(&none, 1)[0]).rc, 2);
 }
 
 #[test]

@@ -8,7 +8,7 @@
 //! holding its records-per-second budget and checking for an abort between
 //! records.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -296,9 +296,26 @@ fn finish_job(jobs: &Mutex<Jobs>, job: &Arc<Job>, max_done: usize) {
 pub(crate) struct JobTable {
     jobs: Arc<Mutex<Jobs>>,
     last_trid: AtomicU32,
+    /// `(namespace, set)` pairs this node has seen holding records. A
+    /// server's set outlives its records (truncate, deletes) until restart.
+    known_sets: Mutex<HashSet<(String, String)>>,
 }
 
 impl JobTable {
+    /// True when this node has seen `set` of `ns` before, or `present` (does
+    /// the set hold records now?) says so; a set seen once is remembered.
+    pub(crate) fn set_known(&self, ns: &str, set: &str, present: impl FnOnce() -> bool) -> bool {
+        let key = (ns.to_owned(), set.to_owned());
+        if self.known_sets.lock().contains(&key) {
+            return true;
+        }
+        let found = present();
+        if found {
+            self.known_sets.lock().insert(key);
+        }
+        found
+    }
+
     /// A server-assigned job id for a request without one: 1, 2, ...
     pub(crate) fn assign_trid(&self) -> u64 {
         u64::from(self.last_trid.fetch_add(1, Ordering::Relaxed) + 1)

@@ -171,11 +171,14 @@ fn set_of(msg: &Message) -> Result<String, ResultCode> {
     }
 }
 
-/// True when `set` of `ns` exists: a record was written to it or an index
-/// was defined on it.
+/// True when `set` of `ns` exists: an index was defined on it, or it holds
+/// records now or did when this node last looked (sets outlive their
+/// records, as on the server).
 fn set_exists(node: &NodeCtx, ns: &Namespace, set: &str) -> bool {
     node.shared.sindexes.has_set(&ns.config.name, set)
-        || (0..PARTITIONS).any(|p| ns.partition(p).read().values().any(|r| r.set == set))
+        || node.jobs.set_known(&ns.config.name, set, || {
+            (0..PARTITIONS).any(|p| ns.partition(p).read().values().any(|r| r.set == set))
+        })
 }
 
 /// The index range (field 22) and index type (field 26), if any.

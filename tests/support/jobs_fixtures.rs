@@ -284,3 +284,14 @@ pub(crate) fn add_field(frame: &[u8], kind: u8, data: Vec<u8>) -> Vec<u8> {
     m.fields.push((kind, data));
     m.encode()
 }
+
+/// The exact reply to a successful job start.
+pub(crate) fn success_reply() -> Vec<u8> {
+    unhex_str("020300000000001616000001000000000000000000000000000000000000")
+}
+
+fn unhex_str(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
+}
