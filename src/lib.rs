@@ -1,14 +1,28 @@
 //! A blocking, synchronous Aerospike client built around server-side
 //! background jobs.
 
+mod client;
+pub(crate) mod cluster;
+pub(crate) mod command;
 mod error;
 pub mod exp;
+mod key;
+pub(crate) mod net;
 pub mod operations;
+mod policy;
+mod record;
 mod value;
 pub(crate) mod wire;
 
 #[cfg(feature = "embedded")]
 pub mod embedded;
 
+pub use client::{Client, IndexType, NodeInfo};
 pub use error::{Error, Result, ResultCode, TimeoutPhase};
+pub use key::Key;
+pub use policy::{
+    ClientPolicy, Expiration, GenerationPolicy, ReadPolicy, RecordExistsAction, Replica,
+    WritePolicy,
+};
+pub use record::{Bin, Bins, Record};
 pub use value::Value;

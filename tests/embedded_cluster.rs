@@ -1,0 +1,228 @@
+//! Cluster changes only the embedded cluster can make: nodes joining,
+//! leaving and coming back while the client keeps working.
+#![cfg(feature = "embedded")]
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use aerospike_blocking::embedded::EmbeddedCluster;
+use aerospike_blocking::{Bin, Bins, Client, ClientPolicy, Key, ReadPolicy, WritePolicy};
+
+fn policy() -> ClientPolicy {
+    ClientPolicy {
+        tend_interval: Duration::from_millis(50),
+        max_tend_failures: 2,
+        ..ClientPolicy::default()
+    }
+}
+
+fn names(c: &Client) -> BTreeSet<String> {
+    c.nodes().into_iter().map(|n| n.name).collect()
+}
+
+fn running(ec: &EmbeddedCluster) -> BTreeSet<String> {
+    ec.nodes().iter().map(|n| n.name()).collect()
+}
+
+/// Waits until the client sees exactly the cluster's running nodes.
+fn converge(c: &Client, ec: &EmbeddedCluster) {
+    let start = Instant::now();
+    while names(c) != running(ec) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "client sees {:?}, cluster runs {:?}",
+            names(c),
+            running(ec)
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn one_seed_finds_one_or_three_nodes() {
+    for n in [1, 3] {
+        let ec = EmbeddedCluster::start(n).unwrap();
+        let c = Client::connect(&[ec.seed()], &policy()).unwrap();
+        assert_eq!(names(&c), running(&ec));
+        assert_eq!(c.nodes().len(), n);
+        for info in c.nodes() {
+            assert_eq!(info.build, "8.1.2.0");
+            assert!(ec.seeds().contains(&info.address.to_string()));
+        }
+    }
+}
+
+#[test]
+fn nodes_join_leave_and_come_back() {
+    let ec = EmbeddedCluster::start(3).unwrap();
+    let c = Client::connect(&[ec.seed()], &policy()).unwrap();
+    converge(&c, &ec);
+
+    let added = ec.add_node().unwrap();
+    converge(&c, &ec);
+    assert!(names(&c).contains(&added.name()));
+    assert_eq!(c.nodes().len(), 4);
+
+    ec.remove_node(&added.name()).unwrap();
+    converge(&c, &ec);
+    assert_eq!(c.nodes().len(), 3);
+
+    let victim = ec.nodes()[1].name();
+    ec.stop_node(&victim).unwrap();
+    converge(&c, &ec);
+    assert!(!names(&c).contains(&victim));
+
+    ec.restart_node(&victim).unwrap();
+    converge(&c, &ec);
+    assert!(names(&c).contains(&victim));
+}
+
+#[test]
+fn seed_node_can_leave() {
+    let ec = EmbeddedCluster::start(3).unwrap();
+    let seed_name = ec.nodes()[0].name();
+    let c = Client::connect(&[ec.seed()], &policy()).unwrap();
+    ec.stop_node(&seed_name).unwrap();
+    converge(&c, &ec);
+    let key = Key::new("test", "seedgone", 1).unwrap();
+    c.put(&WritePolicy::default(), &key, &[Bin::new("a", 1)])
+        .unwrap();
+    assert!(c.exists(&ReadPolicy::default(), &key).unwrap());
+}
+
+#[test]
+fn client_keeps_working_through_node_churn() {
+    let ec = EmbeddedCluster::start(3).unwrap();
+    let c = Client::connect(&ec.seeds(), &policy()).unwrap();
+    // Retries ride over a node that vanished before the next tend.
+    let wp = WritePolicy {
+        max_retries: 10,
+        sleep_between_retries: Duration::from_millis(20),
+        total_timeout: Duration::from_secs(5),
+        ..WritePolicy::default()
+    };
+    let rp = ReadPolicy {
+        max_retries: 10,
+        sleep_between_retries: Duration::from_millis(20),
+        total_timeout: Duration::from_secs(5),
+        ..ReadPolicy::default()
+    };
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let done = std::thread::scope(|s| {
+        let worker = s.spawn(|| {
+            let mut n = 0i64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let key = Key::new("test", "churn", n % 500).unwrap();
+                c.put(&wp, &key, &[Bin::new("n", n)]).unwrap();
+                let r = c.get(&rp, &key, Bins::All).unwrap().expect("just written");
+                assert_eq!(r.bin("n").and_then(|v| v.as_int()), Some(n));
+                n += 1;
+            }
+            n
+        });
+        let victim = ec.nodes()[2].name();
+        std::thread::sleep(Duration::from_millis(100));
+        ec.remove_node(&victim).unwrap();
+        converge(&c, &ec);
+        let added = ec.add_node().unwrap();
+        converge(&c, &ec);
+        ec.stop_node(&added.name()).unwrap();
+        converge(&c, &ec);
+        ec.restart_node(&added.name()).unwrap();
+        converge(&c, &ec);
+        std::thread::sleep(Duration::from_millis(100));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        worker.join().unwrap()
+    });
+    assert!(done > 10, "only {done} round trips during the churn");
+}
+
+#[test]
+fn cluster_name_is_checked_when_asked() {
+    let ec = EmbeddedCluster::builder()
+        .nodes(2)
+        .cluster_name("blue")
+        .start()
+        .unwrap();
+    let with = |name: &str| ClientPolicy {
+        cluster_name: Some(name.to_owned()),
+        connect_timeout: Duration::from_millis(500),
+        ..policy()
+    };
+    let c = Client::connect(&ec.seeds(), &with("blue")).unwrap();
+    assert_eq!(c.nodes().len(), 2);
+    assert!(matches!(
+        Client::connect(&ec.seeds(), &with("green")),
+        Err(aerospike_blocking::Error::NoNode(_))
+    ));
+}
+
+#[test]
+fn a_failed_command_wakes_the_tend_thread() {
+    let ec = EmbeddedCluster::start(3).unwrap();
+    let slow_tend = ClientPolicy {
+        tend_interval: Duration::from_secs(3600),
+        ..ClientPolicy::default()
+    };
+    let c = Client::connect(&ec.seeds(), &slow_tend).unwrap();
+    // 30 keys: all but certainly some are mastered by the stopped nodes.
+    let keys: Vec<Key> = (0..30)
+        .map(|i| Key::new("test", "wake", i).unwrap())
+        .collect();
+    let rp = ReadPolicy {
+        max_retries: 20,
+        sleep_between_retries: Duration::from_millis(10),
+        total_timeout: Duration::from_secs(5),
+        ..ReadPolicy::default()
+    };
+    // Stop every node but one, one by one: without a woken tend the client
+    // would keep routing to the stopped nodes for an hour.
+    for n in &ec.nodes()[1..] {
+        ec.stop_node(&n.name()).unwrap();
+    }
+    let start = Instant::now();
+    for key in &keys {
+        assert!(!c.exists(&rp, key).unwrap());
+    }
+    assert!(start.elapsed() < Duration::from_secs(5));
+    let wp = WritePolicy {
+        max_retries: 20,
+        sleep_between_retries: Duration::from_millis(10),
+        total_timeout: Duration::from_secs(5),
+        ..WritePolicy::default()
+    };
+    for key in &keys {
+        c.put(&wp, key, &[Bin::new("a", 1)]).unwrap();
+    }
+}
+
+#[test]
+fn namespace_default_ttl_applies() {
+    let ec = EmbeddedCluster::builder()
+        .nodes(1)
+        .default_ttl(100)
+        .start()
+        .unwrap();
+    let c = Client::connect(&ec.seeds(), &policy()).unwrap();
+    let key = Key::new("test", "defttl", 1).unwrap();
+    c.put(&WritePolicy::default(), &key, &[Bin::new("a", 1)])
+        .unwrap();
+    let rec = c
+        .get(&ReadPolicy::default(), &key, Bins::None)
+        .unwrap()
+        .unwrap();
+    let ttl = rec.ttl().expect("the namespace default applies");
+    assert!((95..=100).contains(&ttl), "ttl {ttl}");
+    let never = WritePolicy {
+        expiration: aerospike_blocking::Expiration::NeverExpire,
+        ..WritePolicy::default()
+    };
+    c.put(&never, &key, &[Bin::new("a", 2)]).unwrap();
+    let rec = c
+        .get(&ReadPolicy::default(), &key, Bins::None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.ttl(), None);
+}

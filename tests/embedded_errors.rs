@@ -1,0 +1,227 @@
+//! Timeouts, broken connections, bad bytes and server error codes, injected
+//! by embedded-node faults: the client returns the right error, marks writes
+//! in doubt, retries what may be retried and never panics.
+#![cfg(feature = "embedded")]
+
+use std::time::{Duration, Instant};
+
+use aerospike_blocking::embedded::{EmbeddedCluster, Fault, FaultScope};
+use aerospike_blocking::{
+    Bin, Bins, Client, ClientPolicy, Error, Key, ReadPolicy, ResultCode, TimeoutPhase, WritePolicy,
+};
+
+fn setup() -> (EmbeddedCluster, Client, Key) {
+    let ec = EmbeddedCluster::start(1).unwrap();
+    let c = Client::connect(&ec.seeds(), &ClientPolicy::default()).unwrap();
+    let key = Key::new("test", "errors", "k").unwrap();
+    c.put(&WritePolicy::default(), &key, &[Bin::new("a", 1)])
+        .unwrap();
+    (ec, c, key)
+}
+
+fn no_retry_read() -> ReadPolicy {
+    ReadPolicy {
+        max_retries: 0,
+        ..ReadPolicy::default()
+    }
+}
+
+#[test]
+fn slow_reply_is_a_timeout_in_doubt_only_for_writes() {
+    let (ec, c, key) = setup();
+    ec.nodes()[0].set_fault(Fault::Delay(Duration::from_millis(400)));
+    let wp = WritePolicy {
+        total_timeout: Duration::from_millis(100),
+        ..WritePolicy::default()
+    };
+    let start = Instant::now();
+    match c.put(&wp, &key, &[Bin::new("a", 2)]) {
+        Err(Error::Timeout {
+            phase, in_doubt, ..
+        }) => {
+            assert_eq!(phase, TimeoutPhase::Receive);
+            assert!(in_doubt, "a sent write that timed out is in doubt");
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert!(
+        start.elapsed() < Duration::from_millis(350),
+        "the total timeout bounds the call"
+    );
+    let rp = ReadPolicy {
+        total_timeout: Duration::from_millis(100),
+        ..ReadPolicy::default()
+    };
+    match c.get(&rp, &key, Bins::All) {
+        Err(e @ Error::Timeout { .. }) => assert!(!e.in_doubt()),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    ec.nodes()[0].clear_faults();
+    // The timed-out connections were dropped; fresh ones work.
+    assert!(c.exists(&ReadPolicy::default(), &key).unwrap());
+}
+
+#[test]
+fn socket_timeout_fires_per_attempt_and_retries_are_bounded() {
+    let (ec, c, key) = setup();
+    ec.nodes()[0].set_fault(Fault::Stall);
+    let rp = ReadPolicy {
+        total_timeout: Duration::from_secs(5),
+        socket_timeout: Duration::from_millis(50),
+        max_retries: 2,
+        ..ReadPolicy::default()
+    };
+    let start = Instant::now();
+    let e = c.get(&rp, &key, Bins::All).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Timeout {
+                phase: TimeoutPhase::Receive,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(150),
+        "three attempts of 50 ms, took {took:?}"
+    );
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
+#[test]
+fn dropped_connections_are_retried_for_reads_and_in_doubt_for_writes() {
+    let (ec, c, key) = setup();
+    let node = &ec.nodes()[0];
+    node.set_fault_for(FaultScope::Messages, Fault::DropConnection, Some(1));
+    let r = c
+        .get(&ReadPolicy::default(), &key, Bins::All)
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.bin("a").and_then(|v| v.as_int()), Some(1));
+
+    node.set_fault_for(FaultScope::Messages, Fault::CloseMidFrame, Some(1));
+    assert!(c.exists(&ReadPolicy::default(), &key).unwrap());
+
+    node.set_fault_for(FaultScope::Messages, Fault::DropConnection, Some(1));
+    let e = c
+        .put(&WritePolicy::default(), &key, &[Bin::new("a", 3)])
+        .unwrap_err();
+    assert!(matches!(e, Error::Io { in_doubt: true, .. }), "{e:?}");
+
+    node.set_fault_for(FaultScope::Messages, Fault::CloseMidFrame, Some(1));
+    let e = c.get(&no_retry_read(), &key, Bins::All).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Io {
+                in_doubt: false,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+
+    let wp = WritePolicy {
+        max_retries: 1,
+        ..WritePolicy::default()
+    };
+    node.set_fault_for(FaultScope::Messages, Fault::DropConnection, Some(1));
+    c.put(&wp, &key, &[Bin::new("a", 4)]).unwrap();
+    let r = c
+        .get(&ReadPolicy::default(), &key, Bins::All)
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.bin("a").and_then(|v| v.as_int()), Some(4));
+}
+
+#[test]
+fn garbage_is_a_protocol_error_not_a_panic() {
+    let (ec, c, key) = setup();
+    ec.nodes()[0].set_fault_for(FaultScope::Messages, Fault::Garbage, Some(1));
+    let e = c.get(&no_retry_read(), &key, Bins::All).unwrap_err();
+    assert!(matches!(e, Error::Protocol { .. }), "{e:?}");
+    ec.nodes()[0].set_fault_for(FaultScope::Messages, Fault::Garbage, Some(1));
+    assert!(
+        c.exists(&ReadPolicy::default(), &key).unwrap(),
+        "a retry recovers"
+    );
+}
+
+#[test]
+fn server_codes_become_server_errors() {
+    let (ec, c, key) = setup();
+    let node = &ec.nodes()[0];
+    node.set_fault(Fault::ResultCode(ResultCode::DEVICE_OVERLOAD));
+    let e = c
+        .put(&WritePolicy::default(), &key, &[Bin::new("a", 1)])
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Server {
+                code: ResultCode::DEVICE_OVERLOAD,
+                in_doubt: false
+            }
+        ),
+        "{e:?}"
+    );
+    node.set_fault(Fault::ResultCode(ResultCode::TIMEOUT));
+    let e = c
+        .put(&WritePolicy::default(), &key, &[Bin::new("a", 1)])
+        .unwrap_err();
+    assert!(e.in_doubt() && e.is_timeout(), "{e:?}");
+    let e = c.get(&ReadPolicy::default(), &key, Bins::All).unwrap_err();
+    assert!(!e.in_doubt() && e.is_timeout(), "{e:?}");
+    node.set_fault(Fault::ResultCode(ResultCode(250)));
+    let e = c.get(&ReadPolicy::default(), &key, Bins::All).unwrap_err();
+    assert_eq!(
+        e.result_code(),
+        Some(ResultCode(250)),
+        "unknown codes are kept"
+    );
+    node.clear_faults();
+    node.set_fault_for(
+        FaultScope::Messages,
+        Fault::ResultCode(ResultCode::PARTITION_UNAVAILABLE),
+        Some(1),
+    );
+    assert!(
+        c.exists(&ReadPolicy::default(), &key).unwrap(),
+        "retried after code 11"
+    );
+}
+
+#[test]
+fn node_failing_tend_is_dropped_and_comes_back() {
+    let ec = EmbeddedCluster::start(3).unwrap();
+    let p = ClientPolicy {
+        tend_interval: Duration::from_millis(30),
+        max_tend_failures: 2,
+        info_timeout: Duration::from_millis(200),
+        ..ClientPolicy::default()
+    };
+    let c = Client::connect(&ec.seeds(), &p).unwrap();
+    let sick = ec.nodes()[1].clone();
+    sick.set_fault_for(FaultScope::Info, Fault::DropConnection, None);
+    let start = Instant::now();
+    while c.nodes().iter().any(|n| n.name == sick.name()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "failing node never dropped"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    sick.clear_faults();
+    // Its peers still list it, so the next tends add it back.
+    while !c.nodes().iter().any(|n| n.name == sick.name()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "node never re-added"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(c.nodes().len(), 3);
+}

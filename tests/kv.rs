@@ -1,0 +1,321 @@
+//! Key-value commands and every policy knob, against the cluster under test.
+
+mod common;
+
+use aerospike_blocking::{
+    operations, Bin, Bins, Error, Expiration, GenerationPolicy, Key, ReadPolicy,
+    RecordExistsAction, ResultCode, Value, WritePolicy,
+};
+use common::{unique_set, TestEnv, NAMESPACE};
+
+fn wp() -> WritePolicy {
+    WritePolicy::default()
+}
+
+fn rp() -> ReadPolicy {
+    ReadPolicy::default()
+}
+
+fn server_code(e: &Error) -> Option<ResultCode> {
+    match e {
+        Error::Server { code, .. } => Some(*code),
+        _ => None,
+    }
+}
+
+#[test]
+#[allow(clippy::approx_constant)] // any float will do
+fn put_get_delete_round_trip_every_type() {
+    let env = TestEnv::new();
+    let c = &env.client;
+    let set = unique_set("kv_types");
+    let key = Key::new(NAMESPACE, &set, "k1").unwrap();
+    let bins = vec![
+        Bin::new("i", 1),
+        Bin::new("neg", -42),
+        Bin::new("big", i64::MAX),
+        Bin::new("f", 3.14),
+        Bin::new("s", "hello"),
+        Bin::new("u", "héllo 世界"),
+        Bin::new("e", ""),
+        Bin::new("b", Value::Blob(vec![0, 1, 2, 255])),
+        Bin::new("t", true),
+        Bin::new(
+            "l",
+            Value::List(vec![1.into(), "a".into(), 2.5.into(), Value::Nil]),
+        ),
+        Bin::new(
+            "m",
+            Value::Map(vec![("x".into(), 1.into()), ("y".into(), "z".into())]),
+        ),
+    ];
+    c.put(&wp(), &key, &bins).unwrap();
+    let rec = c
+        .get(&rp(), &key, Bins::All)
+        .unwrap()
+        .expect("record exists");
+    assert_eq!(rec.generation, 1);
+    for b in &bins {
+        assert_eq!(rec.bin(&b.name), Some(&b.value), "bin {}", b.name);
+    }
+    assert_eq!(rec.bins.len(), bins.len());
+
+    let some = c
+        .get(&rp(), &key, Bins::only(&["i", "s"]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(some.bins.len(), 2);
+    assert_eq!(some.bin("s"), Some(&Value::from("hello")));
+
+    let header = c.get(&rp(), &key, Bins::None).unwrap().unwrap();
+    assert!(header.bins.is_empty());
+    assert_eq!(header.generation, 1);
+
+    assert!(c.exists(&rp(), &key).unwrap());
+    assert!(c.delete(&wp(), &key).unwrap());
+    assert!(!c.exists(&rp(), &key).unwrap());
+    assert!(c.get(&rp(), &key, Bins::All).unwrap().is_none());
+    assert!(
+        !c.delete(&wp(), &key).unwrap(),
+        "second delete finds nothing"
+    );
+}
+
+#[test]
+fn append_prepend_add_touch_and_operate() {
+    let env = TestEnv::new();
+    let c = &env.client;
+    let set = unique_set("kv_ops");
+    let key = Key::new(NAMESPACE, &set, 7).unwrap();
+    c.put(&wp(), &key, &[Bin::new("s", "hello"), Bin::new("i", 1)])
+        .unwrap();
+    c.append(&wp(), &key, &[Bin::new("s", "!")]).unwrap();
+    c.prepend(&wp(), &key, &[Bin::new("s", ">")]).unwrap();
+    c.add(&wp(), &key, &[Bin::new("i", 5)]).unwrap();
+    let rec = c.get(&rp(), &key, Bins::All).unwrap().unwrap();
+    assert_eq!(rec.bin("s"), Some(&Value::from(">hello!")));
+    assert_eq!(rec.bin("i"), Some(&Value::from(6)));
+    assert_eq!(rec.generation, 4);
+
+    let rec = c
+        .operate(
+            &wp(),
+            &key,
+            &[
+                operations::append("s", "?"),
+                operations::prepend("s", "<"),
+                operations::get_bin("s"),
+                operations::add("i", 10),
+                operations::get_bin("i"),
+            ],
+        )
+        .unwrap();
+    assert_eq!(rec.bin("s"), Some(&Value::from("<>hello!?")));
+    assert_eq!(rec.bin("i"), Some(&Value::from(16)));
+    assert_eq!(rec.generation, 5);
+
+    // A read-only operate.
+    let rec = c.operate(&wp(), &key, &[operations::get_bin("i")]).unwrap();
+    assert_eq!(rec.bin("i"), Some(&Value::from(16)));
+    assert_eq!(rec.generation, 5);
+
+    let touch = WritePolicy {
+        expiration: Expiration::Seconds(600),
+        ..wp()
+    };
+    c.touch(&touch, &key).unwrap();
+    let rec = c.get(&rp(), &key, Bins::None).unwrap().unwrap();
+    assert_eq!(rec.generation, 6);
+    let ttl = rec.ttl().expect("touched record expires");
+    assert!((590..=600).contains(&ttl), "ttl {ttl}");
+
+    // Removing a bin by writing nil.
+    c.operate(&wp(), &key, &[operations::remove_bin("s")])
+        .unwrap();
+    let rec = c.get(&rp(), &key, Bins::All).unwrap().unwrap();
+    assert!(rec.bin("s").is_none());
+    assert!(c.delete(&wp(), &key).unwrap());
+
+    // Touching or operating on a missing record fails with KEY_NOT_FOUND.
+    let e = c.touch(&wp(), &key).unwrap_err();
+    assert_eq!(server_code(&e), Some(ResultCode::KEY_NOT_FOUND));
+}
+
+#[test]
+fn expiration_variants_show_in_the_record() {
+    let env = TestEnv::new();
+    let c = &env.client;
+    let set = unique_set("kv_ttl");
+    let key = Key::new(NAMESPACE, &set, "t").unwrap();
+    let with = |e: Expiration| WritePolicy {
+        expiration: e,
+        ..wp()
+    };
+    c.put(&with(Expiration::Seconds(3600)), &key, &[Bin::new("a", 1)])
+        .unwrap();
+    let ttl = c
+        .get(&rp(), &key, Bins::None)
+        .unwrap()
+        .unwrap()
+        .ttl()
+        .unwrap();
+    assert!((3590..=3600).contains(&ttl), "ttl {ttl}");
+
+    // Keep the current expiration.
+    c.put(&with(Expiration::DontUpdate), &key, &[Bin::new("a", 2)])
+        .unwrap();
+    let ttl = c
+        .get(&rp(), &key, Bins::None)
+        .unwrap()
+        .unwrap()
+        .ttl()
+        .unwrap();
+    assert!((3590..=3600).contains(&ttl), "ttl kept: {ttl}");
+
+    c.put(&with(Expiration::NeverExpire), &key, &[Bin::new("a", 3)])
+        .unwrap();
+    let rec = c.get(&rp(), &key, Bins::None).unwrap().unwrap();
+    assert_eq!(rec.expiration, 0);
+    assert_eq!(rec.ttl(), None);
+    c.delete(&wp(), &key).unwrap();
+}
+
+#[test]
+fn generation_and_exists_policies() {
+    let env = TestEnv::new();
+    let c = &env.client;
+    let set = unique_set("kv_gen");
+    let key = Key::new(NAMESPACE, &set, "g").unwrap();
+    c.put(&wp(), &key, &[Bin::new("a", 1)]).unwrap();
+    c.put(&wp(), &key, &[Bin::new("a", 2)]).unwrap();
+
+    let eq = |g| WritePolicy {
+        generation: GenerationPolicy::ExpectEqual(g),
+        ..wp()
+    };
+    let e = c.put(&eq(99), &key, &[Bin::new("a", 9)]).unwrap_err();
+    assert_eq!(server_code(&e), Some(ResultCode::GENERATION_ERROR));
+    assert!(!e.in_doubt());
+    c.put(&eq(2), &key, &[Bin::new("a", 3)]).unwrap();
+
+    let gt = |g| WritePolicy {
+        generation: GenerationPolicy::ExpectGreater(g),
+        ..wp()
+    };
+    let e = c.put(&gt(3), &key, &[Bin::new("a", 4)]).unwrap_err();
+    assert_eq!(server_code(&e), Some(ResultCode::GENERATION_ERROR));
+    c.put(&gt(4), &key, &[Bin::new("a", 4)]).unwrap();
+
+    let action = |a| WritePolicy {
+        record_exists_action: a,
+        ..wp()
+    };
+    let e = c
+        .put(
+            &action(RecordExistsAction::CreateOnly),
+            &key,
+            &[Bin::new("a", 5)],
+        )
+        .unwrap_err();
+    assert_eq!(server_code(&e), Some(ResultCode::KEY_EXISTS));
+
+    // Replace drops the other bins.
+    c.put(&wp(), &key, &[Bin::new("other", 1)]).unwrap();
+    c.put(
+        &action(RecordExistsAction::Replace),
+        &key,
+        &[Bin::new("a", 6)],
+    )
+    .unwrap();
+    let rec = c.get(&rp(), &key, Bins::All).unwrap().unwrap();
+    assert_eq!(rec.bins.len(), 1);
+    c.put(
+        &action(RecordExistsAction::ReplaceOnly),
+        &key,
+        &[Bin::new("a", 7)],
+    )
+    .unwrap();
+    c.put(
+        &action(RecordExistsAction::UpdateOnly),
+        &key,
+        &[Bin::new("b", 1)],
+    )
+    .unwrap();
+    let rec = c.get(&rp(), &key, Bins::All).unwrap().unwrap();
+    assert_eq!(rec.bin("a"), Some(&Value::from(7)));
+    assert_eq!(rec.bin("b"), Some(&Value::from(1)));
+
+    let durable = WritePolicy {
+        durable_delete: true,
+        ..wp()
+    };
+    assert!(c.delete(&durable, &key).unwrap());
+
+    for a in [
+        RecordExistsAction::UpdateOnly,
+        RecordExistsAction::ReplaceOnly,
+    ] {
+        let e = c.put(&action(a), &key, &[Bin::new("a", 1)]).unwrap_err();
+        assert_eq!(server_code(&e), Some(ResultCode::KEY_NOT_FOUND), "{a:?}");
+    }
+    c.put(
+        &action(RecordExistsAction::CreateOnly),
+        &key,
+        &[Bin::new("a", 1)],
+    )
+    .unwrap();
+    c.delete(&wp(), &key).unwrap();
+}
+
+/// The KEY field's bytes are checked by the golden request test; here every
+/// key type is accepted by the server with it.
+#[test]
+fn send_key_is_accepted_for_every_key_type() {
+    let env = TestEnv::new();
+    let c = &env.client;
+    let set = unique_set("kv_sendkey");
+    for user in [
+        Value::from("k2"),
+        Value::from(7),
+        Value::Blob(vec![1, 2, b'k', b'b']),
+    ] {
+        let key = Key::new(NAMESPACE, &set, user.clone()).unwrap();
+        let p = WritePolicy {
+            send_key: true,
+            ..wp()
+        };
+        c.put(&p, &key, &[Bin::new("a", 1)]).unwrap();
+        let rec = c.get(&rp(), &key, Bins::All).unwrap().unwrap();
+        assert_eq!(rec.bin("a"), Some(&Value::from(1)));
+        let rsend = ReadPolicy {
+            send_key: true,
+            ..rp()
+        };
+        assert!(c.exists(&rsend, &key).unwrap());
+        assert!(c.delete(&p, &key).unwrap());
+    }
+}
+
+#[test]
+fn client_side_validation() {
+    let env = TestEnv::new();
+    let c = &env.client;
+    let key = Key::new(NAMESPACE, &unique_set("kv_val"), 1).unwrap();
+    assert!(matches!(
+        c.put(&wp(), &key, &[Bin::new("a_bin_name_too_long", 1)]),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        c.put(&wp(), &key, &[]),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert!(matches!(
+        c.operate(&wp(), &key, &[]),
+        Err(Error::InvalidArgument(_))
+    ));
+    let missing_ns = Key::new("no_such_ns", "s", 1).unwrap();
+    assert!(matches!(
+        c.get(&rp(), &missing_ns, Bins::All),
+        Err(Error::NoNode(_))
+    ));
+}
