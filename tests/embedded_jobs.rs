@@ -268,15 +268,16 @@ fn throttling_paces_a_job() {
         .unwrap()
         .parse()
         .unwrap();
-    assert!((15..=45).contains(&done_so_far), "{mid}");
+    // The budget allows at most 1 + 0.3 s x 100 records so far.
+    assert!((1..=35).contains(&done_so_far), "{mid}");
     let line = c.wait_done(5, Duration::from_secs(10));
     let took = t.elapsed();
     assert!(
-        took >= Duration::from_millis(950) && took < Duration::from_millis(2500),
+        took >= Duration::from_millis(990) && took < Duration::from_secs(6),
         "{took:?}"
     );
     let run_time: u64 = fx::show_value(&line, "run-time").unwrap().parse().unwrap();
-    assert!((950..1500).contains(&run_time), "{line}");
+    assert!((990..5000).contains(&run_time), "{line}");
     assert_eq!(fx::show_value(&line, "rps"), Some("100"));
 }
 
@@ -675,7 +676,7 @@ fn secondary_index_queries_and_jobs() {
         .unwrap();
     let early = fx::decode_body(&c.exchange(&lines_bg.1, 1)[0][8..]);
     assert_eq!(early[0].rc, 203);
-    std::thread::sleep(Duration::from_millis(150));
+    std::thread::sleep(Duration::from_millis(300));
     assert_eq!(c.info("sindex-list:ns=test"), reply_of(2));
     assert_eq!(c.info("sindex-exists:ns=test;indexname=idx_age"), "true");
     assert_eq!(
@@ -727,7 +728,7 @@ fn secondary_index_queries_and_jobs() {
             continue;
         }
         if step.contains("after delete") || step.contains("observe") {
-            std::thread::sleep(Duration::from_millis(150));
+            std::thread::sleep(Duration::from_millis(300));
         }
         let ours = info_text(&c.exchange(req, 1)[0]);
         assert_eq!(ours, info_text(&replies[0]), "{step}");
