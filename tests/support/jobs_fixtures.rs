@@ -215,12 +215,13 @@ impl Conn {
         self.stream(&m.encode()).into_iter().flatten().collect()
     }
 
-    /// Polls `query-show:id=<trid>` until the job is done; returns the line.
+    /// Polls `query-show:id=<trid>` until the job is done (or unknown);
+    /// returns the answer.
     pub(crate) fn wait_done(&mut self, trid: u64, limit: Duration) -> String {
         let end = Instant::now() + limit;
         loop {
             let v = self.info(&format!("query-show:id={trid}"));
-            if v.contains(":status=done(") || Instant::now() > end {
+            if v.contains(":status=done(") || v.starts_with("ERROR") || Instant::now() > end {
                 return v;
             }
             std::thread::sleep(Duration::from_millis(20));
