@@ -32,6 +32,23 @@ const READ_BUF: usize = 16 * 1024;
 /// A buffer grown past this for a big frame is shrunk back once drained.
 const READ_BUF_KEEP: usize = 1024 * 1024;
 
+/// How much earlier than asked a socket timeout already set may fire before
+/// it is worth a syscall to change it. The remaining time of a deadline
+/// shrinks on every call; without this slack every command would reset both
+/// socket timeouts.
+const TIMEOUT_SLACK: Duration = Duration::from_millis(10);
+
+/// True when the socket timeout `current` must be changed to serve `wanted`:
+/// it would block longer than wanted, or fire more than `TIMEOUT_SLACK`
+/// earlier.
+fn needs_update(current: Option<Duration>, wanted: Option<Duration>) -> bool {
+    match (current, wanted) {
+        (Some(c), Some(w)) => c > w || w - c > TIMEOUT_SLACK,
+        (None, None) => false,
+        _ => true,
+    }
+}
+
 fn is_timeout(e: &io::Error) -> bool {
     matches!(
         e.kind(),
@@ -91,7 +108,7 @@ impl Connection {
         let mut pos = 0;
         while pos < bytes.len() {
             let t = deadline.socket_timeout(TimeoutPhase::Send)?;
-            if t != self.write_timeout {
+            if needs_update(self.write_timeout, t) {
                 self.stream
                     .set_write_timeout(t)
                     .map_err(|e| io_error(self.addr, e, false))?;
@@ -127,7 +144,7 @@ impl Connection {
         }
         while self.end < want {
             let t = deadline.socket_timeout(TimeoutPhase::Receive)?;
-            if t != self.read_timeout {
+            if needs_update(self.read_timeout, t) {
                 self.stream
                     .set_read_timeout(t)
                     .map_err(|e| io_error(self.addr, e, false))?;
@@ -212,6 +229,18 @@ impl Connection {
         Ok(info::parse_response(body))
     }
 
+    /// False when the server closed the connection (or sent unexpected
+    /// bytes) while it sat idle. Never blocks.
+    pub(crate) fn is_alive(&mut self) -> bool {
+        if self.has_unread() || self.stream.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let mut b = [0u8; 1];
+        let idle =
+            matches!(self.stream.peek(&mut b), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        self.stream.set_nonblocking(false).is_ok() && idle
+    }
+
     /// True when bytes beyond the last frame returned were received: the
     /// connection is out of step with the server and must not be reused.
     pub(crate) fn has_unread(&self) -> bool {
@@ -232,6 +261,20 @@ pub(crate) fn io_error(addr: SocketAddr, source: io::Error, in_doubt: bool) -> E
 mod tests {
     use super::*;
     use std::net::TcpListener;
+
+    #[test]
+    fn socket_timeouts_change_only_when_needed() {
+        let ms = |m| Some(Duration::from_millis(m));
+        assert!(!needs_update(ms(995), ms(1000)), "slightly shorter: kept");
+        assert!(
+            needs_update(ms(1000), ms(995)),
+            "longer than the deadline allows"
+        );
+        assert!(needs_update(ms(500), ms(1000)), "much too short");
+        assert!(needs_update(None, ms(1000)));
+        assert!(needs_update(ms(1000), None));
+        assert!(!needs_update(None, None));
+    }
 
     #[test]
     fn reads_a_frame_sent_in_pieces() {
@@ -304,6 +347,19 @@ mod tests {
         let d = Deadline::after(Duration::from_secs(2));
         assert!(matches!(c.read_frame(&d), Err(Error::Protocol { .. })));
         t.join().unwrap();
+    }
+
+    #[test]
+    fn liveness_check_sees_a_server_close() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let d = Deadline::after(Duration::from_secs(2));
+        let mut c = Connection::connect(addr, Duration::ZERO, &d).unwrap();
+        let (server_side, _) = l.accept().unwrap();
+        assert!(c.is_alive());
+        drop(server_side);
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!c.is_alive());
     }
 
     #[test]
