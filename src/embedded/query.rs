@@ -9,6 +9,26 @@
 //! success, no LAST on error) and run on a thread; foreground queries stream
 //! record messages, partition-done markers for requested partitions this node
 //! holds no copy of, and a final LAST message.
+//!
+//! Known differences from a real server:
+//!
+//! * One thread per job, visiting partitions in order and records in digest
+//!   order; throttling paces records exactly at the requested rate (the
+//!   server caps each sleep at 10 ms, so below 100 records per second it runs
+//!   faster than asked).
+//! * A background job works on the partitions the node masters when it
+//!   starts; later ownership changes do not move it.
+//! * Stream UDFs (aggregation, UDF_OP 1) are not run: the query is answered
+//!   with one `FAILURE` value and a LAST message with result code 1.
+//! * Geo (`geo2dsphere`) index queries match no record; CDT-context and
+//!   expression indexes are not supported. String and blob index values
+//!   (bval) use a different hash than the server's.
+//! * A rejected record counts in `recs-filtered-meta` when the filter reads
+//!   only metadata, else in `recs-filtered-bins` (the server can also decide
+//!   mixed filters from metadata).
+//! * `from=` of `query-show` is `127.0.0.1+0` unless the listener passes the
+//!   client's address ([`handle_from`]); background jobs do not add to the
+//!   namespace statistics (foreground queries do).
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
