@@ -73,7 +73,7 @@ pub(crate) fn modify(data: &[u8], bin: &mut Value) -> Result<Value, ResultCode> 
         return Err(ResultCode::PARAMETER_ERROR);
     }
     let mut work = bin.clone();
-    let target = navigate(&mut work, &req.ctx, true)?;
+    let target = navigate(&mut work, &req.ctx, true, is_list_code(req.call.code))?;
     let result = apply(target, &req.call)?;
     *bin = work;
     Ok(result)
@@ -90,7 +90,7 @@ pub(crate) fn read(data: &[u8], bin: &Value) -> Result<Value, ResultCode> {
         return Ok(Value::Nil);
     }
     let mut work = bin.clone();
-    let target = navigate(&mut work, &req.ctx, false)?;
+    let target = navigate(&mut work, &req.ctx, false, is_list_code(req.call.code))?;
     apply(target, &req.call)
 }
 
@@ -425,6 +425,7 @@ fn upper_bound(list: &[Value], v: &Value) -> usize {
 // ---------------------------------------------------------------------------
 // Contexts.
 
+/// An empty list for a list context id, an empty map for a map context id.
 fn empty_container(id: i64) -> Value {
     if id & 0x30 == 0x20 {
         Value::Map(Vec::new())
@@ -433,10 +434,15 @@ fn empty_container(id: i64) -> Value {
     }
 }
 
+/// Follows the context path. A step with a create flag creates what it does
+/// not find; the created container is a list or map as the next step (or, after
+/// the last step, the operation) needs, as aerospike-client-java's
+/// `ListOperation.create` / `MapOperation.create` rely on.
 fn navigate<'a>(
     mut cur: &'a mut Value,
     ctx: &[(i64, Arg)],
     allow_create: bool,
+    op_is_list: bool,
 ) -> Result<&'a mut Value, ResultCode> {
     for (level, (id, a)) in ctx.iter().enumerate() {
         let create = allow_create && id & CTX_CREATE_MASK != 0;
@@ -448,16 +454,23 @@ fn navigate<'a>(
             _ if level == 0 => return Err(ResultCode::PARAMETER_ERROR),
             _ => return Err(ResultCode::OP_NOT_APPLICABLE),
         }
+        let child = match ctx.get(level + 1) {
+            Some((next, _)) => empty_container(*next),
+            None if op_is_list => Value::List(Vec::new()),
+            None => Value::Map(Vec::new()),
+        };
+        let create = create.then_some(child);
         cur = step(cur, *id, a, create)?;
     }
     Ok(cur)
 }
 
+/// One context step; `create` is the container to insert when nothing is found.
 fn step<'a>(
     cur: &'a mut Value,
     id: i64,
     a: &Arg,
-    create: bool,
+    create: Option<Value>,
 ) -> Result<&'a mut Value, ResultCode> {
     let base = id & !CTX_CREATE_MASK;
     let int = || match a {
@@ -468,18 +481,21 @@ fn step<'a>(
         (0x10, Value::List(list)) => {
             let index = int()?;
             let n = list.len();
-            let pos = match resolve_index(index, n) {
-                Some(p) => p,
-                None if create && index >= 0 => {
+            let pos = match (resolve_index(index, n), create) {
+                (Some(p), _) => p,
+                (None, Some(child)) if index >= 0 => {
                     let at = usize::try_from(index).map_err(|_| ResultCode::OP_NOT_APPLICABLE)?;
-                    if at > n && id & CTX_CREATE_MASK != CTX_LIST_PAD {
+                    // Padding with nils is the unordered-list create flag 0x80.
+                    let pad =
+                        id & CTX_CREATE_MASK == CTX_LIST_PAD && matches!(child, Value::List(_));
+                    if at > n && !pad {
                         return Err(ResultCode::OP_NOT_APPLICABLE);
                     }
                     list.resize(at, Value::Nil);
-                    list.push(empty_container(id));
+                    list.push(child);
                     at
                 }
-                None => return Err(ResultCode::OP_NOT_APPLICABLE),
+                _ => return Err(ResultCode::OP_NOT_APPLICABLE),
             };
             Ok(&mut list[pos])
         }
@@ -508,14 +524,13 @@ fn step<'a>(
                 .position(|(k, _)| compare_arg(k, a) == Ordering::Equal)
             {
                 Some(p) => p,
-                None if create => {
-                    let Arg::Val(key) = a else {
-                        return Err(ResultCode::PARAMETER_ERROR);
+                None => {
+                    let (Some(child), Arg::Val(key)) = (create, a) else {
+                        return Err(ResultCode::OP_NOT_APPLICABLE);
                     };
-                    entries.push((key.clone(), empty_container(id)));
+                    entries.push((key.clone(), child));
                     entries.len() - 1
                 }
-                None => return Err(ResultCode::OP_NOT_APPLICABLE),
             };
             Ok(&mut entries[pos].1)
         }
@@ -2541,6 +2556,61 @@ mod tests {
                 false,
             )]),
             ResultCode::OP_NOT_APPLICABLE,
+        );
+    }
+
+    #[test]
+    fn created_containers_take_the_kind_the_next_step_needs() {
+        // ListOperation.create / MapOperation.create.
+        check(
+            map! {},
+            l::create(
+                "m",
+                ListOrder::Ordered,
+                false,
+                &[CdtContext::map_key("scores")],
+            ),
+            Value::Nil,
+            map! {"scores" => list![]},
+        );
+        check(
+            Value::Nil,
+            l::create(
+                "m",
+                ListOrder::Unordered,
+                false,
+                &[CdtContext::map_key("s")],
+            ),
+            Value::Nil,
+            map! {"s" => list![]},
+        );
+        check(
+            list![],
+            m::create("l", MapOrder::KeyOrdered, &[CdtContext::list_index(0)]),
+            Value::Nil,
+            list![map! {}],
+        );
+        // A list created under a map key because the operation is a list append.
+        check(
+            map! {},
+            l::append("m", 7).with_context(&[CdtContext::map_key_create("a", MapOrder::Unordered)]),
+            Value::Int(1),
+            map! {"a" => list![7]},
+        );
+        // Two levels created at once: a map under "a", then a list under "b".
+        check(
+            map! {},
+            l::append("m", 7).with_context(&[
+                CdtContext::map_key_create("a", MapOrder::Unordered),
+                CdtContext::map_key_create("b", MapOrder::Unordered),
+            ]),
+            Value::Int(1),
+            map! {"a" => map! {"b" => list![7]}},
+        );
+        check_err(
+            list![list![1]],
+            m::create("l", MapOrder::KeyOrdered, &[CdtContext::list_index(0)]),
+            ResultCode::BIN_TYPE_ERROR,
         );
     }
 
