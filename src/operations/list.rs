@@ -1,8 +1,9 @@
 //! List operations (CDT).
 //!
 //! Each function builds one [`Operation`] on a list bin. The wire form is the
-//! msgpack array `[op_code, args...]` carried as a blob particle in an operation
-//! of type CDT_READ (3) or CDT_MODIFY (4); op codes and argument order follow
+//! msgpack array `[op_code, args...]` carried as a blob particle (type 4, what
+//! aerospike-client-java's `Value.get(byte[])` sends) in an operation of type
+//! CDT_READ (3) or CDT_MODIFY (4); op codes and argument order follow
 //! aerospike-client-java `cdt/ListOperation.java`.
 //!
 //! Indexes may be negative (-1 is the last element). A range that starts before
