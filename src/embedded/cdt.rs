@@ -422,6 +422,21 @@ fn upper_bound(list: &[Value], v: &Value) -> usize {
     list.partition_point(|x| compare(x, v) != Ordering::Greater)
 }
 
+/// The largest record a namespace accepts (`max-record-size`, 1 MiB by default);
+/// each padding nil takes a byte, so more padding than this can never be stored.
+const MAX_PADDING: usize = 1024 * 1024;
+
+/// Pads `list` with nils up to length `at`.
+fn pad_to(list: &mut Vec<Value>, at: usize) -> Result<(), ResultCode> {
+    if at.saturating_sub(list.len()) > MAX_PADDING {
+        return Err(ResultCode::RECORD_TOO_BIG);
+    }
+    if at > list.len() {
+        list.resize(at, Value::Nil);
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // Contexts.
 
@@ -491,7 +506,7 @@ fn step<'a>(
                     if at > n && !pad {
                         return Err(ResultCode::OP_NOT_APPLICABLE);
                     }
-                    list.resize(at, Value::Nil);
+                    pad_to(list, at)?;
                     list.push(child);
                     at
                 }
@@ -992,7 +1007,7 @@ fn list_insert(
         return Ok(size(list));
     };
     if at > list.len() {
-        list.resize(at, Value::Nil);
+        pad_to(list, at)?;
     }
     list.splice(at..at, items);
     Ok(size(list))
@@ -1036,7 +1051,7 @@ fn list_apply(list: &mut Vec<Value>, call: &Call) -> Result<Value, ResultCode> {
             if at < list.len() {
                 list[at] = value;
             } else {
-                list.resize(at, Value::Nil);
+                pad_to(list, at)?;
                 list.push(value);
             }
             Ok(Value::Nil)
@@ -1056,7 +1071,7 @@ fn list_apply(list: &mut Vec<Value>, call: &Call) -> Result<Value, ResultCode> {
             if at < list.len() {
                 list[at] = new.clone();
             } else {
-                list.resize(at, Value::Nil);
+                pad_to(list, at)?;
                 list.push(new.clone());
             }
             if ordered {
@@ -1457,6 +1472,27 @@ mod tests {
             l::insert("l", 3, "x"),
             Value::Int(4),
             list!["a", Value::Nil, Value::Nil, "x"],
+        );
+        // Padding that no record could hold is refused before it is built.
+        check_err(
+            list![],
+            l::insert("l", i64::MAX, 1),
+            ResultCode::RECORD_TOO_BIG,
+        );
+        check_err(list![], l::set("l", 1 << 40, 1), ResultCode::RECORD_TOO_BIG);
+        check_err(
+            list![],
+            l::increment("l", 1 << 40, 1),
+            ResultCode::RECORD_TOO_BIG,
+        );
+        check_err(
+            list![],
+            l::append("l", 1).with_context(&[CdtContext::list_index_create(
+                i64::MAX,
+                ListOrder::Unordered,
+                true,
+            )]),
+            ResultCode::RECORD_TOO_BIG,
         );
         check_err(
             list!["a"],
