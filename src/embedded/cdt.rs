@@ -272,6 +272,15 @@ impl Args<'_> {
         }
     }
 
+    /// An optional value argument; nil when absent.
+    fn opt_val(&self, i: usize) -> Result<Value, ResultCode> {
+        if i < self.0.len() {
+            self.val(i)
+        } else {
+            Ok(Value::Nil)
+        }
+    }
+
     fn opt_int(&self, i: usize) -> Result<Option<i64>, ResultCode> {
         if i < self.0.len() {
             self.int(i).map(Some)
@@ -433,6 +442,17 @@ fn pad_to(list: &mut Vec<Value>, at: usize) -> Result<(), ResultCode> {
     }
     if at > list.len() {
         list.resize(at, Value::Nil);
+    }
+    Ok(())
+}
+
+/// Replaces the element at `at`, or pads and appends past the end.
+fn put_at(list: &mut Vec<Value>, at: usize, value: Value) -> Result<(), ResultCode> {
+    if let Some(slot) = list.get_mut(at) {
+        *slot = value;
+    } else {
+        pad_to(list, at)?;
+        list.push(value);
     }
     Ok(())
 }
@@ -1006,9 +1026,7 @@ fn list_insert(
     let Some(items) = unique_filter(list, items, flags)? else {
         return Ok(size(list));
     };
-    if at > list.len() {
-        pad_to(list, at)?;
-    }
+    pad_to(list, at)?;
     list.splice(at..at, items);
     Ok(size(list))
 }
@@ -1048,32 +1066,18 @@ fn list_apply(list: &mut Vec<Value>, call: &Call) -> Result<Value, ResultCode> {
             {
                 return refuse(flags, ResultCode::ELEMENT_EXISTS, Value::Nil);
             }
-            if at < list.len() {
-                list[at] = value;
-            } else {
-                pad_to(list, at)?;
-                list.push(value);
-            }
+            put_at(list, at, value)?;
             Ok(Value::Nil)
         }
         lc::INCREMENT => {
-            let delta = match a.opt_arg(1) {
-                Some(Arg::Val(v)) => v.clone(),
-                Some(_) => return Err(ResultCode::PARAMETER_ERROR),
-                None => Value::Nil,
-            };
+            let delta = a.opt_val(1)?;
             let ordered = attr_ordered(2)? && is_sorted(list);
             let flags = a.opt_int(3)?.unwrap_or(0);
             let Some(at) = write_position(list.len(), a.int(0)?, flags)? else {
                 return Ok(Value::Nil);
             };
             let new = add_delta(list.get(at), &delta)?;
-            if at < list.len() {
-                list[at] = new.clone();
-            } else {
-                pad_to(list, at)?;
-                list.push(new.clone());
-            }
+            put_at(list, at, new.clone())?;
             if ordered {
                 sort_values(list);
             }
@@ -1239,11 +1243,7 @@ fn map_apply(entries: &mut Vec<(Value, Value)>, call: &Call) -> Result<Value, Re
         mc::REPLACE_ITEMS => map_put(entries, a.map(0)?, false, UPDATE_ONLY),
         mc::INCREMENT | mc::DECREMENT => {
             let key = a.val(0)?;
-            let mut delta = match a.opt_arg(1) {
-                Some(Arg::Val(v)) => v.clone(),
-                Some(_) => return Err(ResultCode::PARAMETER_ERROR),
-                None => Value::Nil,
-            };
+            let mut delta = a.opt_val(1)?;
             if call.code == mc::DECREMENT {
                 delta = match delta {
                     Value::Int(i) => Value::Int(i.wrapping_neg()),
