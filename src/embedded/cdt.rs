@@ -1,3 +1,4 @@
+<<<<<<< HEAD
 //! Server-side list and map operations (CDT_READ and CDT_MODIFY).
 //!
 //! An operation's value is the msgpack array `[op_code, args...]`, or
@@ -2795,3 +2796,6 @@ mod tests {
         }
     }
 }
+=======
+
+>>>>>>> main

@@ -10,7 +10,6 @@ use parking_lot::Mutex;
 
 use super::ctx::{ClusterConfig, Member, NodeCtx, PartitionTable, Shared};
 use super::faults::{Fault, FaultScope, Faults};
-use super::jobs::JobTable;
 use super::node::Server;
 use super::store::{NamespaceConfig, Store, PARTITIONS};
 use crate::error::{Error, Result};
@@ -521,13 +520,9 @@ impl EmbeddedCluster {
         drop(self);
     }
 
-    /// A fresh context for node `name` (empty job table).
+    /// A fresh context for node `name` (empty job table, zero counters).
     fn node_ctx(&self, name: &str) -> NodeCtx {
-        NodeCtx {
-            name: name.to_owned(),
-            shared: self.shared.clone(),
-            jobs: JobTable::default(),
-        }
+        NodeCtx::new(name, self.shared.clone())
     }
 
     /// Starts a new node on `port` (0 = any) with the next free id.

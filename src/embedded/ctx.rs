@@ -2,10 +2,11 @@
 //! partition ownership, secondary indexes and UDF modules, and the node's own
 //! job table.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 
 use super::jobs::JobTable;
 use super::sindex::SindexRegistry;
@@ -146,7 +147,35 @@ impl Shared {
     }
 }
 
-/// One node's view: its name, the shared state and its own jobs.
+/// Per-namespace counters of one node, reported by `namespace/<ns>` under
+/// the server's names (`client_read_success`, `client_proxy_complete`, ...).
+#[derive(Debug, Default)]
+pub(crate) struct NodeStats {
+    counters: Mutex<HashMap<(String, &'static str), u64>>,
+}
+
+impl NodeStats {
+    /// Adds one to counter `key` of namespace `ns`.
+    pub(crate) fn bump(&self, ns: &str, key: &'static str) {
+        *self
+            .counters
+            .lock()
+            .entry((ns.to_owned(), key))
+            .or_default() += 1;
+    }
+
+    /// Every counter of `ns` that is not zero.
+    pub(crate) fn of(&self, ns: &str) -> Vec<(&'static str, u64)> {
+        self.counters
+            .lock()
+            .iter()
+            .filter(|((n, _), _)| n == ns)
+            .map(|((_, k), v)| (*k, *v))
+            .collect()
+    }
+}
+
+/// One node's view: its name, the shared state, its own jobs and counters.
 #[derive(Debug)]
 pub(crate) struct NodeCtx {
     /// Node id, 15 upper-case hex digits like `BB901000000FC02`.
@@ -154,9 +183,21 @@ pub(crate) struct NodeCtx {
     pub(crate) shared: Arc<Shared>,
     /// Background and foreground query jobs of this node (a restart clears it).
     pub(crate) jobs: JobTable,
+    /// Transaction counters of this node (a restart clears them).
+    pub(crate) stats: NodeStats,
 }
 
 impl NodeCtx {
+    /// A freshly started node `name`: no jobs, counters at zero.
+    pub(crate) fn new(name: &str, shared: Arc<Shared>) -> Self {
+        NodeCtx {
+            name: name.to_owned(),
+            shared,
+            jobs: JobTable::default(),
+            stats: NodeStats::default(),
+        }
+    }
+
     /// This node's service port, when it is running.
     pub(crate) fn port(&self) -> Option<u16> {
         self.shared

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
-use super::ctx::NodeCtx;
+use super::ctx::{Member, NodeCtx};
 use super::store::{now_citrusleaf, now_nanos, PARTITIONS};
 use super::{jobs, sindex, udf};
 
@@ -72,7 +72,12 @@ pub(crate) fn answer(node: &NodeCtx, command: &str) -> String {
         "build_os" => BUILD_OS.into(),
         "build_arch" => BUILD_ARCH.into(),
         "build_time" => BUILD_TIME.into(),
-        "build_ee_sha" | "services" | "services-alumni" | "service-clear-alt" => String::new(),
+        "build_ee_sha" | "service-clear-alt" => String::new(),
+        "services" | "services-alumni" => peers(node)
+            .iter()
+            .map(|m| format!("127.0.0.1:{}", m.port))
+            .collect::<Vec<_>>()
+            .join(";"),
         "compatibility-id" => COMPATIBILITY_ID.into(),
         "features" => FEATURES.into(),
         "partitions" => PARTITIONS.to_string(),
@@ -80,7 +85,7 @@ pub(crate) fn answer(node: &NodeCtx, command: &str) -> String {
         "partition-generation" => partition_generation(node).to_string(),
         "rebalance-generation" => (partition_generation(node) + 1).to_string(),
         "peers-generation" => shared.peers_generation.load(Ordering::SeqCst).to_string(),
-        "peers-clear-std" | "peers-clear-alt" => peers(node),
+        "peers-clear-std" | "peers-clear-alt" => peers_clear(node),
         "service-clear-std" | "service" => node
             .port()
             .map(|p| format!("127.0.0.1:{p}"))
@@ -137,10 +142,9 @@ fn partition_generation(node: &NodeCtx) -> u64 {
     node.shared.partition_generation.load(Ordering::SeqCst)
 }
 
-/// `gen,default-port,[[ID,,[127.0.0.1:PORT]],...]`: the other running nodes,
-/// highest id first.
-fn peers(node: &NodeCtx) -> String {
-    let mut others: Vec<_> = node
+/// The other running nodes, highest id first (the server's order).
+fn peers(node: &NodeCtx) -> Vec<Member> {
+    let mut others: Vec<Member> = node
         .shared
         .members
         .read()
@@ -149,7 +153,12 @@ fn peers(node: &NodeCtx) -> String {
         .cloned()
         .collect();
     others.sort_by(|a, b| b.name.cmp(&a.name));
-    let list: Vec<String> = others
+    others
+}
+
+/// `gen,default-port,[[ID,,[127.0.0.1:PORT]],...]` over [`peers`].
+fn peers_clear(node: &NodeCtx) -> String {
+    let list: Vec<String> = peers(node)
         .iter()
         .map(|m| format!("[{},,[127.0.0.1:{}]]", m.name, m.port))
         .collect();
@@ -173,7 +182,7 @@ fn bitmaps(node: &NodeCtx, ns: &str, copies: usize) -> Vec<String> {
                     bits[pid >> 3] |= 0x80 >> (pid & 7);
                 }
             }
-            base64(&bits)
+            crate::wire::base64::encode(&bits)
         })
         .collect()
 }
@@ -322,23 +331,27 @@ fn namespace_stats(node: &NodeCtx, ns: &str) -> String {
     let (master, prole) = object_counts(node, ns);
     let size = node.shared.members.read().len();
     let effective = copies(node, ns);
-    fill(
-        NAMESPACE_TEMPLATE,
-        &[
-            ("ns_cluster_size", size.to_string()),
-            ("effective_replication_factor", effective.to_string()),
-            ("objects", (master + prole).to_string()),
-            ("master_objects", master.to_string()),
-            ("prole_objects", prole.to_string()),
-            ("current_time", now_citrusleaf().to_string()),
-            ("default-ttl", cfg.default_ttl.to_string()),
-            ("replication-factor", cfg.replication_factor.to_string()),
-            (
-                "background-query-max-rps",
-                node.shared.config.background_query_max_rps.to_string(),
-            ),
-        ],
-    )
+    let mut values = vec![
+        ("ns_cluster_size", size.to_string()),
+        ("effective_replication_factor", effective.to_string()),
+        ("objects", (master + prole).to_string()),
+        ("master_objects", master.to_string()),
+        ("prole_objects", prole.to_string()),
+        ("current_time", now_citrusleaf().to_string()),
+        ("default-ttl", cfg.default_ttl.to_string()),
+        ("replication-factor", cfg.replication_factor.to_string()),
+        (
+            "background-query-max-rps",
+            node.shared.config.background_query_max_rps.to_string(),
+        ),
+    ];
+    values.extend(
+        node.stats
+            .of(ns)
+            .into_iter()
+            .map(|(k, v)| (k, v.to_string())),
+    );
+    fill(NAMESPACE_TEMPLATE, &values)
 }
 
 /// `statistics`: the server's keys in its order; cluster and object values
@@ -409,24 +422,157 @@ fn truncate(node: &NodeCtx, args: &str, whole_namespace: bool) -> String {
     "ok".into()
 }
 
-/// Standard base64 with padding.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::embedded::ctx::{ClusterConfig, PartitionTable, Shared};
+    use crate::embedded::store::{NamespaceConfig, Store, StoredRecord};
+
+    /// Nodes `names` (ports 3000, 3010, ...) over one namespace `test`; the
+    /// context of the first.
+    fn cluster(names: &[&str], rf: usize) -> NodeCtx {
+        let store = Store::new(vec![NamespaceConfig {
+            name: "test".into(),
+            replication_factor: rf,
+            default_ttl: 0,
+        }]);
+        let shared = Arc::new(Shared::new(ClusterConfig::default(), store));
+        let owned: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+        *shared.members.write() = owned
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Member {
+                name: n.clone(),
+                port: 3000 + 10 * i as u16,
+            })
+            .collect();
+        let mut sorted = owned.clone();
+        sorted.sort();
+        let mut tables = HashMap::new();
+        tables.insert("test".to_string(), PartitionTable::balanced(&sorted, rf));
+        shared.set_partitions(tables);
+        NodeCtx::new(&owned[0], shared)
     }
-    out
+
+    fn reply(node: &NodeCtx, body: &str) -> String {
+        String::from_utf8(handle(node, body.as_bytes())).unwrap()
+    }
+
+    #[test]
+    fn single_node_replicas_match_the_fixture() {
+        let node = cluster(&["BB901000000FC02"], 1);
+        let full = format!("{}8=", "/".repeat(682));
+        assert_eq!(answer(&node, "replicas"), format!("test:0,1,{full}"));
+        assert_eq!(answer(&node, "replicas:max=1"), format!("test:0,1,{full}"));
+        assert_eq!(answer(&node, "replicas-all"), format!("test:1,{full}"));
+        assert_eq!(answer(&node, "replicas-master"), format!("test:{full}"));
+        assert_eq!(answer(&node, "peers-clear-std"), "0,3000,[]");
+        assert_eq!(answer(&node, "service-clear-std"), "127.0.0.1:3000");
+    }
+
+    #[test]
+    fn cluster_replicas_and_peers() {
+        let node = cluster(
+            &["C1D01000000FC02", "C2701000000FC02", "C3101000000FC02"],
+            2,
+        );
+        assert_eq!(
+            answer(&node, "peers-clear-std"),
+            "0,3000,[[C3101000000FC02,,[127.0.0.1:3020]],[C2701000000FC02,,[127.0.0.1:3010]]]"
+        );
+        let r = answer(&node, "replicas");
+        let parts: Vec<&str> = r.strip_prefix("test:").unwrap().split(',').collect();
+        assert_eq!(&parts[..2], &["0", "2"]);
+        assert_eq!(parts.len(), 4);
+        let one = answer(&node, "replicas:max=1");
+        assert_eq!(one, format!("test:0,1,{}", parts[2]));
+        // Master bits of this node are exactly the partitions it masters.
+        let table = node.shared.partitions.read().get("test").cloned().unwrap();
+        let masters = table.masters_of(&node.name).len();
+        assert!(masters > 1000 && masters < 1700, "{masters}");
+        assert_eq!(
+            answer(&node, "replicas-master"),
+            format!("test:{}", parts[2])
+        );
+    }
+
+    #[test]
+    fn framing_and_errors() {
+        let node = cluster(&["BB901000000FC02"], 1);
+        assert_eq!(
+            reply(&node, "node\nbuild\n"),
+            "node\tBB901000000FC02\nbuild\t8.1.2.0\n"
+        );
+        assert_eq!(reply(&node, "node"), "");
+        assert_eq!(reply(&node, "node\nbuild"), "node\tBB901000000FC02\n");
+        assert_eq!(
+            reply(&node, "no-such-command\n"),
+            "no-such-command\tERROR:4:unrecognized command\n"
+        );
+        assert_eq!(
+            reply(&node, "user-agent-set:value=MSxweXRob24=\n"),
+            "user-agent-set:value=MSxweXRob24=\tok\n"
+        );
+        let keys: Vec<String> = crate::wire::info::parse_response(&handle(&node, b""))
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(keys.first().map(String::as_str), Some("features"));
+        assert_eq!(keys.len(), 15);
+        assert_eq!(
+            String::from_utf8(error_reply(b"node\nbuild\n", 9)).unwrap(),
+            "node\tERROR:9:injected fault\nbuild\tERROR:9:injected fault\n"
+        );
+    }
+
+    #[test]
+    fn namespace_and_statistics_keys() {
+        let node = cluster(&["BB901000000FC02"], 1);
+        let ns = answer(&node, "namespace/test");
+        let pairs = crate::wire::info::parse_pairs(&ns, ';');
+        assert_eq!(pairs.len(), NAMESPACE_TEMPLATE.lines().count());
+        assert_eq!(pairs[0], ("ns_cluster_size", "1"));
+        assert!(pairs.contains(&("replication-factor", "1")));
+        assert_eq!(
+            answer(&node, "namespace/nope"),
+            "ERROR:20:namespace not found"
+        );
+        let stats = answer(&node, "statistics");
+        assert!(stats.contains(";cluster_size=1;"), "{stats}");
+        assert!(stats.contains("cluster_principal=BB901000000FC02"));
+        let key = answer(&node, "cluster-stable:namespace=test");
+        assert_eq!(key.len(), 12);
+        assert!(key
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
+        assert!(answer(&node, "cluster-stable:size=3").starts_with("ERROR"));
+    }
+
+    #[test]
+    fn truncate_commands() {
+        let node = cluster(&["BB901000000FC02"], 1);
+        let ns = node.shared.store.namespace("test").unwrap().clone();
+        for (i, set) in ["a", "a", "b"].iter().enumerate() {
+            let d = crate::wire::digest(set, &crate::Value::Int(i as i64)).unwrap();
+            let mut r = StoredRecord::new(set);
+            r.set_bin("x", crate::Value::Int(1));
+            r.touch_write();
+            ns.partition_of(&d).write().insert(d, r);
+        }
+        assert_eq!(answer(&node, "truncate:namespace=test;set=a;lut=1"), "ok");
+        assert_eq!(ns.count(None), 3, "nothing is older than lut=1");
+        assert_eq!(answer(&node, "truncate:namespace=test;set=a"), "ok");
+        assert_eq!(ns.count(None), 1);
+        assert_eq!(answer(&node, "truncate-namespace:namespace=test"), "ok");
+        assert_eq!(ns.count(None), 0);
+        assert!(answer(&node, "truncate:set=a").starts_with("ERROR:4:"));
+        assert!(answer(&node, "truncate:namespace=nope").starts_with("ERROR:20:"));
+        assert!(
+            answer(&node, "truncate:namespace=test;lut=99999999999999999999")
+                .starts_with("ERROR:4:")
+        );
+    }
 }

@@ -7,7 +7,9 @@
 //! fields, the partition lock, the filter expression and the reply header.
 
 use super::ctx::NodeCtx;
+use super::geo;
 use super::store::{void_time_for, NamespaceConfig, StoredRecord};
+use super::udf::{self, UdfCall};
 use crate::error::ResultCode;
 use crate::value::Value;
 use crate::wire::message::{field, info1, info2, info3, op, Header, Message, Op};
@@ -24,9 +26,10 @@ const MAX_RECORD_SIZE: u64 = 1024 * 1024;
 /// 2010-01-01). Never fails: errors become a reply carrying the result code.
 pub(crate) fn handle(node: &NodeCtx, msg: &Message, now: u32) -> Message {
     let (result_code, generation, record_ttl, ops) = match execute(node, msg, now) {
-        Ok(done) => (ResultCode::OK, done.generation, done.void_time, done.ops),
+        Ok(done) => (done.result_code, done.generation, done.void_time, done.ops),
         Err((rc, generation)) => (rc, generation, 0, Vec::new()),
     };
+    count(node, msg, result_code);
     Message {
         header: Header {
             result_code: result_code.0,
@@ -39,8 +42,10 @@ pub(crate) fn handle(node: &NodeCtx, msg: &Message, now: u32) -> Message {
     }
 }
 
-/// What a successful message leaves behind for its reply.
+/// What a message that ran leaves behind for its reply (a failed record UDF
+/// runs too: its reply carries the error code and a `FAILURE` bin).
 struct Done {
+    result_code: ResultCode,
     generation: u16,
     void_time: u32,
     ops: Vec<Op>,
@@ -79,11 +84,23 @@ fn execute(node: &NodeCtx, msg: &Message, now: u32) -> Result<Done, (ResultCode,
             return Err((ResultCode::FILTERED_OUT, old_generation));
         }
     }
-    let mut slot = current.cloned();
-    let ops = apply_ops(&ns.config, &mut slot, set, &msg.header, &msg.ops, now)
-        .map_err(|rc| (rc, old_generation))?;
-
     let changes = msg.header.info2 & (info2::WRITE | info2::DELETE) != 0;
+    let stored_key = current.and_then(|r| r.key.as_ref());
+    if let (true, Some(stored), Some(sent)) = (changes, stored_key, user_key.as_ref()) {
+        if stored != sent {
+            return Err((ResultCode::KEY_MISMATCH, old_generation));
+        }
+    }
+    let mut slot = current.cloned();
+    let (result_code, ops) = if msg.field(field::UDF_PACKAGE_NAME).is_some() {
+        let (rc, result) = record_udf(node, msg, &ns.config, &mut slot, set, &digest, now)
+            .map_err(|rc| (rc, old_generation))?;
+        (rc, result)
+    } else {
+        let ops = apply_ops(&ns.config, &mut slot, set, &msg.header, &msg.ops, now)
+            .map_err(|rc| (rc, old_generation))?;
+        (ResultCode::OK, ops)
+    };
     if let Some(rec) = slot.as_mut().filter(|_| changes) {
         if rec.key.is_none() {
             rec.key = user_key;
@@ -103,10 +120,104 @@ fn execute(node: &NodeCtx, msg: &Message, now: u32) -> Result<Done, (ResultCode,
         }
     }
     Ok(Done {
+        result_code,
         generation,
         void_time,
         ops,
     })
+}
+
+/// Runs a record UDF (fields 30 module, 31 function, 32 argument list) on
+/// `slot`. The reply holds one bin: `SUCCESS` with the return value, or
+/// `FAILURE` with the error text and the error's result code. On failure
+/// `slot` is left as it was.
+fn record_udf(
+    node: &NodeCtx,
+    msg: &Message,
+    ns: &NamespaceConfig,
+    slot: &mut Option<StoredRecord>,
+    set: &str,
+    digest: &[u8; 20],
+    now: u32,
+) -> Result<(ResultCode, Vec<Op>), ResultCode> {
+    let text = |kind| {
+        msg.field(kind)
+            .and_then(|f| f.as_str())
+            .filter(|s| !s.is_empty())
+            .ok_or(ResultCode::PARAMETER_ERROR)
+    };
+    let module = text(field::UDF_PACKAGE_NAME)?;
+    let function = text(field::UDF_FUNCTION)?;
+    let args = match msg.field(field::UDF_ARGLIST) {
+        Some(f) => match crate::wire::msgpack::from_slice(&f.data) {
+            Ok(Value::List(args)) => args,
+            _ => return Err(ResultCode::PARAMETER_ERROR),
+        },
+        None => Vec::new(),
+    };
+    let call = UdfCall {
+        module,
+        function,
+        args: &args,
+        set,
+        now,
+        digest: Some(*digest),
+        default_ttl: ns.default_ttl,
+        record_ttl: msg.header.record_ttl,
+    };
+    Ok(match udf::apply_call(&node.shared.udfs, &call, slot) {
+        Ok(value) => (ResultCode::OK, vec![bin_op("SUCCESS", &value)]),
+        Err(e) => (e.code, vec![bin_op("FAILURE", &Value::String(e.message))]),
+    })
+}
+
+/// Bumps the node's counters for one transaction the way the server does: a
+/// node that does not own the record's partition (master for writes, any copy
+/// for reads) proxies the request and counts only `client_proxy_complete`.
+fn count(node: &NodeCtx, msg: &Message, rc: ResultCode) {
+    let Some(ns) = msg.field(field::NAMESPACE).and_then(|f| f.as_str()) else {
+        return;
+    };
+    if node.shared.store.namespace(ns).is_none() {
+        return;
+    }
+    let pid = msg
+        .field(field::DIGEST)
+        .and_then(|f| <[u8; 20]>::try_from(f.data.as_slice()).ok())
+        .map(|d| usize::from(crate::wire::digest::partition_id(&d)));
+    let h = &msg.header;
+    let delete = h.info2 & info2::DELETE != 0;
+    let write = h.info2 & info2::WRITE != 0;
+    let owner = pid.is_some_and(|pid| {
+        if write || delete {
+            node.is_master(ns, pid)
+        } else {
+            node.has_copy(ns, pid)
+        }
+    });
+    let udf = msg.field(field::UDF_PACKAGE_NAME).is_some();
+    let stat = match (owner, delete, write, rc) {
+        (false, ..) => "client_proxy_complete",
+        (_, _, _, ResultCode::OK) if udf => "client_udf_complete",
+        _ if udf => "client_udf_error",
+        (_, true, _, ResultCode::OK) => "client_delete_success",
+        (_, true, _, ResultCode::KEY_NOT_FOUND) => "client_delete_not_found",
+        (_, true, _, ResultCode::FILTERED_OUT) => "client_delete_filtered_out",
+        (_, true, _, _) => "client_delete_error",
+        (_, _, true, ResultCode::OK) => "client_write_success",
+        (_, _, true, ResultCode::FILTERED_OUT) => "client_write_filtered_out",
+        (_, _, true, _) => "client_write_error",
+        (_, _, _, ResultCode::OK) => "client_read_success",
+        (_, _, _, ResultCode::KEY_NOT_FOUND) => "client_read_not_found",
+        (_, _, _, ResultCode::FILTERED_OUT) => "client_read_filtered_out",
+        _ => "client_read_error",
+    };
+    node.stats.bump(ns, stat);
+    match (owner, rc) {
+        (true, ResultCode::GENERATION_ERROR) => node.stats.bump(ns, "fail_generation"),
+        (true, ResultCode::RECORD_TOO_BIG) => node.stats.bump(ns, "fail_record_too_big"),
+        _ => {}
+    }
 }
 
 /// Decodes a KEY field: one particle-type byte, then the particle.
@@ -147,16 +258,19 @@ pub(crate) fn apply_ops(
         return read_only(current, header, ops, respond_all);
     }
 
+    let must_not_create = validate_write(header, ops)?;
     match rec.as_ref() {
         Some(current) => {
+            // Overwriting a record of another set is refused.
+            if !set.is_empty() && current.set != set {
+                return Err(ResultCode::PARAMETER_ERROR);
+            }
             check_generation(header, current)?;
             if header.info2 & info2::CREATE_ONLY != 0 {
                 return Err(ResultCode::KEY_EXISTS);
             }
         }
-        None if header.info3 & (info3::UPDATE_ONLY | info3::REPLACE_ONLY) != 0 => {
-            return Err(ResultCode::KEY_NOT_FOUND);
-        }
+        None if must_not_create => return Err(ResultCode::KEY_NOT_FOUND),
         None => {}
     }
     let created = rec.is_none();
@@ -186,6 +300,63 @@ pub(crate) fn apply_ops(
     work.touch_write();
     *rec = Some(work);
     Ok(out)
+}
+
+/// Longest TTL a write may ask for (10 years), besides the special values.
+const MAX_TTL: u32 = 10 * 365 * 24 * 3600;
+
+/// Checks a write's flags and operations against each other the way the
+/// server does before touching the record; returns whether the write must
+/// not create a record (update-only, replace-only, or a touch).
+fn validate_write(header: &Header, ops: &[Op]) -> Result<bool, ResultCode> {
+    let ttl = header.record_ttl;
+    if ops.is_empty() || (ttl > MAX_TTL && ttl < u32::MAX - 1) {
+        return Err(ResultCode::PARAMETER_ERROR);
+    }
+    let replace = header.info3 & (info3::CREATE_OR_REPLACE | info3::REPLACE_ONLY) != 0;
+    let respond_all = header.info2 & info2::RESPOND_ALL_OPS != 0;
+    let mut must_not_create = header.info3 & (info3::UPDATE_ONLY | info3::REPLACE_ONLY) != 0;
+    let (mut has_read, mut read_alls, mut response_bins) = (false, 0, false);
+    for o in ops {
+        if o.kind == op::TOUCH {
+            if replace {
+                return Err(ResultCode::PARAMETER_ERROR);
+            }
+            must_not_create = true;
+            continue;
+        }
+        if o.name.len() > MAX_BIN_NAME {
+            return Err(ResultCode::BIN_NAME_TOO_LONG);
+        }
+        let deletes_bin = o.kind == op::WRITE && o.particle == particle::types::NULL;
+        let modifies = matches!(
+            o.kind,
+            op::INCR | op::APPEND | op::PREPEND | op::DELETE | op::CDT_MODIFY
+        );
+        if replace && (deletes_bin || modifies) {
+            return Err(ResultCode::PARAMETER_ERROR);
+        }
+        if o.kind == op::READ && o.name.is_empty() {
+            read_alls += 1;
+            if respond_all || read_alls > 1 {
+                return Err(ResultCode::PARAMETER_ERROR);
+            }
+        }
+        if op::is_read(o.kind) {
+            has_read = true;
+        }
+        if (op::is_read(o.kind) && !o.name.is_empty()) || o.kind == op::CDT_MODIFY {
+            response_bins = true;
+        }
+    }
+    let get_all = header.info1 & info1::GET_ALL != 0;
+    if (has_read && header.info1 & info1::READ == 0)
+        || (read_alls > 0 && response_bins)
+        || (get_all && read_alls == 0)
+    {
+        return Err(ResultCode::PARAMETER_ERROR);
+    }
+    Ok(must_not_create)
 }
 
 /// GENERATION: the record's generation must equal the request's;
@@ -226,13 +397,21 @@ fn read_only(
 
 /// Appends every bin of `rec` as a READ reply operation.
 fn push_all_bins(rec: &StoredRecord, out: &mut Vec<Op>) {
-    out.extend(rec.bins.iter().map(|(name, v)| value_op(name, v)));
+    out.extend(rec.bins.iter().map(|(name, v)| bin_op(name, v)));
 }
 
-/// A reply operation carrying `value` for bin `name`.
-fn value_op(name: &str, value: &Value) -> Op {
+/// A reply operation carrying `value` for bin `name`, as a server sends
+/// bins in read, scan and query replies (a GeoJSON point carries its S2
+/// cell).
+pub(crate) fn bin_op(name: &str, value: &Value) -> Op {
     let mut data = Vec::new();
-    let particle = particle::encode(value, &mut data);
+    let particle = match value {
+        Value::GeoJson(json) => {
+            geo::encode_particle(json, &mut data);
+            value.particle_type()
+        }
+        _ => particle::encode(value, &mut data),
+    };
     Op {
         kind: op::READ,
         particle,
@@ -251,15 +430,18 @@ fn read_op(
     match o.kind {
         op::READ if o.name.is_empty() => push_all_bins(rec, out),
         op::READ => match rec.bin(&o.name) {
-            Some(v) => out.push(value_op(&o.name, v)),
-            None if respond_all => out.push(value_op(&o.name, &Value::Nil)),
+            Some(v) => out.push(bin_op(&o.name, v)),
+            None if respond_all => out.push(bin_op(&o.name, &Value::Nil)),
             None => {}
         },
-        op::CDT_READ => {
-            let bin = rec.bin(&o.name).cloned().unwrap_or_default();
-            let result = cdt_read(&o.data, &bin)?;
-            out.push(value_op(&o.name, &result));
-        }
+        op::CDT_READ => match rec.bin(&o.name) {
+            Some(bin) => {
+                let result = cdt_read(&o.data, bin)?;
+                out.push(bin_op(&o.name, &result));
+            }
+            None if respond_all => out.push(bin_op(&o.name, &Value::Nil)),
+            None => {}
+        },
         _ => return Err(ResultCode::PARAMETER_ERROR),
     }
     Ok(())
@@ -274,9 +456,6 @@ fn apply_one(
 ) -> Result<(), ResultCode> {
     if op::is_read(o.kind) {
         return read_op(rec, o, respond_all, out);
-    }
-    if o.name.len() > MAX_BIN_NAME {
-        return Err(ResultCode::BIN_NAME_TOO_LONG);
     }
     let operand = || particle::decode(o.particle, &o.data).map_err(|_| ResultCode::PARAMETER_ERROR);
     match o.kind {
@@ -316,13 +495,15 @@ fn apply_one(
             let mut bin = rec.bin(&o.name).cloned().unwrap_or_default();
             let result = cdt_modify(&o.data, &mut bin)?;
             rec.set_bin(&o.name, bin);
-            out.push(value_op(&o.name, &result));
+            if respond_all || !result.is_nil() {
+                out.push(bin_op(&o.name, &result));
+            }
             return Ok(());
         }
         _ => return Err(ResultCode::PARAMETER_ERROR),
     }
     if respond_all {
-        out.push(value_op(&o.name, &Value::Nil));
+        out.push(bin_op(&o.name, &Value::Nil));
     }
     Ok(())
 }
@@ -348,4 +529,512 @@ fn cdt_modify(data: &[u8], bin: &mut Value) -> Result<Value, ResultCode> {
 /// A CDT_READ operation on `bin`.
 fn cdt_read(data: &[u8], bin: &Value) -> Result<Value, ResultCode> {
     super::cdt::read(data, bin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::particle::types;
+
+    const NOW: u32 = 1_000_000;
+
+    fn ns() -> NamespaceConfig {
+        NamespaceConfig {
+            name: "test".into(),
+            replication_factor: 1,
+            default_ttl: 0,
+        }
+    }
+
+    fn write_header() -> Header {
+        Header {
+            info2: info2::WRITE,
+            ..Header::default()
+        }
+    }
+
+    fn read_header() -> Header {
+        Header {
+            info1: info1::READ | info1::GET_ALL,
+            ..Header::default()
+        }
+    }
+
+    fn wop(kind: u8, name: &str, v: &Value) -> Op {
+        let mut data = Vec::new();
+        let particle = particle::encode(v, &mut data);
+        Op {
+            kind,
+            particle,
+            name: name.into(),
+            data,
+        }
+    }
+
+    fn put(name: &str, v: impl Into<Value>) -> Op {
+        wop(op::WRITE, name, &v.into())
+    }
+
+    fn get(name: &str) -> Op {
+        Op {
+            kind: op::READ,
+            particle: 0,
+            name: name.into(),
+            data: Vec::new(),
+        }
+    }
+
+    fn apply(rec: &mut Option<StoredRecord>, h: Header, ops: &[Op]) -> Result<Vec<Op>, ResultCode> {
+        apply_ops(&ns(), rec, "s", &h, ops, NOW)
+    }
+
+    fn stored(bins: &[(&str, Value)]) -> Option<StoredRecord> {
+        let mut rec = None;
+        let ops: Vec<Op> = bins.iter().map(|(n, v)| wop(op::WRITE, n, v)).collect();
+        apply(&mut rec, write_header(), &ops).unwrap();
+        rec
+    }
+
+    fn values(ops: &[Op]) -> Vec<(String, Value)> {
+        ops.iter()
+            .map(|o| {
+                (
+                    o.name.clone(),
+                    particle::decode(o.particle, &o.data).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn write_then_read_all_and_selected() {
+        let mut rec = stored(&[("a", Value::Int(1)), ("b", Value::from("x"))]);
+        let r = rec.as_ref().unwrap();
+        assert_eq!((r.generation, r.void_time, r.set.as_str()), (1, 0, "s"));
+        let all = apply(&mut rec, read_header(), &[]).unwrap();
+        assert_eq!(
+            values(&all),
+            vec![("a".into(), Value::Int(1)), ("b".into(), Value::from("x"))]
+        );
+        let h = Header {
+            info1: info1::READ,
+            ..Header::default()
+        };
+        let some = apply(&mut rec, h, &[get("b"), get("missing")]).unwrap();
+        assert_eq!(values(&some), vec![("b".into(), Value::from("x"))]);
+        let meta = Header {
+            info1: info1::READ | info1::NOBINDATA,
+            ..Header::default()
+        };
+        assert!(apply(&mut rec, meta, &[]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn missing_records() {
+        let mut rec = None;
+        assert_eq!(
+            apply(&mut rec, read_header(), &[]),
+            Err(ResultCode::KEY_NOT_FOUND)
+        );
+        let del = Header {
+            info2: info2::WRITE | info2::DELETE,
+            ..Header::default()
+        };
+        assert_eq!(apply(&mut rec, del, &[]), Err(ResultCode::KEY_NOT_FOUND));
+        let touch = Op {
+            kind: op::TOUCH,
+            particle: 0,
+            name: String::new(),
+            data: Vec::new(),
+        };
+        assert_eq!(
+            apply(&mut rec, write_header(), &[touch]),
+            Err(ResultCode::KEY_NOT_FOUND)
+        );
+        for bit in [info3::UPDATE_ONLY, info3::REPLACE_ONLY] {
+            let h = Header {
+                info3: bit,
+                ..write_header()
+            };
+            assert_eq!(
+                apply(&mut rec, h, &[put("a", 1)]),
+                Err(ResultCode::KEY_NOT_FOUND)
+            );
+        }
+        assert!(rec.is_none());
+    }
+
+    #[test]
+    fn expired_record_is_missing() {
+        let mut rec = stored(&[("a", Value::Int(1))]);
+        rec.as_mut().unwrap().void_time = NOW - 1;
+        assert_eq!(
+            apply(&mut rec, read_header(), &[]),
+            Err(ResultCode::KEY_NOT_FOUND)
+        );
+        let create = Header {
+            info2: info2::WRITE | info2::CREATE_ONLY,
+            ..Header::default()
+        };
+        apply(&mut rec, create, &[put("b", 2)]).unwrap();
+        let r = rec.unwrap();
+        assert_eq!((r.generation, r.bins.len()), (1, 1));
+    }
+
+    #[test]
+    fn delete_and_generation_checks() {
+        let mut rec = stored(&[("a", Value::Int(1))]);
+        let eq = |g| Header {
+            info2: info2::WRITE | info2::GENERATION,
+            generation: g,
+            ..Header::default()
+        };
+        assert_eq!(
+            apply(&mut rec, eq(2), &[put("a", 2)]),
+            Err(ResultCode::GENERATION_ERROR)
+        );
+        apply(&mut rec, eq(1), &[put("a", 2)]).unwrap();
+        let gt = |g| Header {
+            info2: info2::WRITE | info2::GENERATION_GT,
+            generation: g,
+            ..Header::default()
+        };
+        assert_eq!(
+            apply(&mut rec, gt(2), &[put("a", 3)]),
+            Err(ResultCode::GENERATION_ERROR)
+        );
+        apply(&mut rec, gt(3), &[put("a", 3)]).unwrap();
+        assert_eq!(rec.as_ref().unwrap().generation, 3);
+        let del = Header {
+            info2: info2::WRITE | info2::DELETE | info2::DURABLE_DELETE | info2::GENERATION,
+            generation: 9,
+            ..Header::default()
+        };
+        assert_eq!(apply(&mut rec, del, &[]), Err(ResultCode::GENERATION_ERROR));
+        let del = Header {
+            generation: 3,
+            ..del
+        };
+        assert_eq!(apply(&mut rec, del, &[]), Ok(Vec::new()));
+        assert!(rec.is_none());
+    }
+
+    #[test]
+    fn exists_actions() {
+        let mut rec = stored(&[("a", Value::Int(1)), ("b", Value::Int(2))]);
+        let create = Header {
+            info2: info2::WRITE | info2::CREATE_ONLY,
+            ..Header::default()
+        };
+        assert_eq!(
+            apply(&mut rec, create, &[put("c", 3)]),
+            Err(ResultCode::KEY_EXISTS)
+        );
+        let update = Header {
+            info3: info3::UPDATE_ONLY,
+            ..write_header()
+        };
+        apply(&mut rec, update, &[put("c", 3)]).unwrap();
+        assert_eq!(rec.as_ref().unwrap().bins.len(), 3);
+        for bit in [info3::REPLACE_ONLY, info3::CREATE_OR_REPLACE] {
+            let mut r = rec.clone();
+            let h = Header {
+                info3: bit,
+                ..write_header()
+            };
+            apply(&mut r, h, &[put("z", 9)]).unwrap();
+            assert_eq!(r.unwrap().bins, vec![("z".to_string(), Value::Int(9))]);
+        }
+    }
+
+    #[test]
+    fn ttl_rules() {
+        let with_ttl = |ttl| Header {
+            record_ttl: ttl,
+            ..write_header()
+        };
+        let mut rec = None;
+        apply(&mut rec, with_ttl(3600), &[put("a", 1)]).unwrap();
+        assert_eq!(rec.as_ref().unwrap().void_time, NOW + 3600);
+        apply(&mut rec, with_ttl(u32::MAX - 1), &[put("a", 2)]).unwrap();
+        assert_eq!(rec.as_ref().unwrap().void_time, NOW + 3600);
+        apply(&mut rec, with_ttl(0), &[put("a", 3)]).unwrap();
+        assert_eq!(rec.as_ref().unwrap().void_time, 0);
+        apply(&mut rec, with_ttl(100), &[put("a", 3)]).unwrap();
+        apply(&mut rec, with_ttl(u32::MAX), &[put("a", 4)]).unwrap();
+        assert_eq!(rec.as_ref().unwrap().void_time, 0);
+        let mut fresh = None;
+        let cfg = NamespaceConfig {
+            default_ttl: 50,
+            ..ns()
+        };
+        apply_ops(&cfg, &mut fresh, "s", &with_ttl(0), &[put("a", 1)], NOW).unwrap();
+        assert_eq!(fresh.unwrap().void_time, NOW + 50);
+    }
+
+    #[test]
+    fn incr_append_prepend() {
+        let mut rec = stored(&[
+            ("i", Value::Int(1)),
+            ("f", Value::Float(1.5)),
+            ("s", Value::from("b")),
+            ("y", Value::Blob(vec![2])),
+        ]);
+        let h = Header {
+            info1: info1::READ,
+            ..write_header()
+        };
+        let ops = [
+            wop(op::INCR, "i", &Value::Int(5)),
+            wop(op::INCR, "f", &Value::Float(1.0)),
+            wop(op::INCR, "new", &Value::Int(-3)),
+            wop(op::APPEND, "s", &Value::from("c")),
+            wop(op::PREPEND, "s", &Value::from("a")),
+            wop(op::APPEND, "y", &Value::Blob(vec![3])),
+            wop(op::PREPEND, "y", &Value::Blob(vec![1])),
+            get("i"),
+            get("f"),
+            get("new"),
+            get("s"),
+            get("y"),
+        ];
+        let out = apply(&mut rec, h, &ops).unwrap();
+        assert_eq!(
+            values(&out),
+            vec![
+                ("i".into(), Value::Int(6)),
+                ("f".into(), Value::Float(2.5)),
+                ("new".into(), Value::Int(-3)),
+                ("s".into(), Value::from("abc")),
+                ("y".into(), Value::Blob(vec![1, 2, 3])),
+            ]
+        );
+        assert_eq!(rec.as_ref().unwrap().generation, 2);
+    }
+
+    #[test]
+    fn type_errors_leave_the_record_alone() {
+        let mut rec = stored(&[("i", Value::Int(1)), ("s", Value::from("x"))]);
+        let before = rec.clone();
+        for o in [
+            wop(op::INCR, "s", &Value::Int(1)),
+            wop(op::INCR, "i", &Value::Float(1.0)),
+            wop(op::INCR, "i", &Value::from("x")),
+            wop(op::APPEND, "i", &Value::from("x")),
+            wop(op::PREPEND, "s", &Value::Blob(vec![1])),
+        ] {
+            let ops = [put("other", 5), o];
+            assert_eq!(
+                apply(&mut rec, write_header(), &ops),
+                Err(ResultCode::BIN_TYPE_ERROR)
+            );
+            assert_eq!(rec, before);
+        }
+    }
+
+    #[test]
+    fn parameter_errors() {
+        let mut rec = stored(&[("i", Value::Int(1))]);
+        let bad_float = Op {
+            kind: op::WRITE,
+            particle: types::FLOAT,
+            name: "f".into(),
+            data: vec![1, 2],
+        };
+        let cdt = Op {
+            kind: op::CDT_MODIFY,
+            particle: 0,
+            name: "l".into(),
+            data: vec![0x93, 0x00, 0x01, 0x01],
+        };
+        for o in [bad_float, cdt, put("", 1), wop(99, "x", &Value::Int(1))] {
+            assert_eq!(
+                apply(&mut rec, write_header(), &[o]),
+                Err(ResultCode::PARAMETER_ERROR)
+            );
+        }
+        // A write op in a read-only message.
+        assert_eq!(
+            apply(&mut rec, read_header(), &[put("a", 1)]),
+            Err(ResultCode::PARAMETER_ERROR)
+        );
+    }
+
+    #[test]
+    fn name_and_size_limits() {
+        let mut rec = None;
+        assert_eq!(
+            apply(&mut rec, write_header(), &[put("sixteen-chars-xx", 1)]),
+            Err(ResultCode::BIN_NAME_TOO_LONG)
+        );
+        apply(&mut rec, write_header(), &[put("fifteen-chars-x", 1)]).unwrap();
+        let big = Value::Blob(vec![0; MAX_RECORD_SIZE as usize]);
+        assert_eq!(
+            apply(&mut rec, write_header(), &[wop(op::WRITE, "b", &big)]),
+            Err(ResultCode::RECORD_TOO_BIG)
+        );
+    }
+
+    #[test]
+    fn removing_bins_and_delete_op() {
+        let mut rec = stored(&[("a", Value::Int(1)), ("b", Value::Int(2))]);
+        apply(&mut rec, write_header(), &[put("a", Value::Nil)]).unwrap();
+        assert_eq!(rec.as_ref().unwrap().bins.len(), 1);
+        apply(&mut rec, write_header(), &[put("b", Value::Nil)]).unwrap();
+        assert!(rec.is_none(), "removing the last bin deletes the record");
+
+        let mut rec = stored(&[("a", Value::Int(1))]);
+        let del = Op {
+            kind: op::DELETE,
+            particle: 0,
+            name: String::new(),
+            data: Vec::new(),
+        };
+        apply(&mut rec, write_header(), &[del.clone(), put("n", 7)]).unwrap();
+        assert_eq!(
+            rec.as_ref().unwrap().bins,
+            vec![("n".to_string(), Value::Int(7))]
+        );
+        apply(&mut rec, write_header(), &[del]).unwrap();
+        assert!(rec.is_none());
+    }
+
+    #[test]
+    fn touch_and_respond_all_ops() {
+        let mut rec = stored(&[("a", Value::Int(1))]);
+        let touch = Op {
+            kind: op::TOUCH,
+            particle: 0,
+            name: String::new(),
+            data: Vec::new(),
+        };
+        let h = Header {
+            record_ttl: 600,
+            ..write_header()
+        };
+        assert!(apply(&mut rec, h, &[touch]).unwrap().is_empty());
+        let r = rec.as_ref().unwrap();
+        assert_eq!((r.generation, r.void_time), (2, NOW + 600));
+
+        let h = Header {
+            info1: info1::READ,
+            info2: info2::WRITE | info2::RESPOND_ALL_OPS,
+            ..Header::default()
+        };
+        let out = apply(&mut rec, h, &[put("b", 2), get("b"), get("nope")]).unwrap();
+        assert_eq!(
+            values(&out),
+            vec![
+                ("b".into(), Value::Nil),
+                ("b".into(), Value::Int(2)),
+                ("nope".into(), Value::Nil),
+            ]
+        );
+    }
+
+    #[test]
+    fn write_validation_like_the_server() {
+        let mut rec = stored(&[("a", Value::Int(1))]);
+        let before = rec.clone();
+        let touch = Op {
+            kind: op::TOUCH,
+            particle: 0,
+            name: String::new(),
+            data: Vec::new(),
+        };
+        let read_all = get("");
+        let replace = Header {
+            info3: info3::REPLACE_ONLY,
+            ..write_header()
+        };
+        let read = Header {
+            info1: info1::READ,
+            ..write_header()
+        };
+        let cases: Vec<(Header, Vec<Op>, ResultCode)> = vec![
+            (write_header(), vec![], ResultCode::PARAMETER_ERROR),
+            (
+                Header {
+                    record_ttl: MAX_TTL + 1,
+                    ..write_header()
+                },
+                vec![put("a", 2)],
+                ResultCode::PARAMETER_ERROR,
+            ),
+            (replace, vec![touch.clone()], ResultCode::PARAMETER_ERROR),
+            (
+                replace,
+                vec![put("a", Value::Nil)],
+                ResultCode::PARAMETER_ERROR,
+            ),
+            (
+                replace,
+                vec![wop(op::INCR, "a", &Value::Int(1))],
+                ResultCode::PARAMETER_ERROR,
+            ),
+            // A read op needs the READ bit.
+            (
+                write_header(),
+                vec![put("a", 2), get("a")],
+                ResultCode::PARAMETER_ERROR,
+            ),
+            // Read-all mixes with nothing that answers per bin.
+            (
+                read,
+                vec![read_all.clone(), get("a")],
+                ResultCode::PARAMETER_ERROR,
+            ),
+            (
+                read,
+                vec![read_all.clone(), read_all.clone()],
+                ResultCode::PARAMETER_ERROR,
+            ),
+            (
+                Header {
+                    info1: info1::READ | info1::GET_ALL,
+                    ..write_header()
+                },
+                vec![put("a", 2), get("a")],
+                ResultCode::PARAMETER_ERROR,
+            ),
+            (
+                read,
+                vec![get("sixteen-chars-xx")],
+                ResultCode::BIN_NAME_TOO_LONG,
+            ),
+        ];
+        for (h, ops, rc) in cases {
+            assert_eq!(apply(&mut rec, h, &ops), Err(rc), "{ops:?}");
+            assert_eq!(rec, before);
+        }
+        // Allowed: read-all after writes, and keep-ttl / never-expire.
+        let h = Header {
+            info1: info1::READ | info1::GET_ALL,
+            record_ttl: u32::MAX - 1,
+            ..write_header()
+        };
+        let out = apply(&mut rec, h, &[put("b", 2), read_all]).unwrap();
+        assert_eq!(out.len(), 2);
+        // Touch never creates.
+        let mut none = None;
+        assert_eq!(
+            apply(&mut none, write_header(), &[touch, put("a", 1)]),
+            Err(ResultCode::KEY_NOT_FOUND)
+        );
+    }
+
+    #[test]
+    fn writing_over_another_set_is_refused() {
+        let mut rec = stored(&[("a", Value::Int(1))]);
+        let before = rec.clone();
+        let h = write_header();
+        assert_eq!(
+            apply_ops(&ns(), &mut rec, "other", &h, &[put("a", 2)], NOW),
+            Err(ResultCode::PARAMETER_ERROR)
+        );
+        assert_eq!(rec, before);
+        // No set in the message: allowed.
+        apply_ops(&ns(), &mut rec, "", &h, &[put("a", 2)], NOW).unwrap();
+        assert_eq!(rec.unwrap().set, "s");
+    }
 }

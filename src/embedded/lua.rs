@@ -60,7 +60,7 @@ function aerospike:exists(r) need_rec(r, 'exists'); return P.exists(r) end
 function aerospike:log(level, msg) return P.log(level, tostring(msg)) end
 record = {}
 for _, name in ipairs({'ttl', 'set_ttl', 'gen', 'digest', 'setname', 'bin_names', 'key',
-    'last_update_time', 'void_time', 'numbins'}) do
+    'last_update_time', 'void_time', 'numbins', 'size', 'device_size', 'drop_key'}) do
   local f = P['rec_' .. name]
   record[name] = function(r, ...) need_rec(r, name); return f(r, ...) end
 end
@@ -231,6 +231,8 @@ struct RecState {
     dirty: Vec<(String, Value)>,
     /// Staged `record.set_ttl`.
     ttl: Option<u32>,
+    /// Staged `record.drop_key`.
+    drop_key: bool,
     /// Something was committed.
     written: bool,
     digest: Option<[u8; 20]>,
@@ -263,7 +265,7 @@ impl RecState {
                 if !self.exists {
                     return -2;
                 }
-                if !self.dirty.is_empty() || self.ttl.is_some() {
+                if !self.dirty.is_empty() || self.ttl.is_some() || self.drop_key {
                     self.apply_updates();
                 }
                 0
@@ -284,6 +286,9 @@ impl RecState {
     fn apply_updates(&mut self) {
         for (name, value) in std::mem::take(&mut self.dirty) {
             self.rec.set_bin(&name, value);
+        }
+        if std::mem::take(&mut self.drop_key) {
+            self.rec.key = None;
         }
         let ttl = self.ttl.take().unwrap_or(self.record_ttl);
         self.rec.void_time = void_time_for(ttl, self.default_ttl, self.void_time_before, self.now);
@@ -352,6 +357,7 @@ pub(crate) fn run(
         void_time_before: rec.as_ref().filter(|_| exists).map(|r| r.void_time),
         dirty: Vec::new(),
         ttl: None,
+        drop_key: false,
         written: false,
         digest: call.digest,
         now: call.now,
@@ -367,6 +373,7 @@ pub(crate) fn run(
         void_time_before: None,
         dirty: Vec::new(),
         ttl: None,
+        drop_key: false,
         written: false,
         digest: None,
         now: 0,
@@ -469,11 +476,31 @@ fn primitives(lua: &Lua) -> mlua::Result<Table> {
     )?;
     p.set(
         "rec_set_ttl",
-        lua.create_function(|_, (ud, ttl): (AnyUserData, i64)| {
+        lua.create_function(|_, (ud, ttl): (AnyUserData, Option<i64>)| {
             // -1 never expires, -2 keeps: the wire's u32 wrap-around.
-            record_of(&ud)?.borrow_mut().ttl = Some(ttl as u32);
+            record_of(&ud)?.borrow_mut().ttl = Some(ttl.unwrap_or(0) as u32);
             Ok(())
         })?,
+    )?;
+    p.set(
+        "rec_drop_key",
+        lua.create_function(|_, ud: AnyUserData| {
+            record_of(&ud)?.borrow_mut().drop_key = true;
+            Ok(())
+        })?,
+    )?;
+    p.set(
+        "rec_size",
+        lua.create_function(|_, ud: AnyUserData| {
+            let r = record_of(&ud)?;
+            let s = r.borrow();
+            Ok(if s.exists { s.rec.size() } else { 0 })
+        })?,
+    )?;
+    p.set(
+        "rec_device_size",
+        // The embedded namespaces are storage-engine memory: no device.
+        lua.create_function(|_, _: AnyUserData| Ok(0))?,
     )?;
     p.set(
         "rec_gen",
@@ -506,14 +533,9 @@ fn primitives(lua: &Lua) -> mlua::Result<Table> {
         "rec_bin_names",
         lua.create_function(|lua, ud: AnyUserData| {
             let r = record_of(&ud)?;
-            let names: Vec<LuaValue> = r
-                .borrow()
-                .rec
-                .bins
-                .iter()
-                .map(|(n, _)| lua.create_string(n).map(LuaValue::String))
-                .collect::<mlua::Result<_>>()?;
-            lua.create_userdata(LuaList(names)).map(LuaValue::UserData)
+            // A plain Lua table, as the server returns.
+            let s = r.borrow();
+            lua.create_sequence_from(s.rec.bins.iter().map(|(n, _)| n.as_str()))
         })?,
     )?;
     p.set(
@@ -581,6 +603,45 @@ fn slot(i: i64, len: usize) -> Option<usize> {
     usize::try_from(i).ok()?.checked_sub(1).filter(|&i| i < len)
 }
 
+/// True for values the server can hold in a list, map or bin; plain tables,
+/// functions and coroutines are dropped (the server converts them to nothing).
+fn storable(v: &LuaValue) -> bool {
+    match v {
+        LuaValue::Nil
+        | LuaValue::Boolean(_)
+        | LuaValue::Integer(_)
+        | LuaValue::Number(_)
+        | LuaValue::String(_) => true,
+        LuaValue::UserData(ud) => {
+            ud.is::<LuaList>()
+                || ud.is::<LuaMap>()
+                || ud.is::<LuaBytes>()
+                || ud.is::<LuaHll>()
+                || ud.is::<LuaGeo>()
+        }
+        _ => false,
+    }
+}
+
+/// Packed size in bytes, for `list.nbytes` / `map.nbytes`.
+fn nbytes(v: &LuaValue) -> mlua::Result<usize> {
+    let value = from_lua(v, 0).map_err(mlua::Error::runtime)?;
+    Ok(crate::wire::msgpack::to_vec(&value).len())
+}
+
+/// `tostring` of a value inside a list or map.
+fn display(v: &LuaValue) -> String {
+    match v {
+        LuaValue::String(s) => s.to_string_lossy(),
+        LuaValue::Integer(i) => i.to_string(),
+        LuaValue::Number(n) => n.to_string(),
+        LuaValue::Boolean(b) => b.to_string(),
+        LuaValue::Nil => "nil".into(),
+        LuaValue::UserData(_) => v.to_string().unwrap_or_else(|_| type_name(v)),
+        other => other.type_name().into(),
+    }
+}
+
 impl UserData for LuaList {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
         methods.add_meta_method(MetaMethod::Index, |_, this, i: LuaValue| {
@@ -592,36 +653,31 @@ impl UserData for LuaList {
             })
         });
         methods.add_meta_method_mut(MetaMethod::NewIndex, |_, this, (i, v): (i64, LuaValue)| {
-            let i = usize::try_from(i)
-                .ok()
-                .and_then(|i| i.checked_sub(1))
-                .ok_or_else(|| mlua::Error::runtime("list index out of range"))?;
+            let Some(i) = usize::try_from(i).ok().and_then(|i| i.checked_sub(1)) else {
+                return Ok(());
+            };
+            if !storable(&v) {
+                return Ok(());
+            }
             if i >= this.0.len() {
-                // Setting past the end pads with nil, like as_arraylist.
+                // Setting past the end pads with nil.
                 this.0.resize(i + 1, LuaValue::Nil);
             }
             this.0[i] = v;
             Ok(())
         });
         methods.add_meta_method(MetaMethod::Len, |_, this, ()| Ok(this.0.len()));
-        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
-            let items: Vec<String> = this.0.iter().map(display).collect();
-            Ok(format!("List({})", items.join(", ")))
-        });
-        methods.add_meta_function(MetaMethod::Pairs, |lua, ud: AnyUserData| {
-            let iter = lua.create_function(|_, (ud, i): (AnyUserData, i64)| {
-                let list = ud.borrow::<LuaList>()?;
-                Ok(match slot(i + 1, list.0.len()) {
-                    Some(j) => (LuaValue::Integer(i + 1), list.0[j].clone()),
-                    None => (LuaValue::Nil, LuaValue::Nil),
-                })
-            })?;
-            Ok((iter, ud, 0))
-        });
+        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| Ok(list_text(this)));
     }
 }
 
-/// Key equality for maps: numbers by value, everything else by Lua identity.
+fn list_text(l: &LuaList) -> String {
+    let items: Vec<String> = l.0.iter().map(display).collect();
+    format!("List({})", items.join(", "))
+}
+
+/// Key equality for maps: numbers by value, strings by content, everything
+/// else by Lua identity.
 fn key_eq(a: &LuaValue, b: &LuaValue) -> bool {
     match (a, b) {
         (LuaValue::Integer(x), LuaValue::Number(y))
@@ -640,14 +696,19 @@ impl LuaMap {
             .unwrap_or(LuaValue::Nil)
     }
 
+    /// Sets `k` to `v`; a nil key or a value the server cannot hold removes
+    /// the entry, as `map[k] = v` does on the server.
     fn set(&mut self, k: LuaValue, v: LuaValue) {
+        if k.is_nil() || !storable(&k) {
+            return;
+        }
         let pos = self.0.iter().position(|(x, _)| key_eq(x, &k));
         match (pos, v) {
-            (Some(i), LuaValue::Nil) => {
+            (Some(i), v) if v.is_nil() || !storable(&v) => {
                 self.0.remove(i);
             }
             (Some(i), v) => self.0[i].1 = v,
-            (None, LuaValue::Nil) => {}
+            (None, v) if v.is_nil() || !storable(&v) => {}
             (None, v) => self.0.push((k, v)),
         }
     }
@@ -659,26 +720,21 @@ impl UserData for LuaMap {
         methods.add_meta_method_mut(
             MetaMethod::NewIndex,
             |_, this, (k, v): (LuaValue, LuaValue)| {
-                if k.is_nil() {
-                    return Err(mlua::Error::runtime("map key is nil"));
-                }
                 this.set(k, v);
                 Ok(())
             },
         );
         methods.add_meta_method(MetaMethod::Len, |_, this, ()| Ok(this.0.len()));
-        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
-            let items: Vec<String> = this
-                .0
-                .iter()
-                .map(|(k, v)| format!("{}: {}", display(k), display(v)))
-                .collect();
-            Ok(format!("Map({})", items.join(", ")))
-        });
-        methods.add_meta_function(MetaMethod::Pairs, |lua, ud: AnyUserData| {
-            Ok((map_iter(lua, ud, 2)?, LuaValue::Nil, LuaValue::Nil))
-        });
+        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| Ok(map_text(this)));
     }
+}
+
+fn map_text(m: &LuaMap) -> String {
+    let items: Vec<String> =
+        m.0.iter()
+            .map(|(k, v)| format!("{}={}", display(k), display(v)))
+            .collect();
+    format!("Map({})", items.join(", "))
 }
 
 impl UserData for LuaBytes {
@@ -686,21 +742,32 @@ impl UserData for LuaBytes {
         methods.add_meta_method(MetaMethod::Index, |_, this, i: i64| {
             Ok(slot(i, this.0.len()).map(|i| i64::from(this.0[i])))
         });
-        methods.add_meta_method_mut(MetaMethod::NewIndex, |_, this, (i, b): (i64, u8)| {
-            let i = slot(i, this.0.len())
-                .ok_or_else(|| mlua::Error::runtime("bytes index out of range"))?;
-            this.0[i] = b;
-            Ok(())
+        methods.add_meta_method_mut(MetaMethod::NewIndex, |_, this, (i, b): (i64, i64)| {
+            set_byte(&mut this.0, i, b)
+                .then_some(())
+                .ok_or_else(|| mlua::Error::runtime("bytes: index or value out of range"))
         });
         methods.add_meta_method(MetaMethod::Len, |_, this, ()| Ok(this.0.len()));
-        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| {
-            Ok(this
-                .0
-                .iter()
-                .map(|b| format!("{b:02X}"))
-                .collect::<String>())
-        });
+        methods.add_meta_method(MetaMethod::ToString, |_, this, ()| Ok(bytes_text(&this.0)));
     }
+}
+
+fn bytes_text(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+/// Sets the 1-based byte `i` (growing by at most one byte); false when `i`
+/// or `v` is out of range.
+fn set_byte(b: &mut Vec<u8>, i: i64, v: i64) -> bool {
+    let (Ok(i), Ok(v)) = (usize::try_from(i), u8::try_from(v)) else {
+        return false;
+    };
+    match i.checked_sub(1) {
+        Some(j) if j < b.len() => b[j] = v,
+        Some(j) if j == b.len() => b.push(v),
+        _ => return false,
+    }
+    true
 }
 
 impl UserData for LuaHll {}
@@ -708,18 +775,6 @@ impl UserData for LuaHll {}
 impl UserData for LuaGeo {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
         methods.add_meta_method(MetaMethod::ToString, |_, this, ()| Ok(this.0.clone()));
-    }
-}
-
-fn display(v: &LuaValue) -> String {
-    match v {
-        LuaValue::String(s) => s.to_string_lossy(),
-        LuaValue::Integer(i) => i.to_string(),
-        LuaValue::Number(n) => n.to_string(),
-        LuaValue::Boolean(b) => b.to_string(),
-        LuaValue::Nil => "nil".into(),
-        LuaValue::UserData(_) => v.to_string().unwrap_or_else(|_| type_name(v)),
-        other => other.type_name().into(),
     }
 }
 
@@ -747,27 +802,83 @@ fn new_list(lua: &Lua, items: Vec<LuaValue>) -> mlua::Result<AnyUserData> {
     lua.create_userdata(LuaList(items))
 }
 
-/// The sequence part `t[1..#t]` of a table.
-fn sequence(t: &Table) -> mlua::Result<Vec<LuaValue>> {
-    t.sequence_values::<LuaValue>().collect()
+/// `list.take` / `list.drop`: a new list of the first `n` elements, or of
+/// the rest after them; nil when `n` is not positive.
+fn list_part(lua: &Lua, l: &AnyUserData, n: i64, take: bool) -> mlua::Result<LuaValue> {
+    let Ok(n) = usize::try_from(n) else {
+        return Ok(LuaValue::Nil);
+    };
+    if n == 0 {
+        return Ok(LuaValue::Nil);
+    }
+    let list = l.borrow::<LuaList>()?;
+    let n = n.min(list.0.len());
+    let items = if take {
+        list.0[..n].to_vec()
+    } else {
+        list.0[n..].to_vec()
+    };
+    new_list(lua, items).map(LuaValue::UserData)
 }
 
 /// Installs the `list`, `map` and `bytes` modules as globals.
 fn install_modules(lua: &Lua) -> mlua::Result<()> {
     let g = lua.globals();
-
-    let list = lua.create_table()?;
-    let call = lua.create_function(|lua, (_, t): (LuaValue, Option<Table>)| {
-        new_list(
-            lua,
-            t.map(|t| sequence(&t)).transpose()?.unwrap_or_default(),
-        )
-    })?;
-    set_call(lua, &list, call)?;
-    list.set(
-        "create",
-        lua.create_function(|lua, _: MultiValue| new_list(lua, Vec::new()))?,
+    g.set("list", list_module(lua)?)?;
+    g.set("map", map_module(lua)?)?;
+    g.set("bytes", bytes_module(lua)?)?;
+    let math: Table = g.get("math")?;
+    math.set(
+        "sum",
+        lua.create_function(|_, (a, b): (LuaValue, LuaValue)| match (a, b) {
+            (LuaValue::Integer(a), LuaValue::Integer(b)) => {
+                Ok(LuaValue::Integer(a.wrapping_add(b)))
+            }
+            (a, b) => {
+                let num = |v: &LuaValue| match v {
+                    LuaValue::Integer(i) => Some(*i as f64),
+                    LuaValue::Number(n) => Some(*n),
+                    _ => None,
+                };
+                match (num(&a), num(&b)) {
+                    (Some(x), Some(y)) => Ok(LuaValue::Number(x + y)),
+                    _ => Err(mlua::Error::runtime("math.sum: numbers expected")),
+                }
+            }
+        })?,
     )?;
+    Ok(())
+}
+
+fn list_module(lua: &Lua) -> mlua::Result<Table> {
+    let list = lua.create_table()?;
+    // list{...}: the table's values, skipping those a list cannot hold.
+    set_call(
+        lua,
+        &list,
+        lua.create_function(|lua, (_, t): (LuaValue, Option<Table>)| {
+            // Like the server: every numeric key, in key order; holes vanish.
+            let mut items: Vec<(f64, LuaValue)> = Vec::new();
+            if let Some(t) = t {
+                for pair in t.pairs::<LuaValue, LuaValue>() {
+                    let (k, v) = pair?;
+                    let k = match k {
+                        LuaValue::Integer(i) => i as f64,
+                        LuaValue::Number(n) => n,
+                        _ => continue,
+                    };
+                    if storable(&v) {
+                        items.push((k, v));
+                    }
+                }
+            }
+            items.sort_by(|a, b| a.0.total_cmp(&b.0));
+            new_list(lua, items.into_iter().map(|(_, v)| v).collect())
+        })?,
+    )?;
+    let create = lua.create_function(|lua, _: MultiValue| new_list(lua, Vec::new()))?;
+    list.set("create", create.clone())?;
+    list.set("new", create)?;
     list.set(
         "size",
         lua.create_function(|_, l: AnyUserData| Ok(l.borrow::<LuaList>()?.0.len()))?,
@@ -775,15 +886,19 @@ fn install_modules(lua: &Lua) -> mlua::Result<()> {
     list.set(
         "append",
         lua.create_function(|_, (l, v): (AnyUserData, LuaValue)| {
-            l.borrow_mut::<LuaList>()?.0.push(v);
-            Ok(l)
+            if storable(&v) {
+                l.borrow_mut::<LuaList>()?.0.push(v);
+            }
+            Ok(())
         })?,
     )?;
     list.set(
         "prepend",
         lua.create_function(|_, (l, v): (AnyUserData, LuaValue)| {
-            l.borrow_mut::<LuaList>()?.0.insert(0, v);
-            Ok(l)
+            if storable(&v) {
+                l.borrow_mut::<LuaList>()?.0.insert(0, v);
+            }
+            Ok(())
         })?,
     )?;
     list.set(
@@ -791,11 +906,10 @@ fn install_modules(lua: &Lua) -> mlua::Result<()> {
         lua.create_function(|_, (l, pos, v): (AnyUserData, i64, LuaValue)| {
             let mut list = l.borrow_mut::<LuaList>()?;
             let len = list.0.len();
-            let i = slot(pos, len + 1)
-                .ok_or_else(|| mlua::Error::runtime("list.insert: position out of range"))?;
-            list.0.insert(i, v);
-            drop(list);
-            Ok(l)
+            if let (Some(i), true) = (slot(pos, len + 1), storable(&v)) {
+                list.0.insert(i, v);
+            }
+            Ok(())
         })?,
     )?;
     list.set(
@@ -806,45 +920,47 @@ fn install_modules(lua: &Lua) -> mlua::Result<()> {
             if let Some(i) = slot(pos, len) {
                 list.0.remove(i);
             }
-            drop(list);
-            Ok(l)
+            Ok(())
         })?,
     )?;
     list.set(
-        "take",
-        lua.create_function(|lua, (l, n): (AnyUserData, i64)| {
-            let list = l.borrow::<LuaList>()?;
-            let n = usize::try_from(n).unwrap_or(0).min(list.0.len());
-            new_list(lua, list.0[..n].to_vec())
+        "trim",
+        lua.create_function(|_, (l, pos): (AnyUserData, i64)| {
+            let mut list = l.borrow_mut::<LuaList>()?;
+            let len = list.0.len();
+            if let Some(i) = slot(pos, len) {
+                list.0.truncate(i);
+            }
+            Ok(())
         })?,
-    )?;
-    list.set(
-        "drop",
-        lua.create_function(|lua, (l, n): (AnyUserData, i64)| {
-            let list = l.borrow::<LuaList>()?;
-            let n = usize::try_from(n).unwrap_or(0).min(list.0.len());
-            new_list(lua, list.0[n..].to_vec())
-        })?,
-    )?;
-    list.set(
-        "clone",
-        lua.create_function(|lua, l: AnyUserData| new_list(lua, l.borrow::<LuaList>()?.0.clone()))?,
     )?;
     list.set(
         "concat",
         lua.create_function(|_, (l, other): (AnyUserData, AnyUserData)| {
             let more = other.borrow::<LuaList>()?.0.clone();
             l.borrow_mut::<LuaList>()?.0.extend(more);
-            Ok(l)
+            Ok(())
         })?,
     )?;
     list.set(
-        "merge",
-        lua.create_function(|lua, (a, b): (AnyUserData, AnyUserData)| {
-            let mut items = a.borrow::<LuaList>()?.0.clone();
-            items.extend(b.borrow::<LuaList>()?.0.iter().cloned());
-            new_list(lua, items)
-        })?,
+        "take",
+        lua.create_function(|lua, (l, n): (AnyUserData, i64)| list_part(lua, &l, n, true))?,
+    )?;
+    list.set(
+        "drop",
+        lua.create_function(|lua, (l, n): (AnyUserData, i64)| list_part(lua, &l, n, false))?,
+    )?;
+    list.set(
+        "clone",
+        lua.create_function(|lua, l: AnyUserData| new_list(lua, l.borrow::<LuaList>()?.0.clone()))?,
+    )?;
+    list.set(
+        "nbytes",
+        lua.create_function(|_, l: AnyUserData| nbytes(&LuaValue::UserData(l)))?,
+    )?;
+    list.set(
+        "tostring",
+        lua.create_function(|_, l: AnyUserData| Ok(list_text(&*l.borrow::<LuaList>()?)))?,
     )?;
     list.set(
         "iterator",
@@ -854,28 +970,37 @@ fn install_modules(lua: &Lua) -> mlua::Result<()> {
                 let list = l.borrow::<LuaList>()?;
                 let i = pos.get();
                 pos.set(i + 1);
-                Ok(list.0.get(i).cloned().unwrap_or(LuaValue::Nil))
+                Ok(match list.0.get(i) {
+                    Some(v) => MultiValue::from_vec(vec![v.clone()]),
+                    None => MultiValue::new(),
+                })
             })
         })?,
     )?;
-    g.set("list", list)?;
+    Ok(list)
+}
 
+fn map_module(lua: &Lua) -> mlua::Result<Table> {
     let map = lua.create_table()?;
-    let call = lua.create_function(|lua, (_, t): (LuaValue, Option<Table>)| {
-        let mut m = LuaMap(Vec::new());
-        if let Some(t) = t {
-            for pair in t.pairs::<LuaValue, LuaValue>() {
-                let (k, v) = pair?;
-                m.set(k, v);
+    // map{...}: every entry of the table whose key and value a map can hold.
+    set_call(
+        lua,
+        &map,
+        lua.create_function(|lua, (_, t): (LuaValue, Option<Table>)| {
+            let mut m = LuaMap(Vec::new());
+            if let Some(t) = t {
+                for pair in t.pairs::<LuaValue, LuaValue>() {
+                    let (k, v) = pair?;
+                    m.set(k, v);
+                }
             }
-        }
-        lua.create_userdata(m)
-    })?;
-    set_call(lua, &map, call)?;
-    map.set(
-        "create",
-        lua.create_function(|lua, _: MultiValue| lua.create_userdata(LuaMap(Vec::new())))?,
+            lua.create_userdata(m)
+        })?,
     )?;
+    let create =
+        lua.create_function(|lua, _: MultiValue| lua.create_userdata(LuaMap(Vec::new())))?;
+    map.set("create", create.clone())?;
+    map.set("new", create)?;
     map.set(
         "size",
         lua.create_function(|_, m: AnyUserData| Ok(m.borrow::<LuaMap>()?.0.len()))?,
@@ -884,13 +1009,47 @@ fn install_modules(lua: &Lua) -> mlua::Result<()> {
         "remove",
         lua.create_function(|_, (m, k): (AnyUserData, LuaValue)| {
             m.borrow_mut::<LuaMap>()?.set(k, LuaValue::Nil);
-            Ok(m)
+            Ok(())
         })?,
     )?;
     map.set(
         "clone",
         lua.create_function(|lua, m: AnyUserData| {
             lua.create_userdata(LuaMap(m.borrow::<LuaMap>()?.0.clone()))
+        })?,
+    )?;
+    map.set(
+        "merge",
+        lua.create_function(
+            |lua, (a, b, f): (AnyUserData, AnyUserData, Option<Function>)| {
+                let mut out = LuaMap(a.borrow::<LuaMap>()?.0.clone());
+                let more = b.borrow::<LuaMap>()?.0.clone();
+                for (k, v) in more {
+                    let old = out.get(&k);
+                    // With a function, clashing keys get f(old, new).
+                    let v = match (&f, old.is_nil()) {
+                        (Some(f), false) => f.call::<LuaValue>((old, v))?,
+                        _ => v,
+                    };
+                    out.set(k, v);
+                }
+                lua.create_userdata(out)
+            },
+        )?,
+    )?;
+    map.set(
+        "diff",
+        lua.create_function(|lua, (a, b): (AnyUserData, AnyUserData)| {
+            let a = a.borrow::<LuaMap>()?;
+            let b = b.borrow::<LuaMap>()?;
+            let mut out = LuaMap(Vec::new());
+            for (k, v) in a.0.iter().filter(|(k, _)| b.get(k).is_nil()) {
+                out.set(k.clone(), v.clone());
+            }
+            for (k, v) in b.0.iter().filter(|(k, _)| a.get(k).is_nil()) {
+                out.set(k.clone(), v.clone());
+            }
+            lua.create_userdata(out)
         })?,
     )?;
     map.set(
@@ -904,27 +1063,91 @@ fn install_modules(lua: &Lua) -> mlua::Result<()> {
     let pairs = lua.create_function(|lua, m: AnyUserData| map_iter(lua, m, 2))?;
     map.set("pairs", pairs.clone())?;
     map.set("iterator", pairs)?;
-    g.set("map", map)?;
+    map.set(
+        "nbytes",
+        lua.create_function(|_, m: AnyUserData| nbytes(&LuaValue::UserData(m)))?,
+    )?;
+    map.set(
+        "tostring",
+        lua.create_function(|_, m: AnyUserData| Ok(map_text(&*m.borrow::<LuaMap>()?)))?,
+    )?;
+    Ok(map)
+}
 
+fn bytes_module(lua: &Lua) -> mlua::Result<Table> {
     let bytes = lua.create_table()?;
-    let call = lua.create_function(|lua, (_, n): (LuaValue, Option<i64>)| {
-        let n = usize::try_from(n.unwrap_or(0))
-            .ok()
-            .filter(|&n| n <= MEMORY_LIMIT)
-            .ok_or_else(|| mlua::Error::runtime("bytes: bad size"))?;
-        lua.create_userdata(LuaBytes(vec![0; n]))
-    })?;
-    set_call(lua, &bytes, call)?;
+    // bytes(capacity): an empty byte string (the capacity is only a hint).
+    set_call(
+        lua,
+        &bytes,
+        lua.create_function(|lua, _: MultiValue| lua.create_userdata(LuaBytes(Vec::new())))?,
+    )?;
     bytes.set(
         "size",
         lua.create_function(|_, b: AnyUserData| Ok(b.borrow::<LuaBytes>()?.0.len()))?,
     )?;
     bytes.set(
-        "tostring",
-        lua.create_function(|lua, b: AnyUserData| lua.create_string(&b.borrow::<LuaBytes>()?.0))?,
+        "get_byte",
+        lua.create_function(|_, (b, i): (AnyUserData, i64)| {
+            let b = b.borrow::<LuaBytes>()?;
+            Ok(slot(i, b.0.len()).map(|i| i64::from(b.0[i])))
+        })?,
     )?;
-    g.set("bytes", bytes)?;
-    Ok(())
+    bytes.set(
+        "set_byte",
+        lua.create_function(|_, (b, i, v): (AnyUserData, i64, i64)| {
+            Ok(set_byte(&mut b.borrow_mut::<LuaBytes>()?.0, i, v))
+        })?,
+    )?;
+    bytes.set(
+        "append_byte",
+        lua.create_function(|_, (b, v): (AnyUserData, i64)| {
+            Ok(match u8::try_from(v) {
+                Ok(v) => {
+                    b.borrow_mut::<LuaBytes>()?.0.push(v);
+                    true
+                }
+                Err(_) => false,
+            })
+        })?,
+    )?;
+    bytes.set(
+        "append_string",
+        lua.create_function(|_, (b, s): (AnyUserData, mlua::LuaString)| {
+            b.borrow_mut::<LuaBytes>()?
+                .0
+                .extend_from_slice(&s.as_bytes());
+            Ok(!s.as_bytes().is_empty())
+        })?,
+    )?;
+    bytes.set(
+        "append_bytes",
+        lua.create_function(|_, (b, other, n): (AnyUserData, AnyUserData, i64)| {
+            let Ok(n) = usize::try_from(n) else {
+                return Ok(false);
+            };
+            let more = other.borrow::<LuaBytes>()?.0.clone();
+            let n = n.min(more.len());
+            b.borrow_mut::<LuaBytes>()?.0.extend_from_slice(&more[..n]);
+            Ok(true)
+        })?,
+    )?;
+    bytes.set(
+        "get_string",
+        lua.create_function(|lua, (b, i, n): (AnyUserData, i64, i64)| {
+            let b = b.borrow::<LuaBytes>()?;
+            let (Some(start), Ok(n)) = (slot(i, b.0.len()), usize::try_from(n)) else {
+                return Ok(LuaValue::Nil);
+            };
+            let end = start.saturating_add(n).min(b.0.len());
+            lua.create_string(&b.0[start..end]).map(LuaValue::String)
+        })?,
+    )?;
+    bytes.set(
+        "tostring",
+        lua.create_function(|_, b: AnyUserData| Ok(bytes_text(&b.borrow::<LuaBytes>()?.0)))?,
+    )?;
+    Ok(bytes)
 }
 
 /// Makes `t(...)` call `f(t, ...)`.
@@ -1013,4 +1236,539 @@ fn from_lua(v: &LuaValue, depth: usize) -> Result<Value, String> {
         }
         _ => Value::Nil,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::udf::{apply, apply_call, UdfCall, UdfRegistry, TTL_KEEP};
+    use super::*;
+    use crate::error::ResultCode;
+
+    const NOW: u32 = 500_000_000;
+
+    const TEST_MODULE: &str = r#"
+function echo(rec, v) return v end
+function echo_all(rec, ...) return list{...} end
+function get(rec, bin) return rec[bin] end
+function set_only(rec, bin, v) rec[bin] = v end
+function set_update(rec, bin, v) rec[bin] = v; return aerospike:update(rec) end
+function set_create(rec, bin, v) rec[bin] = v; return aerospike:create(rec) end
+function remove(rec) return aerospike:remove(rec) end
+function exists(rec) return aerospike:exists(rec) end
+function meta(rec)
+  return map{ttl = record.ttl(rec), gen = record.gen(rec), set = record.setname(rec),
+    void = record.void_time(rec), key = record.key(rec), n = record.numbins(rec),
+    lut = record.last_update_time(rec)}
+end
+function names(rec)
+  local t = record.bin_names(rec)
+  return list{#t, t[1], t[2]}
+end
+function drop_key(rec) record.drop_key(rec); return aerospike:update(rec) end
+function size(rec) return list{record.size(rec), record.device_size(rec)} end
+function digest(rec) return record.digest(rec) end
+function set_ttl(rec, ttl) record.set_ttl(rec, ttl); return aerospike:update(rec) end
+function fail(rec) error('custom failure') end
+function bad_index(rec) local t = nil; return t.x end
+function bad_update(rec) local r = aerospike:update({}); return r end
+function spin(rec) while true do end end
+function hog(rec) local t = {} ; for i = 1, 1e9 do t[i] = string.rep('x', 1000) .. i end end
+function sandbox(rec)
+  return list{type(io), type(os.execute), type(os.time), type(require), type(load),
+    type(dofile), type(string.format), type(math.floor), type(table.insert)}
+end
+function counter(rec) n = (n or 0) + 1; return n end
+function lists(rec)
+  local l = list{1, 2, 3}
+  list.append(l, 4)
+  list.prepend(l, 0)
+  list.insert(l, 2, 'x')
+  list.remove(l, 3)
+  list.append(l, {})
+  local out = list()
+  list.append(out, list.size(l))
+  list.append(out, l)
+  list.append(out, list.take(l, 2))
+  list.append(out, list.drop(l, 4))
+  local c = list.clone(l)
+  c[1] = 'changed'
+  list.append(out, l[1])
+  list.append(out, #l)
+  local sum = 0
+  for v in list.iterator(list{1, 2, 3}) do sum = sum + v end
+  list.append(out, sum)
+  for i, v in ipairs(list{10, 20}) do sum = sum + i * v end
+  list.append(out, sum)
+  local cc = list{1}
+  list.concat(cc, list{2, 3})
+  list.trim(cc, 3)
+  list.append(out, cc)
+  list.append(out, tostring(list{1, 'a'}))
+  list.append(out, list.nbytes(list{1, 2}))
+  list.append(out, list.take(l, 0) == nil and list.drop(l, -1) == nil)
+  list.append(out, math.sum(2, 3))
+  return out
+end
+function maps(rec)
+  local m = map{a = 1}
+  m['b'] = 2
+  m[3] = 'three'
+  m['a'] = nil
+  local keys = list()
+  for k in map.keys(m) do list.append(keys, k) end
+  local values = list()
+  for v in map.values(m) do list.append(values, v) end
+  local n = 0
+  for k, v in map.pairs(m) do n = n + 1 end
+  for k, v in map.iterator(m) do n = n + 1 end
+  local c = map.clone(m)
+  map.remove(c, 'b')
+  local merged = map.merge(map{x = 1, y = 2}, map{y = 10, z = 3}, function(a, b) return a + b end)
+  local diff = map.diff(map{x = 1, y = 2}, map{y = 5, z = 3})
+  return list{map.size(m), #m, keys, values, n, m['b'], m[3], map.size(c), m,
+    merged['x'], merged['y'], merged['z'], map.size(diff), diff['x'], diff['z'],
+    map.nbytes(map{a = 1}), diff['y'] == nil}
+end
+function bytes_test(rec)
+  local b = bytes(8)
+  local before = bytes.size(b)
+  bytes.append_byte(b, 65)
+  bytes.append_string(b, 'BC')
+  b[4] = 255
+  bytes.set_byte(b, 2, 66)
+  return list{before, bytes.size(b), b[1], b[2], bytes.get_byte(b, 4), b[9] == nil,
+    bytes.get_string(b, 2, 2), bytes.append_byte(b, 256), b}
+end
+function nested(rec)
+  local inner = list{1}
+  local outer = list{inner}
+  list.append(inner, 2)
+  return outer
+end
+function self_ref(rec)
+  local l = list()
+  list.append(l, l)
+  return l
+end
+function table_bin(rec) rec['a'] = {1, 2}; return aerospike:update(rec) end
+function logs(rec) info('i %d', 1); debug('d'); trace('t'); warn('w %s', 'x'); print('p', 1); return 0 end
+"#;
+
+    fn registry() -> UdfRegistry {
+        let reg = UdfRegistry::default();
+        reg.put("t.lua", TEST_MODULE.as_bytes().to_vec()).unwrap();
+        reg
+    }
+
+    fn run(
+        reg: &UdfRegistry,
+        f: &str,
+        args: &[Value],
+        rec: &mut Option<StoredRecord>,
+    ) -> Result<Value, UdfError> {
+        let call = UdfCall {
+            module: "t",
+            function: f,
+            args,
+            set: "s",
+            now: NOW,
+            digest: Some([7; 20]),
+            default_ttl: 0,
+            record_ttl: TTL_KEEP,
+        };
+        apply_call(reg, &call, rec)
+    }
+
+    fn record(bins: &[(&str, Value)]) -> StoredRecord {
+        let mut r = StoredRecord::new("s");
+        for (n, v) in bins {
+            r.set_bin(n, v.clone());
+        }
+        r.generation = 3;
+        r.void_time = NOW + 1000;
+        r.last_update_ns = (CITRUSLEAF_EPOCH + 100) * 1_000_000_000;
+        r.key = Some(Value::from("k1"));
+        r
+    }
+
+    fn s(x: &str) -> Value {
+        Value::from(x)
+    }
+
+    #[test]
+    fn values_round_trip() {
+        let reg = registry();
+        let vals = vec![
+            Value::Nil,
+            Value::Int(-5),
+            Value::Int(i64::MAX),
+            Value::Float(1.5),
+            Value::Float(2.0),
+            s("héllo"),
+            s(""),
+            Value::Blob(vec![0, 1, 255]),
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::List(vec![Value::Int(1), s("a"), Value::List(vec![Value::Nil])]),
+            Value::Map(vec![
+                (s("k"), Value::Int(1)),
+                (Value::Int(2), Value::Map(vec![(s("x"), Value::Float(0.5))])),
+            ]),
+            Value::GeoJson(r#"{"type":"Point","coordinates":[1,2]}"#.into()),
+            Value::Hll(vec![1, 2, 3]),
+        ];
+        for v in &vals {
+            let got = run(&reg, "echo", std::slice::from_ref(v), &mut None).unwrap();
+            assert_eq!(&got, v);
+        }
+        // Several arguments arrive in order.
+        let got = run(&reg, "echo_all", &vals[1..4], &mut None).unwrap();
+        assert_eq!(got, Value::List(vals[1..4].to_vec()));
+    }
+
+    #[test]
+    fn lua_only_values() {
+        let reg = registry();
+        // A list containing itself cannot become a Value.
+        let err = run(&reg, "self_ref", &[], &mut None).unwrap_err();
+        assert_eq!(err.code, ResultCode::UDF_BAD_RESPONSE);
+        assert!(err.message.contains("nested too deeply"), "{}", err.message);
+        // Nested lists keep identity inside Lua.
+        assert_eq!(
+            run(&reg, "nested", &[], &mut None).unwrap(),
+            Value::List(vec![Value::List(vec![Value::Int(1), Value::Int(2)])])
+        );
+        // A plain table written to a bin removes the bin, as on the server.
+        let mut rec = Some(record(&[("a", Value::Int(1)), ("b", Value::Int(2))]));
+        assert_eq!(
+            run(&reg, "table_bin", &[], &mut rec).unwrap(),
+            Value::Int(0)
+        );
+        assert_eq!(rec.unwrap().bins, vec![("b".to_string(), Value::Int(2))]);
+    }
+
+    #[test]
+    fn bin_get_and_staged_set() {
+        let reg = registry();
+        let mut rec = Some(record(&[("a", Value::Int(1))]));
+        assert_eq!(
+            run(&reg, "get", &[s("a")], &mut rec).unwrap(),
+            Value::Int(1)
+        );
+        assert_eq!(run(&reg, "get", &[s("zz")], &mut rec).unwrap(), Value::Nil);
+        // Without aerospike:update the change is dropped.
+        let before = rec.clone();
+        run(&reg, "set_only", &[s("a"), Value::Int(9)], &mut rec).unwrap();
+        assert_eq!(rec, before);
+        // On a missing record bins read as nil.
+        assert_eq!(run(&reg, "get", &[s("a")], &mut None).unwrap(), Value::Nil);
+    }
+
+    #[test]
+    fn update_writes_and_bumps_generation() {
+        let reg = registry();
+        let mut rec = Some(record(&[("a", Value::Int(1))]));
+        let r = run(&reg, "set_update", &[s("u"), Value::Int(7)], &mut rec).unwrap();
+        assert_eq!(r, Value::Int(0));
+        let got = rec.clone().unwrap();
+        assert_eq!(got.bin("u"), Some(&Value::Int(7)));
+        assert_eq!(got.bin("a"), Some(&Value::Int(1)));
+        assert_eq!(got.generation, 4);
+        assert_eq!(got.void_time, NOW + 1000, "ttl kept");
+        assert!(got.last_update_ns > (CITRUSLEAF_EPOCH + 100) * 1_000_000_000);
+        // Setting nil removes the bin.
+        run(&reg, "set_update", &[s("a"), Value::Nil], &mut rec).unwrap();
+        assert_eq!(rec.as_ref().unwrap().bin("a"), None);
+        // update of a missing record fails with -2 and creates nothing.
+        let mut none = None;
+        let r = run(&reg, "set_update", &[s("u"), Value::Int(7)], &mut none).unwrap();
+        assert_eq!(r, Value::Int(-2));
+        assert_eq!(none, None);
+        // Removing the last bin removes the record.
+        let mut one = Some(record(&[("a", Value::Int(1))]));
+        run(&reg, "set_update", &[s("a"), Value::Nil], &mut one).unwrap();
+        assert_eq!(one, None);
+    }
+
+    #[test]
+    fn create_and_remove() {
+        let reg = registry();
+        let mut rec = None;
+        let r = run(&reg, "set_create", &[s("a"), Value::Int(1)], &mut rec).unwrap();
+        assert_eq!(r, Value::Int(0));
+        let got = rec.clone().unwrap();
+        assert_eq!(got.bins, vec![("a".to_string(), Value::Int(1))]);
+        assert_eq!(
+            (got.generation, got.set.as_str(), got.void_time),
+            (1, "s", 0)
+        );
+        // create on an existing record returns 1 and changes nothing.
+        let r = run(&reg, "set_create", &[s("b"), Value::Int(2)], &mut rec).unwrap();
+        assert_eq!(r, Value::Int(1));
+        assert_eq!(rec.as_ref().unwrap().bins.len(), 1);
+        assert_eq!(
+            run(&reg, "exists", &[], &mut rec).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(run(&reg, "remove", &[], &mut rec).unwrap(), Value::Int(0));
+        assert_eq!(rec, None);
+        assert_eq!(
+            run(&reg, "exists", &[], &mut rec).unwrap(),
+            Value::Bool(false)
+        );
+        assert_eq!(run(&reg, "remove", &[], &mut rec).unwrap(), Value::Int(1));
+        // An expired record does not exist.
+        let mut old = Some(record(&[("a", Value::Int(1))]));
+        old.as_mut().unwrap().void_time = NOW - 1;
+        assert_eq!(
+            run(&reg, "exists", &[], &mut old).unwrap(),
+            Value::Bool(false)
+        );
+    }
+
+    #[test]
+    fn ttl_functions() {
+        let reg = registry();
+        let mut rec = Some(record(&[("a", Value::Int(1))]));
+        run(&reg, "set_ttl", &[Value::Int(3600)], &mut rec).unwrap();
+        assert_eq!(rec.as_ref().unwrap().void_time, NOW + 3600);
+        assert_eq!(
+            rec.as_ref().unwrap().generation,
+            4,
+            "a ttl change alone writes"
+        );
+        run(&reg, "set_ttl", &[Value::Int(-1)], &mut rec).unwrap();
+        assert_eq!(rec.as_ref().unwrap().void_time, 0);
+        rec.as_mut().unwrap().void_time = NOW + 50;
+        run(&reg, "set_ttl", &[Value::Int(-2)], &mut rec).unwrap();
+        assert_eq!(rec.as_ref().unwrap().void_time, NOW + 50);
+        // The request's record ttl applies when the UDF does not set one.
+        let call = UdfCall {
+            module: "t",
+            function: "set_update",
+            args: &[s("b"), Value::Int(1)],
+            set: "s",
+            now: NOW,
+            digest: None,
+            default_ttl: 0,
+            record_ttl: 3600,
+        };
+        apply_call(&reg, &call, &mut rec).unwrap();
+        assert_eq!(rec.as_ref().unwrap().void_time, NOW + 3600);
+    }
+
+    #[test]
+    fn record_metadata() {
+        let reg = registry();
+        let mut rec = Some(record(&[("a", Value::Int(1)), ("b", s("x"))]));
+        let Value::Map(m) = run(&reg, "meta", &[], &mut rec).unwrap() else {
+            panic!("not a map")
+        };
+        let get = |k: &str| m.iter().find(|(x, _)| x == &s(k)).map(|(_, v)| v.clone());
+        assert_eq!(get("ttl"), Some(Value::Int(1000)));
+        assert_eq!(get("gen"), Some(Value::Int(3)));
+        assert_eq!(get("set"), Some(s("s")));
+        assert_eq!(get("void"), Some(Value::Int(i64::from(NOW) + 1000)));
+        assert_eq!(get("key"), Some(s("k1")));
+        assert_eq!(get("n"), Some(Value::Int(2)));
+        assert_eq!(get("lut"), Some(Value::Int(100_000)));
+        // bin_names gives a plain table, which does not convert to a value.
+        assert_eq!(
+            run(&reg, "names", &[], &mut rec).unwrap(),
+            Value::List(vec![Value::Int(2), s("a"), s("b")])
+        );
+        assert_eq!(
+            run(&reg, "digest", &[], &mut rec).unwrap(),
+            Value::Blob(vec![7; 20])
+        );
+        let size = rec.as_ref().unwrap().size() as i64;
+        assert_eq!(
+            run(&reg, "size", &[], &mut rec).unwrap(),
+            Value::List(vec![Value::Int(size), Value::Int(0)])
+        );
+        assert_eq!(run(&reg, "drop_key", &[], &mut rec).unwrap(), Value::Int(0));
+        assert_eq!(rec.as_ref().unwrap().key, None);
+        assert_eq!(rec.as_ref().unwrap().generation, 4);
+        let Value::Map(m) = run(&reg, "meta", &[], &mut None).unwrap() else {
+            panic!("not a map")
+        };
+        assert!(m.contains(&(s("gen"), Value::Int(0))), "{m:?}");
+        assert!(m.contains(&(s("ttl"), Value::Int(0))), "{m:?}");
+    }
+
+    #[test]
+    fn list_module() {
+        let reg = registry();
+        let got = run(&reg, "lists", &[], &mut None).unwrap();
+        let i = Value::Int;
+        let l = |v: Vec<Value>| Value::List(v);
+        // l = {0, 'x', 2, 3, 4} after append/prepend/insert/remove; the
+        // appended plain table is dropped.
+        assert_eq!(
+            got,
+            l(vec![
+                i(5),
+                l(vec![i(0), s("x"), i(2), i(3), i(4)]),
+                l(vec![i(0), s("x")]),
+                l(vec![i(4)]),
+                i(0),
+                i(5),
+                i(6),
+                i(56),
+                l(vec![i(1), i(2)]),
+                s("List(1, a)"),
+                i(3),
+                Value::Bool(true),
+                i(5),
+            ])
+        );
+    }
+
+    #[test]
+    fn map_module() {
+        let reg = registry();
+        let got = run(&reg, "maps", &[], &mut None).unwrap();
+        let i = Value::Int;
+        assert_eq!(
+            got,
+            Value::List(vec![
+                i(2),
+                i(2),
+                Value::List(vec![s("b"), i(3)]),
+                Value::List(vec![i(2), s("three")]),
+                i(4),
+                i(2),
+                s("three"),
+                i(1),
+                Value::Map(vec![(s("b"), i(2)), (i(3), s("three"))]),
+                i(1),
+                i(12),
+                i(3),
+                i(2),
+                i(1),
+                i(3),
+                i(5),
+                Value::Bool(true),
+            ])
+        );
+    }
+
+    #[test]
+    fn bytes_module() {
+        let reg = registry();
+        assert_eq!(
+            run(&reg, "bytes_test", &[], &mut None).unwrap(),
+            Value::List(vec![
+                Value::Int(0),
+                Value::Int(4),
+                Value::Int(65),
+                Value::Int(66),
+                Value::Int(255),
+                Value::Bool(true),
+                s("BC"),
+                Value::Bool(false),
+                Value::Blob(vec![65, 66, 67, 255]),
+            ])
+        );
+    }
+
+    #[test]
+    fn runtime_errors_use_server_shape() {
+        let reg = registry();
+        let mut rec = Some(record(&[("a", Value::Int(1))]));
+        let before = rec.clone();
+        let line = |f: &str| {
+            1 + TEST_MODULE
+                .lines()
+                .position(|l| l.starts_with(&format!("function {f}(")))
+                .unwrap()
+        };
+        let err = run(&reg, "fail", &[], &mut rec).unwrap_err();
+        assert_eq!(err.code, ResultCode::UDF_BAD_RESPONSE);
+        assert_eq!(
+            err.message,
+            format!("{USER_PATH}/t.lua:{}: custom failure", line("fail"))
+        );
+        let err = run(&reg, "bad_index", &[], &mut rec).unwrap_err();
+        assert!(
+            err.message.starts_with(&format!(
+                "{USER_PATH}/t.lua:{}: attempt to index a nil value",
+                line("bad_index")
+            )),
+            "{}",
+            err.message
+        );
+        let err = run(&reg, "bad_update", &[], &mut rec).unwrap_err();
+        assert_eq!(
+            err.message,
+            format!(
+                "{USER_PATH}/t.lua:{}: bad argument #1 to 'update' (Record expected, got table)",
+                line("bad_update")
+            )
+        );
+        let err = run(&reg, "nope", &[], &mut rec).unwrap_err();
+        assert_eq!(err.message, "function not found");
+        let err = apply(&reg, "missing", "f", &[], &mut rec, "s", NOW).unwrap_err();
+        assert_eq!(
+            (err.code, err.message.as_str()),
+            (ResultCode::UDF_BAD_RESPONSE, "UDF: Execution Error 1")
+        );
+        assert_eq!(rec, before, "a failed UDF leaves the record alone");
+    }
+
+    #[test]
+    fn limits_stop_runaway_udfs() {
+        let reg = registry();
+        let err = run(&reg, "spin", &[], &mut None).unwrap_err();
+        assert_eq!(err.message, TIMEOUT_MESSAGE);
+        let err = run(&reg, "hog", &[], &mut None).unwrap_err();
+        assert!(
+            err.message == "not enough memory" || err.message == TIMEOUT_MESSAGE,
+            "{}",
+            err.message
+        );
+        // The state is still usable afterwards.
+        assert_eq!(
+            run(&reg, "echo", &[Value::Int(1)], &mut None).unwrap(),
+            Value::Int(1)
+        );
+    }
+
+    #[test]
+    fn sandbox_has_only_safe_libraries() {
+        let reg = registry();
+        let got = run(&reg, "sandbox", &[], &mut None).unwrap();
+        let names: Vec<&str> = [
+            "nil", "nil", "function", "nil", "nil", "nil", "function", "function", "function",
+        ]
+        .to_vec();
+        assert_eq!(got, Value::List(names.into_iter().map(s).collect()));
+        assert_eq!(run(&reg, "logs", &[], &mut None).unwrap(), Value::Int(0));
+    }
+
+    #[test]
+    fn module_state_is_cached_and_replaced_on_reregistration() {
+        let reg = registry();
+        assert_eq!(run(&reg, "counter", &[], &mut None).unwrap(), Value::Int(1));
+        assert_eq!(run(&reg, "counter", &[], &mut None).unwrap(), Value::Int(2));
+        reg.put("t.lua", TEST_MODULE.as_bytes().to_vec()).unwrap();
+        assert_eq!(run(&reg, "counter", &[], &mut None).unwrap(), Value::Int(1));
+        reg.put("t.lua", b"function counter(rec) return 'new' end".to_vec())
+            .unwrap();
+        assert_eq!(run(&reg, "counter", &[], &mut None).unwrap(), s("new"));
+    }
+
+    #[test]
+    fn many_records_run_fast() {
+        let reg = registry();
+        let start = std::time::Instant::now();
+        for n in 0..20_000 {
+            let mut rec = Some(record(&[("i", Value::Int(n))]));
+            run(&reg, "set_update", &[s("u"), Value::Int(7)], &mut rec).unwrap();
+            assert_eq!(rec.unwrap().bin("u"), Some(&Value::Int(7)));
+        }
+        // Debug build, shared machine: generous, but a per-call recompile
+        // would take far longer.
+        assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
+    }
 }

@@ -21,6 +21,7 @@ pub(crate) mod cdt;
 mod cluster;
 pub(crate) mod ctx;
 mod faults;
+mod geo;
 mod info;
 pub(crate) mod jobs;
 pub(crate) mod kv;

@@ -17,7 +17,7 @@ use super::faults::{Fault, FaultScope, Faults};
 use super::store::now_citrusleaf;
 use super::{info, kv, query};
 use crate::error::ResultCode;
-use crate::wire::message::{field, Header, Message};
+use crate::wire::message::{field, info1, info3, Header, Message};
 use crate::wire::proto::{self, Split};
 
 /// Most connections a node serves at once; more are closed on accept.
@@ -29,7 +29,8 @@ const READ_CHUNK: usize = 64 * 1024;
 /// thread.
 type ConnTable = HashMap<u64, (TcpStream, Option<JoinHandle<()>>)>;
 
-/// A running node: its listener thread and its connections.
+/// A running node: its listener thread and its connections. Threads are
+/// named `emb<port>-acc` and `emb<port>-c<n>`.
 #[derive(Debug)]
 pub(crate) struct Server {
     addr: SocketAddr,
@@ -48,7 +49,7 @@ impl Server {
         let accept = {
             let (stop, conns) = (stop.clone(), conns.clone());
             thread::Builder::new()
-                .name(format!("emb-{}-accept", ctx.name))
+                .name(format!("emb{}-acc", addr.port()))
                 .spawn(move || accept_loop(listener, ctx, faults, stop, conns))?
         };
         Ok(Server {
@@ -103,6 +104,7 @@ fn accept_loop(
     stop: Arc<AtomicBool>,
     conns: Arc<Mutex<ConnTable>>,
 ) {
+    let port = listener.local_addr().map_or(0, |a| a.port());
     let next_id = AtomicU64::new(0);
     for incoming in listener.incoming() {
         if stop.load(Ordering::SeqCst) {
@@ -133,7 +135,7 @@ fn accept_loop(
         };
         let conns_for_thread = conns.clone();
         let spawned = thread::Builder::new()
-            .name(format!("emb-{}-conn-{id}", ctx.name))
+            .name(format!("emb{port}-c{id}"))
             .spawn(move || {
                 conn.serve(stream);
                 conns_for_thread.lock().remove(&id);
@@ -275,6 +277,13 @@ impl Connection {
                 Err(e) => {
                     log::debug!("embedded node {}: bad message: {e}", self.ctx.name);
                     out.write_all(&error_message(ResultCode::PARAMETER_ERROR))
+                }
+                // Batch commands are not implemented: end the stream at once
+                // with an honest code rather than misreading the request.
+                Ok((msg, _)) if msg.header.info1 & info1::BATCH != 0 => {
+                    let mut reply = error_message(ResultCode::UNSUPPORTED_FEATURE);
+                    reply[proto::HEADER_SIZE + 3] = info3::LAST;
+                    out.write_all(&reply)
                 }
                 Ok((msg, _)) if msg.field(field::DIGEST).is_some() => {
                     out.write_all(&kv::handle(&self.ctx, &msg, now_citrusleaf()).encode())
