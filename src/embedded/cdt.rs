@@ -1,4 +1,3 @@
-<<<<<<< HEAD
 //! Server-side list and map operations (CDT_READ and CDT_MODIFY).
 //!
 //! An operation's value is the msgpack array `[op_code, args...]`, or
@@ -2796,6 +2795,3 @@ mod tests {
         }
     }
 }
-=======
-
->>>>>>> main
