@@ -845,7 +845,8 @@ mod tests {
             kind: op::CDT_MODIFY,
             particle: 0,
             name: "l".into(),
-            data: vec![0x93, 0x00, 0x01, 0x01],
+            // An unknown CDT op code (63).
+            data: vec![0x91, 0x3f],
         };
         for o in [bad_float, cdt, put("", 1), wop(99, "x", &Value::Int(1))] {
             assert_eq!(
