@@ -2672,7 +2672,111 @@ mod tests {
         })
     }
 
+    /// One header of packed msgpack, as aerospike-server `msgpack_cmp_parse`
+    /// classifies it: (type rank, integer, float, bytes, container length).
+    fn flat_parse<'a>(b: &mut &'a [u8]) -> (u8, i64, f64, &'a [u8], usize) {
+        let take = |b: &mut &'a [u8], n: usize| {
+            let (h, t) = b.split_at(n);
+            *b = t;
+            h
+        };
+        let be = |s: &[u8]| s.iter().fold(0u64, |a, x| (a << 8) | u64::from(*x));
+        let m = take(b, 1)[0];
+        let raw = |b: &mut &'a [u8], n: usize| {
+            let d = take(b, n);
+            let t = match d.first() {
+                _ if d.is_empty() => 9,
+                Some(3) => 6,
+                Some(23) => 11,
+                _ => 9,
+            };
+            (t, 0, 0.0, d, 0)
+        };
+        let int = |i: i64| (if i < 0 { 4 } else { 5 }, i, 0.0, &[][..], 0);
+        match m {
+            0xc0 => (1, 0, 0.0, &[], 0),
+            0xc2 => (2, 0, 0.0, &[], 0),
+            0xc3 => (3, 0, 0.0, &[], 0),
+            0x00..=0x7f => int(i64::from(m)),
+            0xe0..=0xff => int(i64::from(m as i8)),
+            0xcc..=0xcf => {
+                let n = 1 << (m - 0xcc);
+                int(be(take(b, n)) as i64)
+            }
+            0xd0..=0xd3 => {
+                let n = 1 << (m - 0xd0);
+                let v = be(take(b, n));
+                let shift = 64 - 8 * n as u32;
+                int(((v << shift) as i64) >> shift)
+            }
+            0xcb => (10, 0, f64::from_bits(be(take(b, 8))), &[], 0),
+            0xa0..=0xbf => raw(b, usize::from(m & 0x1f)),
+            0xd9 | 0xc4 => {
+                let n = take(b, 1)[0];
+                raw(b, usize::from(n))
+            }
+            0xda | 0xc5 => {
+                let n = be(take(b, 2)) as usize;
+                raw(b, n)
+            }
+            0x90..=0x9f => (7, 0, 0.0, &[], usize::from(m & 0x0f)),
+            0xdc => (7, 0, 0.0, &[], be(take(b, 2)) as usize),
+            0x80..=0x8f => (8, 0, 0.0, &[], 2 * usize::from(m & 0x0f)),
+            0xde => (8, 0, 0.0, &[], 2 * be(take(b, 2)) as usize),
+            _ => panic!("unexpected marker {m:#x}"),
+        }
+    }
+
+    /// A direct port of the flat loop of aerospike-server `msgpack_cmp_internal`
+    /// (no wildcards), to check [`compare`] against.
+    fn flat_compare(a: &Value, b: &Value) -> Ordering {
+        let (pa, pb) = (
+            crate::wire::msgpack::to_vec(a),
+            crate::wire::msgpack::to_vec(b),
+        );
+        let (mut ra, mut rb) = (&pa[..], &pb[..]);
+        let mut min_count = 1;
+        let mut end = Ordering::Equal;
+        let mut i = 0;
+        while i < min_count {
+            let x = flat_parse(&mut ra);
+            let y = flat_parse(&mut rb);
+            if x.0 != y.0 {
+                return x.0.cmp(&y.0);
+            }
+            let o = match x.0 {
+                4 | 5 => x.1.cmp(&y.1),
+                6 | 9 | 11 => x.3.cmp(y.3),
+                10 => x.2.partial_cmp(&y.2).unwrap_or(Ordering::Equal),
+                7 if x.4 == y.4 => {
+                    min_count += x.4;
+                    Ordering::Equal
+                }
+                7 => {
+                    end = x.4.cmp(&y.4);
+                    min_count = x.4.min(y.4) + i + 1;
+                    Ordering::Equal
+                }
+                8 => {
+                    min_count += x.4;
+                    x.4.cmp(&y.4)
+                }
+                _ => Ordering::Equal,
+            };
+            if o != Ordering::Equal {
+                return o;
+            }
+            i += 1;
+        }
+        end
+    }
+
     proptest! {
+        #[test]
+        fn compare_matches_the_servers_flat_algorithm(a in value(), b in value()) {
+            prop_assert_eq!(compare(&a, &b), flat_compare(&a, &b), "{} vs {}", a, b);
+        }
+
         #[test]
         fn append_then_last_is_the_value(start in proptest::collection::vec(value(), 0..6), v in value()) {
             let mut bin = Value::List(start.clone());
