@@ -846,22 +846,6 @@ fn stream(
     Ok(())
 }
 
-/// Checks a filter expression (field 43) when a scan, query or job starts.
-fn filter_is_valid(packed: &[u8]) -> bool {
-    super::exp_eval::validate(packed).is_ok()
-}
-
-/// Evaluates a filter expression (field 43) against a record, for scans,
-/// queries and background jobs.
-pub(crate) fn filter_matches(
-    packed: &[u8],
-    rec: &StoredRecord,
-    digest: &[u8; 20],
-    now: u32,
-) -> Result<bool, ResultCode> {
-    super::exp_eval::filter_matches(packed, rec, digest, now)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
