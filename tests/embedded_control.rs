@@ -235,6 +235,14 @@ fn move_partition_changes_the_master() {
     assert!(owned(&nodes[2], 0).contains(&pid));
     assert!(generation(&nodes[0], "partition-generation") > before);
     assert_masters_partition_the_space(&nodes);
+    // The new master serves writes of that partition; the old one proxies.
+    let old = (0..2)
+        .find(|i| owned(&nodes[*i], 1).contains(&pid))
+        .unwrap();
+    assert_eq!(put(nodes[2].address(), pid as u32, 1).rc, 0);
+    assert_eq!(stat(&nodes[2], "client_write_success"), 1);
+    assert_eq!(put(nodes[old].address(), pid as u32, 2).rc, 0);
+    assert_eq!(stat(&nodes[old], "client_proxy_complete"), 1);
     assert!(cluster.move_partition("nope", 1, &nodes[0].name()).is_err());
     assert!(cluster
         .move_partition("test", 4096, &nodes[0].name())
@@ -621,4 +629,105 @@ fn stored_keys_and_sets() {
         read.fields.is_empty(),
         "the stored key is not sent back on reads"
     );
+    // Reads check the key too, and failed reads report generation 0.
+    let mut wrong = wire::get_all("test", "ks", &wire::digest_for(55));
+    wrong.fields.push((2, b"\x03k2".to_vec()));
+    let reply = send(wrong);
+    assert_eq!(
+        (reply.rc, reply.generation),
+        (ResultCode::KEY_MISMATCH.code(), 0)
+    );
+}
+
+#[test]
+fn random_bytes_never_break_a_node() {
+    let cluster = EmbeddedCluster::start(1).unwrap();
+    let node = cluster.nodes()[0].clone();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..300 {
+        let len = (next() % 96) as usize;
+        let mut body: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        if round % 3 == 0 && body.len() >= 22 {
+            // Mostly valid message header, random counts and contents.
+            body[0] = 22;
+        }
+        let kind = [1u8, 3, 3, 4][round % 4];
+        let mut s = wire::connect(node.address());
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        s.write_all(&wire::frame(kind, &body)).unwrap();
+        // Info and compressed requests are always answered; messages get an
+        // answer or nothing, and a fresh connection is served either way.
+        let reply = wire::read_frame(&mut s);
+        if kind != 3 {
+            assert!(reply.is_ok(), "round {round}: no reply to type {kind}");
+        }
+    }
+    assert_eq!(info1(node.address(), "node"), node.name());
+}
+
+#[test]
+fn handles_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<EmbeddedCluster>();
+    send_sync::<NodeHandle>();
+    send_sync::<Fault>();
+    let cluster = std::sync::Arc::new(EmbeddedCluster::start(2).unwrap());
+    let workers: Vec<_> = (0..4u32)
+        .map(|t| {
+            let cluster = cluster.clone();
+            std::thread::spawn(move || {
+                let nodes = cluster.nodes();
+                for i in 0..50u32 {
+                    let n = t * 1000 + i;
+                    let addr = nodes[(i % 2) as usize].address();
+                    assert_eq!(put(addr, n, i64::from(n)).rc, 0);
+                    assert_eq!(value_of(&get(addr, n)), i64::from(n));
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+}
+
+#[test]
+fn statistics_count_connections() {
+    let cluster = EmbeddedCluster::start(1).unwrap();
+    let addr = cluster.nodes()[0].address();
+    let stats = |s: &mut TcpStream| -> (u64, u64) {
+        let v = wire::info(s, &["statistics"]).remove(0).1;
+        let get = |k: &str| -> u64 {
+            v.split(';')
+                .find_map(|p| p.strip_prefix(&format!("{k}=")))
+                .unwrap()
+                .parse()
+                .unwrap()
+        };
+        (get("client_connections"), get("client_connections_opened"))
+    };
+    let mut probe = wire::connect(addr);
+    let (open_before, opened_before) = stats(&mut probe);
+    assert!(open_before >= 1);
+    let extra: Vec<TcpStream> = (0..3).map(|_| wire::connect(addr)).collect();
+    // Each extra connection is served once it sends something.
+    for mut s in extra.iter().map(|s| s.try_clone().unwrap()) {
+        assert!(!wire::info(&mut s, &["node"]).is_empty());
+    }
+    assert_eq!(stats(&mut probe), (open_before + 3, opened_before + 3));
+    drop(extra);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while stats(&mut probe).0 != open_before {
+        assert!(
+            Instant::now() < deadline,
+            "closed connections still counted"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }

@@ -7,17 +7,19 @@
 
 #![cfg(feature = "embedded")]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
+mod support;
+
+use std::net::{SocketAddr, TcpStream};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use aerospike_blocking::embedded::EmbeddedCluster;
+use support::fixtures::{self, Dir};
+use support::wire::{self, base64, digest_for, get_all, Msg, MsgOp};
 
 /// The nodes under test: a real cluster's hosts, or an embedded cluster.
 struct Target {
-    hosts: Vec<String>,
+    hosts: Vec<SocketAddr>,
     _cluster: Option<EmbeddedCluster>,
     // On a shared real cluster, `udf-list` replies must not see another
     // test's module: the tests of this file take turns.
@@ -28,94 +30,54 @@ static TURN: Mutex<()> = Mutex::new(());
 
 fn target(nodes: usize) -> Target {
     let turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
-    match std::env::var("AEROSPIKE_HOSTS") {
-        Ok(h) if !h.trim().is_empty() => Target {
-            hosts: h.split(',').map(|s| s.trim().to_owned()).collect(),
-            _cluster: None,
-            _turn: turn,
-        },
+    let (hosts, cluster) = match std::env::var("AEROSPIKE_HOSTS") {
+        Ok(h) if !h.trim().is_empty() => (
+            h.split(',')
+                .map(|s| s.trim().to_owned())
+                .collect::<Vec<_>>(),
+            None,
+        ),
         _ => {
             let cluster = EmbeddedCluster::start(nodes).expect("embedded cluster starts");
-            Target {
-                hosts: cluster.seeds(),
-                _cluster: Some(cluster),
-                _turn: turn,
-            }
+            (cluster.seeds(), Some(cluster))
         }
+    };
+    Target {
+        hosts: hosts
+            .iter()
+            .map(|h| h.parse().expect("host:port"))
+            .collect(),
+        _cluster: cluster,
+        _turn: turn,
     }
 }
 
-fn connect(host: &str) -> TcpStream {
-    let s = TcpStream::connect(host).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s
+fn connect(host: &SocketAddr) -> TcpStream {
+    wire::connect(*host)
 }
 
-/// Sends one whole frame and reads one whole reply frame.
-fn exchange(conn: &mut TcpStream, frame: &[u8]) -> Vec<u8> {
-    conn.write_all(frame).unwrap();
-    let mut header = [0u8; 8];
-    conn.read_exact(&mut header).unwrap();
-    let len = header[2..8]
-        .iter()
-        .fold(0usize, |n, b| (n << 8) | usize::from(*b));
-    let mut out = header.to_vec();
-    out.resize(8 + len, 0);
-    conn.read_exact(&mut out[8..]).unwrap();
-    out
-}
-
-fn info_frame(body: &str) -> Vec<u8> {
-    let len = body.len() as u64;
-    let mut f = vec![2u8, 1];
-    f.extend_from_slice(&len.to_be_bytes()[2..]);
-    f.extend_from_slice(body.as_bytes());
-    f
-}
-
-/// Runs one info command and returns its value (the text after the tab).
+/// Runs one info command and returns its value.
 fn info(conn: &mut TcpStream, command: &str) -> String {
-    let reply = exchange(conn, &info_frame(&format!("{command}\n")));
-    let text = String::from_utf8(reply[8..].to_vec()).unwrap();
-    let line = text.strip_suffix('\n').expect("reply ends with a newline");
-    let (cmd, value) = line.split_once('\t').expect("reply has a tab");
+    let mut reply = wire::info(conn, &[command]);
+    assert_eq!(reply.len(), 1, "{command}: {reply:?}");
+    let (cmd, value) = reply.remove(0);
     assert_eq!(cmd, command);
-    value.to_owned()
+    value
 }
 
-fn fixture(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures/aerospike-8.1.2.0")
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
-}
-
-/// The `(request, reply)` info frames of a fixture whose request is a
-/// `udf-*` command, in order.
+/// The `(request, reply)` frames of a fixture whose request is a `udf-*`
+/// info command, in order.
 fn udf_exchanges(file: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut lines = fixture(file)
-        .lines()
-        .filter(|l| l.starts_with("C>S ") || l.starts_with("S>C "))
-        .map(|l| (l[..3].to_owned(), unhex(&l[4..])))
-        .collect::<Vec<_>>()
+    fixtures::load(file)
+        .exchanges()
         .into_iter()
-        .peekable();
-    while let Some((dir, frame)) = lines.next() {
-        let is_udf = dir == "C>S" && frame[1] == 1 && frame[8..].starts_with(b"udf-");
-        if is_udf {
-            let (rdir, reply) = lines.next().expect("a reply follows");
-            assert_eq!(rdir, "S>C");
-            out.push((frame, reply));
-        }
-    }
-    out
+        .filter(|x| x.request.kind() == 1 && x.request.body().starts_with(b"udf-"))
+        .map(|x| {
+            assert_eq!(x.replies.len(), 1, "{file} line {}", x.request.line);
+            assert_eq!(x.replies[0].dir, Dir::Reply);
+            (x.request.bytes, x.replies[0].bytes.clone())
+        })
+        .collect()
 }
 
 #[test]
@@ -131,7 +93,7 @@ fn udf_put_list_remove_match_the_real_server_byte_for_byte() {
         );
         let mut conn = connect(&t.hosts[0]);
         for (request, expected) in exchanges {
-            let got = exchange(&mut conn, &request);
+            let got = wire::exchange(&mut conn, &request).expect("reply");
             assert_eq!(
                 String::from_utf8_lossy(&got[8..]),
                 String::from_utf8_lossy(&expected[8..]),
@@ -148,26 +110,6 @@ fn put_command(filename: &str, source: &str) -> String {
         "udf-put:filename={filename};content={b64};content-len={};udf-type=LUA;",
         b64.len()
     )
-}
-
-/// Standard padded base64 (the test's own, so it checks the crate's).
-fn base64(data: &[u8]) -> String {
-    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for c in data.chunks(3) {
-        let n = c
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
-        for i in 0..4 {
-            out.push(if i <= c.len() {
-                char::from(A[(n >> (18 - 6 * i)) as usize & 63])
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
 
 #[test]
@@ -256,4 +198,105 @@ fn registration_reaches_every_node() {
             std::thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// A record UDF request (fields 30/31/32) on record `digest` of `test`/`set`.
+fn apply_msg(set: &str, digest: &[u8], module: &str, function: &str, arglist: &[u8]) -> Msg {
+    Msg {
+        info2: 1,
+        fields: vec![
+            (0, b"test".to_vec()),
+            (1, set.as_bytes().to_vec()),
+            (4, digest.to_vec()),
+            (30, module.as_bytes().to_vec()),
+            (31, function.as_bytes().to_vec()),
+            (32, arglist.to_vec()),
+        ],
+        ..Msg::default()
+    }
+}
+
+fn send(conn: &mut TcpStream, msg: &Msg) -> Msg {
+    Msg::from_frame(&wire::exchange(conn, &msg.encode()).expect("reply"))
+}
+
+fn int_op(name: &str, v: i64) -> MsgOp {
+    MsgOp {
+        kind: 1,
+        particle: 1,
+        name: name.into(),
+        data: v.to_be_bytes().to_vec(),
+    }
+}
+
+#[test]
+fn record_udfs_run_and_persist_over_the_wire() {
+    let t = target(1);
+    let mut conn = connect(&t.hosts[0]);
+    let source = include_str!("data/maintenance.lua");
+    assert_eq!(
+        info(&mut conn, &put_command("maintenance.lua", source)),
+        "ok"
+    );
+    let failing = "-- fails on purpose\nfunction boom(rec) error('boom') end\n";
+    assert_eq!(info(&mut conn, &put_command("udferr_t.lua", failing)), "ok");
+    // Polls for registration like a client would (a real cluster may lag).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !info(&mut conn, "udf-list").contains("filename=udferr_t.lua,") {
+        assert!(Instant::now() < deadline, "module never listed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let digest = digest_for(0x5eed_0001);
+    // add(rec, 'n', 5) creates the record: ["n", 5] in Aerospike msgpack.
+    let args = [0x92, 0xa2, 0x03, b'n', 0x05];
+    let reply = send(
+        &mut conn,
+        &apply_msg("udfwire", &digest, "maintenance", "add", &args),
+    );
+    assert_eq!(reply.rc, 0);
+    assert_eq!(reply.ops, vec![int_op("SUCCESS", 5)]);
+    let reply = send(
+        &mut conn,
+        &apply_msg("udfwire", &digest, "maintenance", "add", &args),
+    );
+    assert_eq!(reply.ops, vec![int_op("SUCCESS", 10)]);
+    assert_eq!(reply.generation, 2);
+    let read = send(&mut conn, &get_all("test", "udfwire", &digest));
+    assert_eq!((read.rc, read.generation), (0, 2));
+    assert_eq!(read.ops, vec![int_op("n", 10)]);
+    // A Lua error: result code 100 and the message in a FAILURE bin.
+    let reply = send(
+        &mut conn,
+        &apply_msg("udfwire", &digest, "udferr_t", "boom", &[0x90]),
+    );
+    assert_eq!(reply.rc, 100);
+    assert_eq!(reply.ops.len(), 1);
+    assert_eq!(
+        (reply.ops[0].name.as_str(), reply.ops[0].particle),
+        ("FAILURE", 3)
+    );
+    let text = String::from_utf8(reply.ops[0].data.clone()).unwrap();
+    assert!(text.ends_with("/udferr_t.lua:2: boom"), "{text}");
+    // expire_old(rec, cutoff) with n's record lacking 'updated' keeps it.
+    let reply = send(
+        &mut conn,
+        &apply_msg(
+            "udfwire",
+            &digest,
+            "maintenance",
+            "expire_old",
+            &[0x91, 0x01],
+        ),
+    );
+    assert_eq!(reply.ops, vec![int_op("SUCCESS", 0)]);
+    for f in ["maintenance.lua", "udferr_t.lua"] {
+        assert_eq!(info(&mut conn, &format!("udf-remove:filename={f};")), "ok");
+    }
+    // Clean up the record (a delete: info2 WRITE|DELETE).
+    let delete = Msg {
+        info2: 3,
+        fields: get_all("test", "udfwire", &digest).fields,
+        ..Msg::default()
+    };
+    assert_eq!(send(&mut conn, &delete).rc, 0);
 }

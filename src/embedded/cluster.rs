@@ -526,11 +526,25 @@ impl EmbeddedCluster {
     }
 
     /// Starts a new node on `port` (0 = any) with the next free id.
+    /// A port picked by the system never lands on a stopped node's port,
+    /// which stays reserved for its restart.
     fn launch(&self, slots: &mut [Slot], port: u16) -> Result<Slot> {
         let name = format!("{:03X}{NODE_ID_SUFFIX}", FIRST_NODE_PREFIX + slots.len());
         let faults = Arc::new(Faults::default());
-        let ctx = Arc::new(self.node_ctx(&name));
-        let server = Server::start(ctx, port, faults.clone()).map_err(|e| io_error(&name, e))?;
+        let reserved = |p: u16| slots.iter().any(|s| s.port == p && !s.removed);
+        // Listeners on reserved ports are held until a free one is found, so
+        // the system does not hand the same port out again.
+        let mut discarded = Vec::new();
+        let server = loop {
+            let ctx = Arc::new(self.node_ctx(&name));
+            let server =
+                Server::start(ctx, port, faults.clone()).map_err(|e| io_error(&name, e))?;
+            if port != 0 || !reserved(server.addr().port()) || discarded.len() >= 16 {
+                break server;
+            }
+            discarded.push(server);
+        };
+        drop(discarded);
         Ok(Slot {
             port: server.addr().port(),
             name,

@@ -147,8 +147,10 @@ impl Shared {
     }
 }
 
-/// Per-namespace counters of one node, reported by `namespace/<ns>` under
-/// the server's names (`client_read_success`, `client_proxy_complete`, ...).
+/// Counters of one node under the server's names: per namespace for
+/// `namespace/<ns>` (`client_read_success`, `client_proxy_complete`, ...),
+/// and node-wide under the empty namespace name for `statistics`
+/// (`client_connections_opened`, ...).
 #[derive(Debug, Default)]
 pub(crate) struct NodeStats {
     counters: Mutex<HashMap<(String, &'static str), u64>>,

@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use super::ctx::{Member, NodeCtx};
-use super::store::{now_citrusleaf, now_nanos, PARTITIONS};
+use super::store::{now_citrusleaf, now_nanos, CITRUSLEAF_EPOCH, PARTITIONS};
 use super::{jobs, sindex, udf};
 
 /// `features` of a CE 8.1.2.0 node.
@@ -373,9 +373,22 @@ fn statistics(node: &NodeCtx) -> String {
             m + p
         })
         .sum();
+    // Node-wide counters live under the empty namespace name.
+    let node_stat = |key: &str| {
+        let all = node.stats.of("");
+        all.iter().find(|(k, _)| *k == key).map_or(0, |(_, v)| *v)
+    };
+    let opened = node_stat("client_connections_opened");
+    let closed = node_stat("client_connections_closed");
     fill(
         STATISTICS_TEMPLATE,
         &[
+            (
+                "client_connections",
+                opened.saturating_sub(closed).to_string(),
+            ),
+            ("client_connections_opened", opened.to_string()),
+            ("client_connections_closed", closed.to_string()),
             ("cluster_size", members.len().to_string()),
             ("cluster_key", cluster_key(node)),
             (
@@ -404,15 +417,18 @@ fn truncate(node: &NodeCtx, args: &str, whole_namespace: bool) -> String {
     let Some(namespace) = node.shared.store.namespace(ns) else {
         return "ERROR:20:namespace not found".into();
     };
-    let set = if whole_namespace {
-        None
-    } else {
-        get("set").filter(|s| !s.is_empty())
-    };
+    let set = if whole_namespace { None } else { get("set") };
+    if set.is_some_and(|s| s.is_empty() || s.len() > 63) {
+        return "ERROR:4:bad set name".into();
+    }
     let now = now_nanos();
     let before = match get("lut") {
         None => now,
         Some(v) => match v.parse::<u64>() {
+            // The server keeps milliseconds since 2010: earlier is 0.
+            Ok(l) if l / 1_000_000_000 <= CITRUSLEAF_EPOCH => {
+                return "ERROR:4:lut would truncate to 0".into()
+            }
             Ok(l) if l <= now => l,
             Ok(_) => return "ERROR:4:lut is in the future".into(),
             Err(_) => return "ERROR:4:bad lut".into(),
@@ -562,13 +578,17 @@ mod tests {
             r.touch_write();
             ns.partition_of(&d).write().insert(d, r);
         }
-        assert_eq!(answer(&node, "truncate:namespace=test;set=a;lut=1"), "ok");
-        assert_eq!(ns.count(None), 3, "nothing is older than lut=1");
+        // 2015-01-01: nothing is that old.
+        let old = "truncate:namespace=test;set=a;lut=1420070400000000000";
+        assert_eq!(answer(&node, old), "ok");
+        assert_eq!(ns.count(None), 3);
+        assert!(answer(&node, "truncate:namespace=test;lut=1").starts_with("ERROR:4:"));
         assert_eq!(answer(&node, "truncate:namespace=test;set=a"), "ok");
         assert_eq!(ns.count(None), 1);
         assert_eq!(answer(&node, "truncate-namespace:namespace=test"), "ok");
         assert_eq!(ns.count(None), 0);
         assert!(answer(&node, "truncate:set=a").starts_with("ERROR:4:"));
+        assert!(answer(&node, "truncate:namespace=test;set=").starts_with("ERROR:4:"));
         assert!(answer(&node, "truncate:namespace=nope").starts_with("ERROR:20:"));
         assert!(
             answer(&node, "truncate:namespace=test;lut=99999999999999999999")

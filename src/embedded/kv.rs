@@ -78,27 +78,27 @@ fn execute(node: &NodeCtx, msg: &Message, now: u32) -> Result<Done, (ResultCode,
 
     let mut partition = ns.partition_of(&digest).write();
     let current = partition.get(&digest).filter(|r| !r.is_expired(now));
-    let old_generation = current.map_or(0, |r| r.generation);
+    let changes = msg.header.info2 & (info2::WRITE | info2::DELETE) != 0;
+    // A failed write reports the record's generation; a failed read 0.
+    let error_generation = current.filter(|_| changes).map_or(0, |r| r.generation);
+    let fail = |rc: ResultCode| (rc, error_generation);
     if let (Some(rec), Some(filter)) = (current, msg.field(field::FILTER_EXP)) {
-        if !filter_allows(&filter.data, rec, &digest, now).map_err(|rc| (rc, old_generation))? {
-            return Err((ResultCode::FILTERED_OUT, old_generation));
+        if !filter_allows(&filter.data, rec, &digest, now).map_err(fail)? {
+            return Err(fail(ResultCode::FILTERED_OUT));
         }
     }
-    let changes = msg.header.info2 & (info2::WRITE | info2::DELETE) != 0;
     let stored_key = current.and_then(|r| r.key.as_ref());
-    if let (true, Some(stored), Some(sent)) = (changes, stored_key, user_key.as_ref()) {
+    if let (Some(stored), Some(sent)) = (stored_key, user_key.as_ref()) {
         if stored != sent {
-            return Err((ResultCode::KEY_MISMATCH, old_generation));
+            return Err(fail(ResultCode::KEY_MISMATCH));
         }
     }
     let mut slot = current.cloned();
     let (result_code, ops) = if msg.field(field::UDF_PACKAGE_NAME).is_some() {
-        let (rc, result) = record_udf(node, msg, &ns.config, &mut slot, set, &digest, now)
-            .map_err(|rc| (rc, old_generation))?;
-        (rc, result)
+        record_udf(node, msg, &ns.config, &mut slot, set, &digest, now).map_err(fail)?
     } else {
-        let ops = apply_ops(&ns.config, &mut slot, set, &msg.header, &msg.ops, now)
-            .map_err(|rc| (rc, old_generation))?;
+        let ops =
+            apply_ops(&ns.config, &mut slot, set, &msg.header, &msg.ops, now).map_err(fail)?;
         (ResultCode::OK, ops)
     };
     if let Some(rec) = slot.as_mut().filter(|_| changes) {
@@ -247,6 +247,13 @@ pub(crate) fn apply_ops(
         *rec = None;
     }
     let respond_all = header.info2 & info2::RESPOND_ALL_OPS != 0;
+    // A message naming a set must name the record's set.
+    if rec
+        .as_ref()
+        .is_some_and(|r| !set.is_empty() && r.set != set)
+    {
+        return Err(ResultCode::PARAMETER_ERROR);
+    }
     if header.info2 & info2::DELETE != 0 {
         let current = rec.as_ref().ok_or(ResultCode::KEY_NOT_FOUND)?;
         check_generation(header, current)?;
@@ -261,10 +268,6 @@ pub(crate) fn apply_ops(
     let must_not_create = validate_write(header, ops)?;
     match rec.as_ref() {
         Some(current) => {
-            // Overwriting a record of another set is refused.
-            if !set.is_empty() && current.set != set {
-                return Err(ResultCode::PARAMETER_ERROR);
-            }
             check_generation(header, current)?;
             if header.info2 & info2::CREATE_ONLY != 0 {
                 return Err(ResultCode::KEY_EXISTS);
@@ -380,17 +383,21 @@ fn read_only(
     respond_all: bool,
 ) -> Result<Vec<Op>, ResultCode> {
     let mut out = Vec::new();
-    if ops.is_empty() {
-        if header.info1 & info1::NOBINDATA == 0 {
-            push_all_bins(rec, &mut out);
-        }
+    if header.info1 & info1::NOBINDATA != 0 {
         return Ok(out);
+    }
+    if header.info1 & info1::GET_ALL != 0 {
+        push_all_bins(rec, &mut out);
+        return Ok(out);
+    }
+    if ops.is_empty() {
+        return Err(ResultCode::PARAMETER_ERROR);
     }
     for o in ops {
         if !op::is_read(o.kind) {
             return Err(ResultCode::PARAMETER_ERROR);
         }
-        read_op(rec, o, respond_all, &mut out)?;
+        read_op(rec, o, false, respond_all, &mut out)?;
     }
     Ok(out)
 }
@@ -420,15 +427,18 @@ pub(crate) fn bin_op(name: &str, value: &Value) -> Op {
     }
 }
 
-/// One read operation against the record as it is now.
+/// One read operation against the record as it is now. A READ without a
+/// bin name reads every bin only inside a write (`read_all`); in a plain read
+/// the GET_ALL flag does that.
 fn read_op(
     rec: &StoredRecord,
     o: &Op,
+    read_all: bool,
     respond_all: bool,
     out: &mut Vec<Op>,
 ) -> Result<(), ResultCode> {
     match o.kind {
-        op::READ if o.name.is_empty() => push_all_bins(rec, out),
+        op::READ if read_all && o.name.is_empty() => push_all_bins(rec, out),
         op::READ => match rec.bin(&o.name) {
             Some(v) => out.push(bin_op(&o.name, v)),
             None if respond_all => out.push(bin_op(&o.name, &Value::Nil)),
@@ -455,7 +465,7 @@ fn apply_one(
     out: &mut Vec<Op>,
 ) -> Result<(), ResultCode> {
     if op::is_read(o.kind) {
-        return read_op(rec, o, respond_all, out);
+        return read_op(rec, o, true, respond_all, out);
     }
     let operand = || particle::decode(o.particle, &o.data).map_err(|_| ResultCode::PARAMETER_ERROR);
     match o.kind {
@@ -624,6 +634,10 @@ mod tests {
             ..Header::default()
         };
         assert!(apply(&mut rec, meta, &[]).unwrap().is_empty());
+        // Without GET_ALL a read must name its bins; an empty name is a bin
+        // that does not exist.
+        assert_eq!(apply(&mut rec, h, &[]), Err(ResultCode::PARAMETER_ERROR));
+        assert!(apply(&mut rec, h, &[get("")]).unwrap().is_empty());
     }
 
     #[test]
@@ -844,9 +858,13 @@ mod tests {
                 Err(ResultCode::PARAMETER_ERROR)
             );
         }
-        // A write op in a read-only message.
+        // A write op in a read-only message (GET_ALL would ignore the ops).
+        let read = Header {
+            info1: info1::READ,
+            ..Header::default()
+        };
         assert_eq!(
-            apply(&mut rec, read_header(), &[put("a", 1)]),
+            apply(&mut rec, read, &[put("a", 1)]),
             Err(ResultCode::PARAMETER_ERROR)
         );
     }
@@ -1024,6 +1042,17 @@ mod tests {
             Err(ResultCode::PARAMETER_ERROR)
         );
         assert_eq!(rec, before);
+        // Reads and deletes check the set too.
+        let del = Header {
+            info2: info2::WRITE | info2::DELETE,
+            ..Header::default()
+        };
+        for h in [read_header(), del] {
+            assert_eq!(
+                apply_ops(&ns(), &mut rec, "other", &h, &[], NOW),
+                Err(ResultCode::PARAMETER_ERROR)
+            );
+        }
         // No set in the message: allowed.
         apply_ops(&ns(), &mut rec, "", &h, &[put("a", 2)], NOW).unwrap();
         assert_eq!(rec.unwrap().set, "s");

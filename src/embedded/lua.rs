@@ -24,6 +24,7 @@ use mlua::{
 
 use super::store::{void_time_for, StoredRecord, CITRUSLEAF_EPOCH};
 use super::udf::{CompileError, Module, UdfCall, UdfError};
+use crate::error::ResultCode;
 use crate::value::Value;
 
 /// Memory one Lua state may use.
@@ -38,6 +39,8 @@ const CACHE_SIZE: usize = 32;
 const MAX_DEPTH: usize = 64;
 /// Where the server keeps registered modules; error messages name it.
 const USER_PATH: &str = "/opt/aerospike/usr/udf/lua";
+/// Longest bin name the server stores.
+const MAX_BIN_NAME: usize = 15;
 /// Error text when the instruction budget runs out.
 const TIMEOUT_MESSAGE: &str = "UDF Execution Timeout";
 
@@ -73,6 +76,10 @@ function print(...)
   for i = 1, t.n do t[i] = tostring(t[i]) end
   return P.log(2, table.concat(t, '\t'))
 end
+-- Runs f(...) and returns whether it succeeded and its result or error
+-- value, like the server's apply_record.
+local pcall = pcall
+return function(f, ...) return pcall(f, ...) end
 "#;
 
 // ---------------------------------------------------------------------------
@@ -81,8 +88,13 @@ end
 /// One Lua state with a module loaded.
 struct Runtime {
     lua: Lua,
+    /// `apply(f, ...)`: `pcall(f, ...)` from Lua, so the error value of a
+    /// failing UDF comes back as the UDF raised it.
+    apply: Function,
     /// Instructions left in the current call.
     budget: Rc<Cell<i64>>,
+    /// Where the budget ran out (`file:line: UDF Execution Timeout`).
+    timeout: Rc<RefCell<Option<String>>>,
 }
 
 impl Runtime {
@@ -109,32 +121,54 @@ impl Runtime {
         }
         install_modules(&lua)?;
         let primitives = primitives(&lua)?;
-        lua.load(PRELUDE)
+        let apply = lua
+            .load(PRELUDE)
             .set_name("=prelude")
-            .call::<()>(primitives)?;
+            .call::<Function>(primitives)?;
 
         let budget = Rc::new(Cell::new(INSTRUCTION_LIMIT));
+        let timeout = Rc::new(RefCell::new(None));
         let left = Rc::clone(&budget);
-        lua.set_hook(
+        let stopped_at = Rc::clone(&timeout);
+        // The global hook also runs in coroutines the UDF creates.
+        lua.set_global_hook(
             HookTriggers::new().every_nth_instruction(HOOK_EVERY),
-            move |_, _| {
+            move |_, debug| {
                 let n = left.get() - i64::from(HOOK_EVERY);
                 left.set(n);
-                if n < 0 {
-                    Err(mlua::Error::runtime(TIMEOUT_MESSAGE))
-                } else {
-                    Ok(VmState::Continue)
+                if n >= 0 {
+                    return Ok(VmState::Continue);
                 }
+                // Like the server's timer hook (luaL_error): where it stopped.
+                let src = debug.source();
+                let message = match (src.short_src, debug.current_line()) {
+                    (Some(file), Some(line)) => format!("{file}:{line}: {TIMEOUT_MESSAGE}"),
+                    _ => TIMEOUT_MESSAGE.to_owned(),
+                };
+                stopped_at
+                    .borrow_mut()
+                    .get_or_insert_with(|| message.clone());
+                Err(mlua::Error::runtime(message))
             },
         )?;
         lua.set_memory_limit(MEMORY_LIMIT)?;
-        Ok(Runtime { lua, budget })
+        Ok(Runtime {
+            lua,
+            apply,
+            budget,
+            timeout,
+        })
     }
 
     /// Runs a chunk of module source named `name` with a fresh budget.
     fn load(&self, name: &str, source: &[u8]) -> mlua::Result<()> {
         self.budget.set(INSTRUCTION_LIMIT);
-        self.lua.load(source).set_name(name).exec()
+        self.timeout.borrow_mut().take();
+        let result = self.lua.load(source).set_name(name).exec();
+        match self.timeout.borrow_mut().take() {
+            Some(message) => Err(mlua::Error::runtime(message)),
+            None => result,
+        }
     }
 }
 
@@ -225,7 +259,8 @@ struct RecState {
     exists: bool,
     /// Committed bins and metadata.
     rec: StoredRecord,
-    /// Generation / void time before the call, for `keep` ttl.
+    /// Void time before the call (`None`: the record did not exist), for a
+    /// "keep" ttl.
     void_time_before: Option<u32>,
     /// Staged bin writes, last write of a bin wins; `Nil` deletes.
     dirty: Vec<(String, Value)>,
@@ -241,6 +276,33 @@ struct RecState {
     record_ttl: u32,
 }
 
+impl Default for RecState {
+    /// A record that does not exist, detached from any call.
+    fn default() -> Self {
+        RecState {
+            exists: false,
+            rec: StoredRecord::new(""),
+            void_time_before: None,
+            dirty: Vec::new(),
+            ttl: None,
+            drop_key: false,
+            written: false,
+            digest: None,
+            now: 0,
+            default_ttl: 0,
+            record_ttl: 0,
+        }
+    }
+}
+
+/// What `aerospike:create/update/remove` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Commit {
+    Create,
+    Update,
+    Remove,
+}
+
 impl RecState {
     fn bin(&self, name: &str) -> Option<&Value> {
         match self.dirty.iter().rev().find(|(n, _)| n == name) {
@@ -251,9 +313,9 @@ impl RecState {
     }
 
     /// Applies staged changes; returns the status code `aerospike:*` gives.
-    fn commit(&mut self, kind: &str) -> i64 {
+    fn commit(&mut self, kind: Commit) -> i64 {
         match kind {
-            "create" => {
+            Commit::Create => {
                 if self.exists && !self.rec.bins.is_empty() {
                     return 1;
                 }
@@ -261,7 +323,7 @@ impl RecState {
                 self.apply_updates();
                 0
             }
-            "update" => {
+            Commit::Update => {
                 if !self.exists {
                     return -2;
                 }
@@ -270,7 +332,7 @@ impl RecState {
                 }
                 0
             }
-            _ => {
+            Commit::Remove => {
                 if !self.exists {
                     return 1;
                 }
@@ -303,7 +365,7 @@ struct LuaRecord(Rc<RefCell<RecState>>);
 impl UserData for LuaRecord {
     fn add_methods<M: UserDataMethods<Self>>(methods: &mut M) {
         methods.add_meta_method(MetaMethod::Index, |lua, this, name: LuaValue| {
-            let Some(name) = bin_name(&name) else {
+            let Some(name) = bin_name(lua, name)? else {
                 return Ok(LuaValue::Nil);
             };
             match this.0.borrow().bin(&name) {
@@ -313,9 +375,13 @@ impl UserData for LuaRecord {
         });
         methods.add_meta_method(
             MetaMethod::NewIndex,
-            |_, this, (name, value): (LuaValue, LuaValue)| {
-                let name = bin_name(&name)
+            |lua, this, (name, value): (LuaValue, LuaValue)| {
+                let name = bin_name(lua, name)?
                     .ok_or_else(|| mlua::Error::runtime("bin name must be a string"))?;
+                // The server ignores a bin name it cannot store.
+                if name.len() > MAX_BIN_NAME {
+                    return Ok(());
+                }
                 let value = from_lua(&value, 0).map_err(mlua::Error::runtime)?;
                 this.0.borrow_mut().dirty.push((name, value));
                 Ok(())
@@ -332,11 +398,10 @@ impl UserData for LuaRecord {
     }
 }
 
-fn bin_name(v: &LuaValue) -> Option<String> {
-    match v {
-        LuaValue::String(s) => Some(s.to_str().ok()?.to_owned()),
-        _ => None,
-    }
+/// A bin name from a string or a number (Lua's string coercion); `None`
+/// for other values.
+fn bin_name(lua: &Lua, v: LuaValue) -> mlua::Result<Option<String>> {
+    Ok(lua.coerce_string(v)?.map(|s| s.to_string_lossy()))
 }
 
 /// Runs `call` against `rec` with the module's state on this thread.
@@ -346,7 +411,6 @@ pub(crate) fn run(
     rec: &mut Option<StoredRecord>,
 ) -> Result<Value, UdfError> {
     let rt = runtime_for(module)?;
-    let lua = &rt.lua;
     let exists = rec.as_ref().is_some_and(|r| !r.is_expired(call.now));
     let state = RecState {
         exists,
@@ -355,31 +419,16 @@ pub(crate) fn run(
             _ => StoredRecord::new(call.set),
         },
         void_time_before: rec.as_ref().filter(|_| exists).map(|r| r.void_time),
-        dirty: Vec::new(),
-        ttl: None,
-        drop_key: false,
-        written: false,
         digest: call.digest,
         now: call.now,
         default_ttl: call.default_ttl,
         record_ttl: call.record_ttl,
+        ..RecState::default()
     };
     let state = Rc::new(RefCell::new(state));
-    let result = invoke(lua, &rt.budget, call, &state);
+    let result = invoke(&rt, call, &state);
     // A UDF may have kept `rec` in a global; it must not see this record again.
-    let st = state.replace(RecState {
-        exists: false,
-        rec: StoredRecord::new(""),
-        void_time_before: None,
-        dirty: Vec::new(),
-        ttl: None,
-        drop_key: false,
-        written: false,
-        digest: None,
-        now: 0,
-        default_ttl: 0,
-        record_ttl: 0,
-    });
+    let st = state.take();
     let value = result?;
     if st.written {
         *rec = if st.exists && !st.rec.bins.is_empty() {
@@ -394,31 +443,102 @@ pub(crate) fn run(
 }
 
 fn invoke(
-    lua: &Lua,
-    budget: &Cell<i64>,
+    rt: &Runtime,
     call: &UdfCall<'_>,
     state: &Rc<RefCell<RecState>>,
 ) -> Result<Value, UdfError> {
+    let lua = &rt.lua;
     let err = |e: mlua::Error| UdfError::udf(message_of(&e));
-    let Ok(f) = lua.globals().get::<Function>(call.function) else {
-        return Err(UdfError::udf("function not found"));
-    };
-    let mut args = Vec::with_capacity(call.args.len() + 1);
-    args.push(LuaValue::UserData(
+    let rec = LuaValue::UserData(
         lua.create_userdata(LuaRecord(Rc::clone(state)))
             .map_err(err)?,
-    ));
-    for a in call.args {
-        args.push(to_lua(lua, a, 0).map_err(err)?);
-    }
-    budget.set(INSTRUCTION_LIMIT);
-    let out = f.call::<LuaValue>(MultiValue::from_vec(args));
-    if budget.get() < 0 {
-        return Err(UdfError::udf(TIMEOUT_MESSAGE));
-    }
-    let out = out.map_err(err)?;
+    );
+    let out = call_udf(rt, call.module, call.function, rec, call.args)?;
     from_lua(&out, 0).map_err(UdfError::udf)
 }
+
+/// Calls global `function` with `first` and `args` through the state's
+/// `pcall` wrapper, with a fresh instruction budget. A failure gives the
+/// server's `FAILURE` text.
+fn call_udf(
+    rt: &Runtime,
+    module: &str,
+    function: &str,
+    first: LuaValue,
+    args: &[Value],
+) -> Result<LuaValue, UdfError> {
+    let lua = &rt.lua;
+    let err = |e: mlua::Error| UdfError::udf(message_of(&e));
+    let f: LuaValue = lua.globals().get(function).map_err(err)?;
+    if f.is_nil() {
+        return Err(UdfError::udf("function not found"));
+    }
+    let mut call_args = Vec::with_capacity(args.len() + 2);
+    call_args.push(f);
+    call_args.push(first);
+    for a in args {
+        call_args.push(to_lua(lua, a, 0).map_err(err)?);
+    }
+    rt.budget.set(INSTRUCTION_LIMIT);
+    rt.timeout.borrow_mut().take();
+    let result = rt
+        .apply
+        .call::<(bool, LuaValue)>(MultiValue::from_vec(call_args));
+    // Out of budget fails the call even when the UDF caught the error.
+    if let Some(message) = rt.timeout.borrow_mut().take() {
+        return Err(UdfError::udf(message));
+    }
+    let (ok, out) = result.map_err(err)?;
+    if ok {
+        return Ok(out);
+    }
+    Err(UdfError::udf(match out {
+        LuaValue::String(s) => s.to_string_lossy(),
+        LuaValue::Error(e) => message_of(&e),
+        // What the server says when error() is given something else.
+        _ => format!("{module}:0: in function {function}() - error() argument type not handled"),
+    }))
+}
+
+/// Runs a stream UDF's function the way an aggregation starts it, with a
+/// stream object whose operators (`map`, `filter`, `aggregate`, `reduce`,
+/// `groupby`) only chain. The embedded cluster does not run aggregations:
+/// the result is the server's error for a function that fails while
+/// building its stream (`UDF: Execution Error 2 : <message>`), or an error
+/// saying aggregations are unsupported.
+pub(crate) fn stream_error(module: &Module, function: &str, args: &[Value]) -> UdfError {
+    let fail = |message: String| UdfError {
+        code: ResultCode::SERVER_ERROR,
+        message,
+    };
+    let rt = match runtime_for(module) {
+        Ok(rt) => rt,
+        Err(_) => return fail("UDF: Execution Error 1".into()),
+    };
+    let stream = match rt.lua.load(STREAM).set_name("=stream").eval::<Table>() {
+        Ok(t) => LuaValue::Table(t),
+        Err(e) => return fail(message_of(&e)),
+    };
+    let name = module
+        .filename
+        .rsplit_once('.')
+        .map_or(module.filename.as_str(), |(stem, _)| stem);
+    match call_udf(&rt, name, function, stream, args) {
+        Err(e) => fail(format!("UDF: Execution Error 2 : {}", e.message)),
+        Ok(_) => {
+            fail("stream UDFs (aggregations) are not supported by the embedded cluster".into())
+        }
+    }
+}
+
+/// The stream object an aggregation's function receives.
+const STREAM: &str = r#"
+local s = {}
+for _, op in ipairs({'map', 'filter', 'aggregate', 'reduce', 'groupby'}) do
+  s[op] = function(self) return self end
+end
+return s
+"#;
 
 // ---------------------------------------------------------------------------
 // Rust primitives behind the prelude.
@@ -442,7 +562,13 @@ fn primitives(lua: &Lua) -> mlua::Result<Table> {
     p.set(
         "commit",
         lua.create_function(|_, (ud, kind): (AnyUserData, String)| {
-            Ok(record_of(&ud)?.borrow_mut().commit(&kind))
+            let kind = match kind.as_str() {
+                "create" => Commit::Create,
+                "update" => Commit::Update,
+                "remove" => Commit::Remove,
+                _ => return Err(mlua::Error::runtime("unknown commit")),
+            };
+            Ok(record_of(&ud)?.borrow_mut().commit(kind))
         })?,
     )?;
     p.set(
@@ -1242,7 +1368,6 @@ fn from_lua(v: &LuaValue, depth: usize) -> Result<Value, String> {
 mod tests {
     use super::super::udf::{apply, apply_call, UdfCall, UdfRegistry, TTL_KEEP};
     use super::*;
-    use crate::error::ResultCode;
 
     const NOW: u32 = 500_000_000;
 
@@ -1269,6 +1394,9 @@ function size(rec) return list{record.size(rec), record.device_size(rec)} end
 function digest(rec) return record.digest(rec) end
 function set_ttl(rec, ttl) record.set_ttl(rec, ttl); return aerospike:update(rec) end
 function fail(rec) error('custom failure') end
+function fail_table(rec) error({code = 1}) end
+function fail_plain(rec) error('no position', 0) end
+not_a_function = 5
 function bad_index(rec) local t = nil; return t.x end
 function bad_update(rec) local r = aerospike:update({}); return r end
 function spin(rec) while true do end end
@@ -1278,6 +1406,15 @@ function sandbox(rec)
     type(dofile), type(string.format), type(math.floor), type(table.insert)}
 end
 function counter(rec) n = (n or 0) + 1; return n end
+function co_spin(rec)
+  local co = coroutine.create(function() while true do end end)
+  return coroutine.resume(co)
+end
+function odd_bins(rec)
+  rec[1] = 'one'
+  rec['a_very_long_bin_name'] = 1
+  return aerospike:update(rec)
+end
 function lists(rec)
   local l = list{1, 2, 3}
   list.append(l, 4)
@@ -1488,6 +1625,16 @@ function logs(rec) info('i %d', 1); debug('d'); trace('t'); warn('w %s', 'x'); p
         let mut one = Some(record(&[("a", Value::Int(1))]));
         run(&reg, "set_update", &[s("a"), Value::Nil], &mut one).unwrap();
         assert_eq!(one, None);
+    }
+
+    #[test]
+    fn bin_names_coerce_and_long_names_are_ignored() {
+        let reg = registry();
+        let mut rec = Some(record(&[("a", Value::Int(1))]));
+        assert_eq!(run(&reg, "odd_bins", &[], &mut rec).unwrap(), Value::Int(0));
+        let r = rec.unwrap();
+        assert_eq!(r.bin("1"), Some(&s("one")));
+        assert_eq!(r.bins.len(), 2);
     }
 
     #[test]
@@ -1708,6 +1855,15 @@ function logs(rec) info('i %d', 1); debug('d'); trace('t'); warn('w %s', 'x'); p
         );
         let err = run(&reg, "nope", &[], &mut rec).unwrap_err();
         assert_eq!(err.message, "function not found");
+        let err = run(&reg, "not_a_function", &[], &mut rec).unwrap_err();
+        assert_eq!(err.message, "attempt to call a number value");
+        let err = run(&reg, "fail_table", &[], &mut rec).unwrap_err();
+        assert_eq!(
+            err.message,
+            "t:0: in function fail_table() - error() argument type not handled"
+        );
+        let err = run(&reg, "fail_plain", &[], &mut rec).unwrap_err();
+        assert_eq!(err.message, "no position");
         let err = apply(&reg, "missing", "f", &[], &mut rec, "s", NOW).unwrap_err();
         assert_eq!(
             (err.code, err.message.as_str()),
@@ -1719,14 +1875,26 @@ function logs(rec) info('i %d', 1); debug('d'); trace('t'); warn('w %s', 'x'); p
     #[test]
     fn limits_stop_runaway_udfs() {
         let reg = registry();
+        let line = |f: &str| {
+            1 + TEST_MODULE
+                .lines()
+                .position(|l| l.starts_with(&format!("function {f}(")))
+                .unwrap()
+        };
         let err = run(&reg, "spin", &[], &mut None).unwrap_err();
-        assert_eq!(err.message, TIMEOUT_MESSAGE);
+        assert_eq!(
+            err.message,
+            format!("{USER_PATH}/t.lua:{}: {TIMEOUT_MESSAGE}", line("spin"))
+        );
         let err = run(&reg, "hog", &[], &mut None).unwrap_err();
         assert!(
-            err.message == "not enough memory" || err.message == TIMEOUT_MESSAGE,
+            err.message == "not enough memory" || err.message.ends_with(TIMEOUT_MESSAGE),
             "{}",
             err.message
         );
+        // A loop inside a coroutine is counted too.
+        let err = run(&reg, "co_spin", &[], &mut None).unwrap_err();
+        assert!(err.message.ends_with(TIMEOUT_MESSAGE), "{}", err.message);
         // The state is still usable afterwards.
         assert_eq!(
             run(&reg, "echo", &[Value::Int(1)], &mut None).unwrap(),

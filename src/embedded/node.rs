@@ -137,7 +137,9 @@ fn accept_loop(
         let spawned = thread::Builder::new()
             .name(format!("emb{port}-c{id}"))
             .spawn(move || {
+                conn.ctx.stats.bump("", "client_connections_opened");
                 conn.serve(stream);
+                conn.ctx.stats.bump("", "client_connections_closed");
                 conns_for_thread.lock().remove(&id);
             });
         match spawned {
@@ -166,6 +168,10 @@ struct Connection {
 impl Connection {
     fn serve(&self, mut stream: TcpStream) {
         let _ = stream.set_nodelay(true);
+        let Ok(write_half) = stream.try_clone() else {
+            return;
+        };
+        let mut out = BufWriter::new(write_half);
         let mut buf: Vec<u8> = Vec::new();
         let mut chunk = vec![0u8; READ_CHUNK];
         loop {
@@ -186,12 +192,10 @@ impl Connection {
                     }
                 };
                 buf.drain(..consumed);
-                match self.request(&mut stream, kind, &body) {
-                    Ok(Next::Continue) => {}
-                    Ok(Next::Close) | Err(_) => {
-                        let _ = stream.shutdown(Shutdown::Both);
-                        return;
-                    }
+                let next = self.request(&mut out, kind, &body);
+                if !matches!(next, Ok(Next::Continue)) || out.flush().is_err() {
+                    let _ = stream.shutdown(Shutdown::Both);
+                    return;
                 }
             }
             if self.stop.load(Ordering::SeqCst) {
@@ -204,27 +208,18 @@ impl Connection {
         }
     }
 
-    /// Answers one request frame, applying any fault set for it.
-    fn request(&self, stream: &mut TcpStream, kind: u8, body: &[u8]) -> io::Result<Next> {
+    /// Answers one request frame into `out`, applying any fault set for it.
+    fn request(&self, out: &mut BufWriter<TcpStream>, kind: u8, body: &[u8]) -> io::Result<Next> {
         let scope = if kind == proto::TYPE_INFO {
             FaultScope::Info
         } else {
             FaultScope::Messages
         };
-        let fault = self.faults.take(scope);
-        match fault {
-            None => {
-                let mut w = BufWriter::new(&mut *stream);
-                self.answer(kind, body, &mut w)?;
-                w.flush()?;
-                Ok(Next::Continue)
-            }
+        match self.faults.take(scope) {
+            None => self.answer(kind, body, out)?,
             Some(Fault::Delay(d)) => {
                 self.sleep(d);
-                let mut w = BufWriter::new(&mut *stream);
-                self.answer(kind, body, &mut w)?;
-                w.flush()?;
-                Ok(Next::Continue)
+                self.answer(kind, body, out)?;
             }
             Some(Fault::ResultCode(rc)) => {
                 let reply = if kind == proto::TYPE_INFO {
@@ -232,24 +227,21 @@ impl Connection {
                 } else {
                     error_message(rc)
                 };
-                stream.write_all(&reply)?;
-                Ok(Next::Continue)
+                out.write_all(&reply)?;
             }
             Some(Fault::CloseMidFrame) => {
                 let mut full = Vec::new();
                 self.answer(kind, body, &mut full)?;
                 let half = (full.len() / 2).max(1).min(full.len().saturating_sub(1));
-                stream.write_all(&full[..half])?;
-                stream.flush()?;
-                Ok(Next::Close)
+                out.write_all(&full[..half])?;
+                out.flush()?;
+                return Ok(Next::Close);
             }
-            Some(Fault::Stall) => Ok(Next::Continue),
-            Some(Fault::Garbage) => {
-                stream.write_all(b"\xee\xee\xde\xad\xbe\xef\x00\x01garbage!")?;
-                Ok(Next::Continue)
-            }
-            Some(Fault::DropConnection) => Ok(Next::Close),
+            Some(Fault::Stall) => {}
+            Some(Fault::Garbage) => out.write_all(b"\xee\xee\xde\xad\xbe\xef\x00\x01garbage!")?,
+            Some(Fault::DropConnection) => return Ok(Next::Close),
         }
+        Ok(Next::Continue)
     }
 
     /// Sleeps up to `d`, waking early when the node stops.

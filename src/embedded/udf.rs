@@ -279,7 +279,8 @@ pub(crate) struct UdfCall<'a> {
 /// place when the UDF commits with `aerospike:create`/`update`/`remove`
 /// (generation and last-update time bumped, void time from `record.set_ttl`
 /// or kept). On error `rec` is left unchanged.
-// Called by the background-job runner.
+// The architecture's contract; the job runner and kv call `apply_call`,
+// which also carries the digest and ttls.
 #[allow(dead_code)]
 pub(crate) fn apply(
     registry: &UdfRegistry,
@@ -315,6 +316,27 @@ pub(crate) fn apply_call(
         .module(call.module)
         .ok_or_else(|| UdfError::udf("UDF: Execution Error 1"))?;
     lua::run(&module, call, rec)
+}
+
+/// The error a stream UDF (aggregation, `UDF_OP` 1) gets: the embedded
+/// cluster does not run aggregations. A module that is not registered gives
+/// `UDF: Execution Error 1`; a function that fails while building its stream
+/// gives the server's `UDF: Execution Error 2 : <Lua message>`.
+// For the aggregation (UDF_OP 1) reply of src/embedded/query.rs.
+#[allow(dead_code)]
+pub(crate) fn stream_error(
+    registry: &UdfRegistry,
+    module: &str,
+    function: &str,
+    args: &[Value],
+) -> UdfError {
+    match registry.module(module) {
+        Some(m) => lua::stream_error(&m, function, args),
+        None => UdfError {
+            code: ResultCode::SERVER_ERROR,
+            message: "UDF: Execution Error 1".into(),
+        },
+    }
 }
 
 /// SHA-1 (FIPS 180-4), for the `udf-list` hash.
@@ -540,6 +562,230 @@ mod tests {
         let err = err.unwrap_err();
         assert_eq!((err.file.as_str(), err.line), ("boom.lua", 2));
         assert!(err.message.contains("attempt to index"), "{}", err.message);
+        // A module whose top level never ends is stopped, not registered.
+        let err = reg
+            .put("loop.lua", b"\nwhile true do end\n".to_vec())
+            .unwrap_err();
+        assert_eq!(
+            (err.file.as_str(), err.line, err.message.as_str()),
+            ("loop.lua", 2, "UDF Execution Timeout")
+        );
+        assert!(reg.module("loop").is_none());
+    }
+
+    const BGUDF: &str = include_str!("../../tests/data/bgudf.lua");
+    const MAINTENANCE: &str = include_str!("../../tests/data/maintenance.lua");
+
+    #[test]
+    fn fixture_module_registers_with_the_fixture_hash() {
+        let reg = UdfRegistry::default();
+        reg.put("bgudf.lua", BGUDF.as_bytes().to_vec()).unwrap();
+        assert_eq!(
+            reg.handle_info("udf-list", "").unwrap(),
+            "filename=bgudf.lua,hash=3241c719a5086433c774a0bb6b1adf4ae99d5130,type=LUA;"
+        );
+    }
+
+    #[test]
+    fn background_set_bin_and_mark() {
+        let reg = UdfRegistry::default();
+        reg.put("bgudf.lua", BGUDF.as_bytes().to_vec()).unwrap();
+        let now = 1000;
+        let mut rec = Some(StoredRecord::new("bgudf"));
+        rec.as_mut().unwrap().set_bin("i", Value::Int(3));
+        rec.as_mut().unwrap().touch_write();
+        // query.apply('bgudf', 'set_bin', ['u', 7])
+        let args = [Value::from("u"), Value::Int(7)];
+        let out = apply(&reg, "bgudf", "set_bin", &args, &mut rec, "bgudf", now).unwrap();
+        assert_eq!(out, Value::Nil);
+        let r = rec.clone().unwrap();
+        assert_eq!(r.bin("u"), Some(&Value::Int(7)));
+        assert_eq!(r.generation, 2);
+        // apply('bgudf', 'mark', []) with the job's ttl 3600.
+        let call = UdfCall {
+            module: "bgudf",
+            function: "mark",
+            args: &[],
+            set: "bgudf",
+            now,
+            digest: None,
+            default_ttl: 0,
+            record_ttl: 3600,
+        };
+        apply_call(&reg, &call, &mut rec).unwrap();
+        let r = rec.unwrap();
+        assert_eq!(r.bin("marked"), Some(&Value::Int(1)));
+        assert_eq!(r.void_time, now + 3600);
+        assert_eq!(r.generation, 3);
+        // An unregistered module fails every record (bg-errors case 21).
+        let err = apply(&reg, "nosuchmod", "f", &[], &mut None, "bgudf", now).unwrap_err();
+        assert_eq!(err.message, "UDF: Execution Error 1");
+    }
+
+    #[test]
+    fn stream_udf_failure_matches_the_server() {
+        // bg-errors case 17: UDF_OP 1 with bgudf.set_bin('v', 1).
+        let text = fixture("bg-errors-single.txt");
+        let start = text.find("# STEP case 17").unwrap();
+        let frame = text[start..]
+            .lines()
+            .find_map(|l| l.strip_prefix("S>C "))
+            .unwrap();
+        let bytes: Vec<u8> = (0..frame.len() / 2)
+            .map(|i| u8::from_str_radix(&frame[2 * i..2 * i + 2], 16).unwrap())
+            .collect();
+        let captured = String::from_utf8_lossy(&bytes).into_owned();
+        let failure = &captured[captured.find("UDF: Execution Error").unwrap()..];
+        let server_path = "/work/realserver/single/run/work/usr/udf/lua/";
+
+        let reg = UdfRegistry::default();
+        reg.put("bgudf.lua", BGUDF.as_bytes().to_vec()).unwrap();
+        let args = [Value::from("v"), Value::Int(1)];
+        let err = stream_error(&reg, "bgudf", "set_bin", &args);
+        assert_eq!(err.code, ResultCode::SERVER_ERROR);
+        assert_eq!(
+            err.message,
+            failure.replace(server_path, "/opt/aerospike/usr/udf/lua/")
+        );
+        assert_eq!(
+            stream_error(&reg, "nosuchmod", "f", &[]).message,
+            "UDF: Execution Error 1"
+        );
+        assert_eq!(
+            stream_error(&reg, "bgudf", "nope", &[]).message,
+            "UDF: Execution Error 2 : function not found"
+        );
+        reg.put(
+            "agg.lua",
+            b"function count(s) return s:map(function(r) return 1 end):reduce(function(a, b) return a + b end) end".to_vec(),
+        )
+        .unwrap();
+        let err = stream_error(&reg, "agg", "count", &[]);
+        assert!(err.message.contains("not supported"), "{}", err.message);
+    }
+
+    #[test]
+    fn maintenance_module() {
+        let reg = UdfRegistry::default();
+        reg.put("maintenance.lua", MAINTENANCE.as_bytes().to_vec())
+            .unwrap();
+        let now = 5000;
+        let rec_with = |updated: i64| {
+            let mut r = StoredRecord::new("s");
+            r.set_bin("updated", Value::Int(updated));
+            r.touch_write();
+            Some(r)
+        };
+        // expire_old removes old records only.
+        let mut old = rec_with(10);
+        let out = apply(
+            &reg,
+            "maintenance",
+            "expire_old",
+            &[Value::Int(100)],
+            &mut old,
+            "s",
+            now,
+        );
+        assert_eq!((out.unwrap(), old), (Value::Int(1), None));
+        let mut fresh = rec_with(500);
+        let out = apply(
+            &reg,
+            "maintenance",
+            "expire_old",
+            &[Value::Int(100)],
+            &mut fresh,
+            "s",
+            now,
+        );
+        assert_eq!(out.unwrap(), Value::Int(0));
+        assert!(fresh.is_some());
+        let mut missing = None;
+        let out = apply(
+            &reg,
+            "maintenance",
+            "expire_old",
+            &[Value::Int(100)],
+            &mut missing,
+            "s",
+            now,
+        );
+        assert_eq!(out.unwrap(), Value::Int(0));
+        // mark sets a bin and a ttl; inside the UDF the generation is still
+        // the old one (the write happens when the UDF returns).
+        let out = apply(
+            &reg,
+            "maintenance",
+            "mark",
+            &[Value::Int(60)],
+            &mut fresh,
+            "s",
+            now,
+        );
+        assert_eq!(out.unwrap(), Value::Int(1));
+        assert_eq!(fresh.as_ref().unwrap().generation, 2);
+        assert_eq!(fresh.as_ref().unwrap().void_time, now + 60);
+        // add creates the record when missing, then updates it.
+        let mut counter = None;
+        let args = [Value::from("n"), Value::Int(5)];
+        let out = apply(&reg, "maintenance", "add", &args, &mut counter, "s", now);
+        assert_eq!(out.unwrap(), Value::Int(5));
+        let out = apply(&reg, "maintenance", "add", &args, &mut counter, "s", now);
+        assert_eq!(out.unwrap(), Value::Int(10));
+        assert_eq!(counter.as_ref().unwrap().generation, 2);
+        // tag appends to a list bin once.
+        let out = apply(
+            &reg,
+            "maintenance",
+            "tag",
+            &[Value::from("x")],
+            &mut counter,
+            "s",
+            now,
+        );
+        assert_eq!(out.unwrap(), Value::Int(1));
+        let out = apply(
+            &reg,
+            "maintenance",
+            "tag",
+            &[Value::from("x")],
+            &mut counter,
+            "s",
+            now,
+        );
+        assert_eq!(out.unwrap(), Value::Int(1));
+        let out = apply(
+            &reg,
+            "maintenance",
+            "tag",
+            &[Value::from("y")],
+            &mut counter,
+            "s",
+            now,
+        );
+        assert_eq!(out.unwrap(), Value::Int(2));
+        assert_eq!(
+            counter.as_ref().unwrap().bin("tags"),
+            Some(&Value::List(vec![Value::from("x"), Value::from("y")]))
+        );
+        // summarize returns a map of bin types.
+        let out = apply(
+            &reg,
+            "maintenance",
+            "summarize",
+            &[],
+            &mut counter,
+            "s",
+            now,
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            Value::Map(vec![
+                (Value::from("n"), Value::from("number")),
+                (Value::from("tags"), Value::from("userdata")),
+            ])
+        );
     }
 
     #[test]

@@ -265,7 +265,12 @@ impl<'a> Reader<'a> {
                 self.pos -= 1;
                 let n = self.array_len()?;
                 let mut out = Vec::with_capacity(n.min(self.remaining()));
-                for _ in 0..n {
+                for i in 0..n {
+                    if i == 0 && self.peek_is_order_marker() {
+                        // List-order marker element (ordered lists).
+                        self.skip_ext()?;
+                        continue;
+                    }
                     out.push(self.value_at(depth + 1)?);
                 }
                 Value::List(out)
@@ -278,7 +283,7 @@ impl<'a> Reader<'a> {
                 };
                 let mut out = Vec::with_capacity(n.min(self.remaining() / 2));
                 for i in 0..n {
-                    if i == 0 && self.peek_is_ext() {
+                    if i == 0 && self.peek_is_order_marker() {
                         // Map-order marker entry: ext key, nil value.
                         self.skip_ext()?;
                         self.value_at(depth + 1)?;
@@ -305,6 +310,16 @@ impl<'a> Reader<'a> {
 
     fn peek_is_ext(&self) -> bool {
         matches!(self.peek(), Some(0xd4..=0xd8 | 0xc7..=0xc9))
+    }
+
+    /// True when the next value is an ext whose type is a container-order
+    /// flag rather than 0xff (the wildcard and infinity values).
+    fn peek_is_order_marker(&self) -> bool {
+        if !self.peek_is_ext() {
+            return false;
+        }
+        let mut probe = self.clone();
+        probe.skip_ext().is_ok_and(|t| t != 0xff)
     }
 
     /// Skips an ext value and returns its type byte.
@@ -386,6 +401,13 @@ mod tests {
         pack_value(&mut b, &Value::from("a"));
         pack_value(&mut b, &Value::from(1));
         assert_eq!(from_slice(&b).unwrap(), map! {"a" => 1});
+    }
+
+    #[test]
+    fn ordered_list_marker_is_skipped() {
+        // An ordered list as a server sends it: array of n+1, ext(type 1), items.
+        let b = [0x93, 0xc7, 0x00, 0x01, 0x01, 0x02];
+        assert_eq!(from_slice(&b).unwrap(), list![1, 2]);
     }
 
     #[test]

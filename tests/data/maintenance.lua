@@ -14,7 +14,7 @@ function expire_old(rec, cutoff)
   return 0
 end
 
--- Marks a record and gives it a fresh ttl.
+-- Marks a record and gives it a fresh ttl; returns the generation it had.
 function mark(rec, ttl)
   rec['marked'] = 1
   record.set_ttl(rec, ttl)
