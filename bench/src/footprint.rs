@@ -38,9 +38,15 @@ pub struct Idle {
 
 pub fn idle(which: &str, hosts: &str) -> Option<Idle> {
     let exe = std::env::current_exe().ok()?;
-    let out = Command::new(exe).args(["idle", which, hosts]).output().ok()?;
+    let out = Command::new(exe)
+        .args(["idle", which, hosts])
+        .output()
+        .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
-    let v: Vec<u64> = text.split_whitespace().filter_map(|s| s.parse().ok()).collect();
+    let v: Vec<u64> = text
+        .split_whitespace()
+        .filter_map(|s| s.parse().ok())
+        .collect();
     (v.len() == 4).then(|| Idle {
         rss_kib: v[0],
         threads: v[1],
@@ -68,7 +74,11 @@ fn project(bench_dir: &Path, dir: &Path, which: &str) -> std::io::Result<()> {
     let dep = if which == "ours" {
         format!(
             "aerospike-blocking = {{ path = {:?} }}",
-            bench_dir.parent().unwrap_or(bench_dir).display().to_string()
+            bench_dir
+                .parent()
+                .unwrap_or(bench_dir)
+                .display()
+                .to_string()
         )
     } else {
         r#"aerospike = { version = "3", default-features = false, features = ["sync", "serialization", "rt-tokio"] }"#
@@ -108,14 +118,24 @@ pub fn build(which: &str, cold: bool) -> Build {
     }
     let manifest = dir.join("Cargo.toml");
     if let Ok(out) = Command::new(cargo())
-        .args(["tree", "--offline", "-e", "normal", "--prefix", "none", "--manifest-path"])
+        .args([
+            "tree",
+            "--offline",
+            "-e",
+            "normal",
+            "--prefix",
+            "none",
+            "--manifest-path",
+        ])
         .arg(&manifest)
         .output()
     {
         let text = String::from_utf8_lossy(&out.stdout);
         let mut lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
         b.tree_lines = lines.len();
-        lines.iter_mut().for_each(|l| *l = l.trim_end_matches(" (*)"));
+        lines
+            .iter_mut()
+            .for_each(|l| *l = l.trim_end_matches(" (*)"));
         lines.sort_unstable();
         lines.dedup();
         b.tree_unique = lines.len();
@@ -124,7 +144,13 @@ pub fn build(which: &str, cold: bool) -> Build {
         let target = dir.join("target");
         let t = Instant::now();
         let ok = Command::new(cargo())
-            .args(["build", "--release", "--offline", "--quiet", "--manifest-path"])
+            .args([
+                "build",
+                "--release",
+                "--offline",
+                "--quiet",
+                "--manifest-path",
+            ])
             .arg(&manifest)
             .env("CARGO_TARGET_DIR", &target)
             .status()

@@ -94,7 +94,10 @@ pub mod official {
     use super::*;
     use aerospike::{as_bin, operations, Bins, Statement, WritePolicy};
 
-    fn start(c: &aerospike::Client, set: &str) -> (aerospike::Task<aerospike::ExecuteTask>, Duration) {
+    fn start(
+        c: &aerospike::Client,
+        set: &str,
+    ) -> (aerospike::Task<aerospike::ExecuteTask>, Duration) {
         let t = Instant::now();
         let mut st = Statement::new(crate::kv::NS, set, Bins::None);
         st.set_operations(vec![operations::add(&as_bin!("n", 1))]);
@@ -131,7 +134,8 @@ pub mod official {
             let waited = t.elapsed();
             let trid = id(task);
             if done.is_ok() {
-                f.detect_default.push((waited, since_done_ms(probe, trid).unwrap_or(u64::MAX)));
+                f.detect_default
+                    .push((waited, since_done_ms(probe, trid).unwrap_or(u64::MAX)));
             } else {
                 eprintln!("official: wait failed: {done:?}");
             }

@@ -50,7 +50,13 @@ pub enum Mix {
 
 /// Runs `threads` threads for `dur` doing `mix` over random keys in
 /// `0..records`. With one thread the work runs on the calling thread.
-pub fn run(client: &dyn KvClient, mix: Mix, threads: usize, records: u64, dur: Duration) -> KvResult {
+pub fn run(
+    client: &dyn KvClient,
+    mix: Mix,
+    threads: usize,
+    records: u64,
+    dur: Duration,
+) -> KvResult {
     let stop = AtomicBool::new(false);
     let cpu0 = stats::process_cpu();
     let ctx0 = stats::context_switches();
@@ -92,7 +98,9 @@ pub fn run(client: &dyn KvClient, mix: Mix, threads: usize, records: u64, dur: D
         })
     } else {
         thread::scope(|s| {
-            let hs: Vec<_> = (0..threads as u64).map(|i| s.spawn(move || worker(i))).collect();
+            let hs: Vec<_> = (0..threads as u64)
+                .map(|i| s.spawn(move || worker(i)))
+                .collect();
             thread::sleep(dur);
             stop.store(true, Ordering::Relaxed);
             hs.into_iter().map(|h| h.join().expect("worker")).collect()
@@ -153,11 +161,14 @@ impl Ours {
 
 impl KvClient for Ours {
     fn put(&self, id: u64) -> bool {
-        self.client.put(&self.write, &Self::key(id), &self.bins).is_ok()
+        self.client
+            .put(&self.write, &Self::key(id), &self.bins)
+            .is_ok()
     }
     fn get(&self, id: u64) -> bool {
         matches!(
-            self.client.get(&self.read, &Self::key(id), aerospike_blocking::Bins::All),
+            self.client
+                .get(&self.read, &Self::key(id), aerospike_blocking::Bins::All),
             Ok(Some(_))
         )
     }
@@ -252,7 +263,9 @@ impl Official {
 
 impl KvClient for Official {
     fn put(&self, id: u64) -> bool {
-        self.client.put(&self.write, &Self::key(id), &self.bins).is_ok()
+        self.client
+            .put(&self.write, &Self::key(id), &self.bins)
+            .is_ok()
     }
     fn get(&self, id: u64) -> bool {
         self.client

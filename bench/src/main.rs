@@ -5,7 +5,9 @@
 //! cargo run --release --manifest-path bench/Cargo.toml -- all
 //! ```
 //!
-//! Modes: `all` (default), `kv`, `jobs`, `footprint`; options `--records N`
+//! Modes: `all` (default), `kv`, `jobs`, `footprint`, and `one` (one
+//! client, one workload, for profiling: `--client ours|hop|official`,
+//! `--mix get|put|half`, `--threads N`, records already loaded); options `--records N`
 //! (100000), `--secs S` per KV run (3), `--job-records N` (100000),
 //! `--reps N` job starts (20), `--no-build` (footprint without the cold
 //! builds), `--out FILE` (bench/results.md). `AEROSPIKE_HOSTS` selects a
@@ -32,6 +34,9 @@ struct Opts {
     reps: usize,
     build: bool,
     out: String,
+    client: String,
+    mix: String,
+    threads: usize,
 }
 
 fn parse_opts() -> Opts {
@@ -43,6 +48,9 @@ fn parse_opts() -> Opts {
         reps: 20,
         build: true,
         out: format!("{}/results.md", env!("CARGO_MANIFEST_DIR")),
+        client: "ours".into(),
+        mix: "get".into(),
+        threads: 1,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -54,6 +62,9 @@ fn parse_opts() -> Opts {
             "--reps" => o.reps = val().parse().expect("--reps N"),
             "--no-build" => o.build = false,
             "--out" => o.out = val(),
+            "--client" => o.client = val(),
+            "--mix" => o.mix = val(),
+            "--threads" => o.threads = val().parse().expect("--threads N"),
             m if !m.starts_with('-') => o.mode = m.to_owned(),
             other => panic!("unknown option {other}"),
         }
@@ -96,6 +107,9 @@ fn main() {
         jobs_section(&o, &mut report);
         print!("{}", &report[from..]);
     }
+    if o.mode == "one" {
+        return one(&o);
+    }
     if all || o.mode == "footprint" {
         let from = report.len();
         footprint_section(&o, &mut report);
@@ -121,7 +135,9 @@ fn load(ours: &kv::Ours, set: &str, n: u64, extra_bin: bool) {
                     let r = if extra_bin {
                         ours.client.put(&w, &key, &[Bin::new("n", 0i64)])
                     } else {
-                        ours.put(i).then_some(()).ok_or(aerospike_blocking::Error::Closed)
+                        ours.put(i)
+                            .then_some(())
+                            .ok_or(aerospike_blocking::Error::Closed)
                     };
                     r.expect("load");
                     i += threads;
@@ -129,6 +145,50 @@ fn load(ours: &kv::Ours, set: &str, n: u64, extra_bin: bool) {
             });
         }
     });
+}
+
+/// `one`: a single workload of a single client, printed, for profiling
+/// under strace/perf/callgrind (use `AEROSPIKE_HOSTS` to keep the server
+/// out of the traced process tree).
+fn one(o: &Opts) {
+    let server = Server::start(1);
+    let ours = Arc::new(kv::Ours::connect(&server.seeds));
+    load(&ours, kv::SET, o.records, false);
+    let mix = match o.mix.as_str() {
+        "put" => Mix::Put,
+        "half" => Mix::Half,
+        _ => Mix::Get,
+    };
+    let dur = Duration::from_secs_f64(o.secs);
+    let r = match o.client.as_str() {
+        "official" => kv::run(
+            &kv::Official::connect(&server.hosts()),
+            mix,
+            o.threads,
+            o.records,
+            dur,
+        ),
+        "hop" => kv::run(
+            &kv::OursHop::new(ours.clone()),
+            mix,
+            o.threads,
+            o.records,
+            dur,
+        ),
+        _ => kv::run(&*ours, mix, o.threads, o.records, dur),
+    };
+    println!(
+        "{} {} x{}: {:.0} ops/s, p50 {:.0} µs, p99 {:.0} µs, CPU {:.1} µs/op, {:.2} ctx switches/op, {} errors",
+        o.client,
+        o.mix,
+        o.threads,
+        r.ops_per_sec(),
+        r.lat.quantile_us(0.5),
+        r.lat.quantile_us(0.99),
+        r.cpu_us_per_op(),
+        r.ctx_per_op(),
+        r.errors
+    );
 }
 
 fn kv_section(o: &Opts, report: &mut String) {
@@ -151,7 +211,10 @@ fn kv_section(o: &Opts, report: &mut String) {
         report,
         "| workload | client | ops/s | p50 µs | p99 µs | p99.9 µs | client CPU µs/op | ctx switches/op | server CPU µs/op | errors | ops/s vs official |"
     );
-    let _ = writeln!(report, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        report,
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    );
     let workloads = [
         ("get, 1 thread", Mix::Get, 1usize),
         ("put, 1 thread", Mix::Put, 1),
@@ -159,8 +222,10 @@ fn kv_section(o: &Opts, report: &mut String) {
         ("50/50, 32 threads", Mix::Half, 32),
     ];
     for (name, mix, threads) in workloads {
-        let mut clients: Vec<(&str, &dyn KvClient)> =
-            vec![("aerospike-blocking", &*ours), ("official aerospike 3", &official)];
+        let mut clients: Vec<(&str, &dyn KvClient)> = vec![
+            ("aerospike-blocking", &*ours),
+            ("official aerospike 3", &official),
+        ];
         if threads <= 8 {
             clients.push(("aerospike-blocking via node worker (hop)", &hop));
         }
@@ -225,7 +290,10 @@ fn jobs_section(o: &Opts, report: &mut String) {
         "## Background jobs, 3 nodes (one `add` op; {} starts on a 100-record set; end to end on {} records)\n",
         o.reps, o.job_records
     );
-    let _ = writeln!(report, "| measure | aerospike-blocking | official aerospike 3 |");
+    let _ = writeln!(
+        report,
+        "| measure | aerospike-blocking | official aerospike 3 |"
+    );
     let _ = writeln!(report, "|---|---:|---:|");
     let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1e3);
     let _ = writeln!(
@@ -290,7 +358,10 @@ fn footprint_section(o: &Opts, report: &mut String) {
     let server = Server::start(3);
     let hosts = server.hosts();
     let _ = writeln!(report, "## Footprint\n");
-    let _ = writeln!(report, "| measure | aerospike-blocking | official aerospike 3 |");
+    let _ = writeln!(
+        report,
+        "| measure | aerospike-blocking | official aerospike 3 |"
+    );
     let _ = writeln!(report, "|---|---:|---:|");
     let a = footprint::idle("ours", &hosts);
     let b = footprint::idle("official", &hosts);
@@ -300,8 +371,14 @@ fn footprint_section(o: &Opts, report: &mut String) {
     let _ = writeln!(
         report,
         "| idle RSS connected to 3 nodes (process before connecting) | {} | {} |",
-        cell(&a, |i| format!("{} KiB ({} KiB)", i.rss_kib, i.base_rss_kib)),
-        cell(&b, |i| format!("{} KiB ({} KiB)", i.rss_kib, i.base_rss_kib)),
+        cell(&a, |i| format!(
+            "{} KiB ({} KiB)",
+            i.rss_kib, i.base_rss_kib
+        )),
+        cell(&b, |i| format!(
+            "{} KiB ({} KiB)",
+            i.rss_kib, i.base_rss_kib
+        )),
     );
     let _ = writeln!(
         report,
@@ -310,12 +387,26 @@ fn footprint_section(o: &Opts, report: &mut String) {
         cell(&b, |i| format!("{} ({})", i.threads, i.base_threads)),
     );
     drop(server);
-    eprintln!("footprint: minimal programs (cold release builds: {})", o.build);
+    eprintln!(
+        "footprint: minimal programs (cold release builds: {})",
+        o.build
+    );
     let ours = footprint::build("ours", o.build);
     let theirs = footprint::build("official", o.build);
-    let kib = |b: &footprint::Build| b.stripped_bytes.map_or("n/a".into(), |s| format!("{} KiB", s / 1024));
-    let secs = |b: &footprint::Build| b.cold_build.map_or("n/a".into(), |d| format!("{:.1} s", d.as_secs_f64()));
-    let _ = writeln!(report, "| stripped release binary, connect + one get | {} | {} |", kib(&ours), kib(&theirs));
+    let kib = |b: &footprint::Build| {
+        b.stripped_bytes
+            .map_or("n/a".into(), |s| format!("{} KiB", s / 1024))
+    };
+    let secs = |b: &footprint::Build| {
+        b.cold_build
+            .map_or("n/a".into(), |d| format!("{:.1} s", d.as_secs_f64()))
+    };
+    let _ = writeln!(
+        report,
+        "| stripped release binary, connect + one get | {} | {} |",
+        kib(&ours),
+        kib(&theirs)
+    );
     let _ = writeln!(
         report,
         "| `cargo tree -e normal` lines (unique crates) | {} ({}) | {} ({}) |",
