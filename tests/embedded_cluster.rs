@@ -226,3 +226,27 @@ fn namespace_default_ttl_applies() {
         .unwrap();
     assert_eq!(rec.ttl(), None);
 }
+
+#[test]
+fn connections_closed_by_a_restart_are_not_reused() {
+    let ec = EmbeddedCluster::start(3).unwrap();
+    let no_tend = ClientPolicy {
+        tend_interval: Duration::from_secs(3600),
+        ..ClientPolicy::default()
+    };
+    let c = Client::connect(&ec.seeds(), &no_tend).unwrap();
+    let keys: Vec<Key> = (0..30)
+        .map(|i| Key::new("test", "restart", i).unwrap())
+        .collect();
+    let once = WritePolicy::default(); // max_retries 0: a dead connection would fail the write
+    for k in &keys {
+        c.put(&once, k, &[Bin::new("a", 1)]).unwrap();
+    }
+    for n in ec.nodes() {
+        ec.restart_node(&n.name()).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    for k in &keys {
+        c.put(&once, k, &[Bin::new("a", 2)]).unwrap();
+    }
+}

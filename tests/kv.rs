@@ -319,3 +319,88 @@ fn client_side_validation() {
         Err(Error::NoNode(_))
     ));
 }
+
+#[test]
+fn filter_expression_guards_reads_and_writes() {
+    use aerospike_blocking::exp::{self, Expression};
+    let env = TestEnv::new();
+    let c = &env.client;
+    let set = unique_set("kv_filter");
+    let key = Key::new(NAMESPACE, &set, "f").unwrap();
+    c.put(&wp(), &key, &[Bin::new("age", 30), Bin::new("name", "ann")])
+        .unwrap();
+
+    let older = |n: i64| Some(exp::gt(exp::int_bin("age"), exp::int_val(n)));
+    let read_if = |e| ReadPolicy {
+        filter_expression: e,
+        ..rp()
+    };
+    let rec = c
+        .get(&read_if(older(20)), &key, Bins::All)
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.bin("name"), Some(&Value::from("ann")));
+    let e = c.get(&read_if(older(40)), &key, Bins::All).unwrap_err();
+    assert_eq!(server_code(&e), Some(ResultCode::FILTERED_OUT));
+    let e = c.exists(&read_if(older(40)), &key).unwrap_err();
+    assert_eq!(server_code(&e), Some(ResultCode::FILTERED_OUT));
+
+    let write_if = |e| WritePolicy {
+        filter_expression: e,
+        ..wp()
+    };
+    let e = c
+        .put(&write_if(older(40)), &key, &[Bin::new("age", 99)])
+        .unwrap_err();
+    assert_eq!(server_code(&e), Some(ResultCode::FILTERED_OUT));
+    assert!(!e.in_doubt());
+    let ael = Expression::from_ael("$.name == 'ann' and $.age < 40").unwrap();
+    c.put(&write_if(Some(ael)), &key, &[Bin::new("age", 31)])
+        .unwrap();
+    let e = c.delete(&write_if(older(40)), &key).unwrap_err();
+    assert_eq!(server_code(&e), Some(ResultCode::FILTERED_OUT));
+    let rec = c
+        .operate(
+            &write_if(older(30)),
+            &key,
+            &[aerospike_blocking::operations::get_bin("age")],
+        )
+        .unwrap();
+    assert_eq!(rec.bin("age"), Some(&Value::from(31)));
+    assert!(c.delete(&write_if(older(30)), &key).unwrap());
+}
+
+/// A stored key is visible to expressions: the record written with
+/// `send_key` matches a filter on its key, the one written without does not.
+#[test]
+fn send_key_stores_the_key_on_the_server() {
+    use aerospike_blocking::exp::{self, ExpType};
+    let env = TestEnv::new();
+    let c = &env.client;
+    let set = unique_set("kv_storedkey");
+    let with_key = Key::new(NAMESPACE, &set, "stored").unwrap();
+    let without = Key::new(NAMESPACE, &set, "digest-only").unwrap();
+    let send = WritePolicy {
+        send_key: true,
+        ..wp()
+    };
+    c.put(&send, &with_key, &[Bin::new("a", 1)]).unwrap();
+    c.put(&wp(), &without, &[Bin::new("a", 1)]).unwrap();
+    let key_is = |v: &str| ReadPolicy {
+        filter_expression: Some(exp::eq(exp::key(ExpType::String), exp::string_val(v))),
+        ..rp()
+    };
+    assert!(c
+        .get(&key_is("stored"), &with_key, Bins::All)
+        .unwrap()
+        .is_some());
+    let has_key = ReadPolicy {
+        filter_expression: Some(exp::key_exists()),
+        ..rp()
+    };
+    assert!(c.exists(&has_key, &with_key).unwrap());
+    let e = c.get(&has_key, &without, Bins::All).unwrap_err();
+    assert_eq!(server_code(&e), Some(ResultCode::FILTERED_OUT));
+    c.delete(&wp(), &with_key).unwrap();
+    c.delete(&wp(), &without).unwrap();
+}

@@ -257,6 +257,15 @@ mod tests {
         assert!(per_node.iter().all(|c| *c > 1000), "{per_node:?}");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn never_panics(s in "[a-z0-9:,;/+=A-Z]{0,80}") {
+            for cmd in [ReplicasCommand::Replicas, ReplicasCommand::All, ReplicasCommand::Master] {
+                let _ = parse_replicas(&s, cmd);
+            }
+        }
+    }
+
     #[test]
     fn higher_regime_wins_and_bad_values_fail() {
         let full = base64::encode(&[0xff; 512]);

@@ -133,6 +133,13 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn never_panics(s in "[0-9A-F,:\\[\\]. ]{0,60}") {
+            let _ = parse(&s);
+        }
+    }
+
     #[test]
     fn default_ports_ipv6_and_garbage() {
         let p = parse("1,3000,[[A,tls,[10.0.0.1,[::1],[::2]:4000,host:5]]]").unwrap();

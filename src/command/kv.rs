@@ -537,6 +537,29 @@ mod tests {
     }
 
     #[test]
+    fn filter_expression_is_the_last_field() {
+        let e = crate::exp::gt(crate::exp::int_bin("a"), crate::exp::int_val(1));
+        let p = ReadPolicy {
+            send_key: true,
+            filter_expression: Some(e.clone()),
+            ..ReadPolicy::default()
+        };
+        let m = read(&p, &k("x"), &Bins::All).unwrap();
+        let kinds: Vec<u8> = m.fields.iter().map(|f| f.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                field::NAMESPACE,
+                field::SET,
+                field::DIGEST,
+                field::KEY,
+                field::FILTER_EXP
+            ]
+        );
+        assert_eq!(m.fields[4].data, e.pack());
+    }
+
+    #[test]
     fn empty_set_sends_no_set_field() {
         let key = Key::new("test", "", 1).unwrap();
         let m = read(&ReadPolicy::default(), &key, &Bins::All).unwrap();

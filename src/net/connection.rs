@@ -32,6 +32,23 @@ const READ_BUF: usize = 16 * 1024;
 /// A buffer grown past this for a big frame is shrunk back once drained.
 const READ_BUF_KEEP: usize = 1024 * 1024;
 
+/// How much earlier than asked a socket timeout already set may fire before
+/// it is worth a syscall to change it. The remaining time of a deadline
+/// shrinks on every call; without this slack every command would reset both
+/// socket timeouts.
+const TIMEOUT_SLACK: Duration = Duration::from_millis(10);
+
+/// True when the socket timeout `current` must be changed to serve `wanted`:
+/// it would block longer than wanted, or fire more than `TIMEOUT_SLACK`
+/// earlier.
+fn needs_update(current: Option<Duration>, wanted: Option<Duration>) -> bool {
+    match (current, wanted) {
+        (Some(c), Some(w)) => c > w || w - c > TIMEOUT_SLACK,
+        (None, None) => false,
+        _ => true,
+    }
+}
+
 fn is_timeout(e: &io::Error) -> bool {
     matches!(
         e.kind(),
@@ -90,35 +107,25 @@ impl Connection {
     pub(crate) fn send(&mut self, bytes: &[u8], deadline: &Deadline) -> Result<()> {
         let mut pos = 0;
         while pos < bytes.len() {
-            let limit = SocketCall::start(deadline, TimeoutPhase::Send)?;
-            loop {
-                let t = limit.arm(deadline)?;
-                if t != self.write_timeout {
-                    self.stream
-                        .set_write_timeout(t)
-                        .map_err(|e| io_error(self.addr, e, false))?;
-                    self.write_timeout = t;
+            let t = deadline.socket_timeout(TimeoutPhase::Send)?;
+            if needs_update(self.write_timeout, t) {
+                self.stream
+                    .set_write_timeout(t)
+                    .map_err(|e| io_error(self.addr, e, false))?;
+                self.write_timeout = t;
+            }
+            match self.stream.write(&bytes[pos..]) {
+                Ok(0) => {
+                    return Err(io_error(
+                        self.addr,
+                        io::Error::new(io::ErrorKind::WriteZero, "connection closed while sending"),
+                        false,
+                    ))
                 }
-                match self.stream.write(&bytes[pos..]) {
-                    Ok(0) => {
-                        return Err(io_error(
-                            self.addr,
-                            io::Error::new(
-                                io::ErrorKind::WriteZero,
-                                "connection closed while sending",
-                            ),
-                            false,
-                        ))
-                    }
-                    Ok(n) => {
-                        pos += n;
-                        break;
-                    }
-                    // An early wake-up (rounded timeout) or a signal: the
-                    // next `arm` gives what is left, or the timeout error.
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted || is_timeout(&e) => {}
-                    Err(e) => return Err(io_error(self.addr, e, false)),
-                }
+                Ok(n) => pos += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if is_timeout(&e) => return Err(deadline.timeout(TimeoutPhase::Send, false)),
+                Err(e) => return Err(io_error(self.addr, e, false)),
             }
         }
         Ok(())
@@ -136,35 +143,30 @@ impl Connection {
             self.buf.resize(want.max(READ_BUF), 0);
         }
         while self.end < want {
-            let limit = SocketCall::start(deadline, TimeoutPhase::Receive)?;
-            loop {
-                let t = limit.arm(deadline)?;
-                if t != self.read_timeout {
-                    self.stream
-                        .set_read_timeout(t)
-                        .map_err(|e| io_error(self.addr, e, false))?;
-                    self.read_timeout = t;
+            let t = deadline.socket_timeout(TimeoutPhase::Receive)?;
+            if needs_update(self.read_timeout, t) {
+                self.stream
+                    .set_read_timeout(t)
+                    .map_err(|e| io_error(self.addr, e, false))?;
+                self.read_timeout = t;
+            }
+            match self.stream.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    return Err(io_error(
+                        self.addr,
+                        io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "connection closed by the server",
+                        ),
+                        false,
+                    ))
                 }
-                match self.stream.read(&mut self.buf[self.end..]) {
-                    Ok(0) => {
-                        return Err(io_error(
-                            self.addr,
-                            io::Error::new(
-                                io::ErrorKind::UnexpectedEof,
-                                "connection closed by the server",
-                            ),
-                            false,
-                        ))
-                    }
-                    Ok(n) => {
-                        self.end += n;
-                        break;
-                    }
-                    // An early wake-up (rounded timeout) or a signal: the
-                    // next `arm` gives what is left, or the timeout error.
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted || is_timeout(&e) => {}
-                    Err(e) => return Err(io_error(self.addr, e, false)),
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if is_timeout(&e) => {
+                    return Err(deadline.timeout(TimeoutPhase::Receive, false))
                 }
+                Err(e) => return Err(io_error(self.addr, e, false)),
             }
         }
         Ok(())
@@ -227,62 +229,22 @@ impl Connection {
         Ok(info::parse_response(body))
     }
 
+    /// False when the server closed the connection (or sent unexpected
+    /// bytes) while it sat idle. Never blocks.
+    pub(crate) fn is_alive(&mut self) -> bool {
+        if self.has_unread() || self.stream.set_nonblocking(true).is_err() {
+            return false;
+        }
+        let mut b = [0u8; 1];
+        let idle =
+            matches!(self.stream.peek(&mut b), Err(e) if e.kind() == io::ErrorKind::WouldBlock);
+        self.stream.set_nonblocking(false).is_ok() && idle
+    }
+
     /// True when bytes beyond the last frame returned were received: the
     /// connection is out of step with the server and must not be reused.
     pub(crate) fn has_unread(&self) -> bool {
         self.start + self.returned < self.end
-    }
-}
-
-/// The time limit of one blocking socket call: `min(socket timeout,
-/// remaining)` when it starts.
-///
-/// The timeout handed to the socket is rounded down to whole milliseconds,
-/// so consecutive commands with the same policy (each with a fresh deadline a
-/// few microseconds apart) ask for the same value and no `setsockopt` is
-/// needed per command. A call that wakes up early because of the rounding is
-/// repeated for what is left of its limit; the limit itself is never
-/// exceeded.
-struct SocketCall {
-    phase: TimeoutPhase,
-    started: Instant,
-    limit: Option<Duration>,
-}
-
-impl SocketCall {
-    fn start(deadline: &Deadline, phase: TimeoutPhase) -> Result<SocketCall> {
-        // The limit is taken before the start, so start + limit is never
-        // before the deadline's end.
-        let limit = deadline.socket_timeout(phase)?;
-        Ok(SocketCall {
-            phase,
-            started: Instant::now(),
-            limit,
-        })
-    }
-
-    /// The socket timeout for the next try, or the phase's timeout error
-    /// when the limit has passed.
-    fn arm(&self, deadline: &Deadline) -> Result<Option<Duration>> {
-        let Some(limit) = self.limit else {
-            return Ok(None);
-        };
-        let left = limit.saturating_sub(self.started.elapsed());
-        if left.is_zero() {
-            return Err(deadline.timeout(self.phase, false));
-        }
-        Ok(Some(round_down_ms(left)))
-    }
-}
-
-/// `t` rounded down to whole milliseconds; under 1 ms, `t` itself (a socket
-/// timeout of zero would mean "block forever").
-fn round_down_ms(t: Duration) -> Duration {
-    let ms = Duration::from_millis(u64::try_from(t.as_millis()).unwrap_or(u64::MAX));
-    if ms.is_zero() {
-        t
-    } else {
-        ms
     }
 }
 
@@ -299,6 +261,20 @@ pub(crate) fn io_error(addr: SocketAddr, source: io::Error, in_doubt: bool) -> E
 mod tests {
     use super::*;
     use std::net::TcpListener;
+
+    #[test]
+    fn socket_timeouts_change_only_when_needed() {
+        let ms = |m| Some(Duration::from_millis(m));
+        assert!(!needs_update(ms(995), ms(1000)), "slightly shorter: kept");
+        assert!(
+            needs_update(ms(1000), ms(995)),
+            "longer than the deadline allows"
+        );
+        assert!(needs_update(ms(500), ms(1000)), "much too short");
+        assert!(needs_update(None, ms(1000)));
+        assert!(needs_update(ms(1000), None));
+        assert!(!needs_update(None, None));
+    }
 
     #[test]
     fn reads_a_frame_sent_in_pieces() {
@@ -374,81 +350,16 @@ mod tests {
     }
 
     #[test]
-    fn socket_timeouts_round_down_to_whole_milliseconds() {
-        assert_eq!(
-            round_down_ms(Duration::from_micros(999_987)),
-            Duration::from_millis(999)
-        );
-        assert_eq!(
-            round_down_ms(Duration::from_micros(1_000)),
-            Duration::from_millis(1)
-        );
-        assert_eq!(
-            round_down_ms(Duration::from_micros(400)),
-            Duration::from_micros(400)
-        );
-    }
-
-    #[test]
-    fn timeout_is_not_reset_for_each_command_with_the_same_policy() {
-        const N: usize = 10;
+    fn liveness_check_sees_a_server_close() {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = l.local_addr().unwrap();
-        let t = std::thread::spawn(move || {
-            let (mut s, _) = l.accept().unwrap();
-            for _ in 0..N {
-                let mut req = [0u8; 13];
-                s.read_exact(&mut req).unwrap();
-                s.write_all(&proto::frame(proto::TYPE_INFO, b"node\tA\n"))
-                    .unwrap();
-            }
-        });
-        let d = Deadline::after(Duration::from_secs(5));
-        let mut c = Connection::connect(addr, Duration::from_secs(1), &d).unwrap();
-        let mut seen = Vec::new();
-        for _ in 0..N {
-            // A fresh deadline per command, as `command::execute` makes.
-            let d = Deadline::after(Duration::from_secs(5));
-            c.send(&proto::frame(proto::TYPE_INFO, b"node\n"), &d)
-                .unwrap();
-            assert_eq!(c.read_frame(&d).unwrap().1, b"node\tA\n");
-            seen.push((c.read_timeout, c.write_timeout));
-        }
-        // 5 s minus some microseconds, rounded down to whole milliseconds:
-        // the same value command after command, so the socket options are
-        // set again only when a millisecond boundary is crossed (without
-        // the rounding they would change on every command).
-        for &(r, w) in &seen {
-            for t in [r, w] {
-                let t = t.expect("a limit");
-                assert_eq!(t.subsec_nanos() % 1_000_000, 0, "{seen:?}");
-                assert!(t >= Duration::from_millis(4_900), "{seen:?}");
-            }
-        }
-        let changes = seen.windows(2).filter(|p| p[0] != p[1]).count();
-        assert!(changes <= 3, "{changes} changes in {seen:?}");
-        t.join().unwrap();
-    }
-
-    #[test]
-    fn rounded_timeout_still_waits_out_the_whole_limit() {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        let addr = l.local_addr().unwrap();
-        let t = std::thread::spawn(move || {
-            let (s, _) = l.accept().unwrap();
-            std::thread::sleep(Duration::from_millis(300));
-            drop(s);
-        });
-        let d = Deadline::after(Duration::from_micros(30_700));
+        let d = Deadline::after(Duration::from_secs(2));
         let mut c = Connection::connect(addr, Duration::ZERO, &d).unwrap();
-        let started = Instant::now();
-        match c.read_frame(&d) {
-            Err(Error::Timeout { phase, .. }) => assert_eq!(phase, TimeoutPhase::Receive),
-            other => panic!("expected a receive timeout, got {other:?}"),
-        }
-        // Not before the deadline (the rounding must not cut the wait short).
-        assert!(d.expired(), "gave up {:?} after start", started.elapsed());
-        t.join().unwrap();
+        let (server_side, _) = l.accept().unwrap();
+        assert!(c.is_alive());
+        drop(server_side);
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(!c.is_alive());
     }
 
     #[test]

@@ -21,6 +21,10 @@ struct State {
     closed: bool,
 }
 
+/// Idle connections older than this are checked for a close by the server
+/// before reuse; younger ones were just used successfully.
+const VALIDATE_AFTER_IDLE: Duration = Duration::from_millis(50);
+
 /// The pool of one node.
 #[derive(Debug)]
 pub(crate) struct Pool {
@@ -57,35 +61,34 @@ impl Pool {
     /// An idle connection, or a new one; when `max` are in use, waits for one
     /// until the deadline and then fails with a `Queue` timeout.
     pub(crate) fn checkout(&self, deadline: &Deadline) -> Result<PooledConnection<'_>> {
-        let mut stale = Vec::new();
-        let mut st = self.state.lock();
+        let guard = |c| PooledConnection {
+            pool: self,
+            conn: Some(c),
+            reusable: false,
+        };
         loop {
+            let mut st = self.state.lock();
             if st.closed {
                 return Err(Error::Closed);
             }
-            while let Some(c) = st.idle.pop() {
-                if self.idle_timeout.is_zero() || c.last_used().elapsed() < self.idle_timeout {
-                    drop(st);
-                    drop(stale);
-                    return Ok(PooledConnection {
-                        pool: self,
-                        conn: Some(c),
-                        reusable: false,
-                    });
+            if let Some(mut c) = st.idle.pop() {
+                drop(st);
+                let idle = c.last_used().elapsed();
+                let expired = !self.idle_timeout.is_zero() && idle >= self.idle_timeout;
+                // A connection that sat idle may have been closed by the
+                // server (restart, idle reaping); checking costs a peek.
+                if expired || (idle >= VALIDATE_AFTER_IDLE && !c.is_alive()) {
+                    drop(c);
+                    self.forget();
+                    continue;
                 }
-                st.open -= 1;
-                stale.push(c);
+                return Ok(guard(c));
             }
             if st.open < self.max {
                 st.open += 1;
                 drop(st);
-                drop(stale);
                 return match Connection::connect(self.addr, self.connect_timeout, deadline) {
-                    Ok(c) => Ok(PooledConnection {
-                        pool: self,
-                        conn: Some(c),
-                        reusable: false,
-                    }),
+                    Ok(c) => Ok(guard(c)),
                     Err(e) => {
                         self.forget();
                         Err(e)
