@@ -15,6 +15,7 @@
 
 mod footprint;
 mod jobs;
+mod jobs_ours;
 mod kv;
 mod server;
 mod stats;
@@ -282,7 +283,7 @@ fn jobs_section(o: &Opts, report: &mut String) {
     load(&ours, jobs::BIG_SET, o.job_records, true);
     let detect_reps = 5;
     eprintln!("jobs: ours");
-    let mine = ours_jobs::run(&ours.client, o.reps, detect_reps);
+    let mine = jobs_ours::run(&ours.client, o.reps, detect_reps);
     eprintln!("jobs: official");
     let theirs = jobs::official::run(&official, &ours.client, o.reps, 3);
     let _ = writeln!(
@@ -419,13 +420,4 @@ fn footprint_section(o: &Opts, report: &mut String) {
         secs(&ours),
         secs(&theirs)
     );
-}
-
-/// Our background-job API; filled in once the `background` branch is on main.
-mod ours_jobs {
-    use super::jobs::JobFigures;
-
-    pub fn run(_c: &aerospike_blocking::Client, _reps: usize, _detect: usize) -> JobFigures {
-        JobFigures::default()
-    }
 }

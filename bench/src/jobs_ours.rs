@@ -1,0 +1,83 @@
+//! Job figures for aerospike-blocking's background-task API.
+
+use std::time::{Duration, Instant};
+
+use aerospike_blocking::background::DataSet;
+use aerospike_blocking::task::{ExecuteTask, Outcome, WaitOptions};
+use aerospike_blocking::Client;
+
+use crate::jobs::{self, JobFigures, BIG_SET, SMALL_SET};
+use crate::stats;
+
+fn start(c: &Client, set: &str, rps: u32) -> (ExecuteTask, Duration) {
+    let ds = DataSet::of(crate::kv::NS, set);
+    let t = Instant::now();
+    let mut b = c.session().background_task().update(&ds).bin("n").add(1);
+    if rps > 0 {
+        b = b.records_per_second(rps);
+    }
+    let task = b.execute().expect("ours: start");
+    (task, t.elapsed())
+}
+
+fn detect(c: &Client, opts: WaitOptions, reps: usize) -> Vec<(Duration, u64)> {
+    let mut v = Vec::new();
+    for _ in 0..reps {
+        let (task, _) = start(c, SMALL_SET, 0);
+        let t = Instant::now();
+        let outcome = task.wait(opts);
+        let waited = t.elapsed();
+        match outcome {
+            Ok(Outcome::Completed) => v.push((
+                waited,
+                jobs::since_done_ms(c, task.task_id()).unwrap_or(u64::MAX),
+            )),
+            other => eprintln!("ours: wait gave {other:?}"),
+        }
+        jobs::settle(c, task.task_id());
+    }
+    v
+}
+
+pub fn run(c: &Client, reps: usize, detect_reps: usize) -> JobFigures {
+    let mut f = JobFigures::default();
+    let mut starts = Vec::new();
+    for _ in 0..reps {
+        let (task, d) = start(c, SMALL_SET, 0);
+        starts.push(d);
+        jobs::settle(c, task.task_id());
+    }
+    f.start_median = stats::median(starts.clone());
+    f.start_p90 = jobs::percentile(starts, 0.9);
+    f.detect_default = detect(c, WaitOptions::default(), detect_reps);
+    f.detect_fast = detect(
+        c,
+        WaitOptions::default().poll_interval(Duration::from_millis(1)),
+        detect_reps,
+    );
+    // A long job: the 100-record set at 10 records/s per node (about 3 s),
+    // waited for with the default 1 s interval; status requests are the
+    // process's write syscalls minus the tend thread's (measured idle).
+    let nodes = c.nodes().len().max(1) as f64;
+    let idle = Duration::from_secs(2);
+    let w0 = jobs::write_syscalls();
+    std::thread::sleep(idle);
+    let tend_rate = (jobs::write_syscalls() - w0) as f64 / idle.as_secs_f64();
+    let (task, _) = start(c, SMALL_SET, 10);
+    let w0 = jobs::write_syscalls();
+    let t = Instant::now();
+    let _ = task.wait(WaitOptions::default());
+    let secs = t.elapsed().as_secs_f64();
+    let writes = (jobs::write_syscalls() - w0) as f64 - tend_rate * secs;
+    f.long_job_polls_per_node_per_sec = writes / nodes / secs;
+    f.long_job_interval = WaitOptions::default().poll_interval;
+    jobs::settle(c, task.task_id());
+    let t = Instant::now();
+    let (task, _) = start(c, BIG_SET, 0);
+    match task.wait(WaitOptions::default()) {
+        Ok(Outcome::Completed) => {}
+        other => eprintln!("ours: end-to-end wait gave {other:?}"),
+    }
+    f.end_to_end = t.elapsed();
+    f
+}
