@@ -54,18 +54,61 @@ pub fn settle(probe: &aerospike_blocking::Client, trid: u64) {
     }
 }
 
-/// info requests written by this process so far (`syscw` of /proc/self/io
-/// is write syscalls: one per request sent).
-pub fn write_syscalls() -> u64 {
-    std::fs::read_to_string("/proc/self/io")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("syscw:"))
-                .and_then(|v| v.trim().parse().ok())
-        })
-        .unwrap_or(0)
+/// TCP segments carrying data that this process's sockets sent so far
+/// (`data_segs_out` of `ss -tinp`): one per small request such as an info
+/// command. Requests on sockets closed in the meantime are not counted.
+pub fn requests_sent() -> u64 {
+    let Ok(out) = std::process::Command::new("ss").arg("-tinp").output() else {
+        return 0;
+    };
+    let me = format!("pid={},", std::process::id());
+    let mut mine = false;
+    let mut total = 0;
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        if !line.starts_with(char::is_whitespace) {
+            mine = line.contains(&me);
+        } else if mine {
+            total += line
+                .split_whitespace()
+                .find_map(|f| f.strip_prefix("data_segs_out:"))
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    total
 }
+
+/// Requests per node per second the process sends while `wait` waits for a
+/// long job, tend traffic (measured idle first) subtracted: over the window
+/// from 2 s to 5 s into the wait (steady state), and over the whole wait.
+pub fn long_job_polls(nodes: usize, wait: impl FnOnce() + Send) -> (f64, f64) {
+    let nodes = nodes.max(1) as f64;
+    let idle = Duration::from_secs(2);
+    let r0 = requests_sent();
+    std::thread::sleep(idle);
+    let tend = (requests_sent() - r0) as f64 / idle.as_secs_f64();
+    let start = requests_sent();
+    let t = Instant::now();
+    let (steady, whole) = std::thread::scope(|s| {
+        let h = s.spawn(wait);
+        std::thread::sleep(Duration::from_secs(2));
+        let a = requests_sent();
+        std::thread::sleep(Duration::from_secs(3));
+        let b = requests_sent();
+        let steady = ((b - a) as f64 - 3.0 * tend) / nodes / 3.0;
+        h.join().expect("wait thread");
+        let secs = t.elapsed().as_secs_f64();
+        (
+            steady,
+            ((requests_sent() - start) as f64 - tend * secs) / nodes / secs,
+        )
+    });
+    (steady.max(0.0), whole.max(0.0))
+}
+
+/// Records per second per node of the long job: 100 records over 3 nodes
+/// at 4/s last about 8 s.
+pub const LONG_JOB_RPS: u32 = 4;
 
 /// What the job measurements found for one client.
 #[derive(Default)]
@@ -76,9 +119,14 @@ pub struct JobFigures {
     pub detect_default: Vec<(Duration, u64)>,
     /// Same with the smallest poll interval the client allows.
     pub detect_fast: Vec<(Duration, u64)>,
-    pub long_job_polls_per_node_per_sec: f64,
+    /// Status requests per node per second, steady state (2–5 s into the wait).
+    pub long_job_polls_steady: f64,
+    /// The same over the whole wait (includes the fast first polls).
+    pub long_job_polls_whole: f64,
     pub long_job_interval: Duration,
     pub end_to_end: Duration,
+    /// ms from the job's end on its last node to `wait()` returning.
+    pub end_to_end_lag_ms: Option<u64>,
 }
 
 pub fn percentile(mut v: Vec<Duration>, q: f64) -> Duration {
@@ -96,12 +144,17 @@ pub mod official {
     fn start(
         c: &aerospike::Client,
         set: &str,
+        rps: u32,
     ) -> (aerospike::Task<aerospike::ExecuteTask>, Duration) {
         let t = Instant::now();
         let mut st = Statement::new(crate::kv::NS, set, Bins::None);
         st.set_operations(vec![operations::add(&as_bin!("n", 1))]);
+        let policy = WritePolicy {
+            records_per_second: rps,
+            ..WritePolicy::default()
+        };
         let task = c
-            .query_operate(&WritePolicy::default(), st)
+            .query_operate(&policy, st)
             .expect("official: query_operate");
         (task, t.elapsed())
     }
@@ -119,7 +172,7 @@ pub mod official {
         let mut f = JobFigures::default();
         let mut starts = Vec::new();
         for _ in 0..reps {
-            let (task, d) = start(c, SMALL_SET);
+            let (task, d) = start(c, SMALL_SET, 0);
             starts.push(d);
             settle(probe, id(task));
         }
@@ -127,7 +180,7 @@ pub mod official {
         f.start_p90 = percentile(starts, 0.9);
         // The official wait has one setting: poll every 1 s, sleeping first.
         for _ in 0..detect_reps {
-            let (task, _) = start(c, SMALL_SET);
+            let (task, _) = start(c, SMALL_SET, 0);
             let t = Instant::now();
             let done = task.wait_till_complete(None);
             let waited = t.elapsed();
@@ -140,24 +193,21 @@ pub mod official {
             }
             settle(probe, trid);
         }
-        // Status requests while waiting for the long job (end to end), as
-        // write syscalls minus the tend's (measured idle).
-        let nodes = probe.nodes().len().max(1) as f64;
-        let idle = Duration::from_secs(2);
-        let w0 = write_syscalls();
-        std::thread::sleep(idle);
-        let tend_rate = (write_syscalls() - w0) as f64 / idle.as_secs_f64();
+        let (task, _) = start(c, SMALL_SET, LONG_JOB_RPS);
+        (f.long_job_polls_steady, f.long_job_polls_whole) =
+            long_job_polls(probe.nodes().len(), || {
+                if let Err(e) = task.wait_till_complete(None) {
+                    eprintln!("official: long job wait failed: {e}");
+                }
+            });
+        settle(probe, id(task));
         let t = Instant::now();
-        let (task, _) = start(c, BIG_SET);
-        let w0 = write_syscalls();
-        let tw = Instant::now();
+        let (task, _) = start(c, BIG_SET, 0);
         if let Err(e) = task.wait_till_complete(None) {
             eprintln!("official: end-to-end wait failed: {e}");
         }
-        let secs = tw.elapsed().as_secs_f64();
         f.end_to_end = t.elapsed();
-        let writes = (write_syscalls() - w0) as f64 - tend_rate * secs;
-        f.long_job_polls_per_node_per_sec = writes / nodes / secs;
+        f.end_to_end_lag_ms = since_done_ms(probe, id(task));
         f.long_job_interval = Duration::from_secs(1);
         f
     }

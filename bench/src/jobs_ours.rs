@@ -55,21 +55,14 @@ pub fn run(c: &Client, reps: usize, detect_reps: usize) -> JobFigures {
         WaitOptions::default().poll_interval(Duration::from_millis(1)),
         detect_reps,
     );
-    // A long job: the 100-record set at 10 records/s per node (about 3 s),
-    // waited for with the default 1 s interval; status requests are the
-    // process's write syscalls minus the tend thread's (measured idle).
-    let nodes = c.nodes().len().max(1) as f64;
-    let idle = Duration::from_secs(2);
-    let w0 = jobs::write_syscalls();
-    std::thread::sleep(idle);
-    let tend_rate = (jobs::write_syscalls() - w0) as f64 / idle.as_secs_f64();
-    let (task, _) = start(c, SMALL_SET, 10);
-    let w0 = jobs::write_syscalls();
-    let t = Instant::now();
-    let _ = task.wait(WaitOptions::default());
-    let secs = t.elapsed().as_secs_f64();
-    let writes = (jobs::write_syscalls() - w0) as f64 - tend_rate * secs;
-    f.long_job_polls_per_node_per_sec = writes / nodes / secs;
+    // A long job, waited for with the default options (1 s interval).
+    let (task, _) = start(c, SMALL_SET, jobs::LONG_JOB_RPS);
+    (f.long_job_polls_steady, f.long_job_polls_whole) =
+        jobs::long_job_polls(c.nodes().len(), || {
+            if let Err(e) = task.wait(WaitOptions::default()) {
+                eprintln!("ours: long job wait failed: {e}");
+            }
+        });
     f.long_job_interval = WaitOptions::default().poll_interval;
     jobs::settle(c, task.task_id());
     let t = Instant::now();
@@ -79,5 +72,6 @@ pub fn run(c: &Client, reps: usize, detect_reps: usize) -> JobFigures {
         other => eprintln!("ours: end-to-end wait gave {other:?}"),
     }
     f.end_to_end = t.elapsed();
+    f.end_to_end_lag_ms = jobs::since_done_ms(c, task.task_id());
     f
 }
