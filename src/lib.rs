@@ -1,6 +1,7 @@
 //! A blocking, synchronous Aerospike client built around server-side
 //! background jobs.
 
+pub mod background;
 mod client;
 pub(crate) mod cluster;
 pub(crate) mod command;
@@ -10,7 +11,10 @@ mod key;
 pub(crate) mod net;
 pub mod operations;
 mod policy;
+pub mod query;
 mod record;
+pub mod task;
+mod udf;
 mod value;
 pub(crate) mod wire;
 
@@ -25,4 +29,5 @@ pub use policy::{
     WritePolicy,
 };
 pub use record::{Bin, Bins, Record};
+pub use udf::{UdfLanguage, UdfModule};
 pub use value::Value;

@@ -1020,3 +1020,28 @@ proptest! {
         prop_assert_eq!(Expression::from_bytes(&e.to_bytes()).unwrap(), e);
     }
 }
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    for text in [
+        format!("{}$.a{} == 1", "(".repeat(10_000), ")".repeat(10_000)),
+        format!("{}$.a == 1", "not(".repeat(10_000)),
+        format!("$.l.get(type: LIST) == {}", "[".repeat(10_000)),
+        format!("$.a == {}1", "-".repeat(10_000)),
+        format!("$.f == {}", "2.0 ** ".repeat(10_000)),
+        format!("$.a == {}1", "1 + ".repeat(10_000)),
+    ] {
+        match Expression::from_ael(&text) {
+            Err(Error::Expression { message, .. }) => {
+                assert!(message.contains("nested too deeply"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // Moderate nesting is fine.
+    let text = format!("{}$.a{} == 1", "(".repeat(20), ")".repeat(20));
+    assert_eq!(
+        Expression::from_ael(&text).unwrap(),
+        exp::eq(exp::int_bin("a"), exp::int_val(1))
+    );
+}

@@ -203,6 +203,8 @@ fn variables_and_cond() {
         exp::cond(vec![exp::bool_bin("a"), exp::int_val(1), exp::int_val(0)]),
         "94 7b 93 51 01 a1 61 01 00",
     );
+    // Cmd without arguments: [0] (UNKNOWN).
+    golden(exp::unknown(), "91 00");
 }
 
 #[test]

@@ -10,12 +10,13 @@
 use std::cmp::Ordering;
 
 use crate::error::ResultCode;
-use crate::exp::cdt::*;
 use crate::exp::display::node_type;
-use crate::exp::pack::unpack;
-use crate::exp::{op, Call, Ctx, ExpType, Node, ReturnType};
+use crate::exp::pack::{pack_cdt_op, unpack};
+use crate::exp::{op, Call, ExpType, Node};
 use crate::value::Value;
+use crate::wire::msgpack;
 
+use super::cdt;
 use super::store::{now_nanos, StoredRecord, CITRUSLEAF_EPOCH};
 
 /// Checks that `packed` is a filter the server would accept: it decodes, its
@@ -31,14 +32,49 @@ pub(crate) fn filter_matches(
     digest: &[u8; 20],
     now: u32,
 ) -> Result<bool, ResultCode> {
+    filter_outcome(packed, rec, digest, now).map(|o| o == FilterOutcome::Match)
+}
+
+/// How a filter decided about a record, for the `recs-filtered-meta` and
+/// `recs-filtered-bins` job counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FilterOutcome {
+    /// The record matches.
+    Match,
+    /// Rejected from metadata alone, before the bins were read.
+    FilteredMeta,
+    /// Rejected once the bins were read (false or unknown).
+    FilteredBins,
+}
+
+/// Evaluates the filter the way the server does: first with metadata only
+/// (bins, bin types and the key are unknown), then, when that is not
+/// decisive, with the bins.
+pub(crate) fn filter_outcome(
+    packed: &[u8],
+    rec: &StoredRecord,
+    digest: &[u8; 20],
+    now: u32,
+) -> Result<FilterOutcome, ResultCode> {
     let node = compile(packed)?;
-    let mut env = Env {
-        rec,
-        digest,
-        now,
-        vars: Vec::new(),
+    let run = |bins: bool| {
+        let mut env = Env {
+            rec,
+            digest,
+            now,
+            bins,
+            vars: Vec::new(),
+        };
+        eval(&node, &mut env)
     };
-    Ok(matches!(eval(&node, &mut env), Ok(Value::Bool(true))))
+    Ok(match run(false) {
+        Ok(Value::Bool(true)) => FilterOutcome::Match,
+        Ok(Value::Bool(false)) => FilterOutcome::FilteredMeta,
+        _ => match run(true) {
+            Ok(Value::Bool(true)) => FilterOutcome::Match,
+            _ => FilterOutcome::FilteredBins,
+        },
+    })
 }
 
 fn compile(packed: &[u8]) -> Result<Node, ResultCode> {
@@ -155,6 +191,8 @@ struct Env<'a> {
     rec: &'a StoredRecord,
     digest: &'a [u8; 20],
     now: u32,
+    /// False in the metadata-only pass: bins and the key are not read yet.
+    bins: bool,
     /// Variables in scope, each a value or unknown.
     vars: Vec<(String, Ev)>,
 }
@@ -170,6 +208,7 @@ fn int(v: &Value) -> Result<i64, Unknown> {
 fn eval(node: &Node, env: &mut Env<'_>) -> Ev {
     match node {
         Node::Val(v) => Ok(v.clone()),
+        Node::Bin(..) | Node::BinType(_) | Node::Key(_) if !env.bins => Err(Unknown),
         Node::Bin(name, t) => match env.rec.bin(name) {
             Some(v) if of_type(v, *t) => Ok(v.clone()),
             _ => Err(Unknown),
@@ -250,12 +289,12 @@ fn eval_cmd(code: u8, args: &[Node], env: &mut Env<'_>) -> Ev {
     match code {
         op::UNKNOWN => Err(Unknown),
         op::EQ..=op::LE => {
-            let a = eval(&args[0], env)?;
-            let b = eval(&args[1], env)?;
+            let a = canonical(eval(&args[0], env)?);
+            let b = canonical(eval(&args[1], env)?);
             if ExpType::of(&a) != ExpType::of(&b) {
                 return Err(Unknown);
             }
-            let ord = cmp_values(&a, &b);
+            let ord = cdt::compare(&a, &b);
             Ok(Value::Bool(match code {
                 op::EQ => ord == Ordering::Equal,
                 op::NE => ord != Ordering::Equal,
@@ -311,6 +350,18 @@ fn eval_cmd(code: u8, args: &[Node], env: &mut Env<'_>) -> Ev {
                 .collect::<Result<Vec<_>, _>>()?;
             numeric(code, &vals)
         }
+    }
+}
+
+/// A map with its entries in key order, as the server compares maps (it sorts
+/// map literals when it compiles them); other values as they are.
+fn canonical(v: Value) -> Value {
+    match v {
+        Value::Map(mut m) => {
+            m.sort_by(|a, b| cdt::compare(&a.0, &b.0));
+            Value::Map(m)
+        }
+        v => v,
     }
 }
 
@@ -403,315 +454,25 @@ fn numeric(code: u8, vals: &[Value]) -> Ev {
     }))
 }
 
-/// Order of value types when values of different types are compared, as the
-/// server orders msgpack elements.
-fn type_rank(v: &Value) -> u8 {
-    match v {
-        Value::Nil => 0,
-        Value::Bool(_) => 1,
-        Value::Int(_) => 2,
-        Value::String(_) => 3,
-        Value::List(_) => 4,
-        Value::Map(_) => 5,
-        Value::Blob(_) | Value::Hll(_) => 6,
-        Value::Float(_) => 7,
-        Value::GeoJson(_) => 8,
-    }
-}
-
-/// Total order over values: by type, then by content.
-pub(crate) fn cmp_values(a: &Value, b: &Value) -> Ordering {
-    match (a, b) {
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        (Value::Int(x), Value::Int(y)) => x.cmp(y),
-        (Value::Float(x), Value::Float(y)) => x.total_cmp(y),
-        (Value::String(x), Value::String(y)) | (Value::GeoJson(x), Value::GeoJson(y)) => {
-            x.as_bytes().cmp(y.as_bytes())
-        }
-        (Value::Blob(x) | Value::Hll(x), Value::Blob(y) | Value::Hll(y)) => x.cmp(y),
-        (Value::List(x), Value::List(y)) => x
-            .iter()
-            .zip(y)
-            .map(|(p, q)| cmp_values(p, q))
-            .find(|o| o.is_ne())
-            .unwrap_or_else(|| x.len().cmp(&y.len())),
-        (Value::Map(x), Value::Map(y)) => x.len().cmp(&y.len()).then_with(|| {
-            let (sx, sy) = (sorted_entries(x), sorted_entries(y));
-            sx.iter()
-                .zip(&sy)
-                .map(|((k1, v1), (k2, v2))| cmp_values(k1, k2).then_with(|| cmp_values(v1, v2)))
-                .find(|o| o.is_ne())
-                .unwrap_or(Ordering::Equal)
-        }),
-        _ => type_rank(a).cmp(&type_rank(b)),
-    }
-}
-
-fn sorted_entries(m: &[(Value, Value)]) -> Vec<(&Value, &Value)> {
-    let mut v: Vec<(&Value, &Value)> = m.iter().map(|(k, x)| (k, x)).collect();
-    v.sort_by(|a, b| cmp_values(a.0, b.0));
-    v
-}
-
-// ---------------------------------------------------------------- list and map reads
-
-/// A list or map seen as items in index order (maps sorted by key).
-struct Items<'a> {
-    keys: Option<Vec<&'a Value>>,
-    values: Vec<&'a Value>,
-    /// Item indices in rank order (by value, then index).
-    by_rank: Vec<usize>,
-}
-
-impl<'a> Items<'a> {
-    fn new(v: &'a Value) -> Option<Items<'a>> {
-        let (keys, values) = match v {
-            Value::List(l) => (None, l.iter().collect::<Vec<_>>()),
-            Value::Map(m) => {
-                let sorted = sorted_entries(m);
-                (
-                    Some(sorted.iter().map(|(k, _)| *k).collect()),
-                    sorted.iter().map(|(_, x)| *x).collect(),
-                )
-            }
-            _ => return None,
-        };
-        let mut by_rank: Vec<usize> = (0..values.len()).collect();
-        by_rank.sort_by(|a, b| cmp_values(values[*a], values[*b]));
-        Some(Items {
-            keys,
-            values,
-            by_rank,
-        })
-    }
-
-    fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    fn rank_of(&self, i: usize) -> usize {
-        self.by_rank.iter().position(|x| *x == i).unwrap_or(0)
-    }
-}
-
-/// Start and end (exclusive) of `count` items from `start`, negative from the end.
-fn window(len: usize, start: i64, count: Option<i64>) -> (usize, usize) {
-    let len_i = len as i64;
-    let mut s = if start < 0 { len_i + start } else { start };
-    let mut c = count.unwrap_or(i64::MAX);
-    if c < 0 {
-        return (0, 0);
-    }
-    if s < 0 {
-        c = c.saturating_add(s);
-        s = 0;
-    }
-    let s = s.clamp(0, len_i);
-    let e = s.saturating_add(c.max(0)).clamp(s, len_i);
-    (s as usize, e as usize)
-}
-
-fn single(len: usize, i: i64) -> Option<usize> {
-    let idx = if i < 0 { len as i64 + i } else { i };
-    (0..len as i64).contains(&idx).then_some(idx as usize)
-}
-
-/// Navigates a context path.
-fn navigate(mut v: Value, ctx: &[Ctx]) -> Result<Value, Unknown> {
-    for step in ctx {
-        let items = Items::new(&v).ok_or(Unknown)?;
-        let found = match step {
-            Ctx::ListIndex(i) | Ctx::MapIndex(i) => single(items.len(), *i),
-            Ctx::ListRank(r) | Ctx::MapRank(r) => single(items.len(), *r).map(|p| items.by_rank[p]),
-            Ctx::ListValue(x) | Ctx::MapValue(x) => {
-                items.values.iter().position(|y| cmp_values(x, y).is_eq())
-            }
-            Ctx::MapKey(k) => items
-                .keys
-                .as_ref()
-                .and_then(|ks| ks.iter().position(|y| cmp_values(k, y).is_eq())),
-        };
-        let is_map_step = matches!(
-            step,
-            Ctx::MapIndex(_) | Ctx::MapRank(_) | Ctx::MapKey(_) | Ctx::MapValue(_)
-        );
-        if is_map_step != items.keys.is_some() {
-            return Err(Unknown);
-        }
-        let next = found.map(|i| items.values[i].clone()).ok_or(Unknown)?;
-        v = next;
-    }
-    Ok(v)
-}
-
+/// A list or map read: its arguments are evaluated, packed as a CDT_READ
+/// operation and run by the CDT engine, as the server does. A failing read
+/// (missing path, index out of range) or a result of another type than the
+/// declared one is unknown.
 fn eval_call(c: &Call, env: &mut Env<'_>) -> Ev {
     let args = c
         .args
         .iter()
         .map(|a| eval(a, env))
         .collect::<Result<Vec<_>, _>>()?;
-    let target = navigate(eval(&c.bin, env)?, &c.ctx)?;
-    let items = Items::new(&target).ok_or(Unknown)?;
-    if (c.op >= 64) != items.keys.is_some() {
+    let target = eval(&c.bin, env)?;
+    if !matches!(target, Value::List(_) | Value::Map(_)) {
         return Err(Unknown);
     }
-    let result = cdt_read(c, &args, &items)?;
-    if of_type(&result, c.ret) {
-        Ok(result)
-    } else {
-        Err(Unknown)
-    }
-}
-
-fn in_interval(v: &Value, begin: &Value, end: Option<&Value>) -> bool {
-    cmp_values(v, begin).is_ge() && end.is_none_or(|e| cmp_values(v, e).is_lt())
-}
-
-/// Items before the insertion point of `x` among `sorted`.
-fn insertion_point<'a>(sorted: impl Iterator<Item = &'a Value>, x: &Value) -> i64 {
-    sorted.filter(|v| cmp_values(v, x).is_lt()).count() as i64
-}
-
-fn cdt_read(c: &Call, args: &[Value], items: &Items<'_>) -> Ev {
-    let len = items.len();
-    let arg_int = |i: usize| args.get(i).map(int).transpose();
-    let keys: Vec<&Value> = items.keys.clone().unwrap_or_default();
-    let (selected, is_single): (Vec<usize>, bool) = match c.op {
-        LIST_SIZE | MAP_SIZE => return Ok(Value::Int(len as i64)),
-        LIST_GET_BY_INDEX | MAP_GET_BY_INDEX => {
-            (single(len, int(&args[0])?).into_iter().collect(), true)
-        }
-        LIST_GET_BY_RANK | MAP_GET_BY_RANK => (
-            single(len, int(&args[0])?)
-                .map(|p| items.by_rank[p])
-                .into_iter()
-                .collect(),
-            true,
-        ),
-        MAP_GET_BY_KEY => (
-            keys.iter()
-                .position(|k| cmp_values(k, &args[0]).is_eq())
-                .into_iter()
-                .collect(),
-            true,
-        ),
-        LIST_GET_BY_INDEX_RANGE | MAP_GET_BY_INDEX_RANGE => {
-            let (s, e) = window(len, int(&args[0])?, arg_int(1)?);
-            ((s..e).collect(), false)
-        }
-        LIST_GET_BY_RANK_RANGE | MAP_GET_BY_RANK_RANGE => {
-            let (s, e) = window(len, int(&args[0])?, arg_int(1)?);
-            (items.by_rank[s..e].to_vec(), false)
-        }
-        LIST_GET_BY_VALUE | MAP_GET_BY_VALUE => (
-            (0..len)
-                .filter(|i| cmp_values(items.values[*i], &args[0]).is_eq())
-                .collect(),
-            false,
-        ),
-        LIST_GET_BY_VALUE_LIST | MAP_GET_BY_VALUE_LIST | MAP_GET_BY_KEY_LIST => {
-            let wanted = args[0].as_list().ok_or(Unknown)?;
-            let of = |i: usize| {
-                if c.op == MAP_GET_BY_KEY_LIST {
-                    keys[i]
-                } else {
-                    items.values[i]
-                }
-            };
-            (
-                (0..len)
-                    .filter(|i| wanted.iter().any(|w| cmp_values(of(*i), w).is_eq()))
-                    .collect(),
-                false,
-            )
-        }
-        LIST_GET_BY_VALUE_INTERVAL | MAP_GET_BY_VALUE_INTERVAL => (
-            (0..len)
-                .filter(|i| in_interval(items.values[*i], &args[0], args.get(1)))
-                .collect(),
-            false,
-        ),
-        MAP_GET_BY_KEY_INTERVAL => (
-            (0..len)
-                .filter(|i| in_interval(keys[*i], &args[0], args.get(1)))
-                .collect(),
-            false,
-        ),
-        LIST_GET_BY_VALUE_REL_RANK_RANGE | MAP_GET_BY_VALUE_REL_RANK_RANGE => {
-            let base = insertion_point(items.by_rank.iter().map(|i| items.values[*i]), &args[0]);
-            let start = base.saturating_add(int(&args[1])?);
-            let (s, e) = rel_window(len, start, arg_int(2)?);
-            (items.by_rank[s..e].to_vec(), false)
-        }
-        MAP_GET_BY_KEY_REL_INDEX_RANGE => {
-            let base = insertion_point(keys.iter().copied(), &args[0]);
-            let start = base.saturating_add(int(&args[1])?);
-            let (s, e) = rel_window(len, start, arg_int(2)?);
-            ((s..e).collect(), false)
-        }
-        _ => return Err(Unknown),
-    };
-    let rt = c.rt.unwrap_or(ReturnType::VALUE);
-    let selected = if rt.is_inverted() {
-        (0..len).filter(|i| !selected.contains(i)).collect()
-    } else {
-        selected
-    };
-    Ok(shape(rt, &selected, is_single && !rt.is_inverted(), items))
-}
-
-/// Window for relative ranges, whose start is absolute (no counting from the end).
-fn rel_window(len: usize, start: i64, count: Option<i64>) -> (usize, usize) {
-    let len_i = len as i64;
-    let end = count.map_or(len_i, |c| start.saturating_add(c.max(0)));
-    let s = start.clamp(0, len_i);
-    (s as usize, end.clamp(s, len_i) as usize)
-}
-
-/// Builds the result of a read from the selected item indices.
-fn shape(rt: ReturnType, selected: &[usize], single: bool, items: &Items<'_>) -> Value {
-    let len = items.len() as i64;
-    let each = |f: &dyn Fn(usize) -> Value| -> Value {
-        if single {
-            selected.first().map_or(Value::Nil, |i| f(*i))
-        } else {
-            Value::List(selected.iter().map(|i| f(*i)).collect())
-        }
-    };
-    let pairs = || {
-        Value::Map(
-            selected
-                .iter()
-                .filter_map(|i| {
-                    let k = items.keys.as_ref()?.get(*i)?;
-                    Some(((*k).clone(), items.values[*i].clone()))
-                })
-                .collect(),
-        )
-    };
-    match rt.base() {
-        ReturnType::NONE => Value::Nil,
-        ReturnType::COUNT => Value::Int(selected.len() as i64),
-        ReturnType::EXISTS => Value::Bool(!selected.is_empty()),
-        ReturnType::INDEX => each(&|i| Value::Int(i as i64)),
-        ReturnType::REVERSE_INDEX => each(&|i| Value::Int(len - 1 - i as i64)),
-        ReturnType::RANK => each(&|i| Value::Int(items.rank_of(i) as i64)),
-        ReturnType::REVERSE_RANK => each(&|i| Value::Int(len - 1 - items.rank_of(i) as i64)),
-        ReturnType::KEY => each(&|i| {
-            items
-                .keys
-                .as_ref()
-                .and_then(|k| k.get(i))
-                .map_or(Value::Nil, |k| (*k).clone())
-        }),
-        ReturnType::KEY_VALUE | ReturnType::ORDERED_MAP | ReturnType::UNORDERED_MAP => {
-            if items.keys.is_some() {
-                pairs()
-            } else {
-                Value::Nil
-            }
-        }
-        _ => each(&|i| items.values[i].clone()),
+    let mut data = Vec::new();
+    pack_cdt_op(&mut data, c, &args, |v, buf| msgpack::pack_value(buf, v));
+    match cdt::read(&data, &target) {
+        Ok(result) if of_type(&result, c.ret) => Ok(result),
+        _ => Err(Unknown),
     }
 }
 
@@ -933,8 +694,9 @@ mod tests {
         assert!(ael(
             "$.prefs.{=12}.get(type: MAP, return: ORDERED_MAP) == {'size': 12}"
         ));
+        assert!(ael("$.prefs.{!0:1}.count() == 2"));
         assert!(ael(
-            "$.prefs.{!0:1}.get(type: LIST, return: KEY) == ['size', 'theme']"
+            "$.prefs.{!1:}.get(type: LIST, return: KEY) == ['nested']"
         ));
         assert!(ael(
             "$.prefs.{#-1}.get(type: STRING, return: KEY) == 'nested'"
@@ -950,12 +712,15 @@ mod tests {
         assert!(!ael("not(exclusive($.missing == 1, $.age == 42))"));
         // A variable holding unknown only makes the uses of it unknown.
         assert!(ael("let(x = $.missing) then (${x} == 1 or true)"));
+        assert!(ael("when($.age == 42 => true, default => unknown())"));
+        assert!(!ael("when($.age == 1 => true, default => unknown())"));
+        assert!(!ael("not(when($.age == 1 => true, default => unknown()))"));
         assert!(!ael("let(x = $.missing) then (${x} == 1 and true)"));
     }
 
     #[test]
     fn fixture_bytes() {
-        // bg-ops-single.txt field 43 values and bg-errors-single.txt case 9.
+        // bg-ops-single.txt field 43 values and bg-errors-single.txt case 11.
         assert_eq!(
             validate(&[
                 0x93, 0x01, 0x93, 0x51, 0x01, 0xa6, b'a', b'c', b't', b'i', b'v', b'e', 0xc3
@@ -988,6 +753,33 @@ mod tests {
             ),
             Ok(false)
         );
+    }
+
+    #[test]
+    fn metadata_decides_before_bins() {
+        let outcome = |text: &str| {
+            let e = Expression::from_ael(text).unwrap();
+            filter_outcome(&e.to_bytes(), &record(), &DIGEST, 400).unwrap()
+        };
+        assert_eq!(outcome("$.ttl() > 1000"), FilterOutcome::FilteredMeta);
+        assert_eq!(
+            outcome("$.ttl() > 1000 and $.age == 42"),
+            FilterOutcome::FilteredMeta
+        );
+        assert_eq!(
+            outcome("$.ttl() < 1000 or $.age == 1"),
+            FilterOutcome::Match
+        );
+        assert_eq!(
+            outcome("$.ttl() < 1000 and $.age == 1"),
+            FilterOutcome::FilteredBins
+        );
+        assert_eq!(
+            outcome("$.ttl() < 1000 and $.age == 42"),
+            FilterOutcome::Match
+        );
+        assert_eq!(outcome("$.key() == 'k1'"), FilterOutcome::Match);
+        assert_eq!(outcome("$.missing == 1"), FilterOutcome::FilteredBins);
     }
 
     #[test]

@@ -768,25 +768,19 @@ fn stream(
 }
 
 /// Checks a filter expression (field 43) when a scan, query or job starts.
-///
-/// Hook for `exp_eval::validate`; until it is wired in, the expression must
-/// be one well-formed msgpack value.
 fn filter_is_valid(packed: &[u8]) -> bool {
-    msgpack::from_slice(packed).is_ok()
+    super::exp_eval::validate(packed).is_ok()
 }
 
 /// Evaluates a filter expression (field 43) against a record, for scans,
 /// queries and background jobs.
-///
-/// Hook for `exp_eval::filter_matches`; until it is wired in every record
-/// matches.
 pub(crate) fn filter_matches(
-    _packed: &[u8],
-    _rec: &StoredRecord,
-    _digest: &[u8; 20],
-    _now: u32,
+    packed: &[u8],
+    rec: &StoredRecord,
+    digest: &[u8; 20],
+    now: u32,
 ) -> Result<bool, ResultCode> {
-    Ok(true)
+    super::exp_eval::filter_matches(packed, rec, digest, now)
 }
 
 #[cfg(test)]

@@ -8,8 +8,9 @@ use std::fmt::{self, Write};
 
 use crate::value::Value;
 
-use super::cdt::*;
 use super::{op, Call, Ctx, ExpType, Expression, Node, ReturnType};
+use crate::operations::list::codes as lc;
+use crate::operations::map::codes as mc;
 
 /// Binding strength, loosest first.
 const OR: u8 = 1;
@@ -42,6 +43,7 @@ pub(crate) fn node_type(node: &Node) -> Option<ExpType> {
             _ => ExpType::Int,
         },
         Node::Cmd(code, args) => match *code {
+            op::UNKNOWN => return None,
             op::EQ..=op::LE | op::AND..=op::EXCLUSIVE => ExpType::Bool,
             op::POW | op::LOG | op::FLOOR | op::CEIL | op::TO_FLOAT => ExpType::Float,
             op::ADD..=op::DIV | op::ABS | op::MIN | op::MAX => {
@@ -370,7 +372,7 @@ fn write_call(out: &mut String, c: &Call, expect: Option<ExpType>, min: u8) -> f
         }
         return Ok(());
     }
-    if c.op == LIST_GET_BY_VALUE
+    if c.op == lc::GET_BY_VALUE
         && c.rt == Some(ReturnType::EXISTS)
         && c.ret == ExpType::Bool
         && c.ctx.is_empty()
@@ -487,39 +489,39 @@ fn op_step(c: &Call) -> Option<String> {
     };
     let a = &c.args;
     Some(match c.op {
-        LIST_SIZE => "[]".to_owned(),
-        MAP_SIZE => "{}".to_owned(),
-        LIST_GET_BY_INDEX => format!("[{inv}{}]", int_arg(&a[0])?),
-        LIST_GET_BY_RANK => format!("[{inv}#{}]", int_arg(&a[0])?),
-        LIST_GET_BY_VALUE => format!("[{inv}={}]", val_arg(&a[0])?),
-        LIST_GET_BY_VALUE_LIST => format!("[{inv}={}]", list_arg(&a[0])?),
-        LIST_GET_BY_INDEX_RANGE => format!("[{inv}{}]", span(&a[0], a.get(1))?),
-        LIST_GET_BY_RANK_RANGE => format!("[{inv}#{}]", span(&a[0], a.get(1))?),
-        LIST_GET_BY_VALUE_INTERVAL => format!("[{inv}={}]", interval(&a[0], a.get(1))?),
-        LIST_GET_BY_VALUE_REL_RANK_RANGE => {
+        lc::SIZE => "[]".to_owned(),
+        mc::SIZE => "{}".to_owned(),
+        lc::GET_BY_INDEX => format!("[{inv}{}]", int_arg(&a[0])?),
+        lc::GET_BY_RANK => format!("[{inv}#{}]", int_arg(&a[0])?),
+        lc::GET_BY_VALUE => format!("[{inv}={}]", val_arg(&a[0])?),
+        lc::GET_BY_VALUE_LIST => format!("[{inv}={}]", list_arg(&a[0])?),
+        lc::GET_BY_INDEX_RANGE => format!("[{inv}{}]", span(&a[0], a.get(1))?),
+        lc::GET_BY_RANK_RANGE => format!("[{inv}#{}]", span(&a[0], a.get(1))?),
+        lc::GET_BY_VALUE_INTERVAL => format!("[{inv}={}]", interval(&a[0], a.get(1))?),
+        lc::GET_BY_VALUE_REL_RANK_RANGE => {
             format!("[{inv}#{}~{}]", span(&a[1], a.get(2))?, val_arg(&a[0])?)
         }
-        MAP_GET_BY_KEY if inv.is_empty() => key_step(match &a[0] {
+        mc::GET_BY_KEY if inv.is_empty() => key_step(match &a[0] {
             Node::Val(v) => v,
             _ => return None,
         })?,
-        MAP_GET_BY_INDEX => format!("{{{inv}{}}}", int_arg(&a[0])?),
-        MAP_GET_BY_RANK => format!("{{{inv}#{}}}", int_arg(&a[0])?),
-        MAP_GET_BY_VALUE => format!("{{{inv}={}}}", val_arg(&a[0])?),
-        MAP_GET_BY_VALUE_LIST => format!("{{{inv}={}}}", list_arg(&a[0])?),
-        MAP_GET_BY_KEY_LIST => format!("{{{inv}{}}}", list_arg(&a[0])?),
-        MAP_GET_BY_INDEX_RANGE => format!("{{{inv}{}}}", span(&a[0], a.get(1))?),
-        MAP_GET_BY_RANK_RANGE => format!("{{{inv}#{}}}", span(&a[0], a.get(1))?),
-        MAP_GET_BY_VALUE_INTERVAL => format!("{{{inv}={}}}", interval(&a[0], a.get(1))?),
-        MAP_GET_BY_KEY_INTERVAL => {
+        mc::GET_BY_INDEX => format!("{{{inv}{}}}", int_arg(&a[0])?),
+        mc::GET_BY_RANK => format!("{{{inv}#{}}}", int_arg(&a[0])?),
+        mc::GET_BY_VALUE => format!("{{{inv}={}}}", val_arg(&a[0])?),
+        mc::GET_BY_VALUE_LIST => format!("{{{inv}={}}}", list_arg(&a[0])?),
+        mc::GET_BY_KEY_LIST => format!("{{{inv}{}}}", list_arg(&a[0])?),
+        mc::GET_BY_INDEX_RANGE => format!("{{{inv}{}}}", span(&a[0], a.get(1))?),
+        mc::GET_BY_RANK_RANGE => format!("{{{inv}#{}}}", span(&a[0], a.get(1))?),
+        mc::GET_BY_VALUE_INTERVAL => format!("{{{inv}={}}}", interval(&a[0], a.get(1))?),
+        mc::GET_BY_KEY_INTERVAL => {
             let begin = val_arg(&a[0])?;
             let end = a.get(1).map(val_arg).unwrap_or(Some(String::new()))?;
             format!("{{{inv}{begin}-{end}}}")
         }
-        MAP_GET_BY_VALUE_REL_RANK_RANGE => {
+        mc::GET_BY_VALUE_REL_RANK_RANGE => {
             format!("{{{inv}#{}~{}}}", span(&a[1], a.get(2))?, val_arg(&a[0])?)
         }
-        MAP_GET_BY_KEY_REL_INDEX_RANGE => {
+        mc::GET_BY_KEY_REL_INDEX_RANGE => {
             format!("{{{inv}{}~{}}}", span(&a[1], a.get(2))?, val_arg(&a[0])?)
         }
         _ => return None,

@@ -12,6 +12,8 @@
 //!   cdt-op is `[op, return type, args...]`, wrapped as
 //!   `[0xff, [ctx id, ctx value, ...], [op, ...]]` when it has a context.
 
+use crate::operations::list::codes as lc;
+use crate::operations::map::codes as mc;
 use crate::value::Value;
 use crate::wire::msgpack::{self, Reader};
 use crate::wire::DecodeError;
@@ -138,24 +140,37 @@ pub(crate) fn pack(node: &Node, buf: &mut Vec<u8>) {
             msgpack::pack_int(buf, i64::from(c.ret.code()));
             // Module 0: lists and maps (1 is bit, 2 is HLL).
             msgpack::pack_int(buf, 0);
-            if !c.ctx.is_empty() {
-                msgpack::pack_array_len(buf, 3);
-                msgpack::pack_int(buf, i64::from(CTX_MARKER));
-                msgpack::pack_array_len(buf, c.ctx.len() * 2);
-                for step in &c.ctx {
-                    msgpack::pack_int(buf, i64::from(step.id()));
-                    msgpack::pack_value(buf, &step.value());
-                }
-            }
-            msgpack::pack_array_len(buf, 1 + usize::from(c.rt.is_some()) + c.args.len());
-            msgpack::pack_int(buf, i64::from(c.op));
-            if let Some(rt) = c.rt {
-                msgpack::pack_int(buf, i64::from(rt.code()));
-            }
-            c.args.iter().for_each(|a| pack(a, buf));
+            pack_cdt_op(buf, c, &c.args, pack);
             pack(&c.bin, buf);
         }
     }
+}
+
+/// Appends a call's CDT operation, `[op, return type, args...]`, wrapped as
+/// `[0xff, [ctx id, ctx value, ...], [op, ...]]` when it has a context.
+/// The client packs expression arguments; the embedded server packs their
+/// evaluated values and hands the bytes to its CDT engine.
+pub(crate) fn pack_cdt_op<T>(
+    buf: &mut Vec<u8>,
+    c: &Call,
+    args: &[T],
+    pack_arg: impl Fn(&T, &mut Vec<u8>),
+) {
+    if !c.ctx.is_empty() {
+        msgpack::pack_array_len(buf, 3);
+        msgpack::pack_int(buf, i64::from(CTX_MARKER));
+        msgpack::pack_array_len(buf, c.ctx.len() * 2);
+        for step in &c.ctx {
+            msgpack::pack_int(buf, i64::from(step.id()));
+            msgpack::pack_value(buf, &step.value());
+        }
+    }
+    msgpack::pack_array_len(buf, 1 + usize::from(c.rt.is_some()) + args.len());
+    msgpack::pack_int(buf, c.op);
+    if let Some(rt) = c.rt {
+        msgpack::pack_int(buf, i64::from(rt.code()));
+    }
+    args.iter().for_each(|a| pack_arg(a, buf));
 }
 
 /// Decodes a whole packed expression; trailing bytes are an error.
@@ -247,7 +262,7 @@ fn read_node(r: &mut Reader<'_>, depth: usize) -> Result<Node, DecodeError> {
             if argc < 3 || argc % 2 == 0 {
                 return Err(bad("let needs name/expression pairs and a scope"));
             }
-            let mut defs = Vec::with_capacity(argc / 2);
+            let mut defs = Vec::new();
             for _ in 0..argc / 2 {
                 let name = r.raw_str()?.to_owned();
                 defs.push((name, read_node(r, depth + 1)?));
@@ -317,7 +332,7 @@ fn read_call(r: &mut Reader<'_>, depth: usize) -> Result<Call, DecodeError> {
     if n == 0 {
         return Err(bad("empty CDT operation"));
     }
-    let code = small(r)?;
+    let code = r.int()?;
     let (has_rt, lo, hi) = cdt_arity(code).ok_or_else(|| bad("unsupported CDT read"))?;
     let argc = n - 1 - usize::from(has_rt);
     if n < 1 + usize::from(has_rt) || argc < lo || argc > hi {
@@ -343,23 +358,20 @@ fn read_call(r: &mut Reader<'_>, depth: usize) -> Result<Call, DecodeError> {
 }
 
 /// For a CDT read: whether it has a return type, and its argument count range.
-pub(crate) fn cdt_arity(code: u8) -> Option<(bool, usize, usize)> {
-    use super::cdt::*;
+pub(crate) fn cdt_arity(code: i64) -> Option<(bool, usize, usize)> {
     Some(match code {
-        LIST_SIZE | MAP_SIZE => (false, 0, 0),
-        LIST_GET_BY_INDEX | LIST_GET_BY_RANK | LIST_GET_BY_VALUE | LIST_GET_BY_VALUE_LIST => {
+        lc::SIZE | mc::SIZE => (false, 0, 0),
+        lc::GET_BY_INDEX | lc::GET_BY_RANK | lc::GET_BY_VALUE | lc::GET_BY_VALUE_LIST => {
             (true, 1, 1)
         }
-        MAP_GET_BY_KEY | MAP_GET_BY_INDEX | MAP_GET_BY_RANK | MAP_GET_BY_VALUE => (true, 1, 1),
-        MAP_GET_BY_KEY_LIST | MAP_GET_BY_VALUE_LIST => (true, 1, 1),
-        LIST_GET_BY_INDEX_RANGE | LIST_GET_BY_RANK_RANGE | LIST_GET_BY_VALUE_INTERVAL => {
-            (true, 1, 2)
-        }
-        MAP_GET_BY_INDEX_RANGE | MAP_GET_BY_RANK_RANGE => (true, 1, 2),
-        MAP_GET_BY_KEY_INTERVAL | MAP_GET_BY_VALUE_INTERVAL => (true, 1, 2),
-        LIST_GET_BY_VALUE_REL_RANK_RANGE
-        | MAP_GET_BY_KEY_REL_INDEX_RANGE
-        | MAP_GET_BY_VALUE_REL_RANK_RANGE => (true, 2, 3),
+        mc::GET_BY_KEY | mc::GET_BY_INDEX | mc::GET_BY_RANK | mc::GET_BY_VALUE => (true, 1, 1),
+        mc::GET_BY_KEY_LIST | mc::GET_BY_VALUE_LIST => (true, 1, 1),
+        lc::GET_BY_INDEX_RANGE | lc::GET_BY_RANK_RANGE | lc::GET_BY_VALUE_INTERVAL => (true, 1, 2),
+        mc::GET_BY_INDEX_RANGE | mc::GET_BY_RANK_RANGE => (true, 1, 2),
+        mc::GET_BY_KEY_INTERVAL | mc::GET_BY_VALUE_INTERVAL => (true, 1, 2),
+        lc::GET_BY_VALUE_REL_RANK_RANGE
+        | mc::GET_BY_KEY_REL_INDEX_RANGE
+        | mc::GET_BY_VALUE_REL_RANK_RANGE => (true, 2, 3),
         _ => return None,
     })
 }

@@ -84,13 +84,23 @@ pub(super) struct Parser<'a> {
     toks: Vec<(Pos, Tok)>,
     i: usize,
     params: &'a [Value],
+    /// Current nesting of sub-expressions and literals.
+    depth: usize,
 }
+
+/// Deepest nesting accepted, so the recursive descent cannot exhaust the stack.
+const MAX_DEPTH: usize = 64;
 
 const PATH_FNS: [&str; 6] = ["get", "count", "exists", "asInt", "asFloat", "binType"];
 
 impl<'a> Parser<'a> {
     pub(super) fn new(toks: Vec<(Pos, Tok)>, params: &'a [Value]) -> Self {
-        Parser { toks, i: 0, params }
+        Parser {
+            toks,
+            i: 0,
+            params,
+            depth: 0,
+        }
     }
 
     fn peek(&self) -> &Tok {
@@ -164,7 +174,18 @@ impl<'a> Parser<'a> {
     }
 
     fn expr(&mut self) -> Result<Ast, Error> {
-        self.logic(op::OR, "or")
+        self.nested(|p| p.logic(op::OR, "or"))
+    }
+
+    /// Runs `f` one nesting level deeper.
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, Error>) -> Result<T, Error> {
+        if self.depth >= MAX_DEPTH {
+            return Err(err(self.pos(), "expression nested too deeply"));
+        }
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        r
     }
 
     fn logic(&mut self, code: u8, kw: &str) -> Result<Ast, Error> {
@@ -230,22 +251,33 @@ impl<'a> Parser<'a> {
         next: fn(&mut Self) -> Result<Ast, Error>,
     ) -> Result<Ast, Error> {
         let mut left = next(self)?;
-        loop {
+        // Each operator nests the chain one level deeper (left-associative).
+        let outer = self.depth;
+        let result = loop {
             let found = ops
                 .iter()
                 .find(|(s, _)| self.is_sym(s))
                 .map(|(_, code)| *code);
             let Some(code) = found else {
-                return Ok(left);
+                break Ok(left);
             };
+            if self.depth >= MAX_DEPTH {
+                break Err(err(self.pos(), "expression nested too deeply"));
+            }
+            self.depth += 1;
             let pos = self.pos();
             self.bump();
-            let right = next(self)?;
+            let right = match next(self) {
+                Ok(r) => r,
+                Err(e) => break Err(e),
+            };
             left = Ast {
                 pos,
                 kind: Kind::Binary(code, Box::new(left), Box::new(right)),
             };
-        }
+        };
+        self.depth = outer;
+        result
     }
 
     fn bitwise(&mut self) -> Result<Ast, Error> {
@@ -284,7 +316,7 @@ impl<'a> Parser<'a> {
         }
         let pos = self.pos();
         self.bump();
-        let exp = self.power()?;
+        let exp = self.nested(Self::power)?;
         Ok(Ast {
             pos,
             kind: Kind::Binary(op::POW, Box::new(base), Box::new(exp)),
@@ -292,6 +324,10 @@ impl<'a> Parser<'a> {
     }
 
     fn unary(&mut self) -> Result<Ast, Error> {
+        self.nested(Self::unary_inner)
+    }
+
+    fn unary_inner(&mut self) -> Result<Ast, Error> {
         let pos = self.pos();
         if self.eat_sym("-") {
             if *self.peek() == Tok::Int(1 << 63) {
@@ -501,6 +537,10 @@ impl<'a> Parser<'a> {
 
     /// A literal value: numbers, strings, booleans, nil, lists and maps.
     fn literal(&mut self) -> Result<Value, Error> {
+        self.nested(Self::literal_inner)
+    }
+
+    fn literal_inner(&mut self) -> Result<Value, Error> {
         match self.peek().clone() {
             Tok::Sym("-") => {
                 self.bump();

@@ -10,10 +10,11 @@
 use super::parser::{Ast, Kind, Path, PathFn, Sel, Step};
 use super::{err, Pos};
 use crate::error::Error;
-use crate::exp::cdt::*;
 use crate::exp::display::{common_type, func_name, node_type};
 use crate::exp::pack::arity;
 use crate::exp::{op, Call, Ctx, ExpType, Node, ReturnType};
+use crate::operations::list::codes as lc;
+use crate::operations::map::codes as mc;
 use crate::value::Value;
 
 type Scope = Vec<(String, Option<ExpType>)>;
@@ -201,7 +202,7 @@ fn build(ast: &Ast, expected: Option<ExpType>, scope: &mut Scope) -> Result<Node
             let list = typed(r, ExpType::List, scope)?;
             Node::Call(Box::new(Call {
                 ret: ExpType::Bool,
-                op: LIST_GET_BY_VALUE,
+                op: lc::GET_BY_VALUE,
                 rt: Some(ReturnType::EXISTS),
                 args: vec![needle],
                 ctx: Vec::new(),
@@ -447,40 +448,36 @@ fn bound(v: &Option<Value>) -> Option<Node> {
 }
 
 /// Operation code, arguments and whether it selects a single element.
-fn sel_op(pos: Pos, map: bool, sel: &Sel) -> Result<(u8, Vec<Node>, bool), Error> {
+fn sel_op(pos: Pos, map: bool, sel: &Sel) -> Result<(i64, Vec<Node>, bool), Error> {
     let int = |i: &i64| Node::Val(Value::Int(*i));
-    let pick = |l: u8, m: u8| if map { m } else { l };
+    let pick = |l: i64, m: i64| if map { m } else { l };
     Ok(match sel {
-        Sel::Index(i) => (
-            pick(LIST_GET_BY_INDEX, MAP_GET_BY_INDEX),
-            vec![int(i)],
-            true,
-        ),
-        Sel::Rank(i) => (pick(LIST_GET_BY_RANK, MAP_GET_BY_RANK), vec![int(i)], true),
+        Sel::Index(i) => (pick(lc::GET_BY_INDEX, mc::GET_BY_INDEX), vec![int(i)], true),
+        Sel::Rank(i) => (pick(lc::GET_BY_RANK, mc::GET_BY_RANK), vec![int(i)], true),
         Sel::Value(v) => (
-            pick(LIST_GET_BY_VALUE, MAP_GET_BY_VALUE),
+            pick(lc::GET_BY_VALUE, mc::GET_BY_VALUE),
             vec![val(v)],
             false,
         ),
         Sel::ValueList(l) => (
-            pick(LIST_GET_BY_VALUE_LIST, MAP_GET_BY_VALUE_LIST),
+            pick(lc::GET_BY_VALUE_LIST, mc::GET_BY_VALUE_LIST),
             vec![Node::Val(Value::List(l.clone()))],
             false,
         ),
         Sel::ValueRange(b, e) => (
-            pick(LIST_GET_BY_VALUE_INTERVAL, MAP_GET_BY_VALUE_INTERVAL),
+            pick(lc::GET_BY_VALUE_INTERVAL, mc::GET_BY_VALUE_INTERVAL),
             std::iter::once(val(b)).chain(bound(e)).collect(),
             false,
         ),
         Sel::IndexRange(s, e) => (
-            pick(LIST_GET_BY_INDEX_RANGE, MAP_GET_BY_INDEX_RANGE),
+            pick(lc::GET_BY_INDEX_RANGE, mc::GET_BY_INDEX_RANGE),
             std::iter::once(int(s))
                 .chain(count_of(pos, *s, *e)?)
                 .collect(),
             false,
         ),
         Sel::RankRange(s, e) => (
-            pick(LIST_GET_BY_RANK_RANGE, MAP_GET_BY_RANK_RANGE),
+            pick(lc::GET_BY_RANK_RANGE, mc::GET_BY_RANK_RANGE),
             std::iter::once(int(s))
                 .chain(count_of(pos, *s, *e)?)
                 .collect(),
@@ -488,8 +485,8 @@ fn sel_op(pos: Pos, map: bool, sel: &Sel) -> Result<(u8, Vec<Node>, bool), Error
         ),
         Sel::RelRank(s, e, v) => (
             pick(
-                LIST_GET_BY_VALUE_REL_RANK_RANGE,
-                MAP_GET_BY_VALUE_REL_RANK_RANGE,
+                lc::GET_BY_VALUE_REL_RANK_RANGE,
+                mc::GET_BY_VALUE_REL_RANK_RANGE,
             ),
             [val(v), int(s)]
                 .into_iter()
@@ -498,7 +495,7 @@ fn sel_op(pos: Pos, map: bool, sel: &Sel) -> Result<(u8, Vec<Node>, bool), Error
             false,
         ),
         Sel::RelIndex(s, e, k) => (
-            MAP_GET_BY_KEY_REL_INDEX_RANGE,
+            mc::GET_BY_KEY_REL_INDEX_RANGE,
             [val(k), int(s)]
                 .into_iter()
                 .chain(count_of(pos, *s, *e)?)
@@ -506,12 +503,12 @@ fn sel_op(pos: Pos, map: bool, sel: &Sel) -> Result<(u8, Vec<Node>, bool), Error
             false,
         ),
         Sel::KeyRange(b, e) => (
-            MAP_GET_BY_KEY_INTERVAL,
+            mc::GET_BY_KEY_INTERVAL,
             std::iter::once(val(b)).chain(bound(e)).collect(),
             false,
         ),
         Sel::KeyList(l) => (
-            MAP_GET_BY_KEY_LIST,
+            mc::GET_BY_KEY_LIST,
             vec![Node::Val(Value::List(l.clone()))],
             false,
         ),
@@ -539,7 +536,7 @@ fn build_path(p: &Path, pos: Pos, expected: Option<ExpType>) -> Result<Node, Err
             ),
             Some((_, PathFn::Count)) => Node::Call(Box::new(Call {
                 ret: ExpType::Int,
-                op: LIST_SIZE,
+                op: lc::SIZE,
                 rt: None,
                 args: Vec::new(),
                 ctx: Vec::new(),
@@ -562,7 +559,7 @@ fn build_path(p: &Path, pos: Pos, expected: Option<ExpType>) -> Result<Node, Err
             return match func {
                 Some(PathFn::Count) => Ok(Node::Call(Box::new(Call {
                     ret: ExpType::Int,
-                    op: if *map { MAP_SIZE } else { LIST_SIZE },
+                    op: if *map { mc::SIZE } else { lc::SIZE },
                     rt: None,
                     args: Vec::new(),
                     ctx,
@@ -572,7 +569,7 @@ fn build_path(p: &Path, pos: Pos, expected: Option<ExpType>) -> Result<Node, Err
                 _ => Err(err(*last_pos, "expected '.count()' after '[]' or '{}'")),
             };
         }
-        Step::Key(k) => (MAP_GET_BY_KEY, vec![val(k)], true),
+        Step::Key(k) => (mc::GET_BY_KEY, vec![val(k)], true),
         Step::Sel { map, sel, .. } => sel_op(*last_pos, *map, sel)?,
     };
     let default = if single { ExpType::Int } else { ExpType::List };

@@ -1,0 +1,13 @@
+//! Secondary-index filters, partition filters and foreground scans and queries.
+//!
+//! A [`Filter`] narrows a query or a background job to the records a
+//! secondary index finds; a [`PartitionFilter`] limits a foreground scan to
+//! some of the 4096 partitions.
+
+pub(crate) mod filter;
+mod partition;
+mod scan;
+
+pub use filter::Filter;
+pub use partition::PartitionFilter;
+pub use scan::Query;

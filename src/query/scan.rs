@@ -1,0 +1,436 @@
+//! Foreground scans and queries: every record of a set (or the ones a
+//! secondary index finds), read from the partitions' masters in parallel.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::background::request::random_task_id;
+use crate::background::DataSet;
+use crate::client::Client;
+use crate::command::kv;
+use crate::error::{Error, Result, ResultCode};
+use crate::exp::{self, Expression};
+use crate::key::Key;
+use crate::net::Deadline;
+use crate::record::Record;
+use crate::wire::message::{field, info1, info3, op, Field, Header, Message, Op};
+
+use super::{Filter, PartitionFilter};
+
+/// Rounds of retries for partitions a node answered "not mine" for (after a
+/// partition moved).
+const MAX_PARTITION_ROUNDS: u32 = 6;
+/// First pause before retrying such partitions, so the partition map can
+/// refresh; it doubles each round (50 ms to 800 ms, 1.55 s in all: more than
+/// the default 1 s tend interval).
+const RETRY_PAUSE: Duration = Duration::from_millis(50);
+
+/// Everything in one node's request.
+#[derive(Debug, Clone)]
+struct QuerySpec {
+    namespace: String,
+    set: String,
+    index_filter: Option<Filter>,
+    filter_exp: Option<Vec<u8>>,
+    bins: Option<Vec<String>>,
+    max_records: u64,
+    records_per_second: u32,
+    socket_timeout_ms: u32,
+    total_timeout_ms: u32,
+}
+
+impl QuerySpec {
+    /// The request for `partitions`, laid out as scan-single.txt shows:
+    /// ns, set, [rps], socket-timeout, trid, [index-range], [filter-exp],
+    /// pid-array, [max-records]; a read op per selected bin. Each round of
+    /// a query needs a new `task_id`: a node refuses an id it still
+    /// remembers (PARAMETER_ERROR).
+    fn message(&self, task_id: u64, partitions: &[u16]) -> Message {
+        let mut fields = vec![Field::new(field::NAMESPACE, self.namespace.as_str())];
+        if !self.set.is_empty() {
+            fields.push(Field::new(field::SET, self.set.as_str()));
+        }
+        if self.records_per_second > 0 {
+            fields.push(Field::new(
+                field::RECORDS_PER_SECOND,
+                self.records_per_second.to_be_bytes(),
+            ));
+        }
+        fields.push(Field::new(
+            field::SOCKET_TIMEOUT,
+            self.socket_timeout_ms.to_be_bytes(),
+        ));
+        fields.push(Field::new(field::TRID, task_id.to_be_bytes()));
+        if let Some(f) = &self.index_filter {
+            fields.push(Field::new(field::INDEX_RANGE, f.encode()));
+        }
+        if let Some(e) = &self.filter_exp {
+            fields.push(Field::new(field::FILTER_EXP, e.as_slice()));
+        }
+        let pids: Vec<u8> = partitions.iter().flat_map(|p| p.to_le_bytes()).collect();
+        fields.push(Field::new(field::PID_ARRAY, pids));
+        if self.max_records > 0 {
+            fields.push(Field::new(
+                field::MAX_RECORDS,
+                self.max_records.to_be_bytes(),
+            ));
+        }
+        let ops = self
+            .bins
+            .iter()
+            .flatten()
+            .map(|b| Op {
+                kind: op::READ,
+                particle: 0,
+                name: b.clone(),
+                data: Vec::new(),
+            })
+            .collect();
+        Message {
+            header: Header {
+                info1: info1::READ,
+                info3: info3::PARTITION_DONE,
+                record_ttl: u32::MAX,
+                transaction_ttl: self.total_timeout_ms,
+                ..Header::default()
+            },
+            fields,
+            ops,
+        }
+    }
+}
+
+/// What one node sent back.
+#[derive(Debug, Default)]
+struct NodeResult {
+    records: Vec<Record>,
+    /// Partitions the node could not serve (partition-done with an error).
+    unfinished: Vec<u16>,
+}
+
+/// Reads one node's stream.
+fn run_on_node(
+    node: &crate::cluster::Node,
+    spec: &QuerySpec,
+    frame: &[u8],
+    deadline: Deadline,
+) -> Result<NodeResult> {
+    let mut out = NodeResult::default();
+    node.stream(frame, deadline, &mut |m: Message| {
+        let rc = ResultCode(m.header.result_code);
+        if m.header.info3 & info3::PARTITION_DONE != 0 {
+            if rc != ResultCode::OK {
+                let pid = u16::try_from(m.header.generation).map_err(|_| Error::Protocol {
+                    node: node.name().to_owned(),
+                    message: format!(
+                        "partition-done marker for partition {}",
+                        m.header.generation
+                    ),
+                })?;
+                out.unfinished.push(pid);
+            }
+            return Ok(true);
+        }
+        if m.header.info3 & info3::LAST != 0 {
+            return match rc {
+                ResultCode::OK | ResultCode::KEY_NOT_FOUND => Ok(true),
+                code => Err(Error::server(code, false)),
+            };
+        }
+        if rc != ResultCode::OK {
+            return Err(Error::server(rc, false));
+        }
+        let digest: [u8; 20] = m
+            .field(field::DIGEST)
+            .and_then(|f| f.data.as_slice().try_into().ok())
+            .ok_or_else(|| Error::Protocol {
+                node: node.name().to_owned(),
+                message: "query record without a 20-byte digest".into(),
+            })?;
+        let set = m
+            .field(field::SET)
+            .and_then(Field::as_str)
+            .unwrap_or(&spec.set)
+            .to_owned();
+        let key = Key::from_digest(&spec.namespace, &set, digest)?;
+        out.records.push(kv::record(m, &key, false)?);
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+/// A foreground scan or query. Get one from [`Client::query`] or
+/// [`Session::query`](crate::background::Session::query).
+///
+/// # Examples
+/// ```no_run
+/// # use aerospike_blocking::{Client, ClientPolicy};
+/// use aerospike_blocking::background::DataSet;
+/// use aerospike_blocking::query::Filter;
+/// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default()).unwrap();
+/// let records = client
+///     .query(&DataSet::of("test", "users"))
+///     .filter(Filter::range("age", 18, 30))
+///     .where_ael("$.active == true")
+///     .bins(&["name", "age"])
+///     .records()?;
+/// # Ok::<(), aerospike_blocking::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Query {
+    client: Client,
+    dataset: DataSet,
+    filter: Option<Filter>,
+    ael: Option<String>,
+    filter_exp: Option<Expression>,
+    bins: Option<Vec<String>>,
+    partitions: PartitionFilter,
+    max_records: u64,
+    records_per_second: u32,
+    total_timeout: Duration,
+    socket_timeout: Duration,
+}
+
+impl Query {
+    pub(crate) fn new(client: &Client, dataset: &DataSet) -> Query {
+        Query {
+            client: client.clone(),
+            dataset: dataset.clone(),
+            filter: None,
+            ael: None,
+            filter_exp: None,
+            bins: None,
+            partitions: PartitionFilter::all(),
+            max_records: 0,
+            records_per_second: 0,
+            total_timeout: Duration::ZERO,
+            socket_timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Only records a secondary index finds.
+    pub fn filter(mut self, filter: Filter) -> Self {
+        self.filter = Some(filter);
+        self
+    }
+
+    /// Only records matching an AEL where-clause (ANDed with
+    /// [`filter_expression`](Self::filter_expression)).
+    pub fn where_ael(mut self, text: &str) -> Self {
+        self.ael = Some(text.to_owned());
+        self
+    }
+
+    /// Only records for which `expression` is true.
+    pub fn filter_expression(mut self, expression: Expression) -> Self {
+        self.filter_exp = Some(expression);
+        self
+    }
+
+    /// Only these bins (default: all).
+    pub fn bins(mut self, names: &[&str]) -> Self {
+        self.bins = Some(names.iter().map(|s| (*s).to_owned()).collect());
+        self
+    }
+
+    /// Only these partitions (default: all).
+    pub fn partitions(mut self, filter: PartitionFilter) -> Self {
+        self.partitions = filter;
+        self
+    }
+
+    /// At most `n` records (0, the default, means no limit).
+    pub fn max_records(mut self, n: u64) -> Self {
+        self.max_records = n;
+        self
+    }
+
+    /// At most `rps` records per second on each node (0 = no limit).
+    pub fn records_per_second(mut self, rps: u32) -> Self {
+        self.records_per_second = rps;
+        self
+    }
+
+    /// Limit on the whole query (default: none).
+    pub fn timeout(mut self, total: Duration) -> Self {
+        self.total_timeout = total;
+        self
+    }
+
+    /// Limit on each socket read (default 30 s).
+    pub fn socket_timeout(mut self, timeout: Duration) -> Self {
+        self.socket_timeout = timeout;
+        self
+    }
+
+    fn spec(&self) -> Result<QuerySpec> {
+        if let Some(f) = &self.filter {
+            f.validate()?;
+        }
+        let parsed = match &self.ael {
+            Some(t) => Some(Expression::from_ael(t)?),
+            None => None,
+        };
+        let filter = match (parsed, self.filter_exp.clone()) {
+            (Some(a), Some(b)) => Some(exp::and(vec![a, b])),
+            (a, b) => a.or(b),
+        };
+        let ms = |d: Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX);
+        Ok(QuerySpec {
+            namespace: self.dataset.namespace().to_owned(),
+            set: self.dataset.set().to_owned(),
+            index_filter: self.filter.clone(),
+            filter_exp: filter.map(|e| e.pack()),
+            bins: self.bins.clone(),
+            max_records: self.max_records,
+            records_per_second: self.records_per_second,
+            socket_timeout_ms: ms(self.socket_timeout),
+            total_timeout_ms: ms(self.total_timeout),
+        })
+    }
+
+    /// Runs the query on the masters of the chosen partitions, in parallel,
+    /// and returns the records. Partitions a node could not serve (they moved)
+    /// are asked again of their new master.
+    pub fn records(self) -> Result<Vec<Record>> {
+        let spec = Arc::new(self.spec()?);
+        let mut pending: Vec<u16> = self.partitions.partitions()?.collect();
+        let cluster = self.client.cluster();
+        let deadline = Deadline::after(self.total_timeout).with_socket_timeout(self.socket_timeout);
+        let mut records = Vec::new();
+        for round in 0..MAX_PARTITION_ROUNDS {
+            let mut by_node: HashMap<String, (Arc<crate::cluster::Node>, Vec<u16>)> =
+                HashMap::new();
+            for pid in &pending {
+                let node = cluster.master_node(&spec.namespace, *pid)?;
+                by_node
+                    .entry(node.name().to_owned())
+                    .or_insert_with(|| (node.clone(), Vec::new()))
+                    .1
+                    .push(*pid);
+            }
+            let task_id = random_task_id();
+            let frames: Arc<HashMap<String, Vec<u8>>> = Arc::new(
+                by_node
+                    .iter()
+                    .map(|(name, (_, pids))| (name.clone(), spec.message(task_id, pids).encode()))
+                    .collect(),
+            );
+            let nodes: Vec<_> = by_node.into_values().map(|(n, _)| n).collect();
+            let spec2 = spec.clone();
+            let results = cluster.fan_out(&nodes, deadline, move |node, dl| {
+                let frame = frames.get(node.name()).ok_or(Error::Closed)?;
+                run_on_node(node, &spec2, frame, dl)
+            });
+            pending.clear();
+            for (_, r) in results {
+                let r = r?;
+                records.extend(r.records);
+                pending.extend(r.unfinished);
+            }
+            if pending.is_empty() {
+                break;
+            }
+            if round + 1 == MAX_PARTITION_ROUNDS {
+                return Err(Error::Server {
+                    code: ResultCode::PARTITION_UNAVAILABLE,
+                    in_doubt: false,
+                });
+            }
+            std::thread::sleep(RETRY_PAUSE * 2u32.pow(round));
+        }
+        if self.max_records > 0 {
+            records.truncate(usize::try_from(self.max_records).unwrap_or(usize::MAX));
+        }
+        Ok(records)
+    }
+}
+
+impl Client {
+    /// A foreground scan or query over `dataset`; see [`Query`].
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// use aerospike_blocking::background::DataSet;
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default()).unwrap();
+    /// let all = client.query(&DataSet::of("test", "users")).records()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn query(&self, dataset: &DataSet) -> Query {
+        Query::new(self, dataset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    fn spec() -> QuerySpec {
+        QuerySpec {
+            namespace: "test".into(),
+            set: "scan".into(),
+            index_filter: None,
+            filter_exp: None,
+            bins: None,
+            max_records: 0,
+            records_per_second: 0,
+            socket_timeout_ms: 30_000,
+            total_timeout_ms: 0,
+        }
+    }
+
+    fn pid_hex(r: std::ops::Range<u16>) -> String {
+        r.flat_map(|p| p.to_le_bytes())
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    #[test]
+    fn golden_scan_frames() {
+        // scan-single.txt (4): partition 4095 only.
+        let f = spec().message(9282972243227032782, &[4095]).encode();
+        assert_eq!(hex(&f), "020300000000004516010004000000000000ffffffff000000000005000000000005007465737400000005017363616e000000050900007530000000090780d3be12695bbcce000000030bff0f");
+        // (1): every partition.
+        let f = spec()
+            .message(3888633846676344489, &(0..4096).collect::<Vec<_>>())
+            .encode();
+        let want = format!(
+            "020300000000204316010004000000000000ffffffff000000000005000000000005007465737400000005017363616e000000050900007530000000090735f733e174b44ea9000020010b{}",
+            pid_hex(0..4096)
+        );
+        assert_eq!(hex(&f), want);
+        // (3): select('i'), max_records 5.
+        let mut s = spec();
+        s.bins = Some(vec!["i".into()]);
+        s.max_records = 5;
+        let f = s
+            .message(4054104576723630118, &(0..4096).collect::<Vec<_>>())
+            .encode();
+        let want = format!(
+            "020300000000205916010004000000000000ffffffff000000000006000100000005007465737400000005017363616e0000000509000075300000000907384312a209e5b826000020010b{}000000090d0000000000000005000000050100000169",
+            pid_hex(0..4096)
+        );
+        assert_eq!(hex(&f), want);
+    }
+
+    #[test]
+    fn golden_sindex_query_frame() {
+        // sindex-single.txt: where(equals('age', 7)).results().
+        let mut s = spec();
+        s.set = "bgops".into();
+        s.index_filter = Some(Filter::equal("age", 7));
+        let f = s
+            .message(2643109259149142761, &(0..4096).collect::<Vec<_>>())
+            .encode();
+        let want = format!(
+            "020300000000206716010004000000000000ffffffff0000000000060000000000050074657374000000060162676f7073000000050900007530000000090724ae35de0e216ae90000001f16010361676501000000080000000000000007000000080000000000000007000020010b{}",
+            pid_hex(0..4096)
+        );
+        assert_eq!(hex(&f), want);
+    }
+}

@@ -1,0 +1,522 @@
+//! Waiting for a job: the back-off schedule, the per-node "seen set" rules and
+//! the poll loop, over small traits so they are tested without sockets or
+//! real time.
+
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result, TimeoutPhase};
+
+use super::status::{JobInfo, NodeJobState, NodeProgress, Outcome, Progress};
+
+/// First delay between two polls: a short job's end is seen within a few ms.
+const FIRST_POLL_DELAY: Duration = Duration::from_millis(1);
+/// Not-found replies an unseen node gets before it counts as finished.
+const GRACE_POLLS: u32 = 3;
+/// Time an unseen node gets, from its first not-found reply, before it counts
+/// as finished (both this and [`GRACE_POLLS`] must pass).
+const GRACE_PERIOD: Duration = Duration::from_millis(100);
+
+/// Options of [`ExecuteTask::wait`](crate::task::ExecuteTask::wait).
+///
+/// Polling starts 1 ms after the call and the delay doubles up to
+/// `poll_interval`, so a short job's end is noticed within milliseconds while
+/// a long job is polled at most once per interval per node.
+///
+/// ```
+/// use aerospike_blocking::task::WaitOptions;
+/// use std::time::Duration;
+/// let o = WaitOptions::default().timeout(Duration::from_secs(30));
+/// assert_eq!(o.poll_interval, Duration::from_secs(1));
+/// assert_eq!(o.timeout, Some(Duration::from_secs(30)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitOptions {
+    /// Longest delay between two status checks. Default 1 s.
+    pub poll_interval: Duration,
+    /// Give up after this long (the job keeps running). `None`, the default,
+    /// waits until the job ends or a status check fails.
+    pub timeout: Option<Duration>,
+}
+
+impl Default for WaitOptions {
+    fn default() -> Self {
+        WaitOptions {
+            poll_interval: Duration::from_secs(1),
+            timeout: None,
+        }
+    }
+}
+
+impl WaitOptions {
+    /// Sets the longest delay between two status checks.
+    ///
+    /// ```
+    /// use aerospike_blocking::task::WaitOptions;
+    /// use std::time::Duration;
+    /// let o = WaitOptions::default().poll_interval(Duration::from_millis(250));
+    /// assert_eq!(o.poll_interval, Duration::from_millis(250));
+    /// ```
+    pub fn poll_interval(mut self, d: Duration) -> Self {
+        self.poll_interval = d;
+        self
+    }
+
+    /// Sets the overall time limit.
+    ///
+    /// ```
+    /// use aerospike_blocking::task::WaitOptions;
+    /// use std::time::Duration;
+    /// assert!(WaitOptions::default().timeout(Duration::from_secs(1)).timeout.is_some());
+    /// ```
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = Some(d);
+        self
+    }
+}
+
+/// Delays between polls: 1 ms, doubling, capped at the poll interval.
+#[derive(Debug)]
+pub(crate) struct Backoff {
+    next: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    pub(crate) fn new(max: Duration) -> Self {
+        Backoff {
+            next: FIRST_POLL_DELAY.min(max),
+            max,
+        }
+    }
+
+    pub(crate) fn next_delay(&mut self) -> Duration {
+        let d = self.next;
+        self.next = (self.next * 2).min(self.max);
+        d
+    }
+}
+
+/// What one status request to one node found.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Observation {
+    /// The node's row for the job.
+    Row(Box<JobInfo>),
+    /// An empty reply or `ERROR:2`.
+    NotFound,
+    /// The node is no longer in the cluster.
+    Gone,
+    /// The request failed.
+    Failed(String),
+}
+
+/// One node's state, with the seen-set rules.
+#[derive(Debug, Clone)]
+pub(crate) struct NodeTracker {
+    pub(crate) name: String,
+    state: NodeJobState,
+    seen: bool,
+    unseen_polls: u32,
+    first_unseen: Option<Instant>,
+    info: Option<JobInfo>,
+}
+
+impl NodeTracker {
+    /// A node where the job was started (or is expected).
+    #[cfg(test)]
+    pub(crate) fn new(name: &str) -> Self {
+        Self::with_state(name, NodeJobState::Pending)
+    }
+
+    /// A node whose state is already known (e.g. nothing to do there).
+    pub(crate) fn with_state(name: &str, state: NodeJobState) -> Self {
+        NodeTracker {
+            name: name.to_owned(),
+            state,
+            seen: false,
+            unseen_polls: 0,
+            first_unseen: None,
+            info: None,
+        }
+    }
+
+    pub(crate) fn is_final(&self) -> bool {
+        self.state.is_final()
+    }
+
+    /// Applies one observation made at `now`. Final states never change.
+    pub(crate) fn observe(&mut self, obs: Observation, now: Instant) {
+        if self.is_final() {
+            return;
+        }
+        self.state = match obs {
+            Observation::Row(info) => {
+                self.seen = true;
+                let state = if info.done {
+                    NodeJobState::Done(info.result.clone())
+                } else {
+                    NodeJobState::Running
+                };
+                self.info = Some(*info);
+                state
+            }
+            Observation::NotFound if self.seen => NodeJobState::Lost,
+            Observation::NotFound => {
+                self.unseen_polls += 1;
+                let first = *self.first_unseen.get_or_insert(now);
+                if self.unseen_polls >= GRACE_POLLS && now.duration_since(first) >= GRACE_PERIOD {
+                    NodeJobState::NeverSeen
+                } else {
+                    NodeJobState::Pending
+                }
+            }
+            Observation::Gone => NodeJobState::Lost,
+            Observation::Failed(msg) => NodeJobState::Unreachable(msg),
+        };
+    }
+
+    pub(crate) fn row(&self) -> NodeProgress {
+        NodeProgress {
+            node: self.name.clone(),
+            state: self.state.clone(),
+            info: self.info.clone(),
+        }
+    }
+}
+
+/// Where the poll loop gets its observations.
+pub(crate) trait JobSource {
+    /// Asks each named node once about the job. Transport failures are
+    /// [`Observation::Failed`]; an error reply from a server is an `Err`.
+    fn poll(&mut self, nodes: &[String]) -> Result<Vec<(String, Observation)>>;
+}
+
+/// Time, for the poll loop.
+pub(crate) trait Clock {
+    fn now(&self) -> Instant;
+    fn sleep(&mut self, d: Duration);
+}
+
+/// The real clock.
+#[derive(Debug)]
+pub(crate) struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+    fn sleep(&mut self, d: Duration) {
+        std::thread::sleep(d);
+    }
+}
+
+/// Polls the nodes that are not final once and updates their trackers.
+pub(crate) fn poll_once(
+    src: &mut dyn JobSource,
+    trackers: &mut [NodeTracker],
+    now: Instant,
+) -> Result<Progress> {
+    let pending: Vec<String> = trackers
+        .iter()
+        .filter(|t| !t.is_final())
+        .map(|t| t.name.clone())
+        .collect();
+    if !pending.is_empty() {
+        for (name, obs) in src.poll(&pending)? {
+            if let Some(t) = trackers.iter_mut().find(|t| t.name == name) {
+                t.observe(obs, now);
+            }
+        }
+    }
+    Ok(Progress::from_rows(
+        trackers.iter().map(NodeTracker::row).collect(),
+    ))
+}
+
+/// Polls (with `poll`, given the current time) until every node is final,
+/// with back-off, calling `on_progress` after each poll.
+pub(crate) fn wait_loop(
+    poll: &mut dyn FnMut(Instant) -> Result<Progress>,
+    clock: &mut dyn Clock,
+    opts: &WaitOptions,
+    on_progress: &mut dyn FnMut(&Progress),
+) -> Result<Outcome> {
+    let start = clock.now();
+    let mut backoff = Backoff::new(opts.poll_interval);
+    loop {
+        let progress = poll(clock.now())?;
+        on_progress(&progress);
+        if let Some(outcome) = progress.outcome() {
+            return Ok(outcome);
+        }
+        let mut delay = backoff.next_delay();
+        if let Some(limit) = opts.timeout {
+            let elapsed = clock.now().duration_since(start);
+            if elapsed >= limit {
+                return Err(Error::Timeout {
+                    phase: TimeoutPhase::Wait,
+                    elapsed,
+                    in_doubt: false,
+                });
+            }
+            delay = delay.min(limit - elapsed);
+        }
+        clock.sleep(delay);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::task::status::JobResult;
+
+    struct FakeClock {
+        now: Instant,
+        sleeps: Vec<Duration>,
+    }
+
+    impl Clock for FakeClock {
+        fn now(&self) -> Instant {
+            self.now
+        }
+        fn sleep(&mut self, d: Duration) {
+            self.sleeps.push(d);
+            self.now += d;
+        }
+    }
+
+    /// A job that runs for `runs_for` after `t0` on every node, then is done.
+    struct FakeJob {
+        t0: Instant,
+        runs_for: Duration,
+        clock_now: std::rc::Rc<std::cell::Cell<Instant>>,
+        polls: usize,
+    }
+
+    fn row(done: bool) -> JobInfo {
+        let status = if done { "done(ok)" } else { "active(ok)" };
+        JobInfo::parse(&format!(
+            "trid=1:ns=test:set=s:status={status}:job-progress={}:recs-succeeded=5:recs-failed=0",
+            if done { 100 } else { 50 }
+        ))
+        .unwrap()
+    }
+
+    impl JobSource for FakeJob {
+        fn poll(&mut self, nodes: &[String]) -> Result<Vec<(String, Observation)>> {
+            self.polls += nodes.len();
+            let done = self.clock_now.get().duration_since(self.t0) >= self.runs_for;
+            Ok(nodes
+                .iter()
+                .map(|n| (n.clone(), Observation::Row(Box::new(row(done)))))
+                .collect())
+        }
+    }
+
+    /// Runs the loop with a fake clock shared by the source.
+    fn run(
+        runs_for: Duration,
+        opts: WaitOptions,
+        nodes: usize,
+    ) -> (Result<Outcome>, Vec<Duration>, usize) {
+        let t0 = Instant::now();
+        let shared = std::rc::Rc::new(std::cell::Cell::new(t0));
+        struct SharedClock(FakeClock, std::rc::Rc<std::cell::Cell<Instant>>);
+        impl Clock for SharedClock {
+            fn now(&self) -> Instant {
+                self.0.now()
+            }
+            fn sleep(&mut self, d: Duration) {
+                self.0.sleep(d);
+                self.1.set(self.0.now);
+            }
+        }
+        let mut clock = SharedClock(
+            FakeClock {
+                now: t0,
+                sleeps: vec![],
+            },
+            shared.clone(),
+        );
+        let mut job = FakeJob {
+            t0,
+            runs_for,
+            clock_now: shared,
+            polls: 0,
+        };
+        let mut trackers: Vec<NodeTracker> = (0..nodes)
+            .map(|i| NodeTracker::new(&format!("N{i}")))
+            .collect();
+        let r = wait_loop(
+            &mut |now| poll_once(&mut job, &mut trackers, now),
+            &mut clock,
+            &opts,
+            &mut |_| {},
+        );
+        (r, clock.0.sleeps, job.polls)
+    }
+
+    #[test]
+    fn backoff_schedule_doubles_up_to_the_interval() {
+        let mut b = Backoff::new(Duration::from_millis(20));
+        let got: Vec<u128> = (0..7).map(|_| b.next_delay().as_millis()).collect();
+        assert_eq!(got, vec![1, 2, 4, 8, 16, 20, 20]);
+        let mut tiny = Backoff::new(Duration::from_micros(100));
+        assert_eq!(tiny.next_delay(), Duration::from_micros(100));
+    }
+
+    #[test]
+    fn short_job_end_is_seen_within_a_few_ms() {
+        let (r, sleeps, _) = run(Duration::from_millis(3), WaitOptions::default(), 3);
+        assert_eq!(r.unwrap(), Outcome::Completed);
+        let waited: Duration = sleeps.iter().sum();
+        assert!(waited <= Duration::from_millis(7), "{waited:?}");
+    }
+
+    #[test]
+    fn long_job_is_polled_at_most_once_per_interval_after_ramp_up() {
+        let (r, sleeps, polls) = run(Duration::from_secs(10), WaitOptions::default(), 2);
+        assert_eq!(r.unwrap(), Outcome::Completed);
+        // Ramp 1, 2, ..., 512 ms (1.023 s in 10 sleeps), then 1 s steps
+        // until the job's end at 10 s is seen at 10.023 s.
+        assert_eq!(
+            sleeps
+                .iter()
+                .filter(|d| **d == Duration::from_secs(1))
+                .count(),
+            9
+        );
+        assert!(sleeps.iter().all(|d| *d <= Duration::from_secs(1)));
+        assert_eq!(polls, 2 * (sleeps.len() + 1));
+        assert!(polls <= 2 * 22, "{polls}");
+    }
+
+    #[test]
+    fn timeout_says_wait_and_never_oversleeps() {
+        let opts = WaitOptions::default().timeout(Duration::from_millis(2500));
+        let (r, sleeps, _) = run(Duration::from_secs(60), opts, 1);
+        match r.unwrap_err() {
+            Error::Timeout { phase, elapsed, .. } => {
+                assert_eq!(phase, TimeoutPhase::Wait);
+                assert_eq!(elapsed, Duration::from_millis(2500));
+            }
+            e => panic!("{e}"),
+        }
+        assert_eq!(sleeps.iter().sum::<Duration>(), Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn seen_set_rules() {
+        let t = Instant::now();
+        // A node that never showed the job: pending for the grace polls and
+        // period, then never-seen (finished).
+        let mut n = NodeTracker::new("A");
+        n.observe(Observation::NotFound, t);
+        n.observe(Observation::NotFound, t + Duration::from_millis(1));
+        n.observe(Observation::NotFound, t + Duration::from_millis(3));
+        assert_eq!(
+            n.row().state,
+            NodeJobState::Pending,
+            "grace period not over"
+        );
+        n.observe(Observation::NotFound, t + GRACE_PERIOD);
+        assert_eq!(n.row().state, NodeJobState::NeverSeen);
+        assert!(n.is_final());
+
+        // Two not-found polls far apart are not enough either.
+        let mut n = NodeTracker::new("A");
+        n.observe(Observation::NotFound, t);
+        n.observe(Observation::NotFound, t + Duration::from_secs(5));
+        assert_eq!(n.row().state, NodeJobState::Pending);
+
+        // Seen running, then not found: lost.
+        let mut n = NodeTracker::new("B");
+        n.observe(Observation::Row(Box::new(row(false))), t);
+        assert_eq!(n.row().state, NodeJobState::Running);
+        n.observe(Observation::NotFound, t);
+        assert_eq!(n.row().state, NodeJobState::Lost);
+
+        // Done is final: later replies change nothing.
+        let mut n = NodeTracker::new("C");
+        n.observe(Observation::Row(Box::new(row(true))), t);
+        n.observe(Observation::NotFound, t);
+        assert_eq!(n.row().state, NodeJobState::Done(JobResult::Ok));
+
+        // A failed request is retried; a node that left is lost.
+        let mut n = NodeTracker::new("D");
+        n.observe(Observation::Failed("reset".into()), t);
+        assert_eq!(n.row().state, NodeJobState::Unreachable("reset".into()));
+        assert!(!n.is_final());
+        n.observe(Observation::Gone, t);
+        assert_eq!(n.row().state, NodeJobState::Lost);
+    }
+
+    /// Node A finishes at once; node B never shows the job.
+    struct HalfKnown;
+
+    impl JobSource for HalfKnown {
+        fn poll(&mut self, nodes: &[String]) -> Result<Vec<(String, Observation)>> {
+            Ok(nodes
+                .iter()
+                .map(|n| {
+                    let obs = if n == "A" {
+                        Observation::Row(Box::new(row(true)))
+                    } else {
+                        Observation::NotFound
+                    };
+                    (n.clone(), obs)
+                })
+                .collect())
+        }
+    }
+
+    #[test]
+    fn unseen_node_counts_as_finished_after_the_grace_period() {
+        let mut clock = FakeClock {
+            now: Instant::now(),
+            sleeps: vec![],
+        };
+        let mut trackers = vec![NodeTracker::new("A"), NodeTracker::new("B")];
+        let mut last = None;
+        let r = wait_loop(
+            &mut |now| poll_once(&mut HalfKnown, &mut trackers, now),
+            &mut clock,
+            &WaitOptions::default(),
+            &mut |p| last = Some(p.clone()),
+        );
+        assert_eq!(r.unwrap(), Outcome::Completed);
+        let waited: Duration = clock.sleeps.iter().sum();
+        assert!(
+            waited >= GRACE_PERIOD && waited < GRACE_PERIOD * 3,
+            "{waited:?}"
+        );
+        let last = last.unwrap();
+        assert_eq!(last.nodes[1].state, NodeJobState::NeverSeen);
+        assert_eq!(last.succeeded, 5);
+    }
+
+    /// An error reply from a server ends the wait with that error.
+    struct Refusing;
+
+    impl JobSource for Refusing {
+        fn poll(&mut self, _nodes: &[String]) -> Result<Vec<(String, Observation)>> {
+            Err(Error::invalid("refused"))
+        }
+    }
+
+    #[test]
+    fn server_errors_end_the_wait() {
+        let mut clock = FakeClock {
+            now: Instant::now(),
+            sleeps: vec![],
+        };
+        let mut trackers = vec![NodeTracker::new("A")];
+        let r = wait_loop(
+            &mut |now| poll_once(&mut Refusing, &mut trackers, now),
+            &mut clock,
+            &WaitOptions::default(),
+            &mut |_| {},
+        );
+        assert!(matches!(r, Err(Error::InvalidArgument(_))));
+        assert!(clock.sleeps.is_empty());
+    }
+}
