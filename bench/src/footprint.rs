@@ -55,8 +55,28 @@ pub fn idle(which: &str, hosts: &str) -> Option<Idle> {
     })
 }
 
+/// `(VmRSS KiB, Threads)` of the minimal program `bin` connected to `hosts`
+/// and idle for 3 s.
+pub fn idle_minimal(bin: &Path, hosts: &str) -> Option<(u64, u64)> {
+    let out = Command::new(bin)
+        .env("AEROSPIKE_HOSTS", hosts)
+        .env("BENCH_IDLE_SECS", "3")
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+    };
+    Some((field("VmRSS:")?, field("Threads:")?))
+}
+
 /// Build figures of a minimal program.
 pub struct Build {
+    /// The stripped binary.
+    pub bin: Option<PathBuf>,
     pub cold_build: Option<Duration>,
     pub stripped_bytes: Option<u64>,
     pub tree_lines: usize,
@@ -107,6 +127,7 @@ pub fn build(which: &str, cold: bool) -> Build {
     let dir = bench_dir.join("target/footprint").join(which);
     let _ = fs::remove_dir_all(&dir);
     let mut b = Build {
+        bin: None,
         cold_build: None,
         stripped_bytes: None,
         tree_lines: 0,
@@ -170,6 +191,7 @@ pub fn build(which: &str, cold: bool) -> Build {
             .is_ok_and(|s| s.success());
         if ok {
             b.stripped_bytes = fs::metadata(&stripped).ok().map(|m| m.len());
+            b.bin = Some(stripped);
         }
     }
     b

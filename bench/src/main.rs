@@ -8,7 +8,7 @@
 //! Modes: `all` (default), `kv`, `jobs`, `footprint`, and `one` (one
 //! client, one workload, for profiling: `--client ours|hop|official`,
 //! `--mix get|put|half`, `--threads N`, records already loaded); options `--records N`
-//! (100000), `--secs S` per KV run (3), `--job-records N` (100000),
+//! (100000), `--secs S` per KV run (2), `--rounds N` KV rounds (3), `--job-records N` (100000),
 //! `--reps N` job starts (20), `--no-build` (footprint without the cold
 //! builds), `--out FILE` (bench/results.md). `AEROSPIKE_HOSTS` selects a
 //! real cluster; otherwise the embedded cluster runs in a child process.
@@ -33,6 +33,7 @@ struct Opts {
     secs: f64,
     job_records: u64,
     reps: usize,
+    rounds: usize,
     build: bool,
     out: String,
     client: String,
@@ -44,9 +45,10 @@ fn parse_opts() -> Opts {
     let mut o = Opts {
         mode: "all".into(),
         records: 100_000,
-        secs: 3.0,
+        secs: 2.0,
         job_records: 100_000,
         reps: 20,
+        rounds: 3,
         build: true,
         out: format!("{}/results.md", env!("CARGO_MANIFEST_DIR")),
         client: "ours".into(),
@@ -61,6 +63,7 @@ fn parse_opts() -> Opts {
             "--secs" => o.secs = val().parse().expect("--secs S"),
             "--job-records" => o.job_records = val().parse().expect("--job-records N"),
             "--reps" => o.reps = val().parse().expect("--reps N"),
+            "--rounds" => o.rounds = val().parse().expect("--rounds N"),
             "--no-build" => o.build = false,
             "--out" => o.out = val(),
             "--client" => o.client = val(),
@@ -205,16 +208,16 @@ fn kv_section(o: &Opts, report: &mut String) {
     let spid = server.pid().map(|p| p.to_string());
     let _ = writeln!(
         report,
-        "## Key-value, 1 node, {} records (int + 20-char string + 100-byte blob), random keys, {:.0} s per run\n",
-        o.records, o.secs
+        "## Key-value, 1 node, {} records (int + 20-char string + 100-byte blob), random keys, {} rounds of {:.0} s per client\n",
+        o.records, o.rounds, o.secs
     );
     let _ = writeln!(
         report,
-        "| workload | client | ops/s | p50 µs | p99 µs | p99.9 µs | client CPU µs/op | ctx switches/op | server CPU µs/op | errors | ops/s vs official |"
+        "| workload | client | ops/s (median round) | k ops/s of each round | p50 µs | p99 µs | p99.9 µs | client CPU µs/op | ctx switches/op | server CPU µs/op | errors | ops/s vs official |"
     );
     let _ = writeln!(
         report,
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     );
     let workloads = [
         ("get, 1 thread", Mix::Get, 1usize),
@@ -230,27 +233,47 @@ fn kv_section(o: &Opts, report: &mut String) {
         if threads <= 8 {
             clients.push(("aerospike-blocking via node worker (hop)", &hop));
         }
-        let mut rows: Vec<(&str, KvResult, Duration)> = Vec::new();
-        for (cname, c) in clients {
-            // Warm up connections and caches, then measure.
-            kv::run(c, mix, threads, o.records, Duration::from_millis(300));
-            let s0 = spid.as_deref().map(stats::cpu_of);
-            let r = kv::run(c, mix, threads, o.records, dur);
-            let scpu = match (s0, spid.as_deref().map(stats::cpu_of)) {
-                (Some(a), Some(b)) => b.saturating_sub(a),
-                _ => Duration::ZERO,
-            };
-            eprintln!("kv: {name} / {cname}: {:.0} ops/s", r.ops_per_sec());
-            rows.push((cname, r, scpu));
+        // Rounds rotate the order of the clients; each client's row is its
+        // median round by ops/s (the machine is shared and noisy).
+        let mut runs: Vec<Vec<(KvResult, Duration)>> = clients.iter().map(|_| Vec::new()).collect();
+        for round in 0..o.rounds {
+            for k in 0..clients.len() {
+                let i = (k + round) % clients.len();
+                let (cname, c) = clients[i];
+                // Warm up connections and caches, then measure.
+                kv::run(c, mix, threads, o.records, Duration::from_millis(300));
+                let s0 = spid.as_deref().map(stats::cpu_of);
+                let r = kv::run(c, mix, threads, o.records, dur);
+                let scpu = match (s0, spid.as_deref().map(stats::cpu_of)) {
+                    (Some(a), Some(b)) => b.saturating_sub(a),
+                    _ => Duration::ZERO,
+                };
+                eprintln!(
+                    "kv: {name} / {cname} / round {round}: {:.0} ops/s",
+                    r.ops_per_sec()
+                );
+                runs[i].push((r, scpu));
+            }
+        }
+        let mut rows: Vec<(&str, KvResult, Duration, String)> = Vec::new();
+        for ((cname, _), mut rs) in clients.iter().zip(runs) {
+            rs.sort_by(|a, b| a.0.ops_per_sec().total_cmp(&b.0.ops_per_sec()));
+            let spread = rs
+                .iter()
+                .map(|(r, _)| format!("{:.0}", r.ops_per_sec() / 1000.0))
+                .collect::<Vec<_>>()
+                .join("/");
+            let (r, scpu) = rs.swap_remove(rs.len() / 2);
+            rows.push((cname, r, scpu, spread));
         }
         let official_ops = rows
             .iter()
             .find(|(n, ..)| n.starts_with("official"))
-            .map_or(f64::NAN, |(_, r, _)| r.ops_per_sec());
-        for (cname, r, scpu) in &rows {
+            .map_or(f64::NAN, |(_, r, ..)| r.ops_per_sec());
+        for (cname, r, scpu, spread) in &rows {
             let _ = writeln!(
                 report,
-                "| {name} | {cname} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} | {:.2} | {} | {} | {:.2}× |",
+                "| {name} | {cname} | {:.0} | {spread} | {:.0} | {:.0} | {:.0} | {:.1} | {:.2} | {} | {} | {:.2}× |",
                 r.ops_per_sec(),
                 r.lat.quantile_us(0.5),
                 r.lat.quantile_us(0.99),
@@ -361,6 +384,12 @@ fn jobs_section(o: &Opts, report: &mut String) {
 }
 
 fn footprint_section(o: &Opts, report: &mut String) {
+    eprintln!(
+        "footprint: minimal programs (cold release builds: {})",
+        o.build
+    );
+    let ours = footprint::build("ours", o.build);
+    let theirs = footprint::build("official", o.build);
     eprintln!("footprint: idle processes against a 3-node server");
     let server = Server::start(3);
     let hosts = server.hosts();
@@ -370,6 +399,25 @@ fn footprint_section(o: &Opts, report: &mut String) {
         "| measure | aerospike-blocking | official aerospike 3 |"
     );
     let _ = writeln!(report, "|---|---:|---:|");
+    let minimal = |b: &footprint::Build| {
+        b.bin
+            .as_deref()
+            .and_then(|bin| footprint::idle_minimal(bin, &hosts))
+    };
+    let (ma, mb) = (minimal(&ours), minimal(&theirs));
+    let cell = |m: Option<(u64, u64)>, f: fn((u64, u64)) -> String| m.map_or("n/a".into(), f);
+    let _ = writeln!(
+        report,
+        "| minimal program (connect + one get), idle 3 s connected to 3 nodes: RSS | {} | {} |",
+        cell(ma, |m| format!("{} KiB", m.0)),
+        cell(mb, |m| format!("{} KiB", m.0)),
+    );
+    let _ = writeln!(
+        report,
+        "| same: threads | {} | {} |",
+        cell(ma, |m| m.1.to_string()),
+        cell(mb, |m| m.1.to_string()),
+    );
     let a = footprint::idle("ours", &hosts);
     let b = footprint::idle("official", &hosts);
     let cell = |i: &Option<footprint::Idle>, f: fn(&footprint::Idle) -> String| {
@@ -377,29 +425,17 @@ fn footprint_section(o: &Opts, report: &mut String) {
     };
     let _ = writeln!(
         report,
-        "| idle RSS connected to 3 nodes (process before connecting) | {} | {} |",
-        cell(&a, |i| format!(
-            "{} KiB ({} KiB)",
-            i.rss_kib, i.base_rss_kib
-        )),
-        cell(&b, |i| format!(
-            "{} KiB ({} KiB)",
-            i.rss_kib, i.base_rss_kib
-        )),
+        "| bench binary (links both clients), idle 3 s connected to 3 nodes: RSS (before connecting) | {} | {} |",
+        cell(&a, |i| format!("{} KiB ({} KiB)", i.rss_kib, i.base_rss_kib)),
+        cell(&b, |i| format!("{} KiB ({} KiB)", i.rss_kib, i.base_rss_kib)),
     );
     let _ = writeln!(
         report,
-        "| idle threads connected to 3 nodes (before connecting) | {} | {} |",
+        "| same: threads (before connecting) | {} | {} |",
         cell(&a, |i| format!("{} ({})", i.threads, i.base_threads)),
         cell(&b, |i| format!("{} ({})", i.threads, i.base_threads)),
     );
     drop(server);
-    eprintln!(
-        "footprint: minimal programs (cold release builds: {})",
-        o.build
-    );
-    let ours = footprint::build("ours", o.build);
-    let theirs = footprint::build("official", o.build);
     let kib = |b: &footprint::Build| {
         b.stripped_bytes
             .map_or("n/a".into(), |s| format!("{} KiB", s / 1024))
@@ -421,7 +457,7 @@ fn footprint_section(o: &Opts, report: &mut String) {
     );
     let _ = writeln!(
         report,
-        "| cold release build of the minimal program (fresh target dir, deps downloaded, `nice`-free, {} CPUs) | {} | {} |\n",
+        "| cold release build of the minimal program (fresh target dir, sources already downloaded, {} CPUs, machine shared) | {} | {} |\n",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         secs(&ours),
         secs(&theirs)
