@@ -355,9 +355,8 @@ fn jobs_section(o: &Opts, report: &mut String) {
     );
     let _ = writeln!(
         report,
-        "| short job: `wait()` smallest interval | {} | {} |",
+        "| short job: `wait()` smallest interval (1 ms) | {} | same as default (fixed 1 s sleep before each poll) |",
         detect(&mine.detect_fast),
-        "same as default (fixed 1 s sleep before each poll)"
     );
     let _ = writeln!(
         report,
