@@ -294,14 +294,19 @@ fn eval_cmd(code: u8, args: &[Node], env: &mut Env<'_>) -> Ev {
             if ExpType::of(&a) != ExpType::of(&b) {
                 return Err(Unknown);
             }
-            let ord = cdt::compare(&a, &b);
+            // Two floats compare as IEEE doubles, as the server does: NaN
+            // is neither equal to, less nor greater than anything.
+            let ord = match (&a, &b) {
+                (Value::Float(x), Value::Float(y)) => x.partial_cmp(y),
+                _ => Some(cdt::compare(&a, &b)),
+            };
             Ok(Value::Bool(match code {
-                op::EQ => ord == Ordering::Equal,
-                op::NE => ord != Ordering::Equal,
-                op::GT => ord == Ordering::Greater,
-                op::GE => ord != Ordering::Less,
-                op::LT => ord == Ordering::Less,
-                _ => ord != Ordering::Greater,
+                op::NE => ord != Some(Ordering::Equal),
+                op::EQ => ord == Some(Ordering::Equal),
+                op::GT => ord == Some(Ordering::Greater),
+                op::GE => matches!(ord, Some(Ordering::Greater | Ordering::Equal)),
+                op::LT => ord == Some(Ordering::Less),
+                _ => matches!(ord, Some(Ordering::Less | Ordering::Equal)),
             }))
         }
         op::AND | op::OR => {
