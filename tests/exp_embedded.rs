@@ -340,7 +340,8 @@ fn rows() -> Vec<(&'static str, Args, Pred)> {
         r("$.i in $.l", |r| r.l.as_ref().is_some_and(|l| l.contains(&r.i))),
         // Logic, with unknown operands.
         r("$.n > 0 and $.b", |r| r.n.is_some_and(|n| n > 0) && r.b == Some(true)),
-        r("$.n > 10 or $.s == 'cherry'", |r| r.n.is_some_and(|n| n > 10) || r.s == Some("cherry")),
+        r("$.n > 10 or $.s == 'elder'", |r| r.n.is_some_and(|n| n > 10) || r.s == Some("elder")),
+        r("not($.n > 100 and $.b)", |r| r.n.is_some() || r.b == Some(false)),
         r("not($.b)", |r| r.b == Some(false)),
         r("not($.n > 0 or $.b)", |r| r.n.is_some_and(|n| n <= 0) && r.b == Some(false)),
         r("exclusive($.n > 0, $.b)", |r| matches!((r.n, r.b), (Some(n), Some(b)) if (n > 0) != b)),
