@@ -1015,6 +1015,27 @@ proptest! {
         prop_assert_eq!(parsed.unwrap(), e, "{}", text);
     }
 
+    /// Any text either parses or gives one error line with a position inside
+    /// the text (or just past its end); it never panics.
+    #[test]
+    fn errors_are_one_line_with_a_position_in_the_text(
+        text in "[$.a-c0-9 '\"\n(){}\\[\\]=<>!&|^~+*/%?#:,@-]{0,40}|(\\$\\.[a-c](\\.[\\[{][0-9#=!:~a-c,-]{0,6}[\\]}])? [=<>!]{1,2} [0-9'a-c.\n]{0,6} ?(and|or)? ?){1,3}"
+    ) {
+        match Expression::from_ael(&text) {
+            Ok(_) => {}
+            Err(Error::Expression { line, column, message }) => {
+                prop_assert!(!message.is_empty() && !message.contains('\n'), "{:?}: {:?}", text, message);
+                let lines: Vec<&str> = text.split('\n').collect();
+                prop_assert!(line >= 1 && line <= lines.len(), "{:?}: line {}", text, line);
+                prop_assert!(
+                    column >= 1 && column <= lines[line - 1].chars().count() + 1,
+                    "{:?}: {}:{}", text, line, column
+                );
+            }
+            Err(other) => prop_assert!(false, "{:?}: {:?}", text, other),
+        }
+    }
+
     #[test]
     fn bytes_decode_back(e in bool_exp()) {
         prop_assert_eq!(Expression::from_bytes(&e.to_bytes()).unwrap(), e);
