@@ -154,6 +154,27 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Items separated by ',' up to the `close` symbol (the opening one is
+    /// already consumed); `allow_empty` accepts `close` at once.
+    fn items<T>(
+        &mut self,
+        close: &str,
+        allow_empty: bool,
+        mut item: impl FnMut(&mut Self) -> Result<T, Error>,
+    ) -> Result<Vec<T>, Error> {
+        let mut out = Vec::new();
+        if allow_empty && self.eat_sym(close) {
+            return Ok(out);
+        }
+        loop {
+            out.push(item(self)?);
+            if self.eat_sym(close) {
+                return Ok(out);
+            }
+            self.expect_sym(",")?;
+        }
+    }
+
     fn ident(&mut self, what: &str) -> Result<String, Error> {
         match self.peek().clone() {
             Tok::Ident(s) => {
@@ -432,17 +453,7 @@ impl<'a> Parser<'a> {
             "when" => self.when_rest()?,
             _ if self.is_sym("(") => {
                 self.bump();
-                let mut args = Vec::new();
-                if !self.eat_sym(")") {
-                    loop {
-                        args.push(self.expr()?);
-                        if self.eat_sym(")") {
-                            break;
-                        }
-                        self.expect_sym(",")?;
-                    }
-                }
-                Kind::Func(name, args)
+                Kind::Func(name, self.items(")", true, Self::expr)?)
             }
             _ => {
                 return Err(err(
@@ -456,16 +467,11 @@ impl<'a> Parser<'a> {
 
     fn let_rest(&mut self) -> Result<Kind, Error> {
         self.expect_sym("(")?;
-        let mut defs = Vec::new();
-        loop {
-            let name = self.ident("a variable name")?;
-            self.expect_sym("=")?;
-            defs.push((name, self.expr()?));
-            if self.eat_sym(")") {
-                break;
-            }
-            self.expect_sym(",")?;
-        }
+        let defs = self.items(")", false, |p| {
+            let name = p.ident("a variable name")?;
+            p.expect_sym("=")?;
+            Ok((name, p.expr()?))
+        })?;
         if !self.is_kw("then") {
             return self.fail("'then'");
         }
@@ -575,33 +581,16 @@ impl<'a> Parser<'a> {
             }
             Tok::Sym("[") => {
                 self.bump();
-                let mut items = Vec::new();
-                if !self.eat_sym("]") {
-                    loop {
-                        items.push(self.literal()?);
-                        if self.eat_sym("]") {
-                            break;
-                        }
-                        self.expect_sym(",")?;
-                    }
-                }
-                Ok(Value::List(items))
+                Ok(Value::List(self.items("]", true, Self::literal)?))
             }
             Tok::Sym("{") => {
                 self.bump();
-                let mut items = Vec::new();
-                if !self.eat_sym("}") {
-                    loop {
-                        let k = self.literal()?;
-                        self.expect_sym(":")?;
-                        items.push((k, self.literal()?));
-                        if self.eat_sym("}") {
-                            break;
-                        }
-                        self.expect_sym(",")?;
-                    }
-                }
-                Ok(Value::Map(items))
+                let entries = self.items("}", true, |p| {
+                    let k = p.literal()?;
+                    p.expect_sym(":")?;
+                    Ok((k, p.literal()?))
+                })?;
+                Ok(Value::Map(entries))
             }
             _ => self.fail("a literal value"),
         }
