@@ -166,7 +166,8 @@ struct R {
     l: Option<Vec<i64>>,
     /// Map entries in insertion order (not key order).
     m: Option<Vec<(String, i64)>>,
-    /// `nest = {"inner": {"list": [i, i+1, i*i], "tag": "t<i%3>"}, "c": i/2}`.
+    /// `nest = {"inner": {"list": [i, i+1, i*i], "tag": "t<i%3>"}, "c": i/2,
+    /// 7: "s<i%2>", "rows": [[i, 1], [2, i]]}`.
     nest: bool,
     /// `x`: an int for even `i`, a string for odd `i`.
     x: Value,
@@ -217,6 +218,9 @@ impl R {
         if let Some(n) = self.n {
             bins.push(Bin::new("n", n));
         }
+        if self.i % 4 == 0 {
+            bins.push(Bin::new("bl", vec![self.i as u8, 2]));
+        }
         if let Some(f) = self.f {
             bins.push(Bin::new("f", f));
         }
@@ -248,9 +252,15 @@ impl R {
                 ),
                 (Value::from("tag"), Value::from(format!("t{}", i % 3))),
             ];
+            let rows = vec![
+                Value::List(vec![Value::Int(i), Value::Int(1)]),
+                Value::List(vec![Value::Int(2), Value::Int(i)]),
+            ];
             let nest = vec![
                 (Value::from("inner"), Value::Map(inner)),
                 (Value::from("c"), Value::Float(i as f64 / 2.0)),
+                (Value::Int(7), Value::from(format!("s{}", i % 2))),
+                (Value::from("rows"), Value::List(rows)),
             ];
             bins.push(Bin::new("nest", nest));
         }
@@ -302,7 +312,8 @@ const SELECTS_NONE: [&str; 3] = [
     "$.setName() == 'elsewhere'",
     "$.m.get(type: MAP) != {'a': 0}",
 ];
-const SELECTS_ALL: [&str; 5] = [
+const SELECTS_ALL: [&str; 6] = [
+    "$.deviceSize() >= 0 and $.memorySize() >= 0",
     "$.sinceUpdate() < 600000",
     "$.lastUpdate() > ?0",
     "$.setName() == ?0",
@@ -334,6 +345,8 @@ fn rows() -> Vec<(&'static str, Args, Pred)> {
         r("$.i == 0b101", |r| r.i == 5),
         r("$.f == 6.asFloat()", |r| r.f == Some(6.0)),
         r("$.i == 7.9.asInt()", |r| r.i == 7),
+        r("$.bl == blob('0402')", |r| r.i == 4),
+        r("$.bl.exists() and $.bl != blob('0402')", |r| r.i % 4 == 0 && r.i != 4),
         // in
         r("$.s in ['apple', 'date']", |r| matches!(r.s, Some("apple" | "date"))),
         r("$.n in [1, 2, 3, -5, 17]", |r| r.n.is_some_and(|n| [1, 2, 3, -5, 17].contains(&n))),
@@ -384,6 +397,14 @@ fn rows() -> Vec<(&'static str, Args, Pred)> {
         r("findBitLeft($.i, true) == 60", |r| r.i.leading_zeros() == 60),
         r("findBitRight($.i, true) == 63", |r| r.i % 2 == 1),
         r("intXor($.i, 1) == 4", |r| r.i ^ 1 == 4),
+        // Operators under their builder names, for the shapes with no infix form.
+        r("add($.i, 1, 2) == 8", |r| r.i == 5),
+        r("sub($.i) == -3", |r| r.i == 3),
+        r("intNot($.i) == -4", |r| r.i == 3),
+        r("intAnd($.i, 12, 6) == 4", |r| r.i & 12 & 6 == 4),
+        r("arshift($.n, 2) == -2", |r| r.n.is_some_and(|n| n >> 2 == -2)),
+        r("when($.i < 3 => true, default => unknown())", |r| r.i < 3),
+        r("and($.i > 20)", |r| r.i > 20),
         // List paths.
         r("$.l.[0] == 3", |r| r.list().first() == Some(&3)),
         r("$.l.[-1] > 5", |r| r.list().last().is_some_and(|v| *v > 5)),
@@ -446,6 +467,10 @@ fn rows() -> Vec<(&'static str, Args, Pred)> {
         r("$.nest.inner.list.[=4].exists()", |r| r.nest && (2..=4).contains(&r.i)),
         r("$.nest.inner.list.[].count() == 3", |r| r.nest),
         r("$.nest.c.asFloat() > 4.0", |r| r.nest && r.i as f64 / 2.0 > 4.0),
+        r("$.nest.7 == 's1'", |r| r.nest && r.i % 2 == 1),
+        r("$.nest.rows.[1].[1] == 5", |r| r.nest && r.i == 5),
+        r("$.nest.rows.[#-1].[0] == 2", |r| r.nest && r.i <= 2),
+        r("$.nest.rows.[0].[=1].count() == 1", |r| r.nest && r.i != 1),
         // A bin of another type than the filter expects is unknown.
         r("$.x > 0", |r| r.x_int().is_some_and(|x| x > 0)),
         r("$.x == 'odd7'", |r| r.i == 7),
@@ -465,6 +490,8 @@ fn rows() -> Vec<(&'static str, Args, Pred)> {
         r("$.setName() == 'elsewhere'", |_| false),
         r("$.keyExists()", |r| r.key_stored),
         r("$.key() > 10", |r| r.key_stored && r.i > 10),
+        r("$.key().get(type: INT) < 4", |r| r.key_stored && r.i < 4),
+        r("$.deviceSize() >= 0 and $.memorySize() >= 0", |_| true),
         r("$.digestModulo(3) == 1", |r| r.digest_mod3 == 1),
         r("$.recordSize() > 0 and not($.isTombstone())", |_| true),
         // let / when.
