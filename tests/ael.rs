@@ -195,6 +195,10 @@ fn table() -> Vec<(&'static str, Expression)> {
             ),
         ),
         ("$.digestModulo(3) == 1", eq(digest_modulo(3), i(1))),
+        (
+            "$.lastUpdateTime() > 0 and $.timeSinceLastUpdate() > 10",
+            and(vec![gt(last_update(), i(0)), gt(since_update(), i(10))]),
+        ),
         ("$.key() == 'k'", eq(key(ExpType::String), s("k"))),
         (
             "$.key().get(type: INT) > $.a",
@@ -744,6 +748,8 @@ fn errors_name_the_position_and_what_was_expected() {
     );
     fails_at("$.a.get(kind: INT) == 1", 1, 9, "'type' or 'return'");
     fails_at("$.nope() == 1", 1, 3, "metadata function");
+    fails_at("$.digestModulo(0) == 0", 1, 16, "expected a modulus from 1");
+    fails_at("$.digestModulo(-3) == 0", 1, 16, "found -3");
     fails_at("$.a == true and\n  $.b == 1 + 'x'", 2, 12, "same type");
     fails_at("$.a == true and $.b == 1 == 2", 1, 26, "do not chain");
     fails_at(

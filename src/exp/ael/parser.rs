@@ -641,7 +641,7 @@ impl<'a> Parser<'a> {
     }
 
     fn meta(&mut self, pos: Pos, name: String) -> Result<Ast, Error> {
-        const NAMES: [&str; 12] = [
+        const NAMES: [&str; 14] = [
             "deviceSize",
             "memorySize",
             "recordSize",
@@ -649,6 +649,9 @@ impl<'a> Parser<'a> {
             "keyExists",
             "lastUpdate",
             "sinceUpdate",
+            // The spellings of the server's own AEL compiler (8.2+).
+            "lastUpdateTime",
+            "timeSinceLastUpdate",
             "setName",
             "ttl",
             "voidTime",
@@ -661,7 +664,16 @@ impl<'a> Parser<'a> {
         self.bump();
         self.expect_sym("(")?;
         let arg = if name == "digestModulo" {
-            Some(self.signed_int()?)
+            let at = self.pos();
+            let m = self.signed_int()?;
+            // The server takes a modulus from 1 to i32::MAX.
+            if m <= 0 || m > i64::from(i32::MAX) {
+                return Err(err(
+                    at,
+                    format!("expected a modulus from 1 to {}, found {m}", i32::MAX),
+                ));
+            }
+            Some(m)
         } else {
             None
         };
