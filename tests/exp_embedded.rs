@@ -147,6 +147,7 @@ fn bad_filters_are_refused_at_job_start() {
 mod common;
 
 use aerospike_blocking::background::DataSet;
+use aerospike_blocking::embedded::{Fault, FaultScope};
 use aerospike_blocking::query::Filter;
 use aerospike_blocking::task::{Outcome, WaitOptions};
 use aerospike_blocking::{
@@ -738,8 +739,19 @@ fn where_clause_is_accepted_wherever_a_filter_is() {
 
 #[test]
 fn bad_where_clauses_fail_with_their_position_before_anything_is_sent() {
-    let (client, _embedded) = client_on(1);
+    let (client, embedded) = client_on(1);
     let set = unique_set("ael_bad");
+    // On the embedded cluster, every message would fail with SERVER_ERROR:
+    // getting the expression error proves nothing was sent.
+    if let Some(cluster) = &embedded {
+        for node in cluster.nodes() {
+            node.set_fault_for(
+                FaultScope::Messages,
+                Fault::ResultCode(ResultCode::SERVER_ERROR),
+                None,
+            );
+        }
+    }
     let ds = DataSet::of(NS, &set);
     let text = "$.a == 1 and\n  $.b >";
     let expected = Expression::from_ael(text).unwrap_err();
@@ -823,6 +835,12 @@ fn bad_where_clauses_fail_with_their_position_before_anything_is_sent() {
         err.to_string(),
         "expression error at line 1, column 5: expected a boolean expression, found INT"
     );
+    if let Some(cluster) = &embedded {
+        // The fault is armed: a query that does reach a node fails with it.
+        let err = client.query(&ds).records().unwrap_err();
+        assert_eq!(err.result_code(), Some(ResultCode::SERVER_ERROR), "{err}");
+        cluster.nodes().iter().for_each(|n| n.clear_faults());
+    }
     // No job was started for the set.
     assert!(client
         .list_jobs()
