@@ -124,6 +124,24 @@ impl Default for ReadPolicy {
     }
 }
 
+impl ReadPolicy {
+    /// This policy, reading only records that match an AEL where-clause
+    /// (sets [`filter_expression`](Self::filter_expression)). Bad text is an
+    /// [`Error::Expression`](crate::Error::Expression) naming its position.
+    ///
+    /// ```
+    /// use aerospike_blocking::ReadPolicy;
+    /// let p = ReadPolicy::default().where_ael("$.age >= 18")?;
+    /// assert_eq!(p.filter_expression.unwrap().to_string(), "$.age >= 18");
+    /// assert!(ReadPolicy::default().where_ael("$.age >=").is_err());
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn where_ael(mut self, text: &str) -> crate::Result<Self> {
+        self.filter_expression = Some(Expression::from_ael(text)?);
+        Ok(self)
+    }
+}
+
 /// A record's time to live, set by a write.
 ///
 /// ```
@@ -257,5 +275,23 @@ impl Default for WritePolicy {
             record_exists_action: RecordExistsAction::Update,
             respond_all_ops: false,
         }
+    }
+}
+
+impl WritePolicy {
+    /// This policy, writing only records that match an AEL where-clause
+    /// (sets [`filter_expression`](Self::filter_expression)); other records
+    /// answer `FILTERED_OUT`. Bad text is an
+    /// [`Error::Expression`](crate::Error::Expression) naming its position.
+    ///
+    /// ```
+    /// use aerospike_blocking::WritePolicy;
+    /// let p = WritePolicy::default().where_ael("$.tier == 'free'")?;
+    /// assert!(p.filter_expression.is_some());
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn where_ael(mut self, text: &str) -> crate::Result<Self> {
+        self.filter_expression = Some(Expression::from_ael(text)?);
+        Ok(self)
     }
 }

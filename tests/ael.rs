@@ -195,6 +195,10 @@ fn table() -> Vec<(&'static str, Expression)> {
             ),
         ),
         ("$.digestModulo(3) == 1", eq(digest_modulo(3), i(1))),
+        (
+            "$.lastUpdateTime() > 0 and $.timeSinceLastUpdate() > 10",
+            and(vec![gt(last_update(), i(0)), gt(since_update(), i(10))]),
+        ),
         ("$.key() == 'k'", eq(key(ExpType::String), s("k"))),
         (
             "$.key().get(type: INT) > $.a",
@@ -744,6 +748,8 @@ fn errors_name_the_position_and_what_was_expected() {
     );
     fails_at("$.a.get(kind: INT) == 1", 1, 9, "'type' or 'return'");
     fails_at("$.nope() == 1", 1, 3, "metadata function");
+    fails_at("$.digestModulo(0) == 0", 1, 16, "expected a modulus from 1");
+    fails_at("$.digestModulo(-3) == 0", 1, 16, "found -3");
     fails_at("$.a == true and\n  $.b == 1 + 'x'", 2, 12, "same type");
     fails_at("$.a == true and $.b == 1 == 2", 1, 26, "do not chain");
     fails_at(
@@ -1013,6 +1019,27 @@ proptest! {
         let parsed = Expression::from_ael(&text);
         prop_assert!(parsed.is_ok(), "{} -> {:?}", text, parsed);
         prop_assert_eq!(parsed.unwrap(), e, "{}", text);
+    }
+
+    /// Any text either parses or gives one error line with a position inside
+    /// the text (or just past its end); it never panics.
+    #[test]
+    fn errors_are_one_line_with_a_position_in_the_text(
+        text in "[$.a-c0-9 '\"\n(){}\\[\\]=<>!&|^~+*/%?#:,@-]{0,40}|(\\$\\.[a-c](\\.[\\[{][0-9#=!:~a-c,-]{0,6}[\\]}])? [=<>!]{1,2} [0-9'a-c.\n]{0,6} ?(and|or)? ?){1,3}"
+    ) {
+        match Expression::from_ael(&text) {
+            Ok(_) => {}
+            Err(Error::Expression { line, column, message }) => {
+                prop_assert!(!message.is_empty() && !message.contains('\n'), "{:?}: {:?}", text, message);
+                let lines: Vec<&str> = text.split('\n').collect();
+                prop_assert!(line >= 1 && line <= lines.len(), "{:?}: line {}", text, line);
+                prop_assert!(
+                    column >= 1 && column <= lines[line - 1].chars().count() + 1,
+                    "{:?}: {}:{}", text, line, column
+                );
+            }
+            Err(other) => prop_assert!(false, "{:?}: {:?}", text, other),
+        }
     }
 
     #[test]

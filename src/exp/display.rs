@@ -413,7 +413,7 @@ fn path_form(c: &Call) -> Option<String> {
     };
     let mut out = String::from("$.");
     write_name(&mut out, name);
-    let is_map_op = c.op >= 64;
+    let is_map_op = is_map_op(c.op);
     let first_is_map = match c.ctx.first() {
         Some(step) => matches!(
             step,
@@ -481,6 +481,11 @@ fn span(start: &Node, count: Option<&Node>) -> Option<String> {
     })
 }
 
+/// True for a map operation code (list codes are below 64).
+fn is_map_op(op: i64) -> bool {
+    op >= 64
+}
+
 fn op_step(c: &Call) -> Option<String> {
     let inv = if c.rt.is_some_and(ReturnType::is_inverted) {
         "!"
@@ -488,43 +493,41 @@ fn op_step(c: &Call) -> Option<String> {
         ""
     };
     let a = &c.args;
-    Some(match c.op {
-        lc::SIZE => "[]".to_owned(),
-        mc::SIZE => "{}".to_owned(),
-        lc::GET_BY_INDEX => format!("[{inv}{}]", int_arg(&a[0])?),
-        lc::GET_BY_RANK => format!("[{inv}#{}]", int_arg(&a[0])?),
-        lc::GET_BY_VALUE => format!("[{inv}={}]", val_arg(&a[0])?),
-        lc::GET_BY_VALUE_LIST => format!("[{inv}={}]", list_arg(&a[0])?),
-        lc::GET_BY_INDEX_RANGE => format!("[{inv}{}]", span(&a[0], a.get(1))?),
-        lc::GET_BY_RANK_RANGE => format!("[{inv}#{}]", span(&a[0], a.get(1))?),
-        lc::GET_BY_VALUE_INTERVAL => format!("[{inv}={}]", interval(&a[0], a.get(1))?),
-        lc::GET_BY_VALUE_REL_RANK_RANGE => {
-            format!("[{inv}#{}~{}]", span(&a[1], a.get(2))?, val_arg(&a[0])?)
+    let range = || span(&a[0], a.get(1));
+    let relative = || Some(format!("{}~{}", span(&a[1], a.get(2))?, val_arg(&a[0])?));
+    let body = match c.op {
+        lc::SIZE | mc::SIZE => String::new(),
+        mc::GET_BY_KEY if inv.is_empty() => {
+            return key_step(match &a[0] {
+                Node::Val(v) => v,
+                _ => return None,
+            })
         }
-        mc::GET_BY_KEY if inv.is_empty() => key_step(match &a[0] {
-            Node::Val(v) => v,
-            _ => return None,
-        })?,
-        mc::GET_BY_INDEX => format!("{{{inv}{}}}", int_arg(&a[0])?),
-        mc::GET_BY_RANK => format!("{{{inv}#{}}}", int_arg(&a[0])?),
-        mc::GET_BY_VALUE => format!("{{{inv}={}}}", val_arg(&a[0])?),
-        mc::GET_BY_VALUE_LIST => format!("{{{inv}={}}}", list_arg(&a[0])?),
-        mc::GET_BY_KEY_LIST => format!("{{{inv}{}}}", list_arg(&a[0])?),
-        mc::GET_BY_INDEX_RANGE => format!("{{{inv}{}}}", span(&a[0], a.get(1))?),
-        mc::GET_BY_RANK_RANGE => format!("{{{inv}#{}}}", span(&a[0], a.get(1))?),
-        mc::GET_BY_VALUE_INTERVAL => format!("{{{inv}={}}}", interval(&a[0], a.get(1))?),
+        lc::GET_BY_INDEX | mc::GET_BY_INDEX => int_arg(&a[0])?.to_string(),
+        lc::GET_BY_RANK | mc::GET_BY_RANK => format!("#{}", int_arg(&a[0])?),
+        lc::GET_BY_VALUE | mc::GET_BY_VALUE => format!("={}", val_arg(&a[0])?),
+        lc::GET_BY_VALUE_LIST | mc::GET_BY_VALUE_LIST => format!("={}", list_arg(&a[0])?),
+        mc::GET_BY_KEY_LIST => list_arg(&a[0])?,
+        lc::GET_BY_INDEX_RANGE | mc::GET_BY_INDEX_RANGE => range()?,
+        lc::GET_BY_RANK_RANGE | mc::GET_BY_RANK_RANGE => format!("#{}", range()?),
+        lc::GET_BY_VALUE_INTERVAL | mc::GET_BY_VALUE_INTERVAL => {
+            format!("={}", interval(&a[0], a.get(1))?)
+        }
         mc::GET_BY_KEY_INTERVAL => {
             let begin = val_arg(&a[0])?;
             let end = a.get(1).map(val_arg).unwrap_or(Some(String::new()))?;
-            format!("{{{inv}{begin}-{end}}}")
+            format!("{begin}-{end}")
         }
-        mc::GET_BY_VALUE_REL_RANK_RANGE => {
-            format!("{{{inv}#{}~{}}}", span(&a[1], a.get(2))?, val_arg(&a[0])?)
+        lc::GET_BY_VALUE_REL_RANK_RANGE | mc::GET_BY_VALUE_REL_RANK_RANGE => {
+            format!("#{}", relative()?)
         }
-        mc::GET_BY_KEY_REL_INDEX_RANGE => {
-            format!("{{{inv}{}~{}}}", span(&a[1], a.get(2))?, val_arg(&a[0])?)
-        }
+        mc::GET_BY_KEY_REL_INDEX_RANGE => relative()?,
         _ => return None,
+    };
+    Some(if is_map_op(c.op) {
+        format!("{{{inv}{body}}}")
+    } else {
+        format!("[{inv}{body}]")
     })
 }
 

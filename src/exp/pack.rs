@@ -81,48 +81,44 @@ pub(crate) mod op {
 /// Context marker at the head of a CDT operation with a context path.
 const CTX_MARKER: u8 = 0xff;
 
+/// Appends the head of an operator array: its length and its opcode.
+fn head(buf: &mut Vec<u8>, len: usize, code: u8) {
+    msgpack::pack_array_len(buf, len);
+    msgpack::pack_int(buf, i64::from(code));
+}
+
 /// Appends the wire form of `node`.
 pub(crate) fn pack(node: &Node, buf: &mut Vec<u8>) {
     match node {
         Node::Val(Value::List(l)) => {
-            msgpack::pack_array_len(buf, 2);
-            msgpack::pack_int(buf, i64::from(op::QUOTED));
+            head(buf, 2, op::QUOTED);
             msgpack::pack_value(buf, &Value::List(l.clone()));
         }
         Node::Val(v) => msgpack::pack_value(buf, v),
         Node::Bin(name, ty) => {
-            msgpack::pack_array_len(buf, 3);
-            msgpack::pack_int(buf, i64::from(op::BIN));
+            head(buf, 3, op::BIN);
             msgpack::pack_int(buf, i64::from(ty.code()));
             msgpack::pack_raw_str(buf, name);
         }
         Node::BinType(name) => {
-            msgpack::pack_array_len(buf, 2);
-            msgpack::pack_int(buf, i64::from(op::BIN_TYPE));
+            head(buf, 2, op::BIN_TYPE);
             msgpack::pack_raw_str(buf, name);
         }
         Node::Key(ty) => {
-            msgpack::pack_array_len(buf, 2);
-            msgpack::pack_int(buf, i64::from(op::KEY));
+            head(buf, 2, op::KEY);
             msgpack::pack_int(buf, i64::from(ty.code()));
         }
-        Node::Meta(code) => {
-            msgpack::pack_array_len(buf, 1);
-            msgpack::pack_int(buf, i64::from(*code));
-        }
+        Node::Meta(code) => head(buf, 1, *code),
         Node::DigestModulo(m) => {
-            msgpack::pack_array_len(buf, 2);
-            msgpack::pack_int(buf, i64::from(op::DIGEST_MODULO));
+            head(buf, 2, op::DIGEST_MODULO);
             msgpack::pack_int(buf, *m);
         }
         Node::Cmd(code, args) => {
-            msgpack::pack_array_len(buf, args.len() + 1);
-            msgpack::pack_int(buf, i64::from(*code));
+            head(buf, args.len() + 1, *code);
             args.iter().for_each(|a| pack(a, buf));
         }
         Node::Let(defs, body) => {
-            msgpack::pack_array_len(buf, defs.len() * 2 + 2);
-            msgpack::pack_int(buf, i64::from(op::LET));
+            head(buf, defs.len() * 2 + 2, op::LET);
             for (name, e) in defs {
                 msgpack::pack_raw_str(buf, name);
                 pack(e, buf);
@@ -130,13 +126,11 @@ pub(crate) fn pack(node: &Node, buf: &mut Vec<u8>) {
             pack(body, buf);
         }
         Node::Var(name) => {
-            msgpack::pack_array_len(buf, 2);
-            msgpack::pack_int(buf, i64::from(op::VAR));
+            head(buf, 2, op::VAR);
             msgpack::pack_raw_str(buf, name);
         }
         Node::Call(c) => {
-            msgpack::pack_array_len(buf, 5);
-            msgpack::pack_int(buf, i64::from(op::CALL));
+            head(buf, 5, op::CALL);
             msgpack::pack_int(buf, i64::from(c.ret.code()));
             // Module 0: lists and maps (1 is bit, 2 is HLL).
             msgpack::pack_int(buf, 0);
@@ -157,8 +151,7 @@ pub(crate) fn pack_cdt_op<T>(
     pack_arg: impl Fn(&T, &mut Vec<u8>),
 ) {
     if !c.ctx.is_empty() {
-        msgpack::pack_array_len(buf, 3);
-        msgpack::pack_int(buf, i64::from(CTX_MARKER));
+        head(buf, 3, CTX_MARKER);
         msgpack::pack_array_len(buf, c.ctx.len() * 2);
         for step in &c.ctx {
             msgpack::pack_int(buf, i64::from(step.id()));

@@ -25,8 +25,44 @@ fn call(
     })))
 }
 
+/// A read that selects several list elements or map entries (`map`); its
+/// result type follows from the return type.
+fn selection(
+    op: i64,
+    rt: ReturnType,
+    map: bool,
+    args: Vec<Expression>,
+    bin: Expression,
+    ctx: &[CdtContext],
+) -> Expression {
+    call(op, rt.range_type(map), Some(rt), args, bin, ctx)
+}
+
+/// A read of one element, whose value the caller types.
+fn single(
+    op: i64,
+    value_type: ExpType,
+    rt: ReturnType,
+    arg: Expression,
+    bin: Expression,
+    ctx: &[CdtContext],
+) -> Expression {
+    call(op, value_type, Some(rt), vec![arg], bin, ctx)
+}
+
 fn with_count(a: Expression, count: Option<Expression>) -> Vec<Expression> {
     std::iter::once(a).chain(count).collect()
+}
+
+/// `anchor, start[, count]`: a range relative to a value or key.
+fn relative_args(
+    anchor: Expression,
+    start: Expression,
+    count: Option<Expression>,
+) -> Vec<Expression> {
+    std::iter::once(anchor)
+        .chain(with_count(start, count))
+        .collect()
 }
 
 fn range_args(begin: Option<Expression>, end: Option<Expression>) -> Vec<Expression> {
@@ -66,14 +102,7 @@ pub fn list_get_by_index(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
-        lc::GET_BY_INDEX,
-        value_type,
-        Some(rt.into()),
-        vec![index],
-        bin,
-        ctx,
-    )
+    single(lc::GET_BY_INDEX, value_type, rt.into(), index, bin, ctx)
 }
 
 /// The list elements from `index`, `count` of them or all the rest.
@@ -91,10 +120,10 @@ pub fn list_get_by_index_range(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
+    selection(
         lc::GET_BY_INDEX_RANGE,
-        ReturnType::from(rt).range_type(false),
-        Some(rt.into()),
+        rt.into(),
+        false,
         with_count(index, count),
         bin,
         ctx,
@@ -115,14 +144,7 @@ pub fn list_get_by_value(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
-        lc::GET_BY_VALUE,
-        ReturnType::from(rt).range_type(false),
-        Some(rt.into()),
-        vec![value],
-        bin,
-        ctx,
-    )
+    selection(lc::GET_BY_VALUE, rt.into(), false, vec![value], bin, ctx)
 }
 
 /// The list elements in `[begin, end)`; a missing bound is open.
@@ -140,10 +162,10 @@ pub fn list_get_by_value_range(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
+    selection(
         lc::GET_BY_VALUE_INTERVAL,
-        ReturnType::from(rt).range_type(false),
-        Some(rt.into()),
+        rt.into(),
+        false,
         range_args(begin, end),
         bin,
         ctx,
@@ -165,10 +187,10 @@ pub fn list_get_by_value_list(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
+    selection(
         lc::GET_BY_VALUE_LIST,
-        ReturnType::from(rt).range_type(false),
-        Some(rt.into()),
+        rt.into(),
+        false,
         vec![values],
         bin,
         ctx,
@@ -190,14 +212,7 @@ pub fn list_get_by_rank(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
-        lc::GET_BY_RANK,
-        value_type,
-        Some(rt.into()),
-        vec![rank],
-        bin,
-        ctx,
-    )
+    single(lc::GET_BY_RANK, value_type, rt.into(), rank, bin, ctx)
 }
 
 /// The list elements from `rank`, `count` of them or all the rest.
@@ -215,10 +230,10 @@ pub fn list_get_by_rank_range(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
+    selection(
         lc::GET_BY_RANK_RANGE,
-        ReturnType::from(rt).range_type(false),
-        Some(rt.into()),
+        rt.into(),
+        false,
         with_count(rank, count),
         bin,
         ctx,
@@ -241,13 +256,11 @@ pub fn list_get_by_value_relative_rank_range(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
+    selection(
         lc::GET_BY_VALUE_REL_RANK_RANGE,
-        ReturnType::from(rt).range_type(false),
-        Some(rt.into()),
-        std::iter::once(value)
-            .chain(with_count(rank, count))
-            .collect(),
+        rt.into(),
+        false,
+        relative_args(value, rank, count),
         bin,
         ctx,
     )
@@ -278,14 +291,7 @@ pub fn map_get_by_key(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
-        mc::GET_BY_KEY,
-        value_type,
-        Some(rt.into()),
-        vec![key],
-        bin,
-        ctx,
-    )
+    single(mc::GET_BY_KEY, value_type, rt.into(), key, bin, ctx)
 }
 
 /// The map entries with keys in `[begin, end)`; a missing bound is open.
@@ -303,10 +309,10 @@ pub fn map_get_by_key_range(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
+    selection(
         mc::GET_BY_KEY_INTERVAL,
-        ReturnType::from(rt).range_type(true),
-        Some(rt.into()),
+        rt.into(),
+        true,
         range_args(begin, end),
         bin,
         ctx,
@@ -328,14 +334,7 @@ pub fn map_get_by_key_list(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
-        mc::GET_BY_KEY_LIST,
-        ReturnType::from(rt).range_type(true),
-        Some(rt.into()),
-        vec![keys],
-        bin,
-        ctx,
-    )
+    selection(mc::GET_BY_KEY_LIST, rt.into(), true, vec![keys], bin, ctx)
 }
 
 /// The map entries by index relative to `key`: from `index`, `count` of them or all.
@@ -354,13 +353,11 @@ pub fn map_get_by_key_relative_index_range(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
+    selection(
         mc::GET_BY_KEY_REL_INDEX_RANGE,
-        ReturnType::from(rt).range_type(true),
-        Some(rt.into()),
-        std::iter::once(key)
-            .chain(with_count(index, count))
-            .collect(),
+        rt.into(),
+        true,
+        relative_args(key, index, count),
         bin,
         ctx,
     )
@@ -380,14 +377,7 @@ pub fn map_get_by_value(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
-        mc::GET_BY_VALUE,
-        ReturnType::from(rt).range_type(true),
-        Some(rt.into()),
-        vec![value],
-        bin,
-        ctx,
-    )
+    selection(mc::GET_BY_VALUE, rt.into(), true, vec![value], bin, ctx)
 }
 
 /// The map entries with values in `[begin, end)`; a missing bound is open.
@@ -405,10 +395,10 @@ pub fn map_get_by_value_range(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
+    selection(
         mc::GET_BY_VALUE_INTERVAL,
-        ReturnType::from(rt).range_type(true),
-        Some(rt.into()),
+        rt.into(),
+        true,
         range_args(begin, end),
         bin,
         ctx,
@@ -430,10 +420,10 @@ pub fn map_get_by_value_list(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
+    selection(
         mc::GET_BY_VALUE_LIST,
-        ReturnType::from(rt).range_type(true),
-        Some(rt.into()),
+        rt.into(),
+        true,
         vec![values],
         bin,
         ctx,
@@ -456,13 +446,11 @@ pub fn map_get_by_value_relative_rank_range(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
+    selection(
         mc::GET_BY_VALUE_REL_RANK_RANGE,
-        ReturnType::from(rt).range_type(true),
-        Some(rt.into()),
-        std::iter::once(value)
-            .chain(with_count(rank, count))
-            .collect(),
+        rt.into(),
+        true,
+        relative_args(value, rank, count),
         bin,
         ctx,
     )
@@ -483,14 +471,7 @@ pub fn map_get_by_index(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
-        mc::GET_BY_INDEX,
-        value_type,
-        Some(rt.into()),
-        vec![index],
-        bin,
-        ctx,
-    )
+    single(mc::GET_BY_INDEX, value_type, rt.into(), index, bin, ctx)
 }
 
 /// The map entries from `index` in key order, `count` of them or all the rest.
@@ -508,10 +489,10 @@ pub fn map_get_by_index_range(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
+    selection(
         mc::GET_BY_INDEX_RANGE,
-        ReturnType::from(rt).range_type(true),
-        Some(rt.into()),
+        rt.into(),
+        true,
         with_count(index, count),
         bin,
         ctx,
@@ -533,14 +514,7 @@ pub fn map_get_by_rank(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
-        mc::GET_BY_RANK,
-        value_type,
-        Some(rt.into()),
-        vec![rank],
-        bin,
-        ctx,
-    )
+    single(mc::GET_BY_RANK, value_type, rt.into(), rank, bin, ctx)
 }
 
 /// The map entries from `rank` by value, `count` of them or all the rest.
@@ -558,10 +532,10 @@ pub fn map_get_by_rank_range(
     bin: Expression,
     ctx: &[CdtContext],
 ) -> Expression {
-    call(
+    selection(
         mc::GET_BY_RANK_RANGE,
-        ReturnType::from(rt).range_type(true),
-        Some(rt.into()),
+        rt.into(),
+        true,
         with_count(rank, count),
         bin,
         ctx,

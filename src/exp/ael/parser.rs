@@ -154,6 +154,27 @@ impl<'a> Parser<'a> {
         }
     }
 
+    /// Items separated by ',' up to the `close` symbol (the opening one is
+    /// already consumed); `allow_empty` accepts `close` at once.
+    fn items<T>(
+        &mut self,
+        close: &str,
+        allow_empty: bool,
+        mut item: impl FnMut(&mut Self) -> Result<T, Error>,
+    ) -> Result<Vec<T>, Error> {
+        let mut out = Vec::new();
+        if allow_empty && self.eat_sym(close) {
+            return Ok(out);
+        }
+        loop {
+            out.push(item(self)?);
+            if self.eat_sym(close) {
+                return Ok(out);
+            }
+            self.expect_sym(",")?;
+        }
+    }
+
     fn ident(&mut self, what: &str) -> Result<String, Error> {
         match self.peek().clone() {
             Tok::Ident(s) => {
@@ -432,17 +453,7 @@ impl<'a> Parser<'a> {
             "when" => self.when_rest()?,
             _ if self.is_sym("(") => {
                 self.bump();
-                let mut args = Vec::new();
-                if !self.eat_sym(")") {
-                    loop {
-                        args.push(self.expr()?);
-                        if self.eat_sym(")") {
-                            break;
-                        }
-                        self.expect_sym(",")?;
-                    }
-                }
-                Kind::Func(name, args)
+                Kind::Func(name, self.items(")", true, Self::expr)?)
             }
             _ => {
                 return Err(err(
@@ -456,16 +467,11 @@ impl<'a> Parser<'a> {
 
     fn let_rest(&mut self) -> Result<Kind, Error> {
         self.expect_sym("(")?;
-        let mut defs = Vec::new();
-        loop {
-            let name = self.ident("a variable name")?;
-            self.expect_sym("=")?;
-            defs.push((name, self.expr()?));
-            if self.eat_sym(")") {
-                break;
-            }
-            self.expect_sym(",")?;
-        }
+        let defs = self.items(")", false, |p| {
+            let name = p.ident("a variable name")?;
+            p.expect_sym("=")?;
+            Ok((name, p.expr()?))
+        })?;
         if !self.is_kw("then") {
             return self.fail("'then'");
         }
@@ -575,33 +581,16 @@ impl<'a> Parser<'a> {
             }
             Tok::Sym("[") => {
                 self.bump();
-                let mut items = Vec::new();
-                if !self.eat_sym("]") {
-                    loop {
-                        items.push(self.literal()?);
-                        if self.eat_sym("]") {
-                            break;
-                        }
-                        self.expect_sym(",")?;
-                    }
-                }
-                Ok(Value::List(items))
+                Ok(Value::List(self.items("]", true, Self::literal)?))
             }
             Tok::Sym("{") => {
                 self.bump();
-                let mut items = Vec::new();
-                if !self.eat_sym("}") {
-                    loop {
-                        let k = self.literal()?;
-                        self.expect_sym(":")?;
-                        items.push((k, self.literal()?));
-                        if self.eat_sym("}") {
-                            break;
-                        }
-                        self.expect_sym(",")?;
-                    }
-                }
-                Ok(Value::Map(items))
+                let entries = self.items("}", true, |p| {
+                    let k = p.literal()?;
+                    p.expect_sym(":")?;
+                    Ok((k, p.literal()?))
+                })?;
+                Ok(Value::Map(entries))
             }
             _ => self.fail("a literal value"),
         }
@@ -652,7 +641,7 @@ impl<'a> Parser<'a> {
     }
 
     fn meta(&mut self, pos: Pos, name: String) -> Result<Ast, Error> {
-        const NAMES: [&str; 12] = [
+        const NAMES: [&str; 14] = [
             "deviceSize",
             "memorySize",
             "recordSize",
@@ -660,6 +649,9 @@ impl<'a> Parser<'a> {
             "keyExists",
             "lastUpdate",
             "sinceUpdate",
+            // The spellings of the server's own AEL compiler (8.2+).
+            "lastUpdateTime",
+            "timeSinceLastUpdate",
             "setName",
             "ttl",
             "voidTime",
@@ -672,7 +664,16 @@ impl<'a> Parser<'a> {
         self.bump();
         self.expect_sym("(")?;
         let arg = if name == "digestModulo" {
-            Some(self.signed_int()?)
+            let at = self.pos();
+            let m = self.signed_int()?;
+            // The server takes a modulus from 1 to i32::MAX.
+            if m <= 0 || m > i64::from(i32::MAX) {
+                return Err(err(
+                    at,
+                    format!("expected a modulus from 1 to {}, found {m}", i32::MAX),
+                ));
+            }
+            Some(m)
         } else {
             None
         };

@@ -171,8 +171,8 @@ fn build(ast: &Ast, expected: Option<ExpType>, scope: &mut Scope) -> Result<Node
                 "recordSize" => op::RECORD_SIZE,
                 "isTombstone" => op::IS_TOMBSTONE,
                 "keyExists" => op::KEY_EXISTS,
-                "lastUpdate" => op::LAST_UPDATE,
-                "sinceUpdate" => op::SINCE_UPDATE,
+                "lastUpdate" | "lastUpdateTime" => op::LAST_UPDATE,
+                "sinceUpdate" | "timeSinceLastUpdate" => op::SINCE_UPDATE,
                 "setName" => op::SET_NAME,
                 "voidTime" => op::VOID_TIME,
                 _ => op::TTL,
@@ -451,6 +451,15 @@ fn bound(v: &Option<Value>) -> Option<Node> {
 fn sel_op(pos: Pos, map: bool, sel: &Sel) -> Result<(i64, Vec<Node>, bool), Error> {
     let int = |i: &i64| Node::Val(Value::Int(*i));
     let pick = |l: i64, m: i64| if map { m } else { l };
+    // `[anchor,] start[, count]` of a range from `s` to the exclusive `e`.
+    let span = |anchor: Option<&Value>, s: &i64, e: &Option<i64>| -> Result<Vec<Node>, Error> {
+        Ok(anchor
+            .map(val)
+            .into_iter()
+            .chain([int(s)])
+            .chain(count_of(pos, *s, *e)?)
+            .collect())
+    };
     Ok(match sel {
         Sel::Index(i) => (pick(lc::GET_BY_INDEX, mc::GET_BY_INDEX), vec![int(i)], true),
         Sel::Rank(i) => (pick(lc::GET_BY_RANK, mc::GET_BY_RANK), vec![int(i)], true),
@@ -471,16 +480,12 @@ fn sel_op(pos: Pos, map: bool, sel: &Sel) -> Result<(i64, Vec<Node>, bool), Erro
         ),
         Sel::IndexRange(s, e) => (
             pick(lc::GET_BY_INDEX_RANGE, mc::GET_BY_INDEX_RANGE),
-            std::iter::once(int(s))
-                .chain(count_of(pos, *s, *e)?)
-                .collect(),
+            span(None, s, e)?,
             false,
         ),
         Sel::RankRange(s, e) => (
             pick(lc::GET_BY_RANK_RANGE, mc::GET_BY_RANK_RANGE),
-            std::iter::once(int(s))
-                .chain(count_of(pos, *s, *e)?)
-                .collect(),
+            span(None, s, e)?,
             false,
         ),
         Sel::RelRank(s, e, v) => (
@@ -488,20 +493,10 @@ fn sel_op(pos: Pos, map: bool, sel: &Sel) -> Result<(i64, Vec<Node>, bool), Erro
                 lc::GET_BY_VALUE_REL_RANK_RANGE,
                 mc::GET_BY_VALUE_REL_RANK_RANGE,
             ),
-            [val(v), int(s)]
-                .into_iter()
-                .chain(count_of(pos, *s, *e)?)
-                .collect(),
+            span(Some(v), s, e)?,
             false,
         ),
-        Sel::RelIndex(s, e, k) => (
-            mc::GET_BY_KEY_REL_INDEX_RANGE,
-            [val(k), int(s)]
-                .into_iter()
-                .chain(count_of(pos, *s, *e)?)
-                .collect(),
-            false,
-        ),
+        Sel::RelIndex(s, e, k) => (mc::GET_BY_KEY_REL_INDEX_RANGE, span(Some(k), s, e)?, false),
         Sel::KeyRange(b, e) => (
             mc::GET_BY_KEY_INTERVAL,
             std::iter::once(val(b)).chain(bound(e)).collect(),
