@@ -38,8 +38,8 @@ use super::ctx::NodeCtx;
 use super::exp_eval;
 use super::jobs::{self, Abandon, Action, Job, JobKind, Work};
 use super::sindex::{self, IndexRange, IndexType};
-use super::udf;
 use super::store::{now_citrusleaf, Namespace, Partition, StoredRecord, PARTITIONS};
+use super::udf;
 use crate::error::ResultCode;
 use crate::exp::pack::unpack;
 use crate::exp::Node;
@@ -908,7 +908,7 @@ mod tests {
                 ops: ops.into_iter().map(|(kind, particle, name, data)| Op { kind, particle, name, data }).collect(),
             };
             let mut out = Vec::new();
-            handle(&node, &msg, &mut out).unwrap();
+            handle_from(&node, &msg, None, &mut out).unwrap();
             let msgs = replies(&out);
             let last = msgs.last().unwrap();
             prop_assert!(last.header.info3 & info3::LAST != 0 || (msgs.len() == 1 && last.header.result_code != 0));

@@ -214,17 +214,24 @@ impl Namespace {
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     namespaces: HashMap<String, std::sync::Arc<Namespace>>,
+    /// Namespace names in configuration order (the order a server lists
+    /// them in `namespaces`, `replicas`, ...).
+    order: Vec<String>,
 }
 
 impl Store {
-    /// A store with the given namespaces.
+    /// A store with the given namespaces (a repeated name keeps its last
+    /// configuration and its first place).
     pub(crate) fn new(configs: Vec<NamespaceConfig>) -> Self {
-        Store {
-            namespaces: configs
-                .into_iter()
-                .map(|c| (c.name.clone(), std::sync::Arc::new(Namespace::new(c))))
-                .collect(),
+        let mut namespaces = HashMap::new();
+        let mut order = Vec::new();
+        for c in configs {
+            if !namespaces.contains_key(&c.name) {
+                order.push(c.name.clone());
+            }
+            namespaces.insert(c.name.clone(), std::sync::Arc::new(Namespace::new(c)));
         }
+        Store { namespaces, order }
     }
 
     /// The namespace called `name`.
@@ -232,17 +239,26 @@ impl Store {
         self.namespaces.get(name)
     }
 
-    /// Namespace names, sorted.
+    /// Namespace names in configuration order.
     pub(crate) fn names(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.namespaces.keys().cloned().collect();
-        v.sort();
-        v
+        self.order.clone()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn namespaces_keep_configuration_order() {
+        let cfg = |name: &str| NamespaceConfig {
+            name: name.into(),
+            replication_factor: 1,
+            default_ttl: 0,
+        };
+        let store = Store::new(vec![cfg("test"), cfg("bar"), cfg("alpha"), cfg("bar")]);
+        assert_eq!(store.names(), ["test", "bar", "alpha"]);
+    }
 
     #[test]
     fn bins_and_generation() {
