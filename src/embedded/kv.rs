@@ -445,9 +445,13 @@ fn read_op(
             None => {}
         },
         op::CDT_READ => match rec.bin(&o.name) {
+            // Like the server, a nil result (nothing found) is left out of
+            // the reply unless every op must answer.
             Some(bin) => {
                 let result = cdt_read(&o.data, bin)?;
-                out.push(bin_op(&o.name, &result));
+                if respond_all || !result.is_nil() {
+                    out.push(bin_op(&o.name, &result));
+                }
             }
             None if respond_all => out.push(bin_op(&o.name, &Value::Nil)),
             None => {}
@@ -946,6 +950,39 @@ mod tests {
                 ("nope".into(), Value::Nil),
             ]
         );
+    }
+
+    #[test]
+    fn nil_cdt_results_answer_only_with_respond_all_ops() {
+        use crate::operations::map::{self, MapReturnType};
+        let mut rec = stored(&[(
+            "m",
+            Value::Map(vec![(Value::from("a"), Value::Int(1))]),
+        )]);
+        let lookup = |key: &str| {
+            let o = map::get_by_key("m", key, MapReturnType::VALUE);
+            Op {
+                kind: o.kind,
+                particle: o.particle,
+                name: o.bin,
+                data: o.data,
+            }
+        };
+        let read = Header {
+            info1: info1::READ,
+            ..Header::default()
+        };
+        let all = Header {
+            info2: info2::RESPOND_ALL_OPS,
+            ..read
+        };
+        // Found: answered either way.
+        let out = apply(&mut rec, read, &[lookup("a")]).unwrap();
+        assert_eq!(values(&out), vec![("m".into(), Value::Int(1))]);
+        // Not found: a nil result is left out unless every op must answer.
+        assert!(apply(&mut rec, read, &[lookup("zz")]).unwrap().is_empty());
+        let out = apply(&mut rec, all, &[lookup("zz")]).unwrap();
+        assert_eq!(values(&out), vec![("m".into(), Value::Nil)]);
     }
 
     #[test]
