@@ -955,10 +955,7 @@ mod tests {
     #[test]
     fn nil_cdt_results_answer_only_with_respond_all_ops() {
         use crate::operations::map::{self, MapReturnType};
-        let mut rec = stored(&[(
-            "m",
-            Value::Map(vec![(Value::from("a"), Value::Int(1))]),
-        )]);
+        let mut rec = stored(&[("m", Value::Map(vec![(Value::from("a"), Value::Int(1))]))]);
         let lookup = |key: &str| {
             let o = map::get_by_key("m", key, MapReturnType::VALUE);
             Op {
