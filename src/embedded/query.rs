@@ -39,7 +39,7 @@ use super::exp_eval;
 use super::jobs::{self, Abandon, Action, Job, JobKind, Work};
 use super::sindex::{self, IndexRange, IndexType};
 use super::store::{now_citrusleaf, Namespace, Partition, StoredRecord, PARTITIONS};
-use super::udf;
+use super::{kv, udf};
 use crate::error::ResultCode;
 use crate::exp::pack::unpack;
 use crate::exp::Node;
@@ -664,16 +664,7 @@ fn record_message(
     if let Some(b) = bval {
         fields.push(Field::new(field::BVAL_ARRAY, b.to_le_bytes().to_vec()));
     }
-    let read_op = |name: &str, v: &Value| {
-        let mut data = Vec::new();
-        let particle = particle::encode(v, &mut data);
-        Op {
-            kind: op::READ,
-            particle,
-            name: name.to_owned(),
-            data,
-        }
-    };
+    let read_op = |name: &str, v: &Value| kv::stored_bin_op(rec, name, v);
     let ops = match (&q.bins, q.no_bin_data) {
         (_, true) => Vec::new(),
         (None, false) => rec.bins.iter().map(|(n, v)| read_op(n, v)).collect(),
