@@ -1108,6 +1108,10 @@ fn list_apply(list: &mut Vec<Value>, call: &Call, stored: Option<u8>) -> Result<
             let ordered = keeps_order(stored, attr_ordered(1)?, || is_sorted(list));
             list_add(list, a.list(0)?, ordered, a.opt_int(2)?.unwrap_or(0))
         }
+        // Writes at an index would break an ordered list: the server refuses them.
+        lc::INSERT | lc::INSERT_ITEMS | lc::SET if stored.is_some_and(|f| f & 1 != 0) => {
+            Err(ResultCode::OP_NOT_APPLICABLE)
+        }
         lc::INSERT => list_insert(list, a.int(0)?, vec![a.val(1)?], a.opt_int(2)?.unwrap_or(0)),
         lc::INSERT_ITEMS => list_insert(list, a.int(0)?, a.list(1)?, a.opt_int(2)?.unwrap_or(0)),
         lc::SET => {
@@ -1151,7 +1155,8 @@ fn list_apply(list: &mut Vec<Value>, call: &Call, stored: Option<u8>) -> Result<
             if flags & SORT_DROP_DUPLICATES != 0 {
                 list.dedup_by(|x, y| eq(x, y));
             }
-            if flags & SORT_DESCENDING != 0 {
+            // An ordered list stays in its order.
+            if flags & SORT_DESCENDING != 0 && !stored.is_some_and(|f| f & 1 != 0) {
                 list.reverse();
             }
             Ok(Value::Nil)
@@ -1555,6 +1560,23 @@ mod tests {
         .unwrap();
         run_in(&mut bin, &mut order, &l::append("l", 0)).unwrap();
         assert_eq!((bin, order), (ints(&[1, 2, 3, 0]), 0));
+        // Writes at an index are refused on an ordered list; a descending
+        // sort keeps it ascending.
+        let mut order = 1;
+        let mut bin = ints(&[1, 2]);
+        for op in [l::insert("l", 0, 5), l::set("l", 0, 5)] {
+            assert_eq!(
+                run_in(&mut bin, &mut order, &op),
+                Err(ResultCode::OP_NOT_APPLICABLE)
+            );
+        }
+        run_in(
+            &mut bin,
+            &mut order,
+            &l::sort("l", ListSortFlags::DESCENDING),
+        )
+        .unwrap();
+        assert_eq!(bin, ints(&[1, 2]));
         // A failed write leaves the flags alone.
         let mut order = 0;
         let mut bin = Value::from("text");
