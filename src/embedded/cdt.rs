@@ -126,13 +126,18 @@ fn creation_flags(call: &Call, list_op: bool) -> Result<u8, ResultCode> {
     Ok(if list_op { attr & 1 } else { attr & 3 } as u8)
 }
 
+/// True when the container's order flags are known and say ordered.
+fn known_ordered(stored: Option<u8>) -> bool {
+    stored.is_some_and(|flags| flags & 1 != 0)
+}
+
 /// Whether a write keeps its container in order: the container's own order
 /// flags when they are known (a top-level bin); for a nested container, whose
 /// flags are not kept, the operation's order argument when the elements are
 /// in order (an unsorted container cannot have been created ordered).
 fn keeps_order(stored: Option<u8>, attr: bool, sorted: impl FnOnce() -> bool) -> bool {
     match stored {
-        Some(flags) => flags & 1 != 0,
+        Some(_) => known_ordered(stored),
         None => attr && sorted(),
     }
 }
@@ -1109,7 +1114,7 @@ fn list_apply(list: &mut Vec<Value>, call: &Call, stored: Option<u8>) -> Result<
             list_add(list, a.list(0)?, ordered, a.opt_int(2)?.unwrap_or(0))
         }
         // Writes at an index would break an ordered list: the server refuses them.
-        lc::INSERT | lc::INSERT_ITEMS | lc::SET if stored.is_some_and(|f| f & 1 != 0) => {
+        lc::INSERT | lc::INSERT_ITEMS | lc::SET if known_ordered(stored) => {
             Err(ResultCode::OP_NOT_APPLICABLE)
         }
         lc::INSERT => list_insert(list, a.int(0)?, vec![a.val(1)?], a.opt_int(2)?.unwrap_or(0)),
@@ -1156,7 +1161,7 @@ fn list_apply(list: &mut Vec<Value>, call: &Call, stored: Option<u8>) -> Result<
                 list.dedup_by(|x, y| eq(x, y));
             }
             // An ordered list stays in its order.
-            if flags & SORT_DESCENDING != 0 && !stored.is_some_and(|f| f & 1 != 0) {
+            if flags & SORT_DESCENDING != 0 && !known_ordered(stored) {
                 list.reverse();
             }
             Ok(Value::Nil)
