@@ -250,3 +250,51 @@ fn connections_closed_by_a_restart_are_not_reused() {
         c.put(&once, k, &[Bin::new("a", 2)]).unwrap();
     }
 }
+
+/// A list created ordered and a map created key-ordered stay so through
+/// later writes that carry no order, and the client reads them back (the
+/// node sends the server's order header first).
+#[test]
+fn ordered_containers_survive_plain_writes() {
+    use aerospike_blocking::operations::list::{self, ListOrder, ListPolicy, ListWriteFlags};
+    use aerospike_blocking::operations::map::{self, MapOrder, MapPolicy, MapWriteFlags};
+    use aerospike_blocking::Value;
+    let ec = EmbeddedCluster::start(3).unwrap();
+    let c = Client::connect(&[ec.seed()], &policy()).unwrap();
+    let key = Key::new("test", "ordered", 1).unwrap();
+    let wp = WritePolicy::default();
+    let ordered = ListPolicy::new(ListOrder::Ordered, ListWriteFlags::DEFAULT);
+    let ko = MapPolicy::new(MapOrder::KeyOrdered, MapWriteFlags::DEFAULT);
+    c.operate(
+        &wp,
+        &key,
+        &[
+            list::append_with_policy(&ordered, "l", 5),
+            map::put(&ko, "m", "m", 1),
+        ],
+    )
+    .unwrap();
+    c.operate(
+        &wp,
+        &key,
+        &[
+            list::append("l", 1),
+            list::append_items("l", vec![Value::from(9), Value::from(3)]),
+            map::put(&MapPolicy::default(), "m", "z", 2),
+            map::put(&MapPolicy::default(), "m", "a", 3),
+        ],
+    )
+    .unwrap();
+    let rec = c
+        .get(&ReadPolicy::default(), &key, Bins::All)
+        .unwrap()
+        .unwrap();
+    let ints = |v: &[i64]| Value::List(v.iter().map(|i| Value::Int(*i)).collect());
+    assert_eq!(rec.bin("l"), Some(&ints(&[1, 3, 5, 9])));
+    let keys: Vec<Value> = match rec.bin("m") {
+        Some(Value::Map(e)) => e.iter().map(|(k, _)| k.clone()).collect(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(keys, ["a", "m", "z"].map(Value::from));
+    c.close();
+}

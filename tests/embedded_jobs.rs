@@ -90,6 +90,18 @@ fn bg_errors_replay_matches_the_server() {
         }
         let got = c.exchange(&req, replies.len());
         assert_eq!(shape(&got), shape(&replies), "{step}");
+        if step.starts_with("case 17") {
+            // The aggregation's FAILURE value is the function's Lua error;
+            // only the server's install directory differs.
+            let failure = |frame: &[u8]| {
+                let m = Msg::from_frame(frame);
+                let text = m.str_bin("FAILURE").expect("a FAILURE bin");
+                let (head, tail) = text.split_once("/usr/udf/lua/").expect("a module path");
+                let head = head.rsplit_once(' ').map_or(head, |(h, _)| h).to_owned();
+                (head, tail.to_owned())
+            };
+            assert_eq!(failure(&got[0]), failure(&replies[0]), "{step}");
+        }
         if replies.len() == 1 && replies[0].len() == 30 {
             assert_eq!(got[0], replies[0], "{step}: byte-exact 30-byte reply");
         }
@@ -150,6 +162,20 @@ fn ops_jobs_change_exactly_their_records() {
     assert!(all_records(&cluster, "other")
         .iter()
         .all(|m| m.str_bin("w").is_none()));
+    // query-show names the client that started the job, like the server.
+    let local = c.stream.local_addr().unwrap();
+    let from = format!("{}+{}", local.ip(), local.port());
+    assert_eq!(fx::show_value(&line, "from"), Some(from.as_str()));
+    // The job and its record transactions count in the namespace statistics.
+    let stats = c.info("namespace/test");
+    for (k, v) in [
+        ("pi_query_ops_bg_complete", "1"),
+        ("pi_query_ops_bg_abort", "0"),
+        ("ops_sub_write_success", "500"),
+        ("ops_sub_write_error", "0"),
+    ] {
+        assert_eq!(fx::show_value(&stats.replace(';', ":"), k), Some(v), "{k}");
+    }
 
     // (b): filter expression active == true: half the records pass, the
     // others count as filtered on their bins.
@@ -785,6 +811,15 @@ fn udf_jobs_apply_the_module_to_every_record() {
     let recs = all_records(&cluster, "bgudf");
     assert_eq!(recs.len(), 500);
     assert!(recs.iter().all(|m| m.int_bin("u") == Some(7)));
+    let stats = c.info("namespace/test").replace(';', ":");
+    for (k, v) in [
+        ("pi_query_udf_bg_complete", "1"),
+        ("udf_sub_udf_complete", "500"),
+        ("udf_sub_lang_write_success", "500"),
+        ("udf_sub_udf_error", "0"),
+    ] {
+        assert_eq!(fx::show_value(&stats, k), Some(v), "{k}");
+    }
 
     // Job 2: mark() with ttl 3600 at 200 records per second.
     let t = Instant::now();

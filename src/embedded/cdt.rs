@@ -15,11 +15,13 @@
 //!   operation is `OP_NOT_APPLICABLE`;
 //! * a map's index is its key order, for unordered maps too.
 //!
-//! [`Value`] carries no order flag, so a list or map is treated as ordered when
-//! the operation's own order argument says so (the official clients send it
-//! with every policy-taking write) and its elements are in order (an unsorted
-//! container cannot have been created ordered); key-ordered maps are stored as
-//! sorted entries.
+//! [`Value`] carries no order flag: the caller keeps a top-level bin's order
+//! flags next to it (see [`modify`]), set when the bin is created or its type
+//! set, and followed by every later write. A nested container's flags are not
+//! kept: it is treated as ordered when the operation's own order argument says
+//! so (the official clients send it with every policy-taking write) and its
+//! elements are in order. Ordered lists and key-ordered maps are stored
+//! sorted.
 
 use std::cmp::Ordering;
 
@@ -66,17 +68,78 @@ const CTX_CREATE_MASK: i64 = 0xc0;
 const CTX_LIST_PAD: i64 = 0x80;
 
 /// Applies a CDT_MODIFY operation to `bin` (`Value::Nil` when the bin is absent)
-/// and returns the operation's result. On error `bin` is left unchanged.
-pub(crate) fn modify(data: &[u8], bin: &mut Value) -> Result<Value, ResultCode> {
+/// and returns the operation's result. `order` holds the bin's order flags
+/// (the ext header a server stores first: 1 ordered list or key-ordered map,
+/// 3 key/value-ordered map): a write to a top-level container follows them,
+/// and creating the bin or setting its type sets them. On error `bin` and
+/// `order` are left unchanged.
+pub(crate) fn modify(data: &[u8], bin: &mut Value, order: &mut u8) -> Result<Value, ResultCode> {
     let req = parse(data)?;
     if is_read_code(req.call.code)? {
         return Err(ResultCode::PARAMETER_ERROR);
     }
+    let list_op = is_list_code(req.call.code);
+    let top = req.ctx.is_empty();
+    let flags = if top && (bin.is_nil() || is_set_type(&req.call)) {
+        creation_flags(&req.call, list_op)?
+    } else {
+        *order
+    };
     let mut work = bin.clone();
-    let target = navigate(&mut work, &req.ctx, true, is_list_code(req.call.code))?;
-    let result = apply(target, &req.call)?;
+    let target = navigate(&mut work, &req.ctx, true, list_op)?;
+    let result = apply(target, &req.call, top.then_some(flags))?;
     *bin = work;
+    if top {
+        *order = flags;
+    }
     Ok(result)
+}
+
+/// True for the SET_TYPE (set order) operation of lists and maps.
+fn is_set_type(call: &Call) -> bool {
+    let list_op = is_list_code(call.code);
+    (list_op && call.code == lc::SET_TYPE) || (!list_op && call.code == mc::SET_TYPE)
+}
+
+/// The order flags a container created by `call` gets from the order
+/// argument it carries (0 when it has none).
+fn creation_flags(call: &Call, list_op: bool) -> Result<u8, ResultCode> {
+    let at = if list_op {
+        match call.code {
+            lc::SET_TYPE => Some(0),
+            lc::APPEND | lc::APPEND_ITEMS => Some(1),
+            lc::INCREMENT => Some(2),
+            _ => None,
+        }
+    } else {
+        match call.code {
+            mc::SET_TYPE => Some(0),
+            mc::ADD_ITEMS | mc::PUT_ITEMS => Some(1),
+            mc::ADD | mc::PUT | mc::INCREMENT | mc::DECREMENT => Some(2),
+            _ => None,
+        }
+    };
+    let attr = match at {
+        Some(i) => Args(&call.args).opt_int(i)?.unwrap_or(0),
+        None => 0,
+    };
+    Ok(if list_op { attr & 1 } else { attr & 3 } as u8)
+}
+
+/// True when the container's order flags are known and say ordered.
+fn known_ordered(stored: Option<u8>) -> bool {
+    stored.is_some_and(|flags| flags & 1 != 0)
+}
+
+/// Whether a write keeps its container in order: the container's own order
+/// flags when they are known (a top-level bin); for a nested container, whose
+/// flags are not kept, the operation's order argument when the elements are
+/// in order (an unsorted container cannot have been created ordered).
+fn keeps_order(stored: Option<u8>, attr: bool, sorted: impl FnOnce() -> bool) -> bool {
+    match stored {
+        Some(_) => known_ordered(stored),
+        None => attr && sorted(),
+    }
 }
 
 /// Applies a CDT_READ operation to `bin` and returns its result (nil for an
@@ -91,7 +154,7 @@ pub(crate) fn read(data: &[u8], bin: &Value) -> Result<Value, ResultCode> {
     }
     let mut work = bin.clone();
     let target = navigate(&mut work, &req.ctx, false, is_list_code(req.call.code))?;
-    apply(target, &req.call)
+    apply(target, &req.call, None)
 }
 
 // ---------------------------------------------------------------------------
@@ -584,11 +647,11 @@ fn step<'a>(
 // ---------------------------------------------------------------------------
 // Dispatch.
 
-fn apply(target: &mut Value, call: &Call) -> Result<Value, ResultCode> {
+fn apply(target: &mut Value, call: &Call, stored: Option<u8>) -> Result<Value, ResultCode> {
     let list_op = is_list_code(call.code);
     match target {
-        Value::List(list) if list_op => list_apply(list, call),
-        Value::Map(entries) if !list_op => map_apply(entries, call),
+        Value::List(list) if list_op => list_apply(list, call, stored),
+        Value::Map(entries) if !list_op => map_apply(entries, call, stored),
         Value::Nil => {
             let creates = if list_op {
                 matches!(
@@ -627,7 +690,7 @@ fn apply(target: &mut Value, call: &Call) -> Result<Value, ResultCode> {
             } else {
                 Value::Map(Vec::new())
             };
-            let result = apply(&mut fresh, call)?;
+            let result = apply(&mut fresh, call, stored)?;
             *target = fresh;
             Ok(result)
         }
@@ -1031,7 +1094,7 @@ fn list_insert(
     Ok(size(list))
 }
 
-fn list_apply(list: &mut Vec<Value>, call: &Call) -> Result<Value, ResultCode> {
+fn list_apply(list: &mut Vec<Value>, call: &Call, stored: Option<u8>) -> Result<Value, ResultCode> {
     let a = Args(&call.args);
     let attr_ordered =
         |i: usize| -> Result<bool, ResultCode> { Ok(a.opt_int(i)?.unwrap_or(0) & 1 != 0) };
@@ -1043,12 +1106,16 @@ fn list_apply(list: &mut Vec<Value>, call: &Call) -> Result<Value, ResultCode> {
             Ok(Value::Nil)
         }
         lc::APPEND => {
-            let ordered = attr_ordered(1)? && is_sorted(list);
+            let ordered = keeps_order(stored, attr_ordered(1)?, || is_sorted(list));
             list_add(list, vec![a.val(0)?], ordered, a.opt_int(2)?.unwrap_or(0))
         }
         lc::APPEND_ITEMS => {
-            let ordered = attr_ordered(1)? && is_sorted(list);
+            let ordered = keeps_order(stored, attr_ordered(1)?, || is_sorted(list));
             list_add(list, a.list(0)?, ordered, a.opt_int(2)?.unwrap_or(0))
+        }
+        // Writes at an index would break an ordered list: the server refuses them.
+        lc::INSERT | lc::INSERT_ITEMS | lc::SET if known_ordered(stored) => {
+            Err(ResultCode::OP_NOT_APPLICABLE)
         }
         lc::INSERT => list_insert(list, a.int(0)?, vec![a.val(1)?], a.opt_int(2)?.unwrap_or(0)),
         lc::INSERT_ITEMS => list_insert(list, a.int(0)?, a.list(1)?, a.opt_int(2)?.unwrap_or(0)),
@@ -1071,7 +1138,7 @@ fn list_apply(list: &mut Vec<Value>, call: &Call) -> Result<Value, ResultCode> {
         }
         lc::INCREMENT => {
             let delta = a.opt_val(1)?;
-            let ordered = attr_ordered(2)? && is_sorted(list);
+            let ordered = keeps_order(stored, attr_ordered(2)?, || is_sorted(list));
             let flags = a.opt_int(3)?.unwrap_or(0);
             let Some(at) = write_position(list.len(), a.int(0)?, flags)? else {
                 return Ok(Value::Nil);
@@ -1093,7 +1160,8 @@ fn list_apply(list: &mut Vec<Value>, call: &Call) -> Result<Value, ResultCode> {
             if flags & SORT_DROP_DUPLICATES != 0 {
                 list.dedup_by(|x, y| eq(x, y));
             }
-            if flags & SORT_DESCENDING != 0 {
+            // An ordered list stays in its order.
+            if flags & SORT_DESCENDING != 0 && !known_ordered(stored) {
                 list.reverse();
             }
             Ok(Value::Nil)
@@ -1202,17 +1270,25 @@ fn map_put(
         }
         staged.push((k, v));
     }
-    let ordered = ordered && keys_sorted(entries);
     for (k, v) in staged {
         map_upsert(entries, k, v, ordered);
     }
     Ok(Value::Int(entries.len() as i64))
 }
 
-fn map_apply(entries: &mut Vec<(Value, Value)>, call: &Call) -> Result<Value, ResultCode> {
+fn map_apply(
+    entries: &mut Vec<(Value, Value)>,
+    call: &Call,
+    stored: Option<u8>,
+) -> Result<Value, ResultCode> {
     let a = Args(&call.args);
     let attr_ordered =
         |i: usize| -> Result<bool, ResultCode> { Ok(a.opt_int(i)?.unwrap_or(0) & 1 != 0) };
+    let ordered = |i: usize, entries: &[(Value, Value)]| -> Result<bool, ResultCode> {
+        Ok(keeps_order(stored, attr_ordered(i)?, || {
+            keys_sorted(entries)
+        }))
+    };
     match call.code {
         mc::SET_TYPE => {
             if a.int(0)? & 1 != 0 {
@@ -1220,25 +1296,23 @@ fn map_apply(entries: &mut Vec<(Value, Value)>, call: &Call) -> Result<Value, Re
             }
             Ok(Value::Nil)
         }
-        mc::ADD => map_put(
-            entries,
-            vec![(a.val(0)?, a.val(1)?)],
-            attr_ordered(2)?,
-            CREATE_ONLY,
-        ),
-        mc::ADD_ITEMS => map_put(entries, a.map(0)?, attr_ordered(1)?, CREATE_ONLY),
-        mc::PUT => map_put(
-            entries,
-            vec![(a.val(0)?, a.val(1)?)],
-            attr_ordered(2)?,
-            a.opt_int(3)?.unwrap_or(0),
-        ),
-        mc::PUT_ITEMS => map_put(
-            entries,
-            a.map(0)?,
-            attr_ordered(1)?,
-            a.opt_int(2)?.unwrap_or(0),
-        ),
+        mc::ADD => {
+            let ordered = ordered(2, entries)?;
+            map_put(entries, vec![(a.val(0)?, a.val(1)?)], ordered, CREATE_ONLY)
+        }
+        mc::ADD_ITEMS => {
+            let ordered = ordered(1, entries)?;
+            map_put(entries, a.map(0)?, ordered, CREATE_ONLY)
+        }
+        mc::PUT => {
+            let ordered = ordered(2, entries)?;
+            let flags = a.opt_int(3)?.unwrap_or(0);
+            map_put(entries, vec![(a.val(0)?, a.val(1)?)], ordered, flags)
+        }
+        mc::PUT_ITEMS => {
+            let ordered = ordered(1, entries)?;
+            map_put(entries, a.map(0)?, ordered, a.opt_int(2)?.unwrap_or(0))
+        }
         mc::REPLACE => map_put(entries, vec![(a.val(0)?, a.val(1)?)], false, UPDATE_ONLY),
         mc::REPLACE_ITEMS => map_put(entries, a.map(0)?, false, UPDATE_ONLY),
         mc::INCREMENT | mc::DECREMENT => {
@@ -1254,7 +1328,7 @@ fn map_apply(entries: &mut Vec<(Value, Value)>, call: &Call) -> Result<Value, Re
             }
             let current = entries.iter().find(|(k, _)| eq(k, &key)).map(|e| &e.1);
             let new = add_delta(current, &delta)?;
-            let ordered = attr_ordered(2)? && keys_sorted(entries);
+            let ordered = ordered(2, entries)?;
             map_upsert(entries, key, new.clone(), ordered);
             Ok(new)
         }
@@ -1325,20 +1399,37 @@ mod tests {
     use crate::{list, map};
     use proptest::prelude::*;
 
-    /// Applies `op` as the server would: CDT_READ or CDT_MODIFY.
-    fn run(bin: &mut Value, op: &Operation) -> Result<Value, ResultCode> {
+    /// Applies `op` as the server would: CDT_READ or CDT_MODIFY, to a bin
+    /// with order flags `order`.
+    fn run_in(bin: &mut Value, order: &mut u8, op: &Operation) -> Result<Value, ResultCode> {
         if op.is_read() {
             read(&op.data, bin)
         } else {
-            modify(&op.data, bin)
+            modify(&op.data, bin, order)
         }
+    }
+
+    /// [`run_in`] on an unordered bin.
+    fn run(bin: &mut Value, op: &Operation) -> Result<Value, ResultCode> {
+        run_in(bin, &mut 0, op)
     }
 
     /// Applies `op` and checks its result and the bin afterwards.
     #[track_caller]
     fn check(start: Value, op: Operation, result: Value, after: Value) {
+        check_in(0, start, op, result, after);
+    }
+
+    /// [`check`] on a bin with order flags `order`.
+    #[track_caller]
+    fn check_in(order: u8, start: Value, op: Operation, result: Value, after: Value) {
         let mut bin = start;
-        assert_eq!(run(&mut bin, &op), Ok(result), "result of {op:?}");
+        let mut order = order;
+        assert_eq!(
+            run_in(&mut bin, &mut order, &op),
+            Ok(result),
+            "result of {op:?}"
+        );
         assert_eq!(bin, after, "bin after {op:?}");
     }
 
@@ -1370,13 +1461,15 @@ mod tests {
             Value::Int(3),
             ints(&[1, 2, 3]),
         );
-        check(
+        check_in(
+            1,
             ints(&[1, 3]),
             l::append_with_policy(&ordered(), "l", 2),
             Value::Int(3),
             ints(&[1, 2, 3]),
         );
-        check(
+        check_in(
+            1,
             ints(&[1, 5]),
             l::append_items_with_policy(&ordered(), "l", vec![Value::from(9), Value::from(0)]),
             Value::Int(4),
@@ -1385,8 +1478,14 @@ mod tests {
     }
 
     #[test]
-    fn order_argument_on_an_unsorted_container_is_ignored() {
-        // An unsorted list or map cannot have been created ordered.
+    fn order_argument_on_an_existing_container_is_ignored() {
+        // The order argument only applies when the write creates the bin.
+        check(
+            ints(&[1, 3]),
+            l::append_with_policy(&ordered(), "l", 2),
+            Value::Int(3),
+            ints(&[1, 3, 2]),
+        );
         check(
             ints(&[3, 1]),
             l::append_with_policy(&ordered(), "l", 2),
@@ -1404,8 +1503,95 @@ mod tests {
             map! {"a" => 1, "c" => 1},
             m::increment(&ko, "m", "b", 2),
             Value::Int(2),
-            map! {"a" => 1, "b" => 2, "c" => 1},
+            map! {"a" => 1, "c" => 1, "b" => 2},
         );
+    }
+
+    #[test]
+    fn containers_remember_the_order_they_were_created_with() {
+        // Created ordered: later writes without an order argument keep order.
+        let (mut bin, mut order) = (Value::Nil, 0);
+        run_in(
+            &mut bin,
+            &mut order,
+            &l::append_with_policy(&ordered(), "l", 5),
+        )
+        .unwrap();
+        assert_eq!(order, 1);
+        run_in(&mut bin, &mut order, &l::append("l", 1)).unwrap();
+        run_in(
+            &mut bin,
+            &mut order,
+            &l::append_items("l", vec![Value::from(9), Value::from(3)]),
+        )
+        .unwrap();
+        assert_eq!(bin, ints(&[1, 3, 5, 9]));
+        // Created unordered: an order argument later does not reorder.
+        let (mut bin, mut order) = (Value::Nil, 0);
+        run_in(&mut bin, &mut order, &l::append("l", 5)).unwrap();
+        run_in(
+            &mut bin,
+            &mut order,
+            &l::append_with_policy(&ordered(), "l", 1),
+        )
+        .unwrap();
+        assert_eq!((bin, order), (ints(&[5, 1]), 0));
+        // Maps: key-ordered and key/value-ordered flags, default-policy puts.
+        for (map_order, flags) in [(MapOrder::KeyOrdered, 1), (MapOrder::KeyValueOrdered, 3)] {
+            let p = MapPolicy::new(map_order, MapWriteFlags::DEFAULT);
+            let (mut bin, mut order) = (Value::Nil, 0);
+            run_in(&mut bin, &mut order, &m::put(&p, "m", "m", 1)).unwrap();
+            assert_eq!(order, flags);
+            for k in ["z", "a"] {
+                run_in(
+                    &mut bin,
+                    &mut order,
+                    &m::put(&MapPolicy::default(), "m", k, 2),
+                )
+                .unwrap();
+            }
+            assert_eq!(bin, map! {"a" => 2, "m" => 1, "z" => 2});
+        }
+        // Setting the order sorts and sets the flags; unsetting keeps the
+        // elements where they are.
+        let (mut bin, mut order) = (ints(&[3, 1, 2]), 0);
+        run_in(&mut bin, &mut order, &l::set_order("l", ListOrder::Ordered)).unwrap();
+        assert_eq!((&bin, order), (&ints(&[1, 2, 3]), 1));
+        run_in(
+            &mut bin,
+            &mut order,
+            &l::set_order("l", ListOrder::Unordered),
+        )
+        .unwrap();
+        run_in(&mut bin, &mut order, &l::append("l", 0)).unwrap();
+        assert_eq!((bin, order), (ints(&[1, 2, 3, 0]), 0));
+        // Writes at an index are refused on an ordered list; a descending
+        // sort keeps it ascending.
+        let mut order = 1;
+        let mut bin = ints(&[1, 2]);
+        for op in [l::insert("l", 0, 5), l::set("l", 0, 5)] {
+            assert_eq!(
+                run_in(&mut bin, &mut order, &op),
+                Err(ResultCode::OP_NOT_APPLICABLE)
+            );
+        }
+        run_in(
+            &mut bin,
+            &mut order,
+            &l::sort("l", ListSortFlags::DESCENDING),
+        )
+        .unwrap();
+        assert_eq!(bin, ints(&[1, 2]));
+        // A failed write leaves the flags alone.
+        let mut order = 0;
+        let mut bin = Value::from("text");
+        assert!(run_in(
+            &mut bin,
+            &mut order,
+            &l::append_with_policy(&ordered(), "l", 1)
+        )
+        .is_err());
+        assert_eq!(order, 0);
     }
 
     #[test]
@@ -1947,11 +2133,11 @@ mod tests {
         );
         // A read op code sent as CDT_MODIFY, an unknown op code, trailing bytes.
         assert_eq!(
-            modify(&[0x91, 0x10], &mut bin),
+            modify(&[0x91, 0x10], &mut bin, &mut 0),
             Err(ResultCode::PARAMETER_ERROR)
         );
         assert_eq!(
-            modify(&[0x91, 0x3f], &mut bin),
+            modify(&[0x91, 0x3f], &mut bin, &mut 0),
             Err(ResultCode::PARAMETER_ERROR)
         );
         assert_eq!(
@@ -2006,7 +2192,10 @@ mod tests {
         // A wildcard cannot be stored.
         let mut bin = list![];
         let data = [0x92, 0x01, 0x92, 0x01, 0xd4, 0xff, 0x00];
-        assert_eq!(modify(&data, &mut bin), Err(ResultCode::PARAMETER_ERROR));
+        assert_eq!(
+            modify(&data, &mut bin, &mut 0),
+            Err(ResultCode::PARAMETER_ERROR)
+        );
         // Hostile nesting is refused, not a stack overflow.
         let mut deep = vec![0x93, 0x16, 0x07];
         deep.extend(std::iter::repeat_n(0x91, 100_000));
@@ -2017,7 +2206,7 @@ mod tests {
         assert_eq!(read(&ctx_deep, &b), Err(ResultCode::PARAMETER_ERROR));
         // append_items with an ordered-list header (c7 00 01) in the items.
         let data = [0x92, 0x02, 0x93, 0xc7, 0x00, 0x01, 0x05, 0x06];
-        assert_eq!(modify(&data, &mut bin), Ok(Value::Int(2)));
+        assert_eq!(modify(&data, &mut bin, &mut 0), Ok(Value::Int(2)));
         assert_eq!(bin, ints(&[5, 6]));
     }
 
@@ -2056,7 +2245,8 @@ mod tests {
             map! {"b" => 1, "a" => 2},
         );
         let ko = MapPolicy::new(MapOrder::KeyOrdered, MapWriteFlags::DEFAULT);
-        check(
+        check_in(
+            1,
             map! {"b" => 1, "d" => 1},
             m::put(&ko, "m", "c", 2),
             Value::Int(3),
@@ -2788,9 +2978,9 @@ mod tests {
 
         #[test]
         fn ordered_append_keeps_the_list_sorted(items in proptest::collection::vec(value(), 0..10)) {
-            let mut bin = Value::Nil;
+            let (mut bin, mut order) = (Value::Nil, 0);
             for it in &items {
-                run(&mut bin, &l::append_with_policy(&ordered(), "l", it.clone())).unwrap();
+                run_in(&mut bin, &mut order, &l::append_with_policy(&ordered(), "l", it.clone())).unwrap();
             }
             let Value::List(l) = &bin else { prop_assert!(items.is_empty()); return Ok(()) };
             prop_assert_eq!(l.len(), items.len());
@@ -2799,10 +2989,10 @@ mod tests {
 
         #[test]
         fn key_ordered_puts_keep_keys_sorted(keys in proptest::collection::vec(scalar(), 0..10)) {
-            let mut bin = Value::Nil;
+            let (mut bin, mut order) = (Value::Nil, 0);
             let p = MapPolicy::new(MapOrder::KeyOrdered, MapWriteFlags::DEFAULT);
             for (i, k) in keys.iter().enumerate() {
-                run(&mut bin, &m::put(&p, "m", k.clone(), i as i64)).unwrap();
+                run_in(&mut bin, &mut order, &m::put(&p, "m", k.clone(), i as i64)).unwrap();
             }
             let Value::Map(e) = &bin else { prop_assert!(keys.is_empty()); return Ok(()) };
             prop_assert!(e.windows(2).all(|w| compare(&w[0].0, &w[1].0) == Ordering::Less));
@@ -2877,7 +3067,7 @@ mod tests {
         #[test]
         fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..40), bin in value()) {
             let mut b = bin.clone();
-            let _ = modify(&data, &mut b);
+            let _ = modify(&data, &mut b, &mut 0);
             let _ = read(&data, &bin);
         }
 
@@ -2893,7 +3083,7 @@ mod tests {
                 let i = idx % data.len();
                 data[i] = byte;
                 let mut b = bin.clone();
-                let _ = modify(&data, &mut b);
+                let _ = modify(&data, &mut b, &mut 0);
                 let _ = read(&data, &bin);
             }
         }

@@ -185,8 +185,9 @@ pub(crate) struct NodeCtx {
     pub(crate) shared: Arc<Shared>,
     /// Background and foreground query jobs of this node (a restart clears it).
     pub(crate) jobs: JobTable,
-    /// Transaction counters of this node (a restart clears them).
-    pub(crate) stats: NodeStats,
+    /// Transaction counters of this node (a restart clears them), shared
+    /// with its background-job threads.
+    pub(crate) stats: Arc<NodeStats>,
 }
 
 impl NodeCtx {
@@ -196,7 +197,7 @@ impl NodeCtx {
             name: name.to_owned(),
             shared,
             jobs: JobTable::default(),
-            stats: NodeStats::default(),
+            stats: Arc::default(),
         }
     }
 

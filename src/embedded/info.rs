@@ -17,8 +17,9 @@ const BUILD_OS: &str = "debian12";
 const BUILD_ARCH: &str = "x86_64";
 const BUILD_TIME: &str = "Sun Nov 22 04:32:46 UTC 2026";
 const COMPATIBILITY_ID: &str = "15";
-/// The port `peers-clear-std` names as the default (a real node prints 3000
-/// whatever its own port); every peer below is listed with its port anyway.
+/// The port `peers-clear-std` names as the default (a real node prints its
+/// configured service port, 3000 in the captures, whatever port clients
+/// reach it on); a peer on this port is listed without one, like the server.
 const PEERS_DEFAULT_PORT: u16 = 3000;
 /// Every key of `namespace/<ns>`, in the server's order, with the values of
 /// an idle namespace; the ones that depend on state are filled in.
@@ -160,7 +161,10 @@ fn peers(node: &NodeCtx) -> Vec<Member> {
 fn peers_clear(node: &NodeCtx) -> String {
     let list: Vec<String> = peers(node)
         .iter()
-        .map(|m| format!("[{},,[127.0.0.1:{}]]", m.name, m.port))
+        .map(|m| match m.port {
+            PEERS_DEFAULT_PORT => format!("[{},,[127.0.0.1]]", m.name),
+            port => format!("[{},,[127.0.0.1:{port}]]", m.name),
+        })
         .collect();
     format!(
         "{},{PEERS_DEFAULT_PORT},[{}]",
@@ -498,6 +502,12 @@ mod tests {
         assert_eq!(
             answer(&node, "peers-clear-std"),
             "0,3000,[[C3101000000FC02,,[127.0.0.1:3020]],[C2701000000FC02,,[127.0.0.1:3010]]]"
+        );
+        // A peer on the default port is listed without a port.
+        let second = NodeCtx::new("C2701000000FC02", Arc::clone(&node.shared));
+        assert_eq!(
+            answer(&second, "peers-clear-std"),
+            "0,3000,[[C3101000000FC02,,[127.0.0.1:3020]],[C1D01000000FC02,,[127.0.0.1]]]"
         );
         let r = answer(&node, "replicas");
         let parts: Vec<&str> = r.strip_prefix("test:").unwrap().split(',').collect();

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use super::ctx::{NodeCtx, Shared};
+use super::ctx::{NodeCtx, NodeStats, Shared};
 use super::kv;
 use super::query::{Filter, Selection};
 use super::store::{now_citrusleaf, Namespace, PARTITIONS};
@@ -421,12 +421,14 @@ pub(crate) fn start_background(node: &NodeCtx, job: Job, work: Work) -> Result<(
     node.jobs.start(Arc::clone(&job))?;
     let jobs = Arc::clone(&node.jobs.jobs);
     let shared = Arc::clone(&node.shared);
+    let stats = Arc::clone(&node.stats);
     let spawned = std::thread::Builder::new()
         .name(format!("bg-job-{}", job.trid))
         .spawn({
             let job = Arc::clone(&job);
             move || {
-                run_background(&job, &work, &shared);
+                run_background(&job, &work, &shared, &stats);
+                stats.bump(&work.namespace.config.name, job_outcome_stat(&job, &work));
                 finish_job(&jobs, &job, shared.config.query_max_done);
             }
         });
@@ -437,7 +439,28 @@ pub(crate) fn start_background(node: &NodeCtx, job: Job, work: Work) -> Result<(
     Ok(())
 }
 
-fn run_background(job: &Job, work: &Work, shared: &Shared) {
+/// The namespace counter a finished background job adds to, under the
+/// server's name (`pi_query_ops_bg_complete`, `si_query_udf_bg_abort`, ...).
+fn job_outcome_stat(job: &Job, work: &Work) -> &'static str {
+    let how = job.abandoned();
+    match (work.selection.index.is_some(), &work.action, how) {
+        (false, Action::Ops { .. }, Abandon::None) => "pi_query_ops_bg_complete",
+        (false, Action::Ops { .. }, Abandon::UserAborted) => "pi_query_ops_bg_abort",
+        (false, Action::Ops { .. }, _) => "pi_query_ops_bg_error",
+        (false, Action::Udf { .. }, Abandon::None) => "pi_query_udf_bg_complete",
+        (false, Action::Udf { .. }, Abandon::UserAborted) => "pi_query_udf_bg_abort",
+        (false, Action::Udf { .. }, _) => "pi_query_udf_bg_error",
+        (true, Action::Ops { .. }, Abandon::None) => "si_query_ops_bg_complete",
+        (true, Action::Ops { .. }, Abandon::UserAborted) => "si_query_ops_bg_abort",
+        (true, Action::Ops { .. }, _) => "si_query_ops_bg_error",
+        (true, Action::Udf { .. }, Abandon::None) => "si_query_udf_bg_complete",
+        (true, Action::Udf { .. }, Abandon::UserAborted) => "si_query_udf_bg_abort",
+        (true, Action::Udf { .. }, _) => "si_query_udf_bg_error",
+    }
+}
+
+fn run_background(job: &Job, work: &Work, shared: &Shared, stats: &NodeStats) {
+    let ns = &work.namespace.config.name;
     for pid in 0..PARTITIONS {
         job.claim_partition(pid);
         if job.abandoned() != Abandon::None {
@@ -454,36 +477,90 @@ fn run_background(job: &Job, work: &Work, shared: &Shared) {
             }
             job.throttle();
             job.in_flight.fetch_add(1, Ordering::Relaxed);
-            let counter = process_record(job, work, &shared.udfs, &mut lock.write(), &digest);
+            let outcome = process_record(job, work, &shared.udfs, &mut lock.write(), &digest);
             job.in_flight.fetch_sub(1, Ordering::Relaxed);
-            if let Some(counter) = counter {
-                counter.fetch_add(1, Ordering::Relaxed);
+            let Some(outcome) = outcome else {
+                continue;
+            };
+            let counter = match outcome {
+                Outcome::FilteredMeta => &job.filtered_meta,
+                Outcome::FilteredBins => &job.filtered_bins,
+                Outcome::Failed => &job.failed,
+                Outcome::Written | Outcome::Deleted | Outcome::Unchanged => &job.succeeded,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+            for stat in outcome.stats(&work.action) {
+                stats.bump(ns, stat);
+            }
+        }
+    }
+}
+
+/// What one record transaction of a background job came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// The record was changed and kept.
+    Written,
+    /// The record was removed.
+    Deleted,
+    /// The transaction succeeded without changing the record.
+    Unchanged,
+    /// The filter expression rejected it from metadata, before any
+    /// sub-transaction.
+    FilteredMeta,
+    /// The filter expression rejected it in the sub-transaction.
+    FilteredBins,
+    Failed,
+}
+
+impl Outcome {
+    /// The namespace counters (the server's `ops_sub_*` and `udf_sub_*`
+    /// names) this outcome adds to.
+    fn stats(self, action: &Action) -> &'static [&'static str] {
+        match (action, self) {
+            (_, Outcome::FilteredMeta) => &[],
+            (Action::Ops { .. }, Outcome::FilteredBins) => &["ops_sub_write_filtered_out"],
+            (Action::Ops { .. }, Outcome::Failed) => &["ops_sub_write_error"],
+            (Action::Ops { .. }, _) => &["ops_sub_write_success"],
+            (Action::Udf { .. }, Outcome::FilteredBins) => &["udf_sub_udf_filtered_out"],
+            (Action::Udf { .. }, Outcome::Failed) => &["udf_sub_udf_error", "udf_sub_lang_error"],
+            (Action::Udf { .. }, Outcome::Written) => {
+                &["udf_sub_udf_complete", "udf_sub_lang_write_success"]
+            }
+            (Action::Udf { .. }, Outcome::Deleted) => {
+                &["udf_sub_udf_complete", "udf_sub_lang_delete_success"]
+            }
+            (Action::Udf { .. }, Outcome::Unchanged) => {
+                &["udf_sub_udf_complete", "udf_sub_lang_read_success"]
             }
         }
     }
 }
 
 /// Runs one record transaction of a background job under its partition's
-/// write lock; returns the job counter the outcome adds to (none when the
-/// record went away since it was picked).
-fn process_record<'j>(
-    job: &'j Job,
+/// write lock; `None` when the record went away since it was picked.
+fn process_record(
+    job: &Job,
     work: &Work,
     udfs: &UdfRegistry,
     part: &mut super::store::Partition,
     digest: &[u8; 20],
-) -> Option<&'j AtomicU64> {
+) -> Option<Outcome> {
     let now = now_citrusleaf();
     let current = match part.get(digest) {
         Some(r) if !r.is_expired(now) && work.selection.accepts_set(&r.set) => r,
         _ => return None,
     };
-    if let Some(counter) = work
+    if let Some(f) = work
         .filter
         .as_ref()
-        .and_then(|f| f.rejects(job, current, digest, now))
+        .filter(|f| f.rejects(job, current, digest, now).is_some())
     {
-        return Some(counter);
+        return Some(if f.metadata_only {
+            Outcome::FilteredMeta
+        } else {
+            Outcome::FilteredBins
+        });
     }
     let set = current.set.clone();
     let mut rec = Some(current.clone());
@@ -514,20 +591,20 @@ fn process_record<'j>(
         }
     };
     match applied {
-        Ok(()) => {
-            match rec {
-                Some(r) => {
-                    part.insert(*digest, r);
-                }
-                None => {
-                    part.remove(digest);
-                }
+        Ok(()) => Some(match rec {
+            Some(r) if part.get(digest) == Some(&r) => Outcome::Unchanged,
+            Some(r) => {
+                part.insert(*digest, r);
+                Outcome::Written
             }
-            Some(&job.succeeded)
-        }
+            None => {
+                part.remove(digest);
+                Outcome::Deleted
+            }
+        }),
         Err(ResultCode::KEY_NOT_FOUND) => None,
-        Err(ResultCode::FILTERED_OUT) => Some(&job.filtered_bins),
-        Err(_) => Some(&job.failed),
+        Err(ResultCode::FILTERED_OUT) => Some(Outcome::FilteredBins),
+        Err(_) => Some(Outcome::Failed),
     }
 }
 

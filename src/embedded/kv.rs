@@ -279,7 +279,7 @@ pub(crate) fn apply_ops(
     let created = rec.is_none();
     let mut work = rec.clone().unwrap_or_else(|| StoredRecord::new(set));
     if !created && header.info3 & (info3::CREATE_OR_REPLACE | info3::REPLACE_ONLY) != 0 {
-        work.bins.clear();
+        work.clear_bins();
     }
     let mut out = Vec::new();
     for o in ops {
@@ -404,12 +404,28 @@ fn read_only(
 
 /// Appends every bin of `rec` as a READ reply operation.
 fn push_all_bins(rec: &StoredRecord, out: &mut Vec<Op>) {
-    out.extend(rec.bins.iter().map(|(name, v)| bin_op(name, v)));
+    out.extend(rec.bins.iter().map(|(name, v)| stored_bin_op(rec, name, v)));
+}
+
+/// Bin `name` of `rec` as a reply operation, for read, scan and query
+/// replies; an ordered list or map keeps its order header, as the server
+/// sends it.
+pub(crate) fn stored_bin_op(rec: &StoredRecord, name: &str, value: &Value) -> Op {
+    if rec.order_of(name) == 0 {
+        return bin_op(name, value);
+    }
+    let mut data = Vec::new();
+    let particle = rec.encode_bin(name, value, &mut data);
+    Op {
+        kind: op::READ,
+        particle,
+        name: name.to_owned(),
+        data,
+    }
 }
 
 /// A reply operation carrying `value` for bin `name`, as a server sends
-/// bins in read, scan and query replies (a GeoJSON point carries its S2
-/// cell).
+/// values (a GeoJSON point carries its S2 cell).
 pub(crate) fn bin_op(name: &str, value: &Value) -> Op {
     let mut data = Vec::new();
     let particle = match value {
@@ -440,14 +456,18 @@ fn read_op(
     match o.kind {
         op::READ if read_all && o.name.is_empty() => push_all_bins(rec, out),
         op::READ => match rec.bin(&o.name) {
-            Some(v) => out.push(bin_op(&o.name, v)),
+            Some(v) => out.push(stored_bin_op(rec, &o.name, v)),
             None if respond_all => out.push(bin_op(&o.name, &Value::Nil)),
             None => {}
         },
         op::CDT_READ => match rec.bin(&o.name) {
+            // Like the server, a nil result (nothing found) is left out of
+            // the reply unless every op must answer.
             Some(bin) => {
                 let result = cdt_read(&o.data, bin)?;
-                out.push(bin_op(&o.name, &result));
+                if respond_all || !result.is_nil() {
+                    out.push(bin_op(&o.name, &result));
+                }
             }
             None if respond_all => out.push(bin_op(&o.name, &Value::Nil)),
             None => {}
@@ -500,11 +520,13 @@ fn apply_one(
             rec.set_bin(&o.name, joined);
         }
         op::TOUCH => {}
-        op::DELETE => rec.bins.clear(),
+        op::DELETE => rec.clear_bins(),
         op::CDT_MODIFY => {
             let mut bin = rec.bin(&o.name).cloned().unwrap_or_default();
-            let result = cdt_modify(&o.data, &mut bin)?;
+            let mut order = rec.order_of(&o.name);
+            let result = cdt_modify(&o.data, &mut bin, &mut order)?;
             rec.set_bin(&o.name, bin);
+            rec.set_order(&o.name, order);
             if respond_all || !result.is_nil() {
                 out.push(bin_op(&o.name, &result));
             }
@@ -528,9 +550,10 @@ fn filter_allows(
     super::exp_eval::filter_matches(packed, rec, digest, now)
 }
 
-/// A CDT_MODIFY operation on `bin`; returns the operation's result.
-fn cdt_modify(data: &[u8], bin: &mut Value) -> Result<Value, ResultCode> {
-    super::cdt::modify(data, bin)
+/// A CDT_MODIFY operation on `bin` with order flags `order`; returns the
+/// operation's result.
+fn cdt_modify(data: &[u8], bin: &mut Value, order: &mut u8) -> Result<Value, ResultCode> {
+    super::cdt::modify(data, bin, order)
 }
 
 /// A CDT_READ operation on `bin`.
@@ -945,6 +968,84 @@ mod tests {
                 ("b".into(), Value::Int(2)),
                 ("nope".into(), Value::Nil),
             ]
+        );
+    }
+
+    #[test]
+    fn nil_cdt_results_answer_only_with_respond_all_ops() {
+        use crate::operations::map::{self, MapReturnType};
+        let mut rec = stored(&[("m", Value::Map(vec![(Value::from("a"), Value::Int(1))]))]);
+        let lookup = |key: &str| map::get_by_key("m", key, MapReturnType::VALUE).to_wire();
+        let read = Header {
+            info1: info1::READ,
+            ..Header::default()
+        };
+        let all = Header {
+            info2: info2::RESPOND_ALL_OPS,
+            ..read
+        };
+        // Found: answered either way.
+        let out = apply(&mut rec, read, &[lookup("a")]).unwrap();
+        assert_eq!(values(&out), vec![("m".into(), Value::Int(1))]);
+        // Not found: a nil result is left out unless every op must answer.
+        assert!(apply(&mut rec, read, &[lookup("zz")]).unwrap().is_empty());
+        let out = apply(&mut rec, all, &[lookup("zz")]).unwrap();
+        assert_eq!(values(&out), vec![("m".into(), Value::Nil)]);
+    }
+
+    #[test]
+    fn ordered_containers_keep_their_order_and_header() {
+        use crate::operations::list::{self, ListOrder, ListPolicy, ListWriteFlags};
+        use crate::operations::map::{self, MapOrder, MapPolicy, MapWriteFlags};
+        let ordered = ListPolicy::new(ListOrder::Ordered, ListWriteFlags::DEFAULT);
+        let ko = MapPolicy::new(MapOrder::KeyOrdered, MapWriteFlags::DEFAULT);
+        let mut rec = None;
+        let ops = [
+            list::append_with_policy(&ordered, "l", 5).to_wire(),
+            list::append("l", 1).to_wire(),
+            map::put(&ko, "m", "b", 1).to_wire(),
+            map::put(&MapPolicy::default(), "m", "a", 2).to_wire(),
+            list::append("u", 3).to_wire(),
+        ];
+        apply(&mut rec, write_header(), &ops).unwrap();
+        let get_all = Header {
+            info1: info1::READ | info1::GET_ALL,
+            ..Header::default()
+        };
+        let out = apply(&mut rec, get_all, &[]).unwrap();
+        let data: Vec<(&str, &[u8])> = out
+            .iter()
+            .map(|o| (o.name.as_str(), o.data.as_slice()))
+            .collect();
+        // An ordered list: [ext(1), 1, 5]; a key-ordered map: {ext(1): nil,
+        // "a": 2, "b": 1}; an unordered list stays plain.
+        assert_eq!(
+            data,
+            [
+                ("l", &[0x93, 0xc7, 0x00, 0x01, 0x01, 0x05][..]),
+                (
+                    "m",
+                    &[
+                        0x83, 0xc7, 0x00, 0x01, 0xc0, 0xa2, 0x03, b'a', 0x02, 0xa2, 0x03, b'b',
+                        0x01
+                    ][..]
+                ),
+                ("u", &[0x91, 0x03][..]),
+            ]
+        );
+        // Writing the bin whole makes it a plain list again.
+        apply(
+            &mut rec,
+            write_header(),
+            &[put("l", Value::List(vec![Value::Int(9), Value::Int(0)]))],
+        )
+        .unwrap();
+        apply(&mut rec, write_header(), &[list::append("l", 4).to_wire()]).unwrap();
+        let r = rec.as_ref().unwrap();
+        assert_eq!(r.order_of("l"), 0);
+        assert_eq!(
+            r.bin("l"),
+            Some(&Value::List(vec![9.into(), 0.into(), 4.into()]))
         );
     }
 

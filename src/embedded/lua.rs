@@ -337,7 +337,7 @@ impl RecState {
                     return 1;
                 }
                 self.exists = false;
-                self.rec.bins.clear();
+                self.rec.clear_bins();
                 self.dirty.clear();
                 self.written = true;
                 0

@@ -130,6 +130,7 @@ fn accept_loop(
         let id = next_id.fetch_add(1, Ordering::SeqCst);
         let conn = Connection {
             ctx: ctx.clone(),
+            peer: stream.peer_addr().ok(),
             faults: faults.clone(),
             stop: stop.clone(),
         };
@@ -161,6 +162,8 @@ enum Next {
 
 struct Connection {
     ctx: Arc<NodeCtx>,
+    /// The client's address, for `query-show`'s `from=`.
+    peer: Option<SocketAddr>,
     faults: Arc<Faults>,
     stop: Arc<AtomicBool>,
 }
@@ -280,7 +283,7 @@ impl Connection {
                 Ok((msg, _)) if msg.field(field::DIGEST).is_some() => {
                     out.write_all(&kv::handle(&self.ctx, &msg, now_citrusleaf()).encode())
                 }
-                Ok((msg, _)) => query::handle(&self.ctx, &msg, out),
+                Ok((msg, _)) => query::handle_from(&self.ctx, &msg, self.peer, out),
             },
         }
     }

@@ -18,17 +18,16 @@
 //!   faster than asked).
 //! * A background job works on the partitions the node masters when it
 //!   starts; later ownership changes do not move it.
-//! * Stream UDFs (aggregation, UDF_OP 1) are not run: the query is answered
-//!   with one `FAILURE` value and a LAST message with result code 1.
+//! * Stream UDFs (aggregation, UDF_OP 1) are not run: the function is called
+//!   with a stream whose operators only chain, and the query is answered
+//!   with one `FAILURE` value (its Lua error, as the server reports it, or
+//!   an "unsupported" message) and a LAST message with result code 1.
 //! * Geo (`geo2dsphere`) index queries match no record; CDT-context and
 //!   expression indexes are not supported. String and blob index values
 //!   (bval) use a different hash than the server's.
 //! * A rejected record counts in `recs-filtered-meta` when the filter reads
 //!   only metadata, else in `recs-filtered-bins` (the server can also decide
 //!   mixed filters from metadata).
-//! * `from=` of `query-show` is `127.0.0.1+0` unless the listener passes the
-//!   client's address ([`handle_from`]); background jobs do not add to the
-//!   namespace statistics (foreground queries do).
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
@@ -40,6 +39,7 @@ use super::exp_eval;
 use super::jobs::{self, Abandon, Action, Job, JobKind, Work};
 use super::sindex::{self, IndexRange, IndexType};
 use super::store::{now_citrusleaf, Namespace, Partition, StoredRecord, PARTITIONS};
+use super::{kv, udf};
 use crate::error::ResultCode;
 use crate::exp::pack::unpack;
 use crate::exp::Node;
@@ -85,14 +85,9 @@ impl Selection {
     }
 }
 
-/// Answers one scan/query/background message, writing every reply frame to
-/// `out`. The job's client address is unknown (`from=127.0.0.1+0`); use
-/// [`handle_from`] when it is.
-pub(crate) fn handle(node: &NodeCtx, msg: &Message, out: &mut dyn Write) -> io::Result<()> {
-    handle_from(node, msg, None, out)
-}
-
-/// Like [`handle`], with the client's address for `query-show`'s `from=`.
+/// Answers one scan/query/background message from the client at `peer`
+/// (shown as `from=` by `query-show`; `127.0.0.1+0` when unknown), writing
+/// every reply frame to `out`.
 pub(crate) fn handle_from(
     node: &NodeCtx,
     msg: &Message,
@@ -237,7 +232,7 @@ pub(crate) struct Filter {
     /// True when it reads only record metadata (no bin, no key): the server
     /// decides it from the index entry, and a record it rejects counts in
     /// `recs-filtered-meta` instead of `recs-filtered-bins`.
-    metadata_only: bool,
+    pub(crate) metadata_only: bool,
 }
 
 impl Filter {
@@ -437,9 +432,10 @@ fn parse_args(data: &[u8]) -> Option<Vec<Value>> {
 }
 
 /// A stream-UDF (aggregation) query. The embedded cluster has no stream UDF
-/// runtime: it answers like a server whose aggregation fails, with one
-/// FAILURE value and a final LAST message with rc 1, and remembers the job as
-/// `done(abandoned-unknown)`.
+/// runtime: it runs the function up to building its stream and answers like
+/// a server whose aggregation fails, with one FAILURE value (the error of
+/// [`udf::stream_error`]) and a final LAST message with rc 1, and remembers
+/// the job as `done(abandoned-unknown)`.
 fn aggregation(
     node: &NodeCtx,
     msg: &Message,
@@ -464,13 +460,19 @@ fn aggregation(
     if let Err(rc) = node.jobs.start(Arc::clone(&job)) {
         return out.write_all(&fin(rc));
     }
-    let mut data = Vec::new();
-    particle::encode(
-        &Value::from(
-            "UDF: Execution Error 1 : stream UDFs are not supported by the embedded cluster",
-        ),
-        &mut data,
+    let text = |kind| msg.field(kind).and_then(Field::as_str).unwrap_or("");
+    let args = msg
+        .field(field::UDF_ARGLIST)
+        .and_then(|f| parse_args(&f.data))
+        .unwrap_or_default();
+    let error = udf::stream_error(
+        &node.shared.udfs,
+        text(field::UDF_PACKAGE_NAME),
+        text(field::UDF_FUNCTION),
+        &args,
     );
+    let mut data = Vec::new();
+    particle::encode(&Value::from(error.message), &mut data);
     let failure = Message {
         ops: vec![Op {
             kind: op::READ,
@@ -662,16 +664,7 @@ fn record_message(
     if let Some(b) = bval {
         fields.push(Field::new(field::BVAL_ARRAY, b.to_le_bytes().to_vec()));
     }
-    let read_op = |name: &str, v: &Value| {
-        let mut data = Vec::new();
-        let particle = particle::encode(v, &mut data);
-        Op {
-            kind: op::READ,
-            particle,
-            name: name.to_owned(),
-            data,
-        }
-    };
+    let read_op = |name: &str, v: &Value| kv::stored_bin_op(rec, name, v);
     let ops = match (&q.bins, q.no_bin_data) {
         (_, true) => Vec::new(),
         (None, false) => rec.bins.iter().map(|(n, v)| read_op(n, v)).collect(),
@@ -906,7 +899,7 @@ mod tests {
                 ops: ops.into_iter().map(|(kind, particle, name, data)| Op { kind, particle, name, data }).collect(),
             };
             let mut out = Vec::new();
-            handle(&node, &msg, &mut out).unwrap();
+            handle_from(&node, &msg, None, &mut out).unwrap();
             let msgs = replies(&out);
             let last = msgs.last().unwrap();
             prop_assert!(last.header.info3 & info3::LAST != 0 || (msgs.len() == 1 && last.header.result_code != 0));

@@ -52,6 +52,11 @@ pub(crate) struct StoredRecord {
     pub(crate) key: Option<Value>,
     /// The set name ("" for none).
     pub(crate) set: String,
+    /// Order flags of list and map bins created ordered, which [`Value`]
+    /// cannot hold: the flags of the msgpack ext element a server stores
+    /// first (1 ordered list or key-ordered map, 3 key/value-ordered map).
+    /// Only top-level bins keep them; a bin written whole loses them.
+    pub(crate) orders: Vec<(String, u8)>,
 }
 
 impl StoredRecord {
@@ -64,6 +69,7 @@ impl StoredRecord {
             last_update_ns: 0,
             key: None,
             set: set.to_owned(),
+            orders: Vec::new(),
         }
     }
 
@@ -72,8 +78,9 @@ impl StoredRecord {
         self.bins.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
-    /// Sets bin `name`; `Value::Nil` removes it.
+    /// Sets bin `name`; `Value::Nil` removes it. The bin is unordered after.
     pub(crate) fn set_bin(&mut self, name: &str, value: Value) {
+        self.orders.retain(|(n, _)| n != name);
         let pos = self.bins.iter().position(|(n, _)| n == name);
         match (pos, value) {
             (Some(i), Value::Nil) => {
@@ -83,6 +90,55 @@ impl StoredRecord {
             (None, Value::Nil) => {}
             (None, v) => self.bins.push((name.to_owned(), v)),
         }
+    }
+
+    /// Removes every bin.
+    pub(crate) fn clear_bins(&mut self) {
+        self.bins.clear();
+        self.orders.clear();
+    }
+
+    /// The order flags of bin `name` (0: unordered or not a container).
+    pub(crate) fn order_of(&self, name: &str) -> u8 {
+        self.orders
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |(_, f)| *f)
+    }
+
+    /// Sets the order flags of list or map bin `name` (0 for unordered).
+    pub(crate) fn set_order(&mut self, name: &str, flags: u8) {
+        self.orders.retain(|(n, _)| n != name);
+        if flags != 0 && matches!(self.bin(name), Some(Value::List(_) | Value::Map(_))) {
+            self.orders.push((name.to_owned(), flags));
+        }
+    }
+
+    /// The particle type and data of bin `name` as a server sends it: an
+    /// ordered list or map starts with its order ext element.
+    pub(crate) fn encode_bin(&self, name: &str, value: &Value, out: &mut Vec<u8>) -> u8 {
+        use crate::wire::msgpack::{pack_array_len, pack_map_len, pack_nil, pack_value};
+        let flags = self.order_of(name);
+        match value {
+            Value::List(items) if flags != 0 => {
+                pack_array_len(out, items.len() + 1);
+                out.extend_from_slice(&[0xc7, 0x00, flags]);
+                for v in items {
+                    pack_value(out, v);
+                }
+            }
+            Value::Map(entries) if flags != 0 => {
+                pack_map_len(out, entries.len() + 1);
+                out.extend_from_slice(&[0xc7, 0x00, flags]);
+                pack_nil(out);
+                for (k, v) in entries {
+                    pack_value(out, k);
+                    pack_value(out, v);
+                }
+            }
+            _ => return crate::wire::particle::encode(value, out),
+        }
+        value.particle_type()
     }
 
     /// True when the record's void time has passed.
@@ -214,17 +270,24 @@ impl Namespace {
 #[derive(Debug, Default)]
 pub(crate) struct Store {
     namespaces: HashMap<String, std::sync::Arc<Namespace>>,
+    /// Namespace names in configuration order (the order a server lists
+    /// them in `namespaces`, `replicas`, ...).
+    order: Vec<String>,
 }
 
 impl Store {
-    /// A store with the given namespaces.
+    /// A store with the given namespaces (a repeated name keeps its last
+    /// configuration and its first place).
     pub(crate) fn new(configs: Vec<NamespaceConfig>) -> Self {
-        Store {
-            namespaces: configs
-                .into_iter()
-                .map(|c| (c.name.clone(), std::sync::Arc::new(Namespace::new(c))))
-                .collect(),
+        let mut namespaces = HashMap::new();
+        let mut order = Vec::new();
+        for c in configs {
+            if !namespaces.contains_key(&c.name) {
+                order.push(c.name.clone());
+            }
+            namespaces.insert(c.name.clone(), std::sync::Arc::new(Namespace::new(c)));
         }
+        Store { namespaces, order }
     }
 
     /// The namespace called `name`.
@@ -232,17 +295,26 @@ impl Store {
         self.namespaces.get(name)
     }
 
-    /// Namespace names, sorted.
+    /// Namespace names in configuration order.
     pub(crate) fn names(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.namespaces.keys().cloned().collect();
-        v.sort();
-        v
+        self.order.clone()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn namespaces_keep_configuration_order() {
+        let cfg = |name: &str| NamespaceConfig {
+            name: name.into(),
+            replication_factor: 1,
+            default_ttl: 0,
+        };
+        let store = Store::new(vec![cfg("test"), cfg("bar"), cfg("alpha"), cfg("bar")]);
+        assert_eq!(store.names(), ["test", "bar", "alpha"]);
+    }
 
     #[test]
     fn bins_and_generation() {

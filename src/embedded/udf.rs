@@ -322,8 +322,6 @@ pub(crate) fn apply_call(
 /// cluster does not run aggregations. A module that is not registered gives
 /// `UDF: Execution Error 1`; a function that fails while building its stream
 /// gives the server's `UDF: Execution Error 2 : <Lua message>`.
-// For the aggregation (UDF_OP 1) reply of src/embedded/query.rs.
-#[allow(dead_code)]
 pub(crate) fn stream_error(
     registry: &UdfRegistry,
     module: &str,
