@@ -4,6 +4,8 @@
 //! add, append, prepend, touch, delete, and list and map operations (see the
 //! [`list`] and [`map`] modules).
 
+#[macro_use]
+mod cdt;
 mod cdt_context;
 pub mod list;
 pub mod map;
