@@ -177,16 +177,21 @@ pub(crate) fn operate(p: &WritePolicy, key: &Key, ops: &[Operation]) -> Result<(
     }
     let mut i1 = 0;
     let mut writes = false;
+    let mut reads_bins = false;
     for o in ops {
         check_bin(o.bin())?;
         if o.is_read() {
             i1 |= info1::READ;
-            if o.kind == op::READ && o.bin().is_empty() {
+            reads_bins |= !o.header_only;
+            if o.kind == op::READ && o.bin().is_empty() && !o.header_only {
                 i1 |= info1::GET_ALL;
             }
         } else {
             writes = true;
         }
+    }
+    if i1 != 0 && !reads_bins {
+        i1 |= info1::NOBINDATA;
     }
     let header = if writes {
         let mut h = write_header(p, i1, 0);
@@ -523,6 +528,15 @@ mod tests {
         let (m, writes) = operate(&p, &key, &[operations::get_bin("a")]).unwrap();
         assert!(!writes);
         assert_eq!((m.header.info1, m.header.info2), (info1::READ, 0));
+        // A header read asks for no bin data unless another op reads bins.
+        let (m, _) = operate(&p, &key, &[operations::get_header()]).unwrap();
+        assert_eq!(m.header.info1, info1::READ | info1::NOBINDATA);
+        assert_eq!(m.ops, vec![operations::get().to_wire()]);
+        let (m, _) = operate(&p, &key, &[operations::touch(), operations::get_header()]).unwrap();
+        assert_eq!(m.header.info1, info1::READ | info1::NOBINDATA);
+        let ops = [operations::get_header(), operations::get_bin("a")];
+        let (m, _) = operate(&p, &key, &ops).unwrap();
+        assert_eq!(m.header.info1, info1::READ);
         let d = delete(
             &WritePolicy {
                 durable_delete: true,

@@ -46,10 +46,11 @@ pub(super) fn interval(
     bin: &str,
     code: i64,
     return_type: i64,
-    begin: Value,
-    end: Value,
+    begin: impl Into<Value>,
+    end: impl Into<Value>,
 ) -> Operation {
-    let mut args = vec![Value::Int(return_type), begin];
+    let end = end.into();
+    let mut args = vec![Value::Int(return_type), begin.into()];
     if !end.is_nil() {
         args.push(end);
     }

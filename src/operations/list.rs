@@ -646,14 +646,8 @@ pub fn get_by_value_range(
     end: impl Into<Value>,
     return_type: ListReturnType,
 ) -> Operation {
-    cdt::interval(
-        read,
-        bin,
-        codes::GET_BY_VALUE_INTERVAL,
-        return_type.0,
-        begin.into(),
-        end.into(),
-    )
+    let code = codes::GET_BY_VALUE_INTERVAL;
+    cdt::interval(read, bin, code, return_type.0, begin, end)
 }
 
 /// Removes the elements with `begin <= value < end` (see
@@ -670,14 +664,8 @@ pub fn remove_by_value_range(
     end: impl Into<Value>,
     return_type: ListReturnType,
 ) -> Operation {
-    cdt::interval(
-        modify,
-        bin,
-        codes::REMOVE_BY_VALUE_INTERVAL,
-        return_type.0,
-        begin.into(),
-        end.into(),
-    )
+    let code = codes::REMOVE_BY_VALUE_INTERVAL;
+    cdt::interval(modify, bin, code, return_type.0, begin, end)
 }
 
 #[cfg(test)]

@@ -405,14 +405,8 @@ pub fn get_by_key_range(
     end: impl Into<Value>,
     return_type: MapReturnType,
 ) -> Operation {
-    cdt::interval(
-        read,
-        bin,
-        codes::GET_BY_KEY_INTERVAL,
-        return_type.0,
-        begin.into(),
-        end.into(),
-    )
+    let code = codes::GET_BY_KEY_INTERVAL;
+    cdt::interval(read, bin, code, return_type.0, begin, end)
 }
 
 /// Removes the entries with `begin <= key < end` (see [`get_by_key_range`]).
@@ -428,14 +422,8 @@ pub fn remove_by_key_range(
     end: impl Into<Value>,
     return_type: MapReturnType,
 ) -> Operation {
-    cdt::interval(
-        modify,
-        bin,
-        codes::REMOVE_BY_KEY_INTERVAL,
-        return_type.0,
-        begin.into(),
-        end.into(),
-    )
+    let code = codes::REMOVE_BY_KEY_INTERVAL;
+    cdt::interval(modify, bin, code, return_type.0, begin, end)
 }
 
 /// Selects the entries with `begin <= value < end` and returns what
@@ -452,14 +440,8 @@ pub fn get_by_value_range(
     end: impl Into<Value>,
     return_type: MapReturnType,
 ) -> Operation {
-    cdt::interval(
-        read,
-        bin,
-        codes::GET_BY_VALUE_INTERVAL,
-        return_type.0,
-        begin.into(),
-        end.into(),
-    )
+    let code = codes::GET_BY_VALUE_INTERVAL;
+    cdt::interval(read, bin, code, return_type.0, begin, end)
 }
 
 /// Removes the entries with `begin <= value < end` (see [`get_by_value_range`]).
@@ -475,14 +457,8 @@ pub fn remove_by_value_range(
     end: impl Into<Value>,
     return_type: MapReturnType,
 ) -> Operation {
-    cdt::interval(
-        modify,
-        bin,
-        codes::REMOVE_BY_VALUE_INTERVAL,
-        return_type.0,
-        begin.into(),
-        end.into(),
-    )
+    let code = codes::REMOVE_BY_VALUE_INTERVAL;
+    cdt::interval(modify, bin, code, return_type.0, begin, end)
 }
 
 #[cfg(test)]

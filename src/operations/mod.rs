@@ -31,18 +31,18 @@ pub struct Operation {
     pub(crate) bin: String,
     pub(crate) particle: u8,
     pub(crate) data: Vec<u8>,
+    /// A metadata-only read ([`get_header`]): on the wire the same READ op as
+    /// [`get`], but the request asks for no bin data (INFO1 NOBINDATA instead
+    /// of GET_ALL, as aerospike-client-java `OperateArgs` does for
+    /// `READ_HEADER`).
+    pub(crate) header_only: bool,
 }
 
 impl Operation {
     pub(crate) fn with_value(kind: u8, bin: &str, value: &Value) -> Self {
         let mut data = Vec::new();
         let particle = particle::encode(value, &mut data);
-        Operation {
-            kind,
-            bin: bin.to_owned(),
-            particle,
-            data,
-        }
+        Operation::raw(kind, bin, particle, data)
     }
 
     pub(crate) fn raw(kind: u8, bin: &str, particle: u8, data: Vec<u8>) -> Self {
@@ -51,6 +51,7 @@ impl Operation {
             bin: bin.to_owned(),
             particle,
             data,
+            header_only: false,
         }
     }
 
@@ -100,9 +101,13 @@ pub fn get_bin(bin: &str) -> Operation {
     Operation::raw(op::READ, bin, 0, Vec::new())
 }
 
-/// Reads the record's metadata only.
+/// Reads the record's metadata only (generation and expiration, no bins),
+/// unless another operation of the same request reads bins.
 pub fn get_header() -> Operation {
-    Operation::raw(op::READ, "", 0, Vec::new())
+    Operation {
+        header_only: true,
+        ..get()
+    }
 }
 
 /// Adds `value` (integer or float) to bin `bin`, creating it if absent.
