@@ -57,6 +57,12 @@ pub(super) fn interval(
     build(bin, code, &args)
 }
 
+/// The operation's wire data in hex, for golden tests.
+#[cfg(test)]
+pub(super) fn hex(op: &Operation) -> String {
+    op.data.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// `|` for flag newtypes over an integer.
 macro_rules! bit_or {
     ($($flags:ident),*) => {$(

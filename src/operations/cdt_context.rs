@@ -229,11 +229,8 @@ impl Operation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::operations::cdt::hex;
     use crate::operations::{list, map};
-
-    fn hex(op: &Operation) -> String {
-        op.data.iter().map(|b| format!("{b:02x}")).collect()
-    }
 
     /// `[0xff, [id, value, ...], [op...]]` (aerospike-client-java `Pack.init`);
     /// 0xff packs as `cc ff`, create flags are OR-ed into the id

@@ -464,12 +464,9 @@ pub fn remove_by_value_range(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::operations::cdt::hex;
     use crate::wire::message::op;
     use crate::wire::particle::types;
-
-    fn hex(op: &Operation) -> String {
-        op.data.iter().map(|b| format!("{b:02x}")).collect()
-    }
 
     /// Expected bytes follow aerospike-client-java `cdt/MapOperation.java`:
     /// `put` sends `[67, key, value, attributes]`, plus the write flags when
