@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use crate::error::{Error, Result};
 use crate::exp::Expression;
 use crate::key::Key;
-use crate::operations::Operation;
+use crate::operations::{OpClass, Operation};
 use crate::policy::{GenerationPolicy, ReadPolicy, RecordExistsAction, WritePolicy};
 use crate::record::{Bin, Bins, Record};
 use crate::value::Value;
@@ -169,8 +169,10 @@ pub(crate) fn touch(p: &WritePolicy, key: &Key) -> Message {
     }
 }
 
-/// `operate`: reads set info1 READ (GET_ALL for a whole-record read), writes
-/// set the write header; read-only lists send a read header.
+/// `operate`: reads set info1 READ (GET_ALL for a whole-record read,
+/// NOBINDATA when only header reads read), writes set the write header;
+/// read-only lists send a read header. RESPOND_ALL_OPS when the policy asks
+/// or a map operation is present (aerospike-client-java `OperateArgs`).
 pub(crate) fn operate(p: &WritePolicy, key: &Key, ops: &[Operation]) -> Result<(Message, bool)> {
     if ops.is_empty() {
         return Err(Error::invalid("operate needs at least one operation"));
@@ -178,12 +180,15 @@ pub(crate) fn operate(p: &WritePolicy, key: &Key, ops: &[Operation]) -> Result<(
     let mut i1 = 0;
     let mut writes = false;
     let mut reads_bins = false;
+    let mut respond_all = p.respond_all_ops;
     for o in ops {
         check_bin(o.bin())?;
+        let header_only = o.class == OpClass::Header;
+        respond_all |= o.class == OpClass::Map;
         if o.is_read() {
             i1 |= info1::READ;
-            reads_bins |= !o.header_only;
-            if o.kind == op::READ && o.bin().is_empty() && !o.header_only {
+            reads_bins |= !header_only;
+            if o.kind == op::READ && o.bin().is_empty() && !header_only {
                 i1 |= info1::GET_ALL;
             }
         } else {
@@ -193,12 +198,8 @@ pub(crate) fn operate(p: &WritePolicy, key: &Key, ops: &[Operation]) -> Result<(
     if i1 != 0 && !reads_bins {
         i1 |= info1::NOBINDATA;
     }
-    let header = if writes {
-        let mut h = write_header(p, i1, 0);
-        if p.respond_all_ops {
-            h.info2 |= info2::RESPOND_ALL_OPS;
-        }
-        h
+    let mut header = if writes {
+        write_header(p, i1, 0)
     } else {
         Header {
             info1: i1,
@@ -206,6 +207,9 @@ pub(crate) fn operate(p: &WritePolicy, key: &Key, ops: &[Operation]) -> Result<(
             ..Header::default()
         }
     };
+    if respond_all {
+        header.info2 |= info2::RESPOND_ALL_OPS;
+    }
     let msg = Message {
         header,
         fields: fields(key, p.send_key, p.filter_expression.as_ref()),
@@ -525,9 +529,22 @@ mod tests {
         assert!(writes);
         assert_eq!(m.header.info1, info1::READ | info1::GET_ALL);
         assert_eq!(m.header.info2, info2::WRITE | info2::RESPOND_ALL_OPS);
+        // The policy's RESPOND_ALL_OPS goes on reads too (OperateArgs).
         let (m, writes) = operate(&p, &key, &[operations::get_bin("a")]).unwrap();
         assert!(!writes);
+        let read_all_ops = (info1::READ, info2::RESPOND_ALL_OPS);
+        assert_eq!((m.header.info1, m.header.info2), read_all_ops);
+        let d = WritePolicy::default();
+        let (m, _) = operate(&d, &key, &[operations::get_bin("a")]).unwrap();
         assert_eq!((m.header.info1, m.header.info2), (info1::READ, 0));
+        // Map operations always ask for every result; list operations do not.
+        let size = operations::map::size("m");
+        let (m, _) = operate(&d, &key, &[size]).unwrap();
+        assert_eq!((m.header.info1, m.header.info2), read_all_ops);
+        let (m, _) = operate(&d, &key, &[operations::map::clear("m")]).unwrap();
+        assert_eq!(m.header.info2, info2::WRITE | info2::RESPOND_ALL_OPS);
+        let (m, _) = operate(&d, &key, &[operations::list::clear("l")]).unwrap();
+        assert_eq!(m.header.info2, info2::WRITE);
         // A header read asks for no bin data unless another op reads bins.
         let (m, _) = operate(&p, &key, &[operations::get_header()]).unwrap();
         assert_eq!(m.header.info1, info1::READ | info1::NOBINDATA);

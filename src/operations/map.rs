@@ -21,9 +21,9 @@
 
 use crate::value::Value;
 
-use super::cdt::{self, modify, read};
+use super::cdt;
 use super::cdt_context::CdtContext;
-use super::Operation;
+use super::{OpClass, Operation};
 
 /// Map op codes (aerospike-client-java `cdt/MapOperation.java`).
 // The embedded server decodes every code; the client builds most of them.
@@ -224,6 +224,25 @@ impl MapReturnType {
     }
 }
 
+/// A map operation reading `[code, args...]` (see [`OpClass::Map`]).
+fn read(bin: &str, code: i64, args: &[Value]) -> Operation {
+    map_class(cdt::read(bin, code, args))
+}
+
+/// A map operation modifying with `[code, args...]`.
+fn modify(bin: &str, code: i64, args: &[Value]) -> Operation {
+    map_class(cdt::modify(bin, code, args))
+}
+
+/// Marks `op` as a map operation: the request asks for every result, as the
+/// official clients do for `MAP_READ`/`MAP_MODIFY`.
+fn map_class(op: Operation) -> Operation {
+    Operation {
+        class: OpClass::Map,
+        ..op
+    }
+}
+
 /// `args` followed by the policy's order, then its write flags when they are
 /// not zero (aerospike-client-java `MapOperation.put`).
 fn with_policy(policy: &MapPolicy, mut args: Vec<Value>) -> Vec<Value> {
@@ -260,7 +279,13 @@ pub fn set_policy(policy: &MapPolicy, bin: &str) -> Operation {
 /// ```
 pub fn create(bin: &str, order: MapOrder, ctx: &[CdtContext]) -> Operation {
     let flag = order.create_flag();
-    cdt::create(bin, ctx, flag, codes::SET_TYPE, order.attributes())
+    map_class(cdt::create(
+        bin,
+        ctx,
+        flag,
+        codes::SET_TYPE,
+        order.attributes(),
+    ))
 }
 
 /// Writes `key` → `value`, creating the map if needed. Returns the map size.
@@ -617,10 +642,12 @@ mod tests {
                 op::CDT_MODIFY
             };
             assert_eq!(op.kind, kind);
+            assert_eq!(op.class, OpClass::Map, "{op:?}");
         }
         // MapOperation.create: the order's flag on the last context id.
         let op = create("m", MapOrder::KeyOrdered, &[CdtContext::list_index(-1)]);
         assert_eq!(hex(&op), "93ccff92cc90ff924001");
+        assert_eq!(op.class, OpClass::Map);
         assert_eq!(create("m", MapOrder::KeyOrdered, &[]), set_policy(&ko, "m"));
         assert!(get_by_key("m", "k", MapReturnType::VALUE).is_read());
         assert!(put(&d, "m", "k", 1).is_write());
