@@ -71,9 +71,9 @@ impl Operation {
     /// True when the operation only reads.
     ///
     /// ```
-    /// use aerospike_blocking::operations::{self, list};
-    /// assert!(operations::get_bin("a").is_read() && list::size("l").is_read());
-    /// assert!(!operations::touch().is_read());
+    /// use aerospike_blocking::operations;
+    /// assert!(operations::get_bin("a").is_read());
+    /// assert!(!operations::put("a", 1).is_read());
     /// ```
     pub fn is_read(&self) -> bool {
         op::is_read(self.kind)
@@ -82,8 +82,8 @@ impl Operation {
     /// True when the operation changes the record.
     ///
     /// ```
-    /// use aerospike_blocking::operations::{self, map};
-    /// assert!(operations::add("n", 1).is_write() && map::clear("m").is_write());
+    /// use aerospike_blocking::operations;
+    /// assert!(operations::add("n", 1).is_write());
     /// assert!(!operations::get().is_write());
     /// ```
     pub fn is_write(&self) -> bool {
@@ -94,8 +94,8 @@ impl Operation {
     ///
     /// ```
     /// use aerospike_blocking::operations;
-    /// assert_eq!(operations::put("name", "Ann").bin(), "name");
-    /// assert_eq!(operations::delete().bin(), "");
+    /// assert_eq!(operations::append("s", "x").bin(), "s");
+    /// assert_eq!(operations::touch().bin(), "");
     /// ```
     pub fn bin(&self) -> &str {
         &self.bin
@@ -114,11 +114,12 @@ impl Operation {
 
 /// Writes `value` to bin `bin` (`Value::Nil` removes the bin).
 ///
-/// ```
-/// use aerospike_blocking::{operations, Value};
-/// let op = operations::put("name", "Ann");
-/// assert!(op.is_write());
-/// assert_eq!(operations::put("name", Value::Nil), operations::remove_bin("name"));
+/// ```no_run
+/// # use aerospike_blocking::{Client, ClientPolicy};
+/// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+/// use aerospike_blocking::{operations, Key, WritePolicy};
+/// client.operate(&WritePolicy::default(), &Key::new("test", "demo", 1)?, &[operations::put("name", "Ann")])?;
+/// # Ok::<(), aerospike_blocking::Error>(())
 /// ```
 pub fn put(bin: &str, value: impl Into<Value>) -> Operation {
     Operation::with_value(op::WRITE, bin, &value.into())
@@ -128,8 +129,7 @@ pub fn put(bin: &str, value: impl Into<Value>) -> Operation {
 ///
 /// ```
 /// use aerospike_blocking::operations;
-/// let op = operations::remove_bin("obsolete");
-/// assert!(op.is_write() && op.bin() == "obsolete");
+/// assert!(operations::remove_bin("tmp").is_write());
 /// ```
 pub fn remove_bin(bin: &str) -> Operation {
     Operation::with_value(op::WRITE, bin, &Value::Nil)
@@ -137,11 +137,12 @@ pub fn remove_bin(bin: &str) -> Operation {
 
 /// Reads every bin.
 ///
-/// ```
-/// use aerospike_blocking::operations;
-/// // Increment a counter and read back the whole record in one request.
-/// let ops = [operations::add("hits", 1), operations::get()];
-/// assert!(ops[1].is_read());
+/// ```no_run
+/// # use aerospike_blocking::{Client, ClientPolicy};
+/// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+/// use aerospike_blocking::{operations, Key, WritePolicy};
+/// let rec = client.operate(&WritePolicy::default(), &Key::new("test", "demo", 1)?, &[operations::add("n", 1), operations::get()])?;
+/// # Ok::<(), aerospike_blocking::Error>(())
 /// ```
 pub fn get() -> Operation {
     Operation::raw(op::READ, "", 0, Vec::new())
@@ -149,23 +150,27 @@ pub fn get() -> Operation {
 
 /// Reads bin `bin`.
 ///
-/// ```
-/// use aerospike_blocking::operations;
-/// let op = operations::get_bin("hits");
-/// assert!(op.is_read() && op.bin() == "hits");
+/// ```no_run
+/// # use aerospike_blocking::{Client, ClientPolicy};
+/// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+/// use aerospike_blocking::{operations, Key, WritePolicy};
+/// let rec = client.operate(&WritePolicy::default(), &Key::new("test", "demo", 1)?, &[operations::add("n", 1), operations::get_bin("n")])?;
+/// println!("n is now {:?}", rec.bin("n"));
+/// # Ok::<(), aerospike_blocking::Error>(())
 /// ```
 pub fn get_bin(bin: &str) -> Operation {
     Operation::raw(op::READ, bin, 0, Vec::new())
 }
 
-/// Reads the record's metadata only (generation and expiration, no bins),
-/// unless another operation of the same request reads bins.
+/// Reads the record's metadata only.
 ///
-/// ```
-/// use aerospike_blocking::operations;
-/// // Touch the record and learn its new generation and expiration.
-/// let ops = [operations::touch(), operations::get_header()];
-/// assert!(ops[1].is_read());
+/// ```no_run
+/// # use aerospike_blocking::{Client, ClientPolicy};
+/// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+/// use aerospike_blocking::{operations, Key, WritePolicy};
+/// let rec = client.operate(&WritePolicy::default(), &Key::new("test", "demo", 1)?, &[operations::touch(), operations::get_header()])?;
+/// println!("generation {}", rec.generation);
+/// # Ok::<(), aerospike_blocking::Error>(())
 /// ```
 pub fn get_header() -> Operation {
     Operation {
@@ -178,8 +183,8 @@ pub fn get_header() -> Operation {
 ///
 /// ```
 /// use aerospike_blocking::operations;
-/// let ops = [operations::add("count", 1), operations::add("total", 2.5)];
-/// assert!(ops.iter().all(|o| o.is_write()));
+/// let op = operations::add("visits", 1);
+/// assert!(op.is_write() && op.bin() == "visits");
 /// ```
 pub fn add(bin: &str, value: impl Into<Value>) -> Operation {
     Operation::with_value(op::INCR, bin, &value.into())
@@ -189,8 +194,7 @@ pub fn add(bin: &str, value: impl Into<Value>) -> Operation {
 ///
 /// ```
 /// use aerospike_blocking::operations;
-/// let op = operations::append("log", ";seen");
-/// assert!(op.is_write());
+/// assert_eq!(operations::append("log", ";x").bin(), "log");
 /// ```
 pub fn append(bin: &str, value: impl Into<Value>) -> Operation {
     Operation::with_value(op::APPEND, bin, &value.into())
@@ -200,8 +204,7 @@ pub fn append(bin: &str, value: impl Into<Value>) -> Operation {
 ///
 /// ```
 /// use aerospike_blocking::operations;
-/// let op = operations::prepend("path", "/root");
-/// assert!(op.is_write());
+/// assert_eq!(operations::prepend("name", "Dr. ").bin(), "name");
 /// ```
 pub fn prepend(bin: &str, value: impl Into<Value>) -> Operation {
     Operation::with_value(op::PREPEND, bin, &value.into())
@@ -211,8 +214,7 @@ pub fn prepend(bin: &str, value: impl Into<Value>) -> Operation {
 ///
 /// ```
 /// use aerospike_blocking::operations;
-/// let op = operations::touch();
-/// assert!(op.is_write() && op.bin().is_empty());
+/// assert!(operations::touch().is_write());
 /// ```
 pub fn touch() -> Operation {
     Operation::raw(op::TOUCH, "", 0, Vec::new())
@@ -220,11 +222,13 @@ pub fn touch() -> Operation {
 
 /// Deletes the record.
 ///
-/// ```
-/// use aerospike_blocking::operations;
-/// // Read a bin and delete the record in one request.
-/// let ops = [operations::get_bin("last"), operations::delete()];
-/// assert!(ops[1].is_write());
+/// ```no_run
+/// # use aerospike_blocking::{Client, ClientPolicy};
+/// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+/// use aerospike_blocking::{operations, Key, WritePolicy};
+/// // Read the record and delete it in one step.
+/// let last = client.operate(&WritePolicy::default(), &Key::new("test", "demo", 1)?, &[operations::get(), operations::delete()])?;
+/// # Ok::<(), aerospike_blocking::Error>(())
 /// ```
 pub fn delete() -> Operation {
     Operation::raw(op::DELETE, "", 0, Vec::new())
