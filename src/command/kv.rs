@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use crate::error::{Error, Result};
 use crate::exp::Expression;
 use crate::key::Key;
-use crate::operations::{OpClass, Operation};
+use crate::operations::Operation;
 use crate::policy::{GenerationPolicy, ReadPolicy, RecordExistsAction, WritePolicy};
 use crate::record::{Bin, Bins, Record};
 use crate::value::Value;
@@ -177,39 +177,46 @@ pub(crate) fn operate(p: &WritePolicy, key: &Key, ops: &[Operation]) -> Result<(
     if ops.is_empty() {
         return Err(Error::invalid("operate needs at least one operation"));
     }
+    // Map operations always ask for every result, and the policy's
+    // respond_all_ops applies to reads too (aerospike-client-java OperateArgs).
+    let respond_all = p.respond_all_ops || ops.iter().any(|o| o.respond_all_ops);
     let mut i1 = 0;
     let mut writes = false;
     let mut reads_bins = false;
-    let mut respond_all = p.respond_all_ops;
     for o in ops {
         check_bin(o.bin())?;
-        let header_only = o.class == OpClass::Header;
-        respond_all |= o.class == OpClass::Map;
         if o.is_read() {
             i1 |= info1::READ;
-            reads_bins |= !header_only;
-            if o.kind == op::READ && o.bin().is_empty() && !header_only {
+            reads_bins |= !o.header_only;
+            if o.kind == op::READ && o.bin().is_empty() && !o.header_only {
                 i1 |= info1::GET_ALL;
             }
         } else {
             writes = true;
         }
     }
-    if i1 != 0 && !reads_bins {
+    if i1 & info1::READ != 0 && !reads_bins {
+        // Only header reads: metadata, no bin data.
         i1 |= info1::NOBINDATA;
     }
-    let mut header = if writes {
-        write_header(p, i1, 0)
+    let header = if writes {
+        let mut h = write_header(p, i1, 0);
+        if respond_all {
+            h.info2 |= info2::RESPOND_ALL_OPS;
+        }
+        h
     } else {
         Header {
             info1: i1,
+            info2: if respond_all {
+                info2::RESPOND_ALL_OPS
+            } else {
+                0
+            },
             transaction_ttl: millis(p.total_timeout),
             ..Header::default()
         }
     };
-    if respond_all {
-        header.info2 |= info2::RESPOND_ALL_OPS;
-    }
     let msg = Message {
         header,
         fields: fields(key, p.send_key, p.filter_expression.as_ref()),

@@ -813,7 +813,7 @@ mod tests {
             };
             assert_eq!(op.kind, kind);
             assert_eq!(op.bin(), "l");
-            assert_eq!(op.class, crate::operations::OpClass::Plain);
+            assert!(!op.respond_all_ops, "{op:?}");
         }
         // ListOperation.create: the order's create flag on the last context id.
         let ctx = [CdtContext::map_key("a"), CdtContext::list_index(1)];

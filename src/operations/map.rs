@@ -23,7 +23,7 @@ use crate::value::Value;
 
 use super::cdt;
 use super::cdt_context::CdtContext;
-use super::{OpClass, Operation};
+use super::Operation;
 
 /// Map op codes (aerospike-client-java `cdt/MapOperation.java`).
 // The embedded server decodes every code; the client builds most of them.
@@ -224,7 +224,7 @@ impl MapReturnType {
     }
 }
 
-/// A map operation reading `[code, args...]` (see [`OpClass::Map`]).
+/// A map operation reading `[code, args...]`.
 fn read(bin: &str, code: i64, args: &[Value]) -> Operation {
     map_class(cdt::read(bin, code, args))
 }
@@ -238,7 +238,7 @@ fn modify(bin: &str, code: i64, args: &[Value]) -> Operation {
 /// official clients do for `MAP_READ`/`MAP_MODIFY`.
 fn map_class(op: Operation) -> Operation {
     Operation {
-        class: OpClass::Map,
+        respond_all_ops: true,
         ..op
     }
 }
@@ -642,12 +642,12 @@ mod tests {
                 op::CDT_MODIFY
             };
             assert_eq!(op.kind, kind);
-            assert_eq!(op.class, OpClass::Map, "{op:?}");
+            assert!(op.respond_all_ops, "{op:?}");
         }
         // MapOperation.create: the order's flag on the last context id.
         let op = create("m", MapOrder::KeyOrdered, &[CdtContext::list_index(-1)]);
         assert_eq!(hex(&op), "93ccff92cc90ff924001");
-        assert_eq!(op.class, OpClass::Map);
+        assert!(op.respond_all_ops);
         assert_eq!(create("m", MapOrder::KeyOrdered, &[]), set_policy(&ko, "m"));
         assert!(get_by_key("m", "k", MapReturnType::VALUE).is_read());
         assert!(put(&d, "m", "k", 1).is_write());

@@ -27,44 +27,42 @@ use crate::wire::particle;
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Operation {
+    /// The request must ask the server to answer every operation
+    /// (RESPOND_ALL_OPS), nil results included, so results keep the order of
+    /// the operations: set by map operations, as aerospike-client-java does
+    /// for its `MAP_READ`/`MAP_MODIFY` operation types.
+    pub(crate) respond_all_ops: bool,
     pub(crate) kind: u8,
     pub(crate) bin: String,
     pub(crate) particle: u8,
     pub(crate) data: Vec<u8>,
-    pub(crate) class: OpClass,
-}
-
-/// What an operation asks of the request header beyond its wire type
-/// (aerospike-client-java keeps these apart as `Operation.Type`s that share a
-/// wire type; `OperateArgs` turns them into header bits).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum OpClass {
-    /// Nothing beyond the wire type.
-    Plain,
-    /// A metadata-only read ([`get_header`], `READ_HEADER`): the same READ op
-    /// as [`get`], but the request asks for no bin data (INFO1 NOBINDATA
-    /// instead of GET_ALL) unless another operation reads bins.
-    Header,
-    /// A map operation (`MAP_READ`/`MAP_MODIFY`): the request asks the server
-    /// to answer every operation (INFO2 RESPOND_ALL_OPS), nil results
-    /// included, so results keep the order of the operations.
-    Map,
+    /// A metadata-only read ([`get_header`]): the request asks for no bin
+    /// data unless another operation reads bins.
+    pub(crate) header_only: bool,
 }
 
 impl Operation {
     pub(crate) fn with_value(kind: u8, bin: &str, value: &Value) -> Self {
         let mut data = Vec::new();
         let particle = particle::encode(value, &mut data);
-        Operation::raw(kind, bin, particle, data)
-    }
-
-    pub(crate) fn raw(kind: u8, bin: &str, particle: u8, data: Vec<u8>) -> Self {
         Operation {
+            respond_all_ops: false,
             kind,
             bin: bin.to_owned(),
             particle,
             data,
-            class: OpClass::Plain,
+            header_only: false,
+        }
+    }
+
+    pub(crate) fn raw(kind: u8, bin: &str, particle: u8, data: Vec<u8>) -> Self {
+        Operation {
+            respond_all_ops: false,
+            kind,
+            bin: bin.to_owned(),
+            particle,
+            data,
+            header_only: false,
         }
     }
 
@@ -174,8 +172,8 @@ pub fn get_bin(bin: &str) -> Operation {
 /// ```
 pub fn get_header() -> Operation {
     Operation {
-        class: OpClass::Header,
-        ..get()
+        header_only: true,
+        ..Operation::raw(op::READ, "", 0, Vec::new())
     }
 }
 
