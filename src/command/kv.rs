@@ -169,34 +169,50 @@ pub(crate) fn touch(p: &WritePolicy, key: &Key) -> Message {
     }
 }
 
-/// `operate`: reads set info1 READ (GET_ALL for a whole-record read), writes
-/// set the write header; read-only lists send a read header.
+/// `operate`: reads set info1 READ (GET_ALL for a whole-record read,
+/// NOBINDATA when only header reads read), writes set the write header;
+/// read-only lists send a read header. RESPOND_ALL_OPS when the policy asks
+/// or a map operation is present (aerospike-client-java `OperateArgs`).
 pub(crate) fn operate(p: &WritePolicy, key: &Key, ops: &[Operation]) -> Result<(Message, bool)> {
     if ops.is_empty() {
         return Err(Error::invalid("operate needs at least one operation"));
     }
+    // Map operations always ask for every result, and the policy's
+    // respond_all_ops applies to reads too (aerospike-client-java OperateArgs).
+    let respond_all = p.respond_all_ops || ops.iter().any(|o| o.respond_all_ops);
     let mut i1 = 0;
     let mut writes = false;
+    let mut reads_bins = false;
     for o in ops {
         check_bin(o.bin())?;
         if o.is_read() {
             i1 |= info1::READ;
-            if o.kind == op::READ && o.bin().is_empty() {
+            reads_bins |= !o.header_only;
+            if o.kind == op::READ && o.bin().is_empty() && !o.header_only {
                 i1 |= info1::GET_ALL;
             }
         } else {
             writes = true;
         }
     }
+    if i1 & info1::READ != 0 && !reads_bins {
+        // Only header reads: metadata, no bin data.
+        i1 |= info1::NOBINDATA;
+    }
     let header = if writes {
         let mut h = write_header(p, i1, 0);
-        if p.respond_all_ops {
+        if respond_all {
             h.info2 |= info2::RESPOND_ALL_OPS;
         }
         h
     } else {
         Header {
             info1: i1,
+            info2: if respond_all {
+                info2::RESPOND_ALL_OPS
+            } else {
+                0
+            },
             transaction_ttl: millis(p.total_timeout),
             ..Header::default()
         }
@@ -520,9 +536,31 @@ mod tests {
         assert!(writes);
         assert_eq!(m.header.info1, info1::READ | info1::GET_ALL);
         assert_eq!(m.header.info2, info2::WRITE | info2::RESPOND_ALL_OPS);
+        // The policy's RESPOND_ALL_OPS goes on reads too (OperateArgs).
         let (m, writes) = operate(&p, &key, &[operations::get_bin("a")]).unwrap();
         assert!(!writes);
+        let read_all_ops = (info1::READ, info2::RESPOND_ALL_OPS);
+        assert_eq!((m.header.info1, m.header.info2), read_all_ops);
+        let d = WritePolicy::default();
+        let (m, _) = operate(&d, &key, &[operations::get_bin("a")]).unwrap();
         assert_eq!((m.header.info1, m.header.info2), (info1::READ, 0));
+        // Map operations always ask for every result; list operations do not.
+        let size = operations::map::size("m");
+        let (m, _) = operate(&d, &key, &[size]).unwrap();
+        assert_eq!((m.header.info1, m.header.info2), read_all_ops);
+        let (m, _) = operate(&d, &key, &[operations::map::clear("m")]).unwrap();
+        assert_eq!(m.header.info2, info2::WRITE | info2::RESPOND_ALL_OPS);
+        let (m, _) = operate(&d, &key, &[operations::list::clear("l")]).unwrap();
+        assert_eq!(m.header.info2, info2::WRITE);
+        // A header read asks for no bin data unless another op reads bins.
+        let (m, _) = operate(&p, &key, &[operations::get_header()]).unwrap();
+        assert_eq!(m.header.info1, info1::READ | info1::NOBINDATA);
+        assert_eq!(m.ops, vec![operations::get().to_wire()]);
+        let (m, _) = operate(&p, &key, &[operations::touch(), operations::get_header()]).unwrap();
+        assert_eq!(m.header.info1, info1::READ | info1::NOBINDATA);
+        let ops = [operations::get_header(), operations::get_bin("a")];
+        let (m, _) = operate(&p, &key, &ops).unwrap();
+        assert_eq!(m.header.info1, info1::READ);
         let d = delete(
             &WritePolicy {
                 durable_delete: true,

@@ -1433,6 +1433,12 @@ mod tests {
         assert_eq!(bin, after, "bin after {op:?}");
     }
 
+    /// Applies `op` and checks its result; the bin must not change.
+    #[track_caller]
+    fn check_unchanged(start: &Value, op: Operation, result: Value) {
+        check(start.clone(), op, result, start.clone());
+    }
+
     /// Applies `op`, expects `code` and an unchanged bin.
     #[track_caller]
     fn check_err(start: Value, op: Operation, code: ResultCode) {
@@ -1816,42 +1822,16 @@ mod tests {
     #[test]
     fn list_by_index() {
         let b = list!["a", "b", "c"];
-        check(
-            b.clone(),
-            l::get_by_index("l", -1, LR::VALUE),
-            Value::from("c"),
-            b.clone(),
-        );
-        check(
-            b.clone(),
-            l::get_by_index("l", 0, LR::INDEX),
-            Value::Int(0),
-            b.clone(),
-        );
-        check(
-            b.clone(),
+        check_unchanged(&b, l::get_by_index("l", -1, LR::VALUE), Value::from("c"));
+        check_unchanged(&b, l::get_by_index("l", 0, LR::INDEX), Value::Int(0));
+        check_unchanged(
+            &b,
             l::get_by_index("l", 0, LR::REVERSE_INDEX),
             Value::Int(2),
-            b.clone(),
         );
-        check(
-            b.clone(),
-            l::get_by_index("l", 1, LR::COUNT),
-            Value::Int(1),
-            b.clone(),
-        );
-        check(
-            b.clone(),
-            l::get_by_index("l", 1, LR::EXISTS),
-            Value::Bool(true),
-            b.clone(),
-        );
-        check(
-            b.clone(),
-            l::get_by_index("l", 1, LR::NONE),
-            Value::Nil,
-            b.clone(),
-        );
+        check_unchanged(&b, l::get_by_index("l", 1, LR::COUNT), Value::Int(1));
+        check_unchanged(&b, l::get_by_index("l", 1, LR::EXISTS), Value::Bool(true));
+        check_unchanged(&b, l::get_by_index("l", 1, LR::NONE), Value::Nil);
         check_err(
             b.clone(),
             l::get_by_index("l", 3, LR::VALUE),
@@ -1873,29 +1853,21 @@ mod tests {
             Value::from("b"),
             list!["a", "c"],
         );
-        check(
-            b.clone(),
+        check_unchanged(
+            &b,
             l::get_by_index_range("l", -5, 4, LR::VALUE),
             list!["a", "b"],
-            b.clone(),
         );
-        check(
-            b.clone(),
-            l::get_by_index_range("l", 5, 4, LR::VALUE),
-            list![],
-            b.clone(),
-        );
-        check(
-            b.clone(),
+        check_unchanged(&b, l::get_by_index_range("l", 5, 4, LR::VALUE), list![]);
+        check_unchanged(
+            &b,
             l::get_by_index_range_from("l", 1, LR::INDEX),
             ints(&[1, 2]),
-            b.clone(),
         );
-        check(
-            b.clone(),
+        check_unchanged(
+            &b,
             l::get_by_index_range("l", 0, 1, LR::VALUE.inverted()),
             list!["b", "c"],
-            b.clone(),
         );
         check(
             b.clone(),
@@ -1914,29 +1886,18 @@ mod tests {
     #[test]
     fn list_by_value_and_rank() {
         let b = ints(&[5, 1, 5, 3]);
-        check(
-            b.clone(),
-            l::get_by_value("l", 5, LR::INDEX),
-            ints(&[0, 2]),
-            b.clone(),
-        );
-        check(
-            b.clone(),
-            l::get_by_value("l", 7, LR::EXISTS),
-            Value::Bool(false),
-            b.clone(),
-        );
+        check_unchanged(&b, l::get_by_value("l", 5, LR::INDEX), ints(&[0, 2]));
+        check_unchanged(&b, l::get_by_value("l", 7, LR::EXISTS), Value::Bool(false));
         check(
             b.clone(),
             l::remove_by_value("l", 5, LR::COUNT),
             Value::Int(2),
             ints(&[1, 3]),
         );
-        check(
-            b.clone(),
+        check_unchanged(
+            &b,
             l::get_by_value_list("l", vec![Value::from(1), Value::from(3)], LR::VALUE),
             ints(&[1, 3]),
-            b.clone(),
         );
         check(
             b.clone(),
@@ -1944,17 +1905,11 @@ mod tests {
             Value::Nil,
             ints(&[1, 3]),
         );
-        check(
-            b.clone(),
-            l::get_by_value_range("l", 2, 5, LR::VALUE),
-            ints(&[3]),
-            b.clone(),
-        );
-        check(
-            b.clone(),
+        check_unchanged(&b, l::get_by_value_range("l", 2, 5, LR::VALUE), ints(&[3]));
+        check_unchanged(
+            &b,
             l::get_by_value_range("l", 3, Value::Nil, LR::VALUE),
             ints(&[5, 5, 3]),
-            b.clone(),
         );
         check(
             b.clone(),
@@ -1962,52 +1917,29 @@ mod tests {
             Value::Int(2),
             ints(&[5, 5]),
         );
-        check(
-            b.clone(),
-            l::get_by_rank("l", 0, LR::VALUE),
-            Value::Int(1),
-            b.clone(),
-        );
-        check(
-            b.clone(),
-            l::get_by_rank("l", -1, LR::INDEX),
-            Value::Int(2),
-            b.clone(),
-        );
-        check(
-            b.clone(),
-            l::get_by_rank("l", 1, LR::RANK),
-            Value::Int(1),
-            b.clone(),
-        );
-        check(
-            b.clone(),
-            l::get_by_rank("l", 1, LR::REVERSE_RANK),
-            Value::Int(2),
-            b.clone(),
-        );
+        check_unchanged(&b, l::get_by_rank("l", 0, LR::VALUE), Value::Int(1));
+        check_unchanged(&b, l::get_by_rank("l", -1, LR::INDEX), Value::Int(2));
+        check_unchanged(&b, l::get_by_rank("l", 1, LR::RANK), Value::Int(1));
+        check_unchanged(&b, l::get_by_rank("l", 1, LR::REVERSE_RANK), Value::Int(2));
         check_err(
             b.clone(),
             l::get_by_rank("l", 4, LR::VALUE),
             ResultCode::OP_NOT_APPLICABLE,
         );
-        check(
-            b.clone(),
+        check_unchanged(
+            &b,
             l::get_by_rank_range("l", 0, 2, LR::VALUE),
             ints(&[1, 3]),
-            b.clone(),
         );
-        check(
-            b.clone(),
+        check_unchanged(
+            &b,
             l::get_by_rank_range("l", 0, 2, LR::INDEX),
             ints(&[1, 3]),
-            b.clone(),
         );
-        check(
-            b.clone(),
+        check_unchanged(
+            &b,
             l::get_by_rank_range_from("l", -2, LR::VALUE),
             ints(&[5, 5]),
-            b.clone(),
         );
         check(
             b.clone(),
@@ -2042,7 +1974,7 @@ mod tests {
             (3, -3, vec![0, 4, 5, 9, 11, 15]),
         ] {
             let op = l::get_by_value_relative_rank_range("l", value, rank, LR::VALUE);
-            check(b.clone(), op, ints(&want), b.clone());
+            check_unchanged(&b, op, ints(&want));
         }
         for (value, rank, count, want) in [
             (5, 0, 2, vec![5, 9]),
@@ -2053,7 +1985,7 @@ mod tests {
             (3, -3, 2, vec![]),
         ] {
             let op = l::get_by_value_relative_rank_range_count("l", value, rank, count, LR::VALUE);
-            check(b.clone(), op, ints(&want), b.clone());
+            check_unchanged(&b, op, ints(&want));
         }
         check(
             b.clone(),
@@ -2361,77 +2293,30 @@ mod tests {
     #[test]
     fn map_by_key() {
         let b = map! {"b" => 2, "a" => 1, "c" => 3};
-        check(
-            b.clone(),
-            m::get_by_key("m", "a", MR::VALUE),
-            Value::Int(1),
-            b.clone(),
-        );
-        check(
-            b.clone(),
-            m::get_by_key("m", "a", MR::INDEX),
-            Value::Int(0),
-            b.clone(),
-        );
-        check(
-            b.clone(),
+        check_unchanged(&b, m::get_by_key("m", "a", MR::VALUE), Value::Int(1));
+        check_unchanged(&b, m::get_by_key("m", "a", MR::INDEX), Value::Int(0));
+        check_unchanged(
+            &b,
             m::get_by_key("m", "a", MR::REVERSE_INDEX),
             Value::Int(2),
-            b.clone(),
         );
-        check(
-            b.clone(),
-            m::get_by_key("m", "c", MR::RANK),
-            Value::Int(2),
-            b.clone(),
-        );
-        check(
-            b.clone(),
-            m::get_by_key("m", "b", MR::KEY_VALUE),
-            map! {"b" => 2},
-            b.clone(),
-        );
-        check(
-            b.clone(),
-            m::get_by_key("m", "z", MR::VALUE),
-            Value::Nil,
-            b.clone(),
-        );
-        check(
-            b.clone(),
-            m::get_by_key("m", "z", MR::INDEX),
-            Value::Int(-1),
-            b.clone(),
-        );
-        check(
-            b.clone(),
-            m::get_by_key("m", "z", MR::COUNT),
-            Value::Int(0),
-            b.clone(),
-        );
-        check(
-            b.clone(),
-            m::get_by_key("m", "z", MR::KEY_VALUE),
-            map! {},
-            b.clone(),
-        );
+        check_unchanged(&b, m::get_by_key("m", "c", MR::RANK), Value::Int(2));
+        check_unchanged(&b, m::get_by_key("m", "b", MR::KEY_VALUE), map! {"b" => 2});
+        check_unchanged(&b, m::get_by_key("m", "z", MR::VALUE), Value::Nil);
+        check_unchanged(&b, m::get_by_key("m", "z", MR::INDEX), Value::Int(-1));
+        check_unchanged(&b, m::get_by_key("m", "z", MR::COUNT), Value::Int(0));
+        check_unchanged(&b, m::get_by_key("m", "z", MR::KEY_VALUE), map! {});
         check(
             b.clone(),
             m::remove_by_key("m", "b", MR::VALUE),
             Value::Int(2),
             map! {"a" => 1, "c" => 3},
         );
-        check(
-            b.clone(),
-            m::remove_by_key("m", "z", MR::VALUE),
-            Value::Nil,
-            b.clone(),
-        );
-        check(
-            b.clone(),
+        check_unchanged(&b, m::remove_by_key("m", "z", MR::VALUE), Value::Nil);
+        check_unchanged(
+            &b,
             m::get_by_key_list("m", vec![Value::from("c"), Value::from("a")], MR::KEY),
             list!["a", "c"],
-            b.clone(),
         );
         check(
             b.clone(),
@@ -2439,11 +2324,10 @@ mod tests {
             list!["b", "a"],
             map! {"c" => 3},
         );
-        check(
-            b.clone(),
+        check_unchanged(
+            &b,
             m::get_by_key_range("m", "b", Value::Nil, MR::KEY_VALUE),
             map! {"b" => 2, "c" => 3},
-            b.clone(),
         );
         check(
             b.clone(),
@@ -2457,35 +2341,19 @@ mod tests {
     fn map_by_index_and_rank() {
         // Index is key order, also for an unordered map.
         let b = map! {"c" => 1, "a" => 3, "b" => 2};
-        check(
-            b.clone(),
-            m::get_by_index("m", 0, MR::KEY),
-            Value::from("a"),
-            b.clone(),
-        );
-        check(
-            b.clone(),
-            m::get_by_index("m", -1, MR::VALUE),
-            Value::Int(1),
-            b.clone(),
-        );
+        check_unchanged(&b, m::get_by_index("m", 0, MR::KEY), Value::from("a"));
+        check_unchanged(&b, m::get_by_index("m", -1, MR::VALUE), Value::Int(1));
         check_err(
             b.clone(),
             m::get_by_index("m", 3, MR::VALUE),
             ResultCode::OP_NOT_APPLICABLE,
         );
-        check(
-            b.clone(),
+        check_unchanged(
+            &b,
             m::get_by_index_range("m", 1, 5, MR::KEY_VALUE),
             map! {"b" => 2, "c" => 1},
-            b.clone(),
         );
-        check(
-            b.clone(),
-            m::get_by_index_range_from("m", -1, MR::KEY),
-            list!["c"],
-            b.clone(),
-        );
+        check_unchanged(&b, m::get_by_index_range_from("m", -1, MR::KEY), list!["c"]);
         check(
             b.clone(),
             m::remove_by_index("m", 0, MR::KEY),
@@ -2498,36 +2366,19 @@ mod tests {
             Value::Int(2),
             map! {"c" => 1},
         );
-        check(
-            b.clone(),
-            m::get_by_rank("m", 0, MR::KEY),
-            Value::from("c"),
-            b.clone(),
-        );
-        check(
-            b.clone(),
-            m::get_by_rank("m", -1, MR::INDEX),
-            Value::Int(0),
-            b.clone(),
-        );
-        check(
-            b.clone(),
+        check_unchanged(&b, m::get_by_rank("m", 0, MR::KEY), Value::from("c"));
+        check_unchanged(&b, m::get_by_rank("m", -1, MR::INDEX), Value::Int(0));
+        check_unchanged(
+            &b,
             m::get_by_rank_range("m", 0, 2, MR::KEY),
             list!["c", "b"],
-            b.clone(),
         );
-        check(
-            b.clone(),
+        check_unchanged(
+            &b,
             m::get_by_rank_range("m", 0, 2, MR::ORDERED_MAP),
             map! {"b" => 2, "c" => 1},
-            b.clone(),
         );
-        check(
-            b.clone(),
-            m::get_by_rank_range_from("m", 2, MR::VALUE),
-            list![3],
-            b.clone(),
-        );
+        check_unchanged(&b, m::get_by_rank_range_from("m", 2, MR::VALUE), list![3]);
         check(
             b.clone(),
             m::remove_by_rank("m", 0, MR::NONE),
@@ -2551,23 +2402,17 @@ mod tests {
     #[test]
     fn map_by_value() {
         let b = map! {"a" => 1, "b" => 2, "c" => 1};
-        check(
-            b.clone(),
-            m::get_by_value("m", 1, MR::KEY),
-            list!["a", "c"],
-            b.clone(),
-        );
+        check_unchanged(&b, m::get_by_value("m", 1, MR::KEY), list!["a", "c"]);
         check(
             b.clone(),
             m::remove_by_value("m", 1, MR::COUNT),
             Value::Int(2),
             map! {"b" => 2},
         );
-        check(
-            b.clone(),
+        check_unchanged(
+            &b,
             m::get_by_value_list("m", vec![Value::from(2)], MR::KEY),
             list!["b"],
-            b.clone(),
         );
         check(
             b.clone(),
@@ -2575,12 +2420,7 @@ mod tests {
             map! {"b" => 2},
             map! {"a" => 1, "c" => 1},
         );
-        check(
-            b.clone(),
-            m::get_by_value_range("m", 2, 3, MR::KEY),
-            list!["b"],
-            b.clone(),
-        );
+        check_unchanged(&b, m::get_by_value_range("m", 2, 3, MR::KEY), list!["b"]);
         check(
             b.clone(),
             m::remove_by_value_range("m", 0, 2, MR::REVERSE_INDEX),
@@ -2608,7 +2448,7 @@ mod tests {
             (3, -2, vec![0, 4, 5, 9]),
         ] {
             let op = m::get_by_key_relative_index_range("m", key, index, MR::KEY);
-            check(b.clone(), op, keys(&want), b.clone());
+            check_unchanged(&b, op, keys(&want));
         }
         for (key, index, count, want) in [
             (5, 0, 1, vec![5]),
@@ -2618,20 +2458,18 @@ mod tests {
             (3, -2, 2, vec![0]),
         ] {
             let op = m::get_by_key_relative_index_range_count("m", key, index, count, MR::KEY);
-            check(b.clone(), op, keys(&want), b.clone());
+            check_unchanged(&b, op, keys(&want));
         }
         // removeByValueRelativeRankRange javadoc: (11,1) = [{0=17}], (11,-1) = [{9=10},{5=15},{0=17}].
-        check(
-            b.clone(),
+        check_unchanged(
+            &b,
             m::get_by_value_relative_rank_range("m", 11, 1, MR::KEY),
             keys(&[0]),
-            b.clone(),
         );
-        check(
-            b.clone(),
+        check_unchanged(
+            &b,
             m::get_by_value_relative_rank_range("m", 11, -1, MR::KEY),
             keys(&[9, 5, 0]),
-            b.clone(),
         );
         check(
             b.clone(),
@@ -2684,11 +2522,10 @@ mod tests {
             Value::Int(3),
             after,
         );
-        check(
-            b.clone(),
+        check_unchanged(
+            &b,
             l::size("l").with_context(&[CdtContext::map_key("key1")]),
             Value::Int(2),
-            b.clone(),
         );
         // The entry at map index 0 holds a list, not a map.
         check_err(
@@ -2701,18 +2538,16 @@ mod tests {
     #[test]
     fn context_lookups_and_creation() {
         let b = map! {"a" => map! {"x" => 1}, "b" => list![1, 2]};
-        check(
-            b.clone(),
+        check_unchanged(
+            &b,
             m::get_by_key("m", "x", MR::VALUE)
                 .with_context(&[CdtContext::map_value(map! {"x" => 1})]),
             Value::Int(1),
-            b.clone(),
         );
-        check(
-            b.clone(),
+        check_unchanged(
+            &b,
             l::get_by_index("l", 0, LR::VALUE).with_context(&[CdtContext::map_rank(0)]),
             Value::Int(1),
-            b.clone(),
         );
         check(
             list![list![3], list![1]],

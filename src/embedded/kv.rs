@@ -282,8 +282,11 @@ pub(crate) fn apply_ops(
         work.clear_bins();
     }
     let mut out = Vec::new();
+    // As on the server, a nameless READ reads every bin only with GET_ALL
+    // (a header read sends it with NOBINDATA and gets no bins).
+    let read_all = header.info1 & info1::GET_ALL != 0;
     for o in ops {
-        apply_one(&mut work, o, respond_all, &mut out)?;
+        apply_one(&mut work, o, read_all, respond_all, &mut out)?;
     }
     if work.bins.is_empty() {
         // A write that leaves no bins deletes the record; one that would
@@ -481,11 +484,12 @@ fn read_op(
 fn apply_one(
     rec: &mut StoredRecord,
     o: &Op,
+    read_all: bool,
     respond_all: bool,
     out: &mut Vec<Op>,
 ) -> Result<(), ResultCode> {
     if op::is_read(o.kind) {
-        return read_op(rec, o, true, respond_all, out);
+        return read_op(rec, o, read_all, respond_all, out);
     }
     let operand = || particle::decode(o.particle, &o.data).map_err(|_| ResultCode::PARAMETER_ERROR);
     match o.kind {

@@ -18,8 +18,8 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use mlua::{
-    AnyUserData, Function, HookTriggers, Lua, LuaOptions, MetaMethod, MultiValue, StdLib, Table,
-    UserData, UserDataMethods, Value as LuaValue, VmState,
+    AnyUserData, FromLuaMulti, Function, HookTriggers, IntoLuaMulti, Lua, LuaOptions, MaybeSend,
+    MetaMethod, MultiValue, StdLib, Table, UserData, UserDataMethods, Value as LuaValue, VmState,
 };
 
 use super::store::{void_time_for, StoredRecord, CITRUSLEAF_EPOCH};
@@ -549,150 +549,113 @@ fn record_of(ud: &AnyUserData) -> mlua::Result<Rc<RefCell<RecState>>> {
 
 fn primitives(lua: &Lua) -> mlua::Result<Table> {
     let p = lua.create_table()?;
-    p.set(
-        "is_rec",
-        lua.create_function(|_, v: LuaValue| {
-            Ok(matches!(&v, LuaValue::UserData(ud) if ud.is::<LuaRecord>()))
-        })?,
-    )?;
-    p.set(
-        "typename",
-        lua.create_function(|_, v: LuaValue| Ok(type_name(&v)))?,
-    )?;
-    p.set(
-        "commit",
-        lua.create_function(|_, (ud, kind): (AnyUserData, String)| {
-            let kind = match kind.as_str() {
-                "create" => Commit::Create,
-                "update" => Commit::Update,
-                "remove" => Commit::Remove,
-                _ => return Err(mlua::Error::runtime("unknown commit")),
-            };
-            Ok(record_of(&ud)?.borrow_mut().commit(kind))
-        })?,
-    )?;
-    p.set(
-        "exists",
-        lua.create_function(|_, ud: AnyUserData| Ok(record_of(&ud)?.borrow().exists))?,
-    )?;
-    p.set(
-        "log",
-        lua.create_function(|_, (level, msg): (i64, String)| {
-            let level = match level {
-                ..=1 => log::Level::Warn,
-                2 => log::Level::Info,
-                3 => log::Level::Debug,
-                _ => log::Level::Trace,
-            };
-            log::log!(target: "aerospike_blocking::udf", level, "{msg}");
-            Ok(0)
-        })?,
-    )?;
-    p.set(
-        "rec_ttl",
-        lua.create_function(|_, ud: AnyUserData| {
-            let r = record_of(&ud)?;
-            let s = r.borrow();
-            Ok(if s.exists && s.rec.void_time > s.now {
-                i64::from(s.rec.void_time - s.now)
-            } else {
-                0
-            })
-        })?,
-    )?;
-    p.set(
+    set_fn(lua, &p, "is_rec", |_, v: LuaValue| {
+        Ok(matches!(&v, LuaValue::UserData(ud) if ud.is::<LuaRecord>()))
+    })?;
+    set_fn(lua, &p, "typename", |_, v: LuaValue| Ok(type_name(&v)))?;
+    set_fn(lua, &p, "commit", |_, (ud, kind): (AnyUserData, String)| {
+        let kind = match kind.as_str() {
+            "create" => Commit::Create,
+            "update" => Commit::Update,
+            "remove" => Commit::Remove,
+            _ => return Err(mlua::Error::runtime("unknown commit")),
+        };
+        Ok(record_of(&ud)?.borrow_mut().commit(kind))
+    })?;
+    set_fn(lua, &p, "exists", |_, ud: AnyUserData| {
+        Ok(record_of(&ud)?.borrow().exists)
+    })?;
+    set_fn(lua, &p, "log", |_, (level, msg): (i64, String)| {
+        let level = match level {
+            ..=1 => log::Level::Warn,
+            2 => log::Level::Info,
+            3 => log::Level::Debug,
+            _ => log::Level::Trace,
+        };
+        log::log!(target: "aerospike_blocking::udf", level, "{msg}");
+        Ok(0)
+    })?;
+    set_fn(lua, &p, "rec_ttl", |_, ud: AnyUserData| {
+        let r = record_of(&ud)?;
+        let s = r.borrow();
+        Ok(if s.exists && s.rec.void_time > s.now {
+            i64::from(s.rec.void_time - s.now)
+        } else {
+            0
+        })
+    })?;
+    set_fn(
+        lua,
+        &p,
         "rec_set_ttl",
-        lua.create_function(|_, (ud, ttl): (AnyUserData, Option<i64>)| {
+        |_, (ud, ttl): (AnyUserData, Option<i64>)| {
             // -1 never expires, -2 keeps: the wire's u32 wrap-around.
             record_of(&ud)?.borrow_mut().ttl = Some(ttl.unwrap_or(0) as u32);
             Ok(())
-        })?,
+        },
     )?;
-    p.set(
-        "rec_drop_key",
-        lua.create_function(|_, ud: AnyUserData| {
-            record_of(&ud)?.borrow_mut().drop_key = true;
-            Ok(())
-        })?,
-    )?;
-    p.set(
-        "rec_size",
-        lua.create_function(|_, ud: AnyUserData| {
-            let r = record_of(&ud)?;
-            let s = r.borrow();
-            Ok(if s.exists { s.rec.size() } else { 0 })
-        })?,
-    )?;
+    set_fn(lua, &p, "rec_drop_key", |_, ud: AnyUserData| {
+        record_of(&ud)?.borrow_mut().drop_key = true;
+        Ok(())
+    })?;
+    set_fn(lua, &p, "rec_size", |_, ud: AnyUserData| {
+        let r = record_of(&ud)?;
+        let s = r.borrow();
+        Ok(if s.exists { s.rec.size() } else { 0 })
+    })?;
     p.set(
         "rec_device_size",
         // The embedded namespaces are storage-engine memory: no device.
         lua.create_function(|_, _: AnyUserData| Ok(0))?,
     )?;
-    p.set(
-        "rec_gen",
-        lua.create_function(|_, ud: AnyUserData| {
-            let r = record_of(&ud)?;
-            let s = r.borrow();
-            Ok(if s.exists {
-                i64::from(s.rec.generation)
-            } else {
-                0
-            })
-        })?,
-    )?;
-    p.set(
+    set_fn(lua, &p, "rec_gen", |_, ud: AnyUserData| {
+        let r = record_of(&ud)?;
+        let s = r.borrow();
+        Ok(if s.exists {
+            i64::from(s.rec.generation)
+        } else {
+            0
+        })
+    })?;
+    set_fn(
+        lua,
+        &p,
         "rec_digest",
-        lua.create_function(
-            |lua, ud: AnyUserData| match record_of(&ud)?.borrow().digest {
-                Some(d) => lua
-                    .create_userdata(LuaBytes(d.to_vec()))
-                    .map(LuaValue::UserData),
-                None => Ok(LuaValue::Nil),
-            },
-        )?,
+        |lua, ud: AnyUserData| match record_of(&ud)?.borrow().digest {
+            Some(d) => lua
+                .create_userdata(LuaBytes(d.to_vec()))
+                .map(LuaValue::UserData),
+            None => Ok(LuaValue::Nil),
+        },
     )?;
-    p.set(
-        "rec_setname",
-        lua.create_function(|_, ud: AnyUserData| Ok(record_of(&ud)?.borrow().rec.set.clone()))?,
-    )?;
-    p.set(
-        "rec_bin_names",
-        lua.create_function(|lua, ud: AnyUserData| {
-            let r = record_of(&ud)?;
-            // A plain Lua table, as the server returns.
-            let s = r.borrow();
-            lua.create_sequence_from(s.rec.bins.iter().map(|(n, _)| n.as_str()))
-        })?,
-    )?;
-    p.set(
-        "rec_key",
-        lua.create_function(|lua, ud: AnyUserData| {
-            let r = record_of(&ud)?;
-            let key = r.borrow().rec.key.clone();
-            match key {
-                Some(k) => to_lua(lua, &k, 0),
-                None => Ok(LuaValue::Nil),
-            }
-        })?,
-    )?;
-    p.set(
-        "rec_last_update_time",
-        lua.create_function(|_, ud: AnyUserData| {
-            // Milliseconds since the Aerospike epoch, as the server keeps it.
-            let ns = record_of(&ud)?.borrow().rec.last_update_ns;
-            Ok((ns / 1_000_000).saturating_sub(CITRUSLEAF_EPOCH * 1000) as i64)
-        })?,
-    )?;
-    p.set(
-        "rec_void_time",
-        lua.create_function(|_, ud: AnyUserData| {
-            Ok(i64::from(record_of(&ud)?.borrow().rec.void_time))
-        })?,
-    )?;
-    p.set(
-        "rec_numbins",
-        lua.create_function(|_, ud: AnyUserData| Ok(record_of(&ud)?.borrow().rec.bins.len()))?,
-    )?;
+    set_fn(lua, &p, "rec_setname", |_, ud: AnyUserData| {
+        Ok(record_of(&ud)?.borrow().rec.set.clone())
+    })?;
+    set_fn(lua, &p, "rec_bin_names", |lua, ud: AnyUserData| {
+        let r = record_of(&ud)?;
+        // A plain Lua table, as the server returns.
+        let s = r.borrow();
+        lua.create_sequence_from(s.rec.bins.iter().map(|(n, _)| n.as_str()))
+    })?;
+    set_fn(lua, &p, "rec_key", |lua, ud: AnyUserData| {
+        let r = record_of(&ud)?;
+        let key = r.borrow().rec.key.clone();
+        match key {
+            Some(k) => to_lua(lua, &k, 0),
+            None => Ok(LuaValue::Nil),
+        }
+    })?;
+    set_fn(lua, &p, "rec_last_update_time", |_, ud: AnyUserData| {
+        // Milliseconds since the Aerospike epoch, as the server keeps it.
+        let ns = record_of(&ud)?.borrow().rec.last_update_ns;
+        Ok((ns / 1_000_000).saturating_sub(CITRUSLEAF_EPOCH * 1000) as i64)
+    })?;
+    set_fn(lua, &p, "rec_void_time", |_, ud: AnyUserData| {
+        Ok(i64::from(record_of(&ud)?.borrow().rec.void_time))
+    })?;
+    set_fn(lua, &p, "rec_numbins", |_, ud: AnyUserData| {
+        Ok(record_of(&ud)?.borrow().rec.bins.len())
+    })?;
     Ok(p)
 }
 
@@ -954,9 +917,11 @@ fn install_modules(lua: &Lua) -> mlua::Result<()> {
     g.set("map", map_module(lua)?)?;
     g.set("bytes", bytes_module(lua)?)?;
     let math: Table = g.get("math")?;
-    math.set(
+    set_fn(
+        lua,
+        &math,
         "sum",
-        lua.create_function(|_, (a, b): (LuaValue, LuaValue)| match (a, b) {
+        |_, (a, b): (LuaValue, LuaValue)| match (a, b) {
             (LuaValue::Integer(a), LuaValue::Integer(b)) => {
                 Ok(LuaValue::Integer(a.wrapping_add(b)))
             }
@@ -971,7 +936,7 @@ fn install_modules(lua: &Lua) -> mlua::Result<()> {
                     _ => Err(mlua::Error::runtime("math.sum: numbers expected")),
                 }
             }
-        })?,
+        },
     )?;
     Ok(())
 }
@@ -1005,104 +970,97 @@ fn list_module(lua: &Lua) -> mlua::Result<Table> {
     let create = lua.create_function(|lua, _: MultiValue| new_list(lua, Vec::new()))?;
     list.set("create", create.clone())?;
     list.set("new", create)?;
-    list.set(
-        "size",
-        lua.create_function(|_, l: AnyUserData| Ok(l.borrow::<LuaList>()?.0.len()))?,
-    )?;
-    list.set(
+    set_fn(lua, &list, "size", |_, l: AnyUserData| {
+        Ok(l.borrow::<LuaList>()?.0.len())
+    })?;
+    set_fn(
+        lua,
+        &list,
         "append",
-        lua.create_function(|_, (l, v): (AnyUserData, LuaValue)| {
+        |_, (l, v): (AnyUserData, LuaValue)| {
             if storable(&v) {
                 l.borrow_mut::<LuaList>()?.0.push(v);
             }
             Ok(())
-        })?,
+        },
     )?;
-    list.set(
+    set_fn(
+        lua,
+        &list,
         "prepend",
-        lua.create_function(|_, (l, v): (AnyUserData, LuaValue)| {
+        |_, (l, v): (AnyUserData, LuaValue)| {
             if storable(&v) {
                 l.borrow_mut::<LuaList>()?.0.insert(0, v);
             }
             Ok(())
-        })?,
+        },
     )?;
-    list.set(
+    set_fn(
+        lua,
+        &list,
         "insert",
-        lua.create_function(|_, (l, pos, v): (AnyUserData, i64, LuaValue)| {
+        |_, (l, pos, v): (AnyUserData, i64, LuaValue)| {
             let mut list = l.borrow_mut::<LuaList>()?;
             let len = list.0.len();
             if let (Some(i), true) = (slot(pos, len + 1), storable(&v)) {
                 list.0.insert(i, v);
             }
             Ok(())
-        })?,
+        },
     )?;
-    list.set(
-        "remove",
-        lua.create_function(|_, (l, pos): (AnyUserData, i64)| {
-            let mut list = l.borrow_mut::<LuaList>()?;
-            let len = list.0.len();
-            if let Some(i) = slot(pos, len) {
-                list.0.remove(i);
-            }
-            Ok(())
-        })?,
-    )?;
-    list.set(
-        "trim",
-        lua.create_function(|_, (l, pos): (AnyUserData, i64)| {
-            let mut list = l.borrow_mut::<LuaList>()?;
-            let len = list.0.len();
-            if let Some(i) = slot(pos, len) {
-                list.0.truncate(i);
-            }
-            Ok(())
-        })?,
-    )?;
-    list.set(
+    set_fn(lua, &list, "remove", |_, (l, pos): (AnyUserData, i64)| {
+        let mut list = l.borrow_mut::<LuaList>()?;
+        let len = list.0.len();
+        if let Some(i) = slot(pos, len) {
+            list.0.remove(i);
+        }
+        Ok(())
+    })?;
+    set_fn(lua, &list, "trim", |_, (l, pos): (AnyUserData, i64)| {
+        let mut list = l.borrow_mut::<LuaList>()?;
+        let len = list.0.len();
+        if let Some(i) = slot(pos, len) {
+            list.0.truncate(i);
+        }
+        Ok(())
+    })?;
+    set_fn(
+        lua,
+        &list,
         "concat",
-        lua.create_function(|_, (l, other): (AnyUserData, AnyUserData)| {
+        |_, (l, other): (AnyUserData, AnyUserData)| {
             let more = other.borrow::<LuaList>()?.0.clone();
             l.borrow_mut::<LuaList>()?.0.extend(more);
             Ok(())
-        })?,
+        },
     )?;
-    list.set(
-        "take",
-        lua.create_function(|lua, (l, n): (AnyUserData, i64)| list_part(lua, &l, n, true))?,
-    )?;
-    list.set(
-        "drop",
-        lua.create_function(|lua, (l, n): (AnyUserData, i64)| list_part(lua, &l, n, false))?,
-    )?;
-    list.set(
-        "clone",
-        lua.create_function(|lua, l: AnyUserData| new_list(lua, l.borrow::<LuaList>()?.0.clone()))?,
-    )?;
-    list.set(
-        "nbytes",
-        lua.create_function(|_, l: AnyUserData| nbytes(&LuaValue::UserData(l)))?,
-    )?;
-    list.set(
-        "tostring",
-        lua.create_function(|_, l: AnyUserData| Ok(list_text(&*l.borrow::<LuaList>()?)))?,
-    )?;
-    list.set(
-        "iterator",
-        lua.create_function(|lua, l: AnyUserData| {
-            let pos = Cell::new(0usize);
-            lua.create_function(move |_, ()| {
-                let list = l.borrow::<LuaList>()?;
-                let i = pos.get();
-                pos.set(i + 1);
-                Ok(match list.0.get(i) {
-                    Some(v) => MultiValue::from_vec(vec![v.clone()]),
-                    None => MultiValue::new(),
-                })
+    set_fn(lua, &list, "take", |lua, (l, n): (AnyUserData, i64)| {
+        list_part(lua, &l, n, true)
+    })?;
+    set_fn(lua, &list, "drop", |lua, (l, n): (AnyUserData, i64)| {
+        list_part(lua, &l, n, false)
+    })?;
+    set_fn(lua, &list, "clone", |lua, l: AnyUserData| {
+        new_list(lua, l.borrow::<LuaList>()?.0.clone())
+    })?;
+    set_fn(lua, &list, "nbytes", |_, l: AnyUserData| {
+        nbytes(&LuaValue::UserData(l))
+    })?;
+    set_fn(lua, &list, "tostring", |_, l: AnyUserData| {
+        Ok(list_text(&*l.borrow::<LuaList>()?))
+    })?;
+    set_fn(lua, &list, "iterator", |lua, l: AnyUserData| {
+        let pos = Cell::new(0usize);
+        lua.create_function(move |_, ()| {
+            let list = l.borrow::<LuaList>()?;
+            let i = pos.get();
+            pos.set(i + 1);
+            Ok(match list.0.get(i) {
+                Some(v) => MultiValue::from_vec(vec![v.clone()]),
+                None => MultiValue::new(),
             })
-        })?,
-    )?;
+        })
+    })?;
     Ok(list)
 }
 
@@ -1127,45 +1085,40 @@ fn map_module(lua: &Lua) -> mlua::Result<Table> {
         lua.create_function(|lua, _: MultiValue| lua.create_userdata(LuaMap(Vec::new())))?;
     map.set("create", create.clone())?;
     map.set("new", create)?;
-    map.set(
-        "size",
-        lua.create_function(|_, m: AnyUserData| Ok(m.borrow::<LuaMap>()?.0.len()))?,
-    )?;
-    map.set(
-        "remove",
-        lua.create_function(|_, (m, k): (AnyUserData, LuaValue)| {
-            m.borrow_mut::<LuaMap>()?.set(k, LuaValue::Nil);
-            Ok(())
-        })?,
-    )?;
-    map.set(
-        "clone",
-        lua.create_function(|lua, m: AnyUserData| {
-            lua.create_userdata(LuaMap(m.borrow::<LuaMap>()?.0.clone()))
-        })?,
-    )?;
-    map.set(
+    set_fn(lua, &map, "size", |_, m: AnyUserData| {
+        Ok(m.borrow::<LuaMap>()?.0.len())
+    })?;
+    set_fn(lua, &map, "remove", |_, (m, k): (AnyUserData, LuaValue)| {
+        m.borrow_mut::<LuaMap>()?.set(k, LuaValue::Nil);
+        Ok(())
+    })?;
+    set_fn(lua, &map, "clone", |lua, m: AnyUserData| {
+        lua.create_userdata(LuaMap(m.borrow::<LuaMap>()?.0.clone()))
+    })?;
+    set_fn(
+        lua,
+        &map,
         "merge",
-        lua.create_function(
-            |lua, (a, b, f): (AnyUserData, AnyUserData, Option<Function>)| {
-                let mut out = LuaMap(a.borrow::<LuaMap>()?.0.clone());
-                let more = b.borrow::<LuaMap>()?.0.clone();
-                for (k, v) in more {
-                    let old = out.get(&k);
-                    // With a function, clashing keys get f(old, new).
-                    let v = match (&f, old.is_nil()) {
-                        (Some(f), false) => f.call::<LuaValue>((old, v))?,
-                        _ => v,
-                    };
-                    out.set(k, v);
-                }
-                lua.create_userdata(out)
-            },
-        )?,
+        |lua, (a, b, f): (AnyUserData, AnyUserData, Option<Function>)| {
+            let mut out = LuaMap(a.borrow::<LuaMap>()?.0.clone());
+            let more = b.borrow::<LuaMap>()?.0.clone();
+            for (k, v) in more {
+                let old = out.get(&k);
+                // With a function, clashing keys get f(old, new).
+                let v = match (&f, old.is_nil()) {
+                    (Some(f), false) => f.call::<LuaValue>((old, v))?,
+                    _ => v,
+                };
+                out.set(k, v);
+            }
+            lua.create_userdata(out)
+        },
     )?;
-    map.set(
+    set_fn(
+        lua,
+        &map,
         "diff",
-        lua.create_function(|lua, (a, b): (AnyUserData, AnyUserData)| {
+        |lua, (a, b): (AnyUserData, AnyUserData)| {
             let a = a.borrow::<LuaMap>()?;
             let b = b.borrow::<LuaMap>()?;
             let mut out = LuaMap(Vec::new());
@@ -1176,27 +1129,21 @@ fn map_module(lua: &Lua) -> mlua::Result<Table> {
                 out.set(k.clone(), v.clone());
             }
             lua.create_userdata(out)
-        })?,
+        },
     )?;
-    map.set(
-        "keys",
-        lua.create_function(|lua, m: AnyUserData| map_iter(lua, m, 0))?,
-    )?;
-    map.set(
-        "values",
-        lua.create_function(|lua, m: AnyUserData| map_iter(lua, m, 1))?,
-    )?;
+    set_fn(lua, &map, "keys", |lua, m: AnyUserData| map_iter(lua, m, 0))?;
+    set_fn(lua, &map, "values", |lua, m: AnyUserData| {
+        map_iter(lua, m, 1)
+    })?;
     let pairs = lua.create_function(|lua, m: AnyUserData| map_iter(lua, m, 2))?;
     map.set("pairs", pairs.clone())?;
     map.set("iterator", pairs)?;
-    map.set(
-        "nbytes",
-        lua.create_function(|_, m: AnyUserData| nbytes(&LuaValue::UserData(m)))?,
-    )?;
-    map.set(
-        "tostring",
-        lua.create_function(|_, m: AnyUserData| Ok(map_text(&*m.borrow::<LuaMap>()?)))?,
-    )?;
+    set_fn(lua, &map, "nbytes", |_, m: AnyUserData| {
+        nbytes(&LuaValue::UserData(m))
+    })?;
+    set_fn(lua, &map, "tostring", |_, m: AnyUserData| {
+        Ok(map_text(&*m.borrow::<LuaMap>()?))
+    })?;
     Ok(map)
 }
 
@@ -1208,26 +1155,26 @@ fn bytes_module(lua: &Lua) -> mlua::Result<Table> {
         &bytes,
         lua.create_function(|lua, _: MultiValue| lua.create_userdata(LuaBytes(Vec::new())))?,
     )?;
-    bytes.set(
-        "size",
-        lua.create_function(|_, b: AnyUserData| Ok(b.borrow::<LuaBytes>()?.0.len()))?,
-    )?;
-    bytes.set(
-        "get_byte",
-        lua.create_function(|_, (b, i): (AnyUserData, i64)| {
-            let b = b.borrow::<LuaBytes>()?;
-            Ok(slot(i, b.0.len()).map(|i| i64::from(b.0[i])))
-        })?,
-    )?;
-    bytes.set(
+    set_fn(lua, &bytes, "size", |_, b: AnyUserData| {
+        Ok(b.borrow::<LuaBytes>()?.0.len())
+    })?;
+    set_fn(lua, &bytes, "get_byte", |_, (b, i): (AnyUserData, i64)| {
+        let b = b.borrow::<LuaBytes>()?;
+        Ok(slot(i, b.0.len()).map(|i| i64::from(b.0[i])))
+    })?;
+    set_fn(
+        lua,
+        &bytes,
         "set_byte",
-        lua.create_function(|_, (b, i, v): (AnyUserData, i64, i64)| {
+        |_, (b, i, v): (AnyUserData, i64, i64)| {
             Ok(set_byte(&mut b.borrow_mut::<LuaBytes>()?.0, i, v))
-        })?,
+        },
     )?;
-    bytes.set(
+    set_fn(
+        lua,
+        &bytes,
         "append_byte",
-        lua.create_function(|_, (b, v): (AnyUserData, i64)| {
+        |_, (b, v): (AnyUserData, i64)| {
             Ok(match u8::try_from(v) {
                 Ok(v) => {
                     b.borrow_mut::<LuaBytes>()?.0.push(v);
@@ -1235,20 +1182,24 @@ fn bytes_module(lua: &Lua) -> mlua::Result<Table> {
                 }
                 Err(_) => false,
             })
-        })?,
+        },
     )?;
-    bytes.set(
+    set_fn(
+        lua,
+        &bytes,
         "append_string",
-        lua.create_function(|_, (b, s): (AnyUserData, mlua::LuaString)| {
+        |_, (b, s): (AnyUserData, mlua::LuaString)| {
             b.borrow_mut::<LuaBytes>()?
                 .0
                 .extend_from_slice(&s.as_bytes());
             Ok(!s.as_bytes().is_empty())
-        })?,
+        },
     )?;
-    bytes.set(
+    set_fn(
+        lua,
+        &bytes,
         "append_bytes",
-        lua.create_function(|_, (b, other, n): (AnyUserData, AnyUserData, i64)| {
+        |_, (b, other, n): (AnyUserData, AnyUserData, i64)| {
             let Ok(n) = usize::try_from(n) else {
                 return Ok(false);
             };
@@ -1256,24 +1207,39 @@ fn bytes_module(lua: &Lua) -> mlua::Result<Table> {
             let n = n.min(more.len());
             b.borrow_mut::<LuaBytes>()?.0.extend_from_slice(&more[..n]);
             Ok(true)
-        })?,
+        },
     )?;
-    bytes.set(
+    set_fn(
+        lua,
+        &bytes,
         "get_string",
-        lua.create_function(|lua, (b, i, n): (AnyUserData, i64, i64)| {
+        |lua, (b, i, n): (AnyUserData, i64, i64)| {
             let b = b.borrow::<LuaBytes>()?;
             let (Some(start), Ok(n)) = (slot(i, b.0.len()), usize::try_from(n)) else {
                 return Ok(LuaValue::Nil);
             };
             let end = start.saturating_add(n).min(b.0.len());
             lua.create_string(&b.0[start..end]).map(LuaValue::String)
-        })?,
+        },
     )?;
-    bytes.set(
-        "tostring",
-        lua.create_function(|_, b: AnyUserData| Ok(bytes_text(&b.borrow::<LuaBytes>()?.0)))?,
-    )?;
+    set_fn(lua, &bytes, "tostring", |_, b: AnyUserData| {
+        Ok(bytes_text(&b.borrow::<LuaBytes>()?.0))
+    })?;
     Ok(bytes)
+}
+
+/// Sets `t[name]` to the Rust function `f`.
+fn set_fn<A, R>(
+    lua: &Lua,
+    t: &Table,
+    name: &str,
+    f: impl Fn(&Lua, A) -> mlua::Result<R> + MaybeSend + 'static,
+) -> mlua::Result<()>
+where
+    A: FromLuaMulti,
+    R: IntoLuaMulti,
+{
+    t.set(name, lua.create_function(f)?)
 }
 
 /// Makes `t(...)` call `f(t, ...)`.

@@ -136,9 +136,8 @@ impl UdfRegistry {
     }
 
     fn info_put(&self, args: &str) -> String {
-        let params = parse_pairs(args, ';');
-        let param = |k: &str| params.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
-        let Some(filename) = param("filename").filter(|f| filename_is_valid(f)) else {
+        let param = |k: &str| param(args, k);
+        let Some(filename) = filename_param(args) else {
             return "error=invalid_filename".into();
         };
         // The extension starts at the first dot and must not be empty.
@@ -208,12 +207,17 @@ impl UdfRegistry {
     }
 }
 
-fn filename_param(args: &str) -> Option<&str> {
+/// The value of `key` in `k=v;k=v` info arguments.
+fn param<'a>(args: &'a str, key: &str) -> Option<&'a str> {
     parse_pairs(args, ';')
         .into_iter()
-        .find(|(k, _)| *k == "filename")
+        .find(|(k, _)| *k == key)
         .map(|(_, v)| v)
-        .filter(|f| filename_is_valid(f))
+}
+
+/// The `filename` argument, when it follows the server's rule.
+fn filename_param(args: &str) -> Option<&str> {
+    param(args, "filename").filter(|f| filename_is_valid(f))
 }
 
 /// The server's rule: 1..127 bytes of `[A-Za-z0-9._-$]`, not starting with a dot.
@@ -398,6 +402,7 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::command::fixtures::{read as fixture, unhex};
 
     #[test]
     fn sha1_vectors() {
@@ -414,21 +419,9 @@ mod tests {
         );
     }
 
-    fn fixture(name: &str) -> String {
-        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/aerospike-8.1.2.0")
-            .join(name);
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-    }
-
     /// Every `(command, value)` line of the info replies in a fixture file
     /// (a reply line repeats the command it answers).
     fn info_replies(file: &str) -> Vec<(String, String)> {
-        let unhex = |s: &str| -> Vec<u8> {
-            (0..s.len() / 2)
-                .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-                .collect()
-        };
         fixture(file)
             .lines()
             .filter_map(|l| l.strip_prefix("S>C "))
@@ -444,20 +437,19 @@ mod tests {
 
     #[test]
     fn udf_commands_match_fixture() {
-        let reg = UdfRegistry::default();
         let mut checked = 0;
         for file in [
             "bg-udf-single.txt",
             "bg-errors-single.txt",
             "info-tend-single.txt",
         ] {
-            let reg_for_file = UdfRegistry::default();
+            let reg = UdfRegistry::default();
             for (cmd, expected) in info_replies(file) {
                 let (name, args) = split_command(&cmd);
                 if !name.starts_with("udf-") {
                     continue;
                 }
-                let got = reg_for_file.handle_info(name, args).unwrap();
+                let got = reg.handle_info(name, args).unwrap();
                 assert_eq!(got, expected, "{file}: {cmd}");
                 checked += 1;
             }
@@ -465,6 +457,7 @@ mod tests {
         // put, 2 lists, list, remove, 2 lists (bg-udf), put, list, remove
         // (bg-errors), list (info-tend).
         assert!(checked >= 10, "only {checked} udf exchanges found");
+        let reg = UdfRegistry::default();
         assert_eq!(reg.handle_info("udf-list", ""), Some(String::new()));
     }
 
@@ -629,10 +622,7 @@ mod tests {
             .lines()
             .find_map(|l| l.strip_prefix("S>C "))
             .unwrap();
-        let bytes: Vec<u8> = (0..frame.len() / 2)
-            .map(|i| u8::from_str_radix(&frame[2 * i..2 * i + 2], 16).unwrap())
-            .collect();
-        let captured = String::from_utf8_lossy(&bytes).into_owned();
+        let captured = String::from_utf8_lossy(&unhex(frame)).into_owned();
         let failure = &captured[captured.find("UDF: Execution Error").unwrap()..];
         let server_path = "/work/realserver/single/run/work/usr/udf/lua/";
 
@@ -668,6 +658,9 @@ mod tests {
         reg.put("maintenance.lua", MAINTENANCE.as_bytes().to_vec())
             .unwrap();
         let now = 5000;
+        let call = |function: &str, args: &[Value], rec: &mut Option<StoredRecord>| {
+            apply(&reg, "maintenance", function, args, rec, "s", now).unwrap()
+        };
         let rec_with = |updated: i64| {
             let mut r = StoredRecord::new("s");
             r.set_bin("updated", Value::Int(updated));
@@ -675,110 +668,37 @@ mod tests {
             Some(r)
         };
         // expire_old removes old records only.
+        let cutoff = [Value::Int(100)];
         let mut old = rec_with(10);
-        let out = apply(
-            &reg,
-            "maintenance",
-            "expire_old",
-            &[Value::Int(100)],
-            &mut old,
-            "s",
-            now,
-        );
-        assert_eq!((out.unwrap(), old), (Value::Int(1), None));
+        assert_eq!(call("expire_old", &cutoff, &mut old), Value::Int(1));
+        assert_eq!(old, None);
         let mut fresh = rec_with(500);
-        let out = apply(
-            &reg,
-            "maintenance",
-            "expire_old",
-            &[Value::Int(100)],
-            &mut fresh,
-            "s",
-            now,
-        );
-        assert_eq!(out.unwrap(), Value::Int(0));
+        assert_eq!(call("expire_old", &cutoff, &mut fresh), Value::Int(0));
         assert!(fresh.is_some());
-        let mut missing = None;
-        let out = apply(
-            &reg,
-            "maintenance",
-            "expire_old",
-            &[Value::Int(100)],
-            &mut missing,
-            "s",
-            now,
-        );
-        assert_eq!(out.unwrap(), Value::Int(0));
+        assert_eq!(call("expire_old", &cutoff, &mut None), Value::Int(0));
         // mark sets a bin and a ttl; inside the UDF the generation is still
         // the old one (the write happens when the UDF returns).
-        let out = apply(
-            &reg,
-            "maintenance",
-            "mark",
-            &[Value::Int(60)],
-            &mut fresh,
-            "s",
-            now,
-        );
-        assert_eq!(out.unwrap(), Value::Int(1));
+        assert_eq!(call("mark", &[Value::Int(60)], &mut fresh), Value::Int(1));
         assert_eq!(fresh.as_ref().unwrap().generation, 2);
         assert_eq!(fresh.as_ref().unwrap().void_time, now + 60);
         // add creates the record when missing, then updates it.
         let mut counter = None;
         let args = [Value::from("n"), Value::Int(5)];
-        let out = apply(&reg, "maintenance", "add", &args, &mut counter, "s", now);
-        assert_eq!(out.unwrap(), Value::Int(5));
-        let out = apply(&reg, "maintenance", "add", &args, &mut counter, "s", now);
-        assert_eq!(out.unwrap(), Value::Int(10));
+        assert_eq!(call("add", &args, &mut counter), Value::Int(5));
+        assert_eq!(call("add", &args, &mut counter), Value::Int(10));
         assert_eq!(counter.as_ref().unwrap().generation, 2);
         // tag appends to a list bin once.
-        let out = apply(
-            &reg,
-            "maintenance",
-            "tag",
-            &[Value::from("x")],
-            &mut counter,
-            "s",
-            now,
-        );
-        assert_eq!(out.unwrap(), Value::Int(1));
-        let out = apply(
-            &reg,
-            "maintenance",
-            "tag",
-            &[Value::from("x")],
-            &mut counter,
-            "s",
-            now,
-        );
-        assert_eq!(out.unwrap(), Value::Int(1));
-        let out = apply(
-            &reg,
-            "maintenance",
-            "tag",
-            &[Value::from("y")],
-            &mut counter,
-            "s",
-            now,
-        );
-        assert_eq!(out.unwrap(), Value::Int(2));
+        for (tag, len) in [("x", 1), ("x", 1), ("y", 2)] {
+            let out = call("tag", &[Value::from(tag)], &mut counter);
+            assert_eq!(out, Value::Int(len), "tag {tag}");
+        }
         assert_eq!(
             counter.as_ref().unwrap().bin("tags"),
             Some(&Value::List(vec![Value::from("x"), Value::from("y")]))
         );
         // summarize returns a map of bin types.
-        let out = apply(
-            &reg,
-            "maintenance",
-            "summarize",
-            &[],
-            &mut counter,
-            "s",
-            now,
-        )
-        .unwrap();
         assert_eq!(
-            out,
+            call("summarize", &[], &mut counter),
             Value::Map(vec![
                 (Value::from("n"), Value::from("number")),
                 (Value::from("tags"), Value::from("userdata")),

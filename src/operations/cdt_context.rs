@@ -47,6 +47,14 @@ pub struct CdtContext {
 }
 
 impl CdtContext {
+    /// A step with context id `id` and its lookup value.
+    fn step(id: i64, value: impl Into<Value>) -> Self {
+        CdtContext {
+            id,
+            value: value.into(),
+        }
+    }
+
     /// The list element at `index` (negative counts from the end).
     ///
     /// ```
@@ -55,10 +63,7 @@ impl CdtContext {
     /// # let _ = last;
     /// ```
     pub fn list_index(index: i64) -> Self {
-        CdtContext {
-            id: ids::LIST_INDEX,
-            value: Value::Int(index),
-        }
+        CdtContext::step(ids::LIST_INDEX, index)
     }
 
     /// The list element at `index`; when it does not exist the server creates a
@@ -70,10 +75,7 @@ impl CdtContext {
     /// # let _ = c;
     /// ```
     pub fn list_index_create(index: i64, order: ListOrder, pad: bool) -> Self {
-        CdtContext {
-            id: ids::LIST_INDEX | order.create_flag(pad),
-            value: Value::Int(index),
-        }
+        CdtContext::step(ids::LIST_INDEX | order.create_flag(pad), index)
     }
 
     /// The list element of rank `rank` (0 smallest, -1 largest).
@@ -84,10 +86,7 @@ impl CdtContext {
     /// # let _ = smallest;
     /// ```
     pub fn list_rank(rank: i64) -> Self {
-        CdtContext {
-            id: ids::LIST_RANK,
-            value: Value::Int(rank),
-        }
+        CdtContext::step(ids::LIST_RANK, rank)
     }
 
     /// The first list element equal to `value`.
@@ -98,10 +97,7 @@ impl CdtContext {
     /// # let _ = c;
     /// ```
     pub fn list_value(value: impl Into<Value>) -> Self {
-        CdtContext {
-            id: ids::LIST_VALUE,
-            value: value.into(),
-        }
+        CdtContext::step(ids::LIST_VALUE, value)
     }
 
     /// The map entry at `index` in key order (negative counts from the end).
@@ -112,10 +108,7 @@ impl CdtContext {
     /// # let _ = first;
     /// ```
     pub fn map_index(index: i64) -> Self {
-        CdtContext {
-            id: ids::MAP_INDEX,
-            value: Value::Int(index),
-        }
+        CdtContext::step(ids::MAP_INDEX, index)
     }
 
     /// The map entry whose value has rank `rank` (0 smallest, -1 largest).
@@ -126,10 +119,7 @@ impl CdtContext {
     /// # let _ = top;
     /// ```
     pub fn map_rank(rank: i64) -> Self {
-        CdtContext {
-            id: ids::MAP_RANK,
-            value: Value::Int(rank),
-        }
+        CdtContext::step(ids::MAP_RANK, rank)
     }
 
     /// The map entry with key `key`.
@@ -140,10 +130,7 @@ impl CdtContext {
     /// # let _ = c;
     /// ```
     pub fn map_key(key: impl Into<Value>) -> Self {
-        CdtContext {
-            id: ids::MAP_KEY,
-            value: key.into(),
-        }
+        CdtContext::step(ids::MAP_KEY, key)
     }
 
     /// The map entry with key `key`; when it does not exist the server creates
@@ -155,10 +142,7 @@ impl CdtContext {
     /// # let _ = c;
     /// ```
     pub fn map_key_create(key: impl Into<Value>, order: MapOrder) -> Self {
-        CdtContext {
-            id: ids::MAP_KEY | order.create_flag(),
-            value: key.into(),
-        }
+        CdtContext::step(ids::MAP_KEY | order.create_flag(), key)
     }
 
     /// The first map entry whose value equals `value`.
@@ -169,10 +153,7 @@ impl CdtContext {
     /// # let _ = c;
     /// ```
     pub fn map_value(value: impl Into<Value>) -> Self {
-        CdtContext {
-            id: ids::MAP_VALUE,
-            value: value.into(),
-        }
+        CdtContext::step(ids::MAP_VALUE, value)
     }
 }
 
@@ -229,11 +210,8 @@ impl Operation {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::operations::cdt::hex;
     use crate::operations::{list, map};
-
-    fn hex(op: &Operation) -> String {
-        op.data.iter().map(|b| format!("{b:02x}")).collect()
-    }
 
     /// `[0xff, [id, value, ...], [op...]]` (aerospike-client-java `Pack.init`);
     /// 0xff packs as `cc ff`, create flags are OR-ed into the id

@@ -21,13 +21,10 @@
 //! assert!(ops[0].is_write() && ops[1].is_read());
 //! ```
 
-use std::ops::BitOr;
-
 use crate::value::Value;
-use crate::wire::message::op;
-use crate::wire::particle::types;
 
-use super::cdt_context::{pack_op, CdtContext};
+use super::cdt::{self, modify, read};
+use super::cdt_context::CdtContext;
 use super::Operation;
 
 /// List op codes (aerospike-client-java `cdt/ListOperation.java`).
@@ -139,13 +136,6 @@ impl ListWriteFlags {
     }
 }
 
-impl BitOr for ListWriteFlags {
-    type Output = ListWriteFlags;
-    fn bitor(self, rhs: ListWriteFlags) -> ListWriteFlags {
-        ListWriteFlags(self.0 | rhs.0)
-    }
-}
-
 /// List order and write flags of a writing list operation.
 ///
 /// ```
@@ -254,34 +244,17 @@ impl ListSortFlags {
     }
 }
 
-impl BitOr for ListSortFlags {
-    type Output = ListSortFlags;
-    fn bitor(self, rhs: ListSortFlags) -> ListSortFlags {
-        ListSortFlags(self.0 | rhs.0)
-    }
-}
+bit_or!(ListWriteFlags, ListSortFlags);
 
-fn modify(bin: &str, code: i64, args: &[Value]) -> Operation {
-    Operation::raw(op::CDT_MODIFY, bin, types::BLOB, pack_op(&[], code, args))
-}
-
-fn read(bin: &str, code: i64, args: &[Value]) -> Operation {
-    Operation::raw(op::CDT_READ, bin, types::BLOB, pack_op(&[], code, args))
-}
-
-fn rt(r: ListReturnType) -> Value {
-    Value::Int(r.0)
-}
-
+/// The policy's order and write flags, the trailing arguments of appends and
+/// increments.
 fn policy_args(p: &ListPolicy) -> [Value; 2] {
-    [
-        Value::Int(p.order.attributes()),
-        Value::Int(i64::from(p.flags.0)),
-    ]
+    [Value::Int(p.order.attributes()), flags_arg(p)]
 }
 
-fn items_value(items: Vec<Value>) -> Value {
-    Value::List(items)
+/// The policy's write flags, the trailing argument of inserts and sets.
+fn flags_arg(p: &ListPolicy) -> Value {
+    Value::Int(i64::from(p.flags.0))
 }
 
 /// Sets the list's order (sorting it when `Ordered`). Returns nil.
@@ -306,13 +279,8 @@ pub fn set_order(bin: &str, order: ListOrder) -> Operation {
 /// assert!(op.is_write());
 /// ```
 pub fn create(bin: &str, order: ListOrder, pad: bool, ctx: &[CdtContext]) -> Operation {
-    let mut ctx = ctx.to_vec();
-    let Some(last) = ctx.last_mut() else {
-        return set_order(bin, order);
-    };
-    last.id |= order.create_flag(pad);
-    let data = pack_op(&ctx, codes::SET_TYPE, &[Value::Int(order.attributes())]);
-    Operation::raw(op::CDT_MODIFY, bin, types::BLOB, data)
+    let flag = order.create_flag(pad);
+    cdt::create(bin, ctx, flag, codes::SET_TYPE, order.attributes())
 }
 
 /// Appends `value`, creating the list if needed. Returns the new size.
@@ -347,7 +315,7 @@ pub fn append_with_policy(policy: &ListPolicy, bin: &str, value: impl Into<Value
 /// # let _ = op;
 /// ```
 pub fn append_items(bin: &str, items: Vec<Value>) -> Operation {
-    modify(bin, codes::APPEND_ITEMS, &[items_value(items)])
+    modify(bin, codes::APPEND_ITEMS, &[Value::List(items)])
 }
 
 /// Appends every item with a policy. Returns the new size.
@@ -359,7 +327,7 @@ pub fn append_items(bin: &str, items: Vec<Value>) -> Operation {
 /// ```
 pub fn append_items_with_policy(policy: &ListPolicy, bin: &str, items: Vec<Value>) -> Operation {
     let [a, f] = policy_args(policy);
-    modify(bin, codes::APPEND_ITEMS, &[items_value(items), a, f])
+    modify(bin, codes::APPEND_ITEMS, &[Value::List(items), a, f])
 }
 
 /// Inserts `value` at `index` (padding with nils past the end). Returns the new size.
@@ -386,7 +354,7 @@ pub fn insert_with_policy(
     index: i64,
     value: impl Into<Value>,
 ) -> Operation {
-    let flags = Value::Int(i64::from(policy.flags.0));
+    let flags = flags_arg(policy);
     modify(
         bin,
         codes::INSERT,
@@ -405,7 +373,7 @@ pub fn insert_items(bin: &str, index: i64, items: Vec<Value>) -> Operation {
     modify(
         bin,
         codes::INSERT_ITEMS,
-        &[Value::Int(index), items_value(items)],
+        &[Value::Int(index), Value::List(items)],
     )
 }
 
@@ -423,11 +391,11 @@ pub fn insert_items_with_policy(
     index: i64,
     items: Vec<Value>,
 ) -> Operation {
-    let flags = Value::Int(i64::from(policy.flags.0));
+    let flags = flags_arg(policy);
     modify(
         bin,
         codes::INSERT_ITEMS,
-        &[Value::Int(index), items_value(items), flags],
+        &[Value::Int(index), Value::List(items), flags],
     )
 }
 
@@ -488,7 +456,7 @@ pub fn set_with_policy(
     index: i64,
     value: impl Into<Value>,
 ) -> Operation {
-    let flags = Value::Int(i64::from(policy.flags.0));
+    let flags = flags_arg(policy);
     modify(bin, codes::SET, &[Value::Int(index), value.into(), flags])
 }
 
@@ -624,50 +592,8 @@ pub fn get_range(bin: &str, index: i64, count: i64) -> Operation {
     )
 }
 
-macro_rules! selectors {
-    ($(
-        $(#[$doc:meta])*
-        $get:ident / $remove:ident ($get_code:ident, $remove_code:ident) ($($arg:ident : $ty:ty => $conv:expr),*);
-    )*) => {$(
-        $(#[$doc])*
-        ///
-        /// Returns what `return_type` asks for.
-        ///
-        /// ```
-        /// use aerospike_blocking::operations::list::{self, ListReturnType};
-        #[doc = concat!("let op = list::", stringify!($get), "(\"l\", ",
-            $(selectors!(@example $arg), ", ",)* "ListReturnType::VALUE);")]
-        /// assert!(op.is_read());
-        /// ```
-        pub fn $get(bin: &str, $($arg: $ty,)* return_type: ListReturnType) -> Operation {
-            read(bin, codes::$get_code, &[rt(return_type), $($conv),*])
-        }
-
-        $(#[$doc])*
-        /// and removes what it selects.
-        ///
-        /// Returns what `return_type` asks for about the removed elements.
-        ///
-        /// ```
-        /// use aerospike_blocking::operations::list::{self, ListReturnType};
-        #[doc = concat!("let op = list::", stringify!($remove), "(\"l\", ",
-            $(selectors!(@example $arg), ", ",)* "ListReturnType::COUNT);")]
-        /// assert!(op.is_write());
-        /// ```
-        pub fn $remove(bin: &str, $($arg: $ty,)* return_type: ListReturnType) -> Operation {
-            modify(bin, codes::$remove_code, &[rt(return_type), $($conv),*])
-        }
-    )*};
-    (@example index) => { "0" };
-    (@example rank) => { "-1" };
-    (@example count) => { "2" };
-    (@example value) => { "5" };
-    (@example values) => { "vec![aerospike_blocking::Value::from(5)]" };
-    (@example begin) => { "1" };
-    (@example end) => { "10" };
-}
-
 selectors! {
+    list, "l", ListReturnType, "elements";
     /// Selects the element at `index`
     get_by_index / remove_by_index (GET_BY_INDEX, REMOVE_BY_INDEX)
         (index: i64 => Value::Int(index));
@@ -720,8 +646,8 @@ pub fn get_by_value_range(
     end: impl Into<Value>,
     return_type: ListReturnType,
 ) -> Operation {
-    let args = range_args(rt(return_type), begin.into(), end.into());
-    read(bin, codes::GET_BY_VALUE_INTERVAL, &args)
+    let code = codes::GET_BY_VALUE_INTERVAL;
+    cdt::interval(read, bin, code, return_type.0, begin, end)
 }
 
 /// Removes the elements with `begin <= value < end` (see
@@ -738,26 +664,16 @@ pub fn remove_by_value_range(
     end: impl Into<Value>,
     return_type: ListReturnType,
 ) -> Operation {
-    let args = range_args(rt(return_type), begin.into(), end.into());
-    modify(bin, codes::REMOVE_BY_VALUE_INTERVAL, &args)
-}
-
-/// `[return_type, begin, end]`, without `end` when it is nil (no upper bound).
-pub(crate) fn range_args(return_type: Value, begin: Value, end: Value) -> Vec<Value> {
-    let mut args = vec![return_type, begin];
-    if !end.is_nil() {
-        args.push(end);
-    }
-    args
+    let code = codes::REMOVE_BY_VALUE_INTERVAL;
+    cdt::interval(modify, bin, code, return_type.0, begin, end)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(op: &Operation) -> String {
-        op.data.iter().map(|b| format!("{b:02x}")).collect()
-    }
+    use crate::operations::cdt::hex;
+    use crate::wire::message::op;
+    use crate::wire::particle::types;
 
     /// Expected bytes follow aerospike-client-java `util/Pack.pack(command, ...)`
     /// and `cdt/ListOperation.java`: an array of the op code then the arguments,
@@ -805,6 +721,14 @@ mod tests {
             (get("l", -1), "9211ff"),
             (get_range("l", 0, 5), "93120005"),
             (get_by_index("l", -1, ListReturnType::VALUE), "931307ff"),
+            (
+                get_by_index_range_from("l", 1, ListReturnType::VALUE),
+                "93180701",
+            ),
+            (
+                remove_by_index_range("l", 1, 2, ListReturnType::COUNT),
+                "9425050102",
+            ),
             (remove_by_index("l", 0, ListReturnType::NONE), "932000 00"),
             (
                 get_by_index_range("l", 1, 2, ListReturnType::COUNT),
@@ -889,6 +813,7 @@ mod tests {
             };
             assert_eq!(op.kind, kind);
             assert_eq!(op.bin(), "l");
+            assert!(!op.respond_all_ops, "{op:?}");
         }
         // ListOperation.create: the order's create flag on the last context id.
         let ctx = [CdtContext::map_key("a"), CdtContext::list_index(1)];

@@ -19,14 +19,10 @@
 //! assert!(ops[2].is_read());
 //! ```
 
-use std::ops::BitOr;
-
 use crate::value::Value;
-use crate::wire::message::op;
-use crate::wire::particle::types;
 
-use super::cdt_context::{pack_op, CdtContext};
-use super::list::range_args;
+use super::cdt;
+use super::cdt_context::CdtContext;
 use super::Operation;
 
 /// Map op codes (aerospike-client-java `cdt/MapOperation.java`).
@@ -141,12 +137,7 @@ impl MapWriteFlags {
     }
 }
 
-impl BitOr for MapWriteFlags {
-    type Output = MapWriteFlags;
-    fn bitor(self, rhs: MapWriteFlags) -> MapWriteFlags {
-        MapWriteFlags(self.0 | rhs.0)
-    }
-}
+bit_or!(MapWriteFlags);
 
 /// Map order and write flags of a writing map operation.
 ///
@@ -233,16 +224,33 @@ impl MapReturnType {
     }
 }
 
-fn modify(bin: &str, code: i64, args: &[Value]) -> Operation {
-    Operation::raw(op::CDT_MODIFY, bin, types::BLOB, pack_op(&[], code, args))
-}
-
+/// A map operation reading `[code, args...]`.
 fn read(bin: &str, code: i64, args: &[Value]) -> Operation {
-    Operation::raw(op::CDT_READ, bin, types::BLOB, pack_op(&[], code, args))
+    map_class(cdt::read(bin, code, args))
 }
 
-fn rt(r: MapReturnType) -> Value {
-    Value::Int(r.0)
+/// A map operation modifying with `[code, args...]`.
+fn modify(bin: &str, code: i64, args: &[Value]) -> Operation {
+    map_class(cdt::modify(bin, code, args))
+}
+
+/// Marks `op` as a map operation: the request asks for every result, as the
+/// official clients do for `MAP_READ`/`MAP_MODIFY`.
+fn map_class(op: Operation) -> Operation {
+    Operation {
+        respond_all_ops: true,
+        ..op
+    }
+}
+
+/// `args` followed by the policy's order, then its write flags when they are
+/// not zero (aerospike-client-java `MapOperation.put`).
+fn with_policy(policy: &MapPolicy, mut args: Vec<Value>) -> Vec<Value> {
+    args.push(Value::Int(policy.order.attributes()));
+    if policy.flags.0 != 0 {
+        args.push(Value::Int(i64::from(policy.flags.0)));
+    }
+    args
 }
 
 /// Sets the map's order (sorting it by key when key-ordered). Returns nil.
@@ -270,13 +278,14 @@ pub fn set_policy(policy: &MapPolicy, bin: &str) -> Operation {
 /// assert!(op.is_write());
 /// ```
 pub fn create(bin: &str, order: MapOrder, ctx: &[CdtContext]) -> Operation {
-    let mut ctx = ctx.to_vec();
-    let Some(last) = ctx.last_mut() else {
-        return set_policy(&MapPolicy::new(order, MapWriteFlags::DEFAULT), bin);
-    };
-    last.id |= order.create_flag();
-    let data = pack_op(&ctx, codes::SET_TYPE, &[Value::Int(order.attributes())]);
-    Operation::raw(op::CDT_MODIFY, bin, types::BLOB, data)
+    let flag = order.create_flag();
+    map_class(cdt::create(
+        bin,
+        ctx,
+        flag,
+        codes::SET_TYPE,
+        order.attributes(),
+    ))
 }
 
 /// Writes `key` → `value`, creating the map if needed. Returns the map size.
@@ -292,14 +301,7 @@ pub fn put(
     key: impl Into<Value>,
     value: impl Into<Value>,
 ) -> Operation {
-    let mut args = vec![
-        key.into(),
-        value.into(),
-        Value::Int(policy.order.attributes()),
-    ];
-    if policy.flags.0 != 0 {
-        args.push(Value::Int(i64::from(policy.flags.0)));
-    }
+    let args = with_policy(policy, vec![key.into(), value.into()]);
     modify(bin, codes::PUT, &args)
 }
 
@@ -311,10 +313,7 @@ pub fn put(
 /// # let _ = op;
 /// ```
 pub fn put_items(policy: &MapPolicy, bin: &str, items: Vec<(Value, Value)>) -> Operation {
-    let mut args = vec![Value::Map(items), Value::Int(policy.order.attributes())];
-    if policy.flags.0 != 0 {
-        args.push(Value::Int(i64::from(policy.flags.0)));
-    }
+    let args = with_policy(policy, vec![Value::Map(items)]);
     modify(bin, codes::PUT_ITEMS, &args)
 }
 
@@ -364,50 +363,8 @@ pub fn size(bin: &str) -> Operation {
     read(bin, codes::SIZE, &[])
 }
 
-macro_rules! selectors {
-    ($(
-        $(#[$doc:meta])*
-        $get:ident / $remove:ident ($get_code:ident, $remove_code:ident) ($($arg:ident : $ty:ty => $conv:expr),*);
-    )*) => {$(
-        $(#[$doc])*
-        ///
-        /// Returns what `return_type` asks for.
-        ///
-        /// ```
-        /// use aerospike_blocking::operations::map::{self, MapReturnType};
-        #[doc = concat!("let op = map::", stringify!($get), "(\"m\", ",
-            $(selectors!(@example $arg), ", ",)* "MapReturnType::VALUE);")]
-        /// assert!(op.is_read());
-        /// ```
-        pub fn $get(bin: &str, $($arg: $ty,)* return_type: MapReturnType) -> Operation {
-            read(bin, codes::$get_code, &[rt(return_type), $($conv),*])
-        }
-
-        $(#[$doc])*
-        /// and removes what it selects.
-        ///
-        /// Returns what `return_type` asks for about the removed entries.
-        ///
-        /// ```
-        /// use aerospike_blocking::operations::map::{self, MapReturnType};
-        #[doc = concat!("let op = map::", stringify!($remove), "(\"m\", ",
-            $(selectors!(@example $arg), ", ",)* "MapReturnType::COUNT);")]
-        /// assert!(op.is_write());
-        /// ```
-        pub fn $remove(bin: &str, $($arg: $ty,)* return_type: MapReturnType) -> Operation {
-            modify(bin, codes::$remove_code, &[rt(return_type), $($conv),*])
-        }
-    )*};
-    (@example key) => { "\"k\"" };
-    (@example keys) => { "vec![aerospike_blocking::Value::from(\"k\")]" };
-    (@example index) => { "0" };
-    (@example rank) => { "-1" };
-    (@example count) => { "2" };
-    (@example value) => { "5" };
-    (@example values) => { "vec![aerospike_blocking::Value::from(5)]" };
-}
-
 selectors! {
+    map, "m", MapReturnType, "entries";
     /// Selects the entry with key `key`
     get_by_key / remove_by_key (GET_BY_KEY, REMOVE_BY_KEY)
         (key: impl Into<Value> => key.into());
@@ -473,8 +430,8 @@ pub fn get_by_key_range(
     end: impl Into<Value>,
     return_type: MapReturnType,
 ) -> Operation {
-    let args = range_args(rt(return_type), begin.into(), end.into());
-    read(bin, codes::GET_BY_KEY_INTERVAL, &args)
+    let code = codes::GET_BY_KEY_INTERVAL;
+    cdt::interval(read, bin, code, return_type.0, begin, end)
 }
 
 /// Removes the entries with `begin <= key < end` (see [`get_by_key_range`]).
@@ -490,8 +447,8 @@ pub fn remove_by_key_range(
     end: impl Into<Value>,
     return_type: MapReturnType,
 ) -> Operation {
-    let args = range_args(rt(return_type), begin.into(), end.into());
-    modify(bin, codes::REMOVE_BY_KEY_INTERVAL, &args)
+    let code = codes::REMOVE_BY_KEY_INTERVAL;
+    cdt::interval(modify, bin, code, return_type.0, begin, end)
 }
 
 /// Selects the entries with `begin <= value < end` and returns what
@@ -508,8 +465,8 @@ pub fn get_by_value_range(
     end: impl Into<Value>,
     return_type: MapReturnType,
 ) -> Operation {
-    let args = range_args(rt(return_type), begin.into(), end.into());
-    read(bin, codes::GET_BY_VALUE_INTERVAL, &args)
+    let code = codes::GET_BY_VALUE_INTERVAL;
+    cdt::interval(read, bin, code, return_type.0, begin, end)
 }
 
 /// Removes the entries with `begin <= value < end` (see [`get_by_value_range`]).
@@ -525,17 +482,16 @@ pub fn remove_by_value_range(
     end: impl Into<Value>,
     return_type: MapReturnType,
 ) -> Operation {
-    let args = range_args(rt(return_type), begin.into(), end.into());
-    modify(bin, codes::REMOVE_BY_VALUE_INTERVAL, &args)
+    let code = codes::REMOVE_BY_VALUE_INTERVAL;
+    cdt::interval(modify, bin, code, return_type.0, begin, end)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hex(op: &Operation) -> String {
-        op.data.iter().map(|b| format!("{b:02x}")).collect()
-    }
+    use crate::operations::cdt::hex;
+    use crate::wire::message::op;
+    use crate::wire::particle::types;
 
     /// Expected bytes follow aerospike-client-java `cdt/MapOperation.java`:
     /// `put` sends `[67, key, value, attributes]`, plus the write flags when
@@ -614,6 +570,38 @@ mod tests {
                 "9356050a",
             ),
             (get_by_index("m", 0, MapReturnType::KEY), "93620600"),
+            (
+                get_by_index_range_from("m", 1, MapReturnType::KEY),
+                "93680601",
+            ),
+            (
+                remove_by_index_range("m", 0, 2, MapReturnType::NONE),
+                "9455000002",
+            ),
+            (
+                get_by_rank_range_from("m", -1, MapReturnType::VALUE),
+                "936a07ff",
+            ),
+            (
+                remove_by_rank_range("m", 0, 3, MapReturnType::VALUE),
+                "9457070003",
+            ),
+            (
+                get_by_key_relative_index_range_count("m", 5, 0, 2, MapReturnType::KEY),
+                "956d06050002",
+            ),
+            (
+                remove_by_key_relative_index_range("m", 5, 1, MapReturnType::COUNT),
+                "9458050501",
+            ),
+            (
+                get_by_value_relative_rank_range("m", 11, -1, MapReturnType::KEY),
+                "946e060bff",
+            ),
+            (
+                remove_by_value_relative_rank_range_count("m", 11, 0, 1, MapReturnType::KEY),
+                "955906 0b0001",
+            ),
             (remove_by_index("m", -1, MapReturnType::VALUE), "934d07ff"),
             (
                 get_by_index_range("m", 1, 2, MapReturnType::KEY_VALUE),
@@ -646,7 +634,7 @@ mod tests {
                 "9459060b01",
             ),
         ] {
-            assert_eq!(hex(&op), want, "{op:?}");
+            assert_eq!(hex(&op), want.replace(' ', ""), "{op:?}");
             assert_eq!(op.particle, types::BLOB);
             let kind = if op.is_read() {
                 op::CDT_READ
@@ -654,10 +642,12 @@ mod tests {
                 op::CDT_MODIFY
             };
             assert_eq!(op.kind, kind);
+            assert!(op.respond_all_ops, "{op:?}");
         }
         // MapOperation.create: the order's flag on the last context id.
         let op = create("m", MapOrder::KeyOrdered, &[CdtContext::list_index(-1)]);
         assert_eq!(hex(&op), "93ccff92cc90ff924001");
+        assert!(op.respond_all_ops);
         assert_eq!(create("m", MapOrder::KeyOrdered, &[]), set_policy(&ko, "m"));
         assert!(get_by_key("m", "k", MapReturnType::VALUE).is_read());
         assert!(put(&d, "m", "k", 1).is_write());
