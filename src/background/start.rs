@@ -83,7 +83,7 @@ pub(crate) fn start(
                 (n.name().to_owned(), state)
             })
             .collect();
-        let (namespace, set, task_id) = (req.namespace, req.set, req.task_id);
+        let (namespace, set, task_id) = (req.scope.namespace, req.scope.set, req.task_id);
         return Ok(ExecuteTask::new(
             client.clone(),
             kind,
