@@ -438,7 +438,7 @@ mod tests {
             ),
             (
                 with(&|r| {
-                    r.action = JobAction::Ops(vec![operations::put("a_very_long_bin_name", 1)])
+                    r.action = JobAction::Ops(vec![operations::put("a_very_long_bin_name", 1)]);
                 }),
                 "bin name",
             ),
