@@ -541,38 +541,60 @@ fn cancel_stops_the_job_and_records_stop_changing(nodes: usize) {
     task.cancel().unwrap();
 }
 
-/// Done when (2): `wait()` returns within one poll interval of the job's
-/// end, as the nodes report it (`time-since-done` of `query-show`).
-fn wait_returns_within_one_poll_interval_of_the_end(nodes: usize) {
-    let e = env(nodes);
-    let set = unique_set("bg_end");
-    let interval = Duration::from_millis(250);
-    let task = slow_job(&e, &set, 90 * e.node_count() as i64, 60, None);
-    let started = Instant::now();
-    let outcome = task
-        .wait(WaitOptions::default().poll_interval(interval))
-        .unwrap();
-    let returned = Instant::now();
-    assert_eq!(outcome, Outcome::Completed);
+/// How long after the job's end (as the nodes report it: the smallest
+/// `time-since-done` of `query-show`) `wait` returned, given that the
+/// progress was read `asked` after `wait` returned.
+fn lateness(task: &ExecuteTask, asked: Instant) -> Duration {
     let p: Progress = task.progress().unwrap();
-    let asked = returned.elapsed();
-    // The job ended when its last node finished: the smallest time-since-done.
     let since_end = p
         .nodes
         .iter()
         .filter_map(|n| n.info.as_ref().map(|i| i.time_since_done))
         .min()
         .expect("every node ran the job");
-    let late = since_end.saturating_sub(asked);
+    since_end.saturating_sub(asked.elapsed())
+}
+
+/// Done when (2): `wait()` returns within one poll interval of the job's
+/// end. Two jobs: one watched with `wait`, where the lateness is measured
+/// against the nodes' `time-since-done`; one with `wait_with_progress`, where
+/// the time between polls is measured as well (it must never exceed the
+/// interval once the back-off has ramped up).
+fn wait_returns_within_one_poll_interval_of_the_end(nodes: usize) {
+    let e = env(nodes);
+    let interval = Duration::from_millis(100);
+    // The status round trip and timer granularity.
+    let slack = Duration::from_millis(50);
+    let n = 90 * e.node_count() as i64;
+    let opts = WaitOptions::default().poll_interval(interval);
+
+    let task = slow_job(&e, &unique_set("bg_end"), n, 60, None);
+    assert_eq!(task.wait(opts).unwrap(), Outcome::Completed);
+    let late = lateness(&task, Instant::now());
     assert!(
-        started.elapsed() > Duration::from_millis(500),
-        "the job was long enough to need several polls"
-    );
-    // 50 ms for the status round trip and timer granularity.
-    assert!(
-        late <= interval + Duration::from_millis(50),
+        late <= interval + slack,
         "wait returned {late:?} after the job ended (poll interval {interval:?})"
     );
+
+    let task = slow_job(&e, &unique_set("bg_end"), n, 60, None);
+    let start = Instant::now();
+    let mut polls = Vec::new();
+    let outcome = task
+        .wait_with_progress(opts, |_| polls.push(Instant::now()))
+        .unwrap();
+    let returned = Instant::now();
+    assert_eq!(outcome, Outcome::Completed);
+    assert!(
+        returned - start > 5 * interval,
+        "the job was long enough to need many polls"
+    );
+    let gaps: Vec<Duration> = polls.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(
+        gaps.iter().all(|g| *g <= interval + slack),
+        "polls were further apart than the interval: {gaps:?}"
+    );
+    let late = lateness(&task, returned);
+    assert!(late <= interval + slack, "{late:?}");
 }
 
 fn wait_timeout_progress_reattach_and_listing(nodes: usize) {
