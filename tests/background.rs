@@ -19,7 +19,8 @@ use aerospike_blocking::task::{
     ExecuteTask, NodeJobState, Outcome, ParsedStatus, Progress, TaskKind, WaitOptions,
 };
 use aerospike_blocking::{
-    exp, Bin, Client, Error, IndexType, Key, Record, TimeoutPhase, UdfLanguage, Value, WritePolicy,
+    exp, Bin, Client, Error, IndexType, Key, Record, ResultCode, TimeoutPhase, UdfLanguage, Value,
+    WritePolicy,
 };
 
 mod common;
@@ -119,6 +120,7 @@ on_1_and_3_nodes!(
     write_operations_of_every_kind,
     udf_job_runs_lua_on_every_matching_record,
     validation_errors_are_reported_before_sending,
+    server_refusals_name_every_node_and_stop_nothing,
     missing_set_counts_as_started_and_completes,
     cancel_stops_the_job_and_records_stop_changing,
     wait_returns_within_one_poll_interval_of_the_end,
@@ -440,6 +442,51 @@ fn validation_errors_are_reported_before_sending(nodes: usize) {
         .unwrap()
         .iter()
         .all(|(_, j)| j.set != set));
+}
+
+/// The result code every node refused a start with.
+fn refused_everywhere(e: &Env, r: Result<ExecuteTask, Error>) -> ResultCode {
+    let err = r.err().expect("the start is refused");
+    let Error::PerNode { summary, outcomes } = &err else {
+        panic!("{err}")
+    };
+    let n = e.node_count();
+    assert!(
+        summary.contains(&format!("failed to start on {n} of {n} nodes")),
+        "{summary}"
+    );
+    let codes: HashSet<_> = outcomes
+        .iter()
+        .map(|(_, o)| o.as_ref().expect("refused").result_code().unwrap())
+        .collect();
+    assert_eq!(codes.len(), 1, "{outcomes:?}");
+    codes.into_iter().next().unwrap()
+}
+
+/// What only the server can check: an unknown namespace, a missing index,
+/// a task id still in use. Each node's refusal is reported, and a refused
+/// start stops nothing: the job that owns the reused id runs on.
+fn server_refusals_name_every_node_and_stop_nothing(nodes: usize) {
+    let e = env(nodes);
+    let set = unique_set("bg_refused");
+    let upd = |d: &DataSet| e.bg().update(d).bin("a").set_to(1);
+    let code = refused_everywhere(&e, upd(&DataSet::of("nosuchns", &set)).execute());
+    assert_eq!(code, ResultCode::INVALID_NAMESPACE);
+
+    let id = 0x1d5e_0000_0000_0000 | (u64::from(std::process::id()) << 8) | nodes as u64;
+    let first = slow_job(&e, &set, 200, 100, Some(id));
+    let code = refused_everywhere(&e, upd(&ds(&set)).task_id(id).execute());
+    assert_eq!(code, ResultCode::PARAMETER_ERROR);
+    let code = refused_everywhere(
+        &e,
+        upd(&ds(&set))
+            .index_filter(Filter::range("nosuchbin", 1, 2))
+            .execute(),
+    );
+    assert_eq!(code, ResultCode::INDEX_NOT_FOUND);
+    assert_eq!(first.wait(quick()).unwrap(), Outcome::Completed);
+    assert_eq!(changed(&e, &set), 200);
+    assert!(e.all(&set).iter().all(|r| r.bin("a").is_none()));
 }
 
 fn missing_set_counts_as_started_and_completes(nodes: usize) {
