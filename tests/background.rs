@@ -446,7 +446,7 @@ fn validation_errors_are_reported_before_sending(nodes: usize) {
 
 /// The result code every node refused a start with.
 fn refused_everywhere(e: &Env, r: Result<ExecuteTask, Error>) -> ResultCode {
-    let err = r.err().expect("the start is refused");
+    let err = r.expect_err("the start is refused");
     let Error::PerNode { summary, outcomes } = &err else {
         panic!("{err}")
     };
