@@ -117,6 +117,7 @@ on_1_and_3_nodes!(
     update_with_where_clause,
     index_filter_combines_with_where_clause,
     delete_and_touch_with_expiry,
+    keep_and_default_expiry,
     write_operations_of_every_kind,
     udf_job_runs_lua_on_every_matching_record,
     validation_errors_are_reported_before_sending,
@@ -271,6 +272,43 @@ fn delete_and_touch_with_expiry(nodes: usize) {
     let never = e.bg().touch(&ds(&set)).never_expire().execute().unwrap();
     assert_eq!(never.wait(quick()).unwrap(), Outcome::Completed);
     assert!(e.all(&set).iter().all(|r| r.ttl().is_none()));
+}
+
+/// `keep_expiry` leaves each record's TTL as it was; `default_expiry` gives
+/// it the namespace default, as a fresh write gets.
+fn keep_and_default_expiry(nodes: usize) {
+    let e = env(nodes);
+    let set = unique_set("bg_ttl");
+    load(&e.client, &set, 30);
+    let fresh_ttl = e.all(&set)[0].ttl();
+    let run = |b: aerospike_blocking::background::BackgroundOperationBuilder| {
+        assert_eq!(
+            b.execute().unwrap().wait(quick()).unwrap(),
+            Outcome::Completed
+        );
+    };
+    let ttls = || -> Vec<Option<u32>> { e.all(&set).iter().map(Record::ttl).collect() };
+    let near = |ttl: Option<u32>, want: Option<u32>| match (ttl, want) {
+        (Some(t), Some(w)) => t <= w && t + 100 >= w,
+        (t, w) => t == w,
+    };
+    run(e
+        .bg()
+        .touch(&ds(&set))
+        .expire_record_after(Duration::from_secs(7200)));
+    run(e.bg().update(&ds(&set)).bin("k").set_to(1).keep_expiry());
+    let kept = ttls();
+    assert!(kept.iter().all(|t| near(*t, Some(7200))), "{kept:?}");
+    run(e.bg().update(&ds(&set)).bin("d").set_to(1).default_expiry());
+    let defaulted = ttls();
+    assert!(
+        defaulted.iter().all(|t| near(*t, fresh_ttl)),
+        "{defaulted:?}, a fresh record has {fresh_ttl:?}"
+    );
+    assert!(e
+        .all(&set)
+        .iter()
+        .all(|r| int(r, "k") == Some(1) && int(r, "d") == Some(1)));
 }
 
 fn write_operations_of_every_kind(nodes: usize) {
