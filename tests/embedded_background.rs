@@ -258,3 +258,34 @@ fn the_start_reaches_every_node_in_parallel_with_one_task_id() {
     assert_eq!(rows.len(), 3, "{rows:?}");
     assert!(rows.iter().all(|(_, s)| s == "done(ok)"), "{rows:?}");
 }
+
+/// Registering a UDF module returns only once every node lists it: with one
+/// node answering info requests 400 ms late (not the node the module is
+/// sent to), registration takes at least that long, and then that node
+/// lists the module.
+#[test]
+fn udf_registration_waits_for_every_node() {
+    let cluster = EmbeddedCluster::start(3).unwrap();
+    let client = connect(&cluster);
+    let first = client.nodes()[0].name.clone();
+    let slow = cluster
+        .nodes()
+        .into_iter()
+        .find(|n| n.name() != first)
+        .unwrap();
+    let delay = Duration::from_millis(400);
+    slow.set_fault_for(FaultScope::Info, Fault::Delay(delay), None);
+    let started = std::time::Instant::now();
+    client
+        .register_udf_bytes(
+            "slowlist.lua",
+            b"function f(rec)\n  return 1\nend\n",
+            aerospike_blocking::UdfLanguage::Lua,
+        )
+        .unwrap();
+    let took = started.elapsed();
+    assert!(took >= delay, "registration returned after {took:?}");
+    let listed = client.info_on(&slow.name(), &["udf-list"]).unwrap();
+    assert!(listed[0].1.contains("filename=slowlist.lua,"), "{listed:?}");
+    slow.clear_faults();
+}
