@@ -120,6 +120,7 @@ on_1_and_3_nodes!(
     keep_and_default_expiry,
     write_operations_of_every_kind,
     udf_job_runs_lua_on_every_matching_record,
+    udf_errors_make_the_outcome_failed,
     validation_errors_are_reported_before_sending,
     server_refusals_name_every_node_and_stop_nothing,
     missing_set_counts_as_started_and_completes,
@@ -393,6 +394,50 @@ end
     let p = task.progress().unwrap();
     assert_eq!(p.succeeded, 1_200);
     assert_eq!(p.failed, 0);
+    e.client.remove_udf(&module).unwrap();
+}
+
+/// Records on which the Lua function raises an error are counted as failed
+/// and the outcome says so.
+fn udf_errors_make_the_outcome_failed(nodes: usize) {
+    let e = env(nodes);
+    let set = unique_set("bg_udf_err");
+    load(&e.client, &set, 100);
+    let module = format!("{set}.lua");
+    let code = "\
+function odd_only(rec)
+  if rec['i'] % 2 == 0 then error('even record') end
+  rec['odd'] = 1
+  aerospike:update(rec)
+end
+";
+    e.client
+        .register_udf_bytes(&module, code.as_bytes(), UdfLanguage::Lua)
+        .unwrap();
+    let package = module.trim_end_matches(".lua").to_owned();
+    let task = e
+        .bg()
+        .execute_udf(&ds(&set))
+        .function(&package, "odd_only")
+        .execute()
+        .unwrap();
+    let outcome = task.wait(quick()).unwrap();
+    assert_eq!(
+        outcome,
+        Outcome::Failed {
+            succeeded: 50,
+            failed: 50
+        }
+    );
+    assert!(!outcome.is_success());
+    let odd: Vec<i64> = e
+        .all(&set)
+        .iter()
+        .filter(|r| int(r, "odd") == Some(1))
+        .map(|r| int(r, "i").unwrap())
+        .collect();
+    assert_eq!(odd.len(), 50);
+    assert!(odd.iter().all(|i| i % 2 == 1));
     e.client.remove_udf(&module).unwrap();
 }
 
@@ -743,6 +788,9 @@ fn wait_timeout_progress_reattach_and_listing(nodes: usize) {
     let p = again.progress().unwrap();
     assert_eq!(p.succeeded, n as u64);
     assert_eq!(p.percent, 100.0);
+    // The rate limit was applied, and each node took its time.
+    assert!(p.throttled > 0, "{p:?}");
+    assert!(p.run_time >= Duration::from_millis(500), "{:?}", p.run_time);
     assert_eq!(changed(&e, &set), n as usize);
     // The original handle sees the same end.
     assert_eq!(task.wait(quick()).unwrap(), Outcome::Completed);
