@@ -194,7 +194,7 @@ impl fmt::Display for TimeoutPhase {
             TimeoutPhase::Send => "send",
             TimeoutPhase::Receive => "receive",
             TimeoutPhase::Total => "total",
-            TimeoutPhase::Wait => "wait",
+            TimeoutPhase::Wait => "background job still running: wait",
             TimeoutPhase::Settle => "settle",
         })
     }

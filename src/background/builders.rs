@@ -4,14 +4,14 @@
 use std::time::Duration;
 
 use crate::error::{Error, Result};
-use crate::exp::{self, Expression};
+use crate::exp::Expression;
 use crate::operations::{self, Operation};
 use crate::policy::Expiration;
 use crate::query::Filter;
 use crate::task::{ExecuteTask, TaskKind};
 use crate::value::Value;
 
-use super::request::{random_task_id, JobAction, StartRequest};
+use super::request::{random_task_id, JobAction, Scope, StartRequest};
 use super::session::{DataSet, Session};
 use super::start;
 
@@ -124,29 +124,26 @@ impl JobOptions {
         if let Some(msg) = self.invalid {
             return Err(Error::invalid(msg));
         }
-        let parsed = match &self.ael {
-            Some(text) => Some(Expression::from_ael(text)?),
-            None => None,
-        };
-        let filter = match (parsed, self.filter_exp) {
-            (Some(a), Some(b)) => Some(exp::and(vec![a, b])),
-            (a, b) => a.or(b),
-        };
         let ms = |d: Duration, what: &str| -> Result<u32> {
             u32::try_from(d.as_millis())
                 .map_err(|_| Error::invalid(format!("{what} {d:?} is too long")))
         };
+        let scope = Scope {
+            records_per_second: self.records_per_second,
+            socket_timeout_ms: ms(self.socket_timeout, "socket timeout")?,
+            ..Scope::new(
+                dataset,
+                self.index_filter,
+                self.ael.as_deref(),
+                self.filter_exp,
+            )?
+        };
         let req = StartRequest {
-            namespace: dataset.namespace().to_owned(),
-            set: dataset.set().to_owned(),
+            scope,
             task_id: self.task_id.unwrap_or_else(random_task_id),
             action,
-            index_filter: self.index_filter,
-            filter_exp: filter.map(|e| e.pack()),
-            records_per_second: self.records_per_second,
             record_ttl: self.expiration.to_ttl(),
             durable_delete: self.durable_delete,
-            socket_timeout_ms: ms(self.socket_timeout, "socket timeout")?,
             total_timeout_ms: ms(self.total_timeout, "timeout")?,
         };
         req.validate()?;
@@ -511,6 +508,7 @@ impl BackgroundUdfBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::exp;
     use crate::wire::message::info2;
 
     fn ds() -> DataSet {
@@ -536,23 +534,26 @@ mod tests {
         let (req, node) = opts.into_request(&ds(), ops()).unwrap();
         assert_eq!(node.as_deref(), Some("N1"));
         assert_eq!(
-            (req.record_ttl, req.records_per_second, req.task_id),
+            (req.record_ttl, req.scope.records_per_second, req.task_id),
             (60, 500, 42)
         );
-        assert_eq!((req.total_timeout_ms, req.socket_timeout_ms), (2500, 5000));
+        assert_eq!(
+            (req.total_timeout_ms, req.scope.socket_timeout_ms),
+            (2500, 5000)
+        );
         let m = req.message();
         assert_eq!(m.header.info2, info2::WRITE | info2::DURABLE_DELETE);
         assert_eq!(m.header.transaction_ttl, 2500);
 
         let (req, node) = JobOptions::default().into_request(&ds(), ops()).unwrap();
         assert_eq!(node, None);
-        assert_eq!((req.record_ttl, req.records_per_second), (0, 0));
+        assert_eq!((req.record_ttl, req.scope.records_per_second), (0, 0));
         assert_eq!(
-            (req.total_timeout_ms, req.socket_timeout_ms),
+            (req.total_timeout_ms, req.scope.socket_timeout_ms),
             (1000, 30_000)
         );
         assert_ne!(req.task_id, 0);
-        assert_eq!(req.filter_exp, None);
+        assert_eq!(req.scope.filter_exp, None);
     }
 
     #[test]
@@ -580,13 +581,13 @@ mod tests {
         };
         let (req, _) = opts.into_request(&ds(), ops()).unwrap();
         let want = exp::and(vec![Expression::from_ael(text).unwrap(), extra.clone()]);
-        assert_eq!(req.filter_exp, Some(want.pack()));
+        assert_eq!(req.scope.filter_exp, Some(want.pack()));
         let only = JobOptions {
             filter_exp: Some(extra.clone()),
             ..JobOptions::default()
         };
         assert_eq!(
-            only.into_request(&ds(), ops()).unwrap().0.filter_exp,
+            only.into_request(&ds(), ops()).unwrap().0.scope.filter_exp,
             Some(extra.pack())
         );
         let bad = JobOptions {

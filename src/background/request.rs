@@ -18,7 +18,9 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::background::DataSet;
 use crate::error::{Error, Result};
+use crate::exp::{self, Expression};
 use crate::operations::Operation;
 use crate::query::filter::MAX_BIN_NAME;
 use crate::query::Filter;
@@ -48,21 +50,86 @@ pub(crate) enum JobAction {
     },
 }
 
-/// Everything that goes into a start message.
+/// What a query-shaped request reads, and how fast: the part a background
+/// job start and a foreground query share, encoded the same way by both.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct StartRequest {
+pub(crate) struct Scope {
     pub(crate) namespace: String,
+    /// Empty for a whole namespace.
     pub(crate) set: String,
-    pub(crate) task_id: u64,
-    pub(crate) action: JobAction,
     pub(crate) index_filter: Option<Filter>,
     /// Packed filter expression (field 43).
     pub(crate) filter_exp: Option<Vec<u8>>,
     /// 0 = not sent (the server's maximum applies).
     pub(crate) records_per_second: u32,
+    pub(crate) socket_timeout_ms: u32,
+}
+
+impl Scope {
+    /// The records of `dataset` that pass `index_filter` and both the AEL
+    /// where-clause and the expression (ANDed when both are given). The rate
+    /// is not limited and the socket timeout is 0 until the caller sets them.
+    pub(crate) fn new(
+        dataset: &DataSet,
+        index_filter: Option<Filter>,
+        ael: Option<&str>,
+        filter_exp: Option<Expression>,
+    ) -> Result<Scope> {
+        if let Some(f) = &index_filter {
+            f.validate()?;
+        }
+        let parsed = ael.map(Expression::from_ael).transpose()?;
+        let filter = match (parsed, filter_exp) {
+            (Some(a), Some(b)) => Some(exp::and(vec![a, b])),
+            (a, b) => a.or(b),
+        };
+        Ok(Scope {
+            namespace: dataset.namespace().to_owned(),
+            set: dataset.set().to_owned(),
+            index_filter,
+            filter_exp: filter.map(|e| e.pack()),
+            records_per_second: 0,
+            socket_timeout_ms: 0,
+        })
+    }
+
+    /// The leading fields: namespace, set (omitted for a whole namespace),
+    /// [records-per-second], socket-timeout, task id, [index-range],
+    /// [filter-exp].
+    pub(crate) fn fields(&self, task_id: u64) -> Vec<Field> {
+        let mut fields = vec![Field::new(field::NAMESPACE, self.namespace.as_str())];
+        if !self.set.is_empty() {
+            fields.push(Field::new(field::SET, self.set.as_str()));
+        }
+        if self.records_per_second > 0 {
+            fields.push(Field::new(
+                field::RECORDS_PER_SECOND,
+                self.records_per_second.to_be_bytes(),
+            ));
+        }
+        fields.push(Field::new(
+            field::SOCKET_TIMEOUT,
+            self.socket_timeout_ms.to_be_bytes(),
+        ));
+        fields.push(Field::new(field::TRID, task_id.to_be_bytes()));
+        if let Some(f) = &self.index_filter {
+            fields.push(Field::new(field::INDEX_RANGE, f.encode()));
+        }
+        if let Some(e) = &self.filter_exp {
+            fields.push(Field::new(field::FILTER_EXP, e.as_slice()));
+        }
+        fields
+    }
+}
+
+/// Everything that goes into a start message.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StartRequest {
+    pub(crate) scope: Scope,
+    pub(crate) task_id: u64,
+    pub(crate) action: JobAction,
     pub(crate) record_ttl: u32,
     pub(crate) durable_delete: bool,
-    pub(crate) socket_timeout_ms: u32,
     pub(crate) total_timeout_ms: u32,
 }
 
@@ -70,33 +137,33 @@ impl StartRequest {
     /// Checks everything the server would refuse, so that a bad job is never
     /// started on some nodes only.
     pub(crate) fn validate(&self) -> Result<()> {
-        if self.namespace.is_empty() || self.namespace.len() > MAX_NAMESPACE {
+        if self.scope.namespace.is_empty() || self.scope.namespace.len() > MAX_NAMESPACE {
             return Err(Error::invalid(format!(
                 "namespace {:?} must be 1 to {MAX_NAMESPACE} bytes",
-                self.namespace
+                self.scope.namespace
             )));
         }
-        if self.set.len() > MAX_SET {
+        if self.scope.set.len() > MAX_SET {
             return Err(Error::invalid(format!(
                 "set name {:?} is {} bytes; at most {MAX_SET} are allowed",
-                self.set,
-                self.set.len()
+                self.scope.set,
+                self.scope.set.len()
             )));
         }
         if self.task_id == 0 {
             return Err(Error::invalid("task id must not be 0"));
         }
-        if self.records_per_second > MAX_RECORDS_PER_SECOND {
+        if self.scope.records_per_second > MAX_RECORDS_PER_SECOND {
             return Err(Error::invalid(format!(
                 "records_per_second {} is above the server maximum {MAX_RECORDS_PER_SECOND} \
                  (background-query-max-rps); the rate applies per node",
-                self.records_per_second
+                self.scope.records_per_second
             )));
         }
-        if let Some(f) = &self.index_filter {
+        if let Some(f) = &self.scope.index_filter {
             f.validate()?;
         }
-        if matches!(&self.filter_exp, Some(e) if e.is_empty()) {
+        if matches!(&self.scope.filter_exp, Some(e) if e.is_empty()) {
             return Err(Error::invalid("filter expression is empty"));
         }
         match &self.action {
@@ -142,27 +209,7 @@ impl StartRequest {
         if self.durable_delete {
             info2 |= info2::DURABLE_DELETE;
         }
-        let mut fields = vec![Field::new(field::NAMESPACE, self.namespace.as_str())];
-        if !self.set.is_empty() {
-            fields.push(Field::new(field::SET, self.set.as_str()));
-        }
-        if self.records_per_second > 0 {
-            fields.push(Field::new(
-                field::RECORDS_PER_SECOND,
-                self.records_per_second.to_be_bytes(),
-            ));
-        }
-        fields.push(Field::new(
-            field::SOCKET_TIMEOUT,
-            self.socket_timeout_ms.to_be_bytes(),
-        ));
-        fields.push(Field::new(field::TRID, self.task_id.to_be_bytes()));
-        if let Some(f) = &self.index_filter {
-            fields.push(Field::new(field::INDEX_RANGE, f.encode()));
-        }
-        if let Some(e) = &self.filter_exp {
-            fields.push(Field::new(field::FILTER_EXP, e.as_slice()));
-        }
+        let mut fields = self.scope.fields(self.task_id);
         let ops = match &self.action {
             JobAction::Ops(ops) => ops.iter().map(Operation::to_wire).collect(),
             JobAction::Udf {
@@ -229,16 +276,18 @@ mod tests {
 
     fn base(set: &str, task_id: u64, action: JobAction) -> StartRequest {
         StartRequest {
-            namespace: "test".into(),
-            set: set.into(),
+            scope: Scope {
+                namespace: "test".into(),
+                set: set.into(),
+                index_filter: None,
+                filter_exp: None,
+                records_per_second: 0,
+                socket_timeout_ms: 30_000,
+            },
             task_id,
             action,
-            index_filter: None,
-            filter_exp: None,
-            records_per_second: 0,
             record_ttl: 0,
             durable_delete: false,
-            socket_timeout_ms: 30_000,
             total_timeout_ms: 1_000,
         }
     }
@@ -269,7 +318,7 @@ mod tests {
             9206660312799159840,
             JobAction::Ops(vec![operations::put("flag", 1)]),
         );
-        r.filter_exp = Some(from_hex("9301935101a6616374697665c3"));
+        r.scope.filter_exp = Some(from_hex("9301935101a6616374697665c3"));
         assert_eq!(hex(&r.encode()), "02030000000000651600010000000000000000000000000003e800050001000000050074657374000000060162676f707300000005090000753000000009077fc4a0c68814a6200000000e2b9301935101a6616374697665c30000001002010004666c61670000000000000001");
     }
 
@@ -282,7 +331,7 @@ mod tests {
             JobAction::Ops(vec![operations::put("t", 1)]),
         );
         r.record_ttl = 3600;
-        r.records_per_second = 100;
+        r.scope.records_per_second = 100;
         assert_eq!(hex(&r.encode()), "02030000000000591600010000000000000000000e10000003e800050001000000050074657374000000060162676f7073000000050a000000640000000509000075300000000907d55166591d3e21a00000000d02010001740000000000000001");
     }
 
@@ -294,7 +343,7 @@ mod tests {
             4378155879910643737,
             JobAction::Ops(vec![operations::delete()]),
         );
-        r.filter_exp = Some(from_hex("9305935102a16932"));
+        r.scope.filter_exp = Some(from_hex("9305935102a16932"));
         assert_eq!(hex(&r.encode()), "02030000000000541600010000000000000000000000000003e800050001000000050074657374000000060162676f707300000005090000753000000009073cc25593895c9819000000092b9305935102a16932000000040e000000");
         // (e): touch with ttl 7200.
         let mut r = base(
@@ -330,7 +379,7 @@ mod tests {
             },
         );
         r.record_ttl = 3600;
-        r.records_per_second = 200;
+        r.scope.records_per_second = 200;
         assert_eq!(hex(&r.encode()), "02030000000000671600010000000000000000000e10000003e80009000000000005007465737400000006016267756466000000050a000000c80000000509000075300000000907a62792ff7cea3556000000022102000000061e6267756466000000051f6d61726b000000022090");
     }
 
@@ -342,7 +391,7 @@ mod tests {
             13020062418150267160,
             JobAction::Ops(vec![operations::put("s", 1)]),
         );
-        r.index_filter = Some(Filter::range("age", 10, 20));
+        r.scope.index_filter = Some(Filter::range("age", 10, 20));
         assert_eq!(hex(&r.encode()), "02030000000000731600010000000000000000000000000003e800050001000000050074657374000000060162676f70730000000509000075300000000907b4b08dc93b4299180000001f1601036167650100000008000000000000000a0000000800000000000000140000000d02010001730000000000000001");
     }
 
@@ -360,86 +409,46 @@ mod tests {
     fn validation_errors_say_what_is_wrong() {
         let ok = base("s", 1, JobAction::Ops(vec![operations::put("a", 1)]));
         assert!(ok.validate().is_ok());
+        let with = |change: &dyn Fn(&mut StartRequest)| {
+            let mut r = ok.clone();
+            change(&mut r);
+            r
+        };
+        let udf = JobAction::Udf {
+            package: String::new(),
+            function: "f".into(),
+            args: vec![],
+        };
         let cases: Vec<(StartRequest, &str)> = vec![
+            (with(&|r| r.scope.namespace.clear()), "namespace"),
+            (with(&|r| r.scope.namespace = "n".repeat(32)), "namespace"),
+            (with(&|r| r.scope.set = "s".repeat(64)), "set name"),
+            (with(&|r| r.task_id = 0), "task id"),
             (
-                StartRequest {
-                    namespace: String::new(),
-                    ..ok.clone()
-                },
-                "namespace",
-            ),
-            (
-                StartRequest {
-                    namespace: "n".repeat(32),
-                    ..ok.clone()
-                },
-                "namespace",
-            ),
-            (
-                StartRequest {
-                    set: "s".repeat(64),
-                    ..ok.clone()
-                },
-                "set name",
-            ),
-            (
-                StartRequest {
-                    task_id: 0,
-                    ..ok.clone()
-                },
-                "task id",
-            ),
-            (
-                StartRequest {
-                    records_per_second: 20_000,
-                    ..ok.clone()
-                },
+                with(&|r| r.scope.records_per_second = 20_000),
                 "records_per_second",
             ),
             (
-                StartRequest {
-                    action: JobAction::Ops(vec![]),
-                    ..ok.clone()
-                },
+                with(&|r| r.action = JobAction::Ops(vec![])),
                 "at least one bin operation",
             ),
             (
-                StartRequest {
-                    action: JobAction::Ops(vec![operations::get_bin("i")]),
-                    ..ok.clone()
-                },
+                with(&|r| r.action = JobAction::Ops(vec![operations::get_bin("i")])),
                 "read operation",
             ),
             (
-                StartRequest {
-                    action: JobAction::Ops(vec![operations::put("a_very_long_bin_name", 1)]),
-                    ..ok.clone()
-                },
+                with(&|r| {
+                    r.action = JobAction::Ops(vec![operations::put("a_very_long_bin_name", 1)]);
+                }),
                 "bin name",
             ),
+            (with(&|r| r.action = udf.clone()), "UDF package"),
             (
-                StartRequest {
-                    action: JobAction::Udf {
-                        package: String::new(),
-                        function: "f".into(),
-                        args: vec![],
-                    },
-                    ..ok.clone()
-                },
-                "UDF package",
-            ),
-            (
-                StartRequest {
-                    index_filter: Some(Filter::equal("b", 1.5)),
-                    ..ok.clone()
-                },
+                with(&|r| r.scope.index_filter = Some(Filter::equal("b", 1.5))),
                 "integer or string",
             ),
             (
-                StartRequest {
-                    filter_exp: Some(vec![]),
-                    ..ok.clone()
-                },
+                with(&|r| r.scope.filter_exp = Some(vec![])),
                 "filter expression",
             ),
         ];

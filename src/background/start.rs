@@ -83,16 +83,9 @@ pub(crate) fn start(
                 (n.name().to_owned(), state)
             })
             .collect();
-        let (namespace, set, task_id) = (req.namespace, req.set, req.task_id);
-        return Ok(ExecuteTask::new(
-            client.clone(),
-            kind,
-            namespace,
-            set,
-            node.map(str::to_owned),
-            task_id,
-            targets,
-        ));
+        let scope = &req.scope;
+        let task = ExecuteTask::attach(client, req.task_id, &scope.namespace, &scope.set, kind);
+        return Ok(task.tracking(node.map(str::to_owned), targets));
     }
     Err(abort_partial_start(client, req.task_id, outcomes))
 }

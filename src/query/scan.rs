@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::background::request::random_task_id;
+use crate::background::request::{random_task_id, Scope};
 use crate::background::DataSet;
 use crate::client::Client;
 use crate::command::kv;
 use crate::error::{Error, Result, ResultCode};
-use crate::exp::{self, Expression};
+use crate::exp::Expression;
 use crate::key::Key;
 use crate::net::Deadline;
 use crate::record::Record;
@@ -29,14 +29,9 @@ const RETRY_PAUSE: Duration = Duration::from_millis(50);
 /// Everything in one node's request.
 #[derive(Debug, Clone)]
 struct QuerySpec {
-    namespace: String,
-    set: String,
-    index_filter: Option<Filter>,
-    filter_exp: Option<Vec<u8>>,
+    scope: Scope,
     bins: Option<Vec<String>>,
     max_records: u64,
-    records_per_second: u32,
-    socket_timeout_ms: u32,
     total_timeout_ms: u32,
 }
 
@@ -47,27 +42,7 @@ impl QuerySpec {
     /// a query needs a new `task_id`: a node refuses an id it still
     /// remembers (PARAMETER_ERROR).
     fn message(&self, task_id: u64, partitions: &[u16]) -> Message {
-        let mut fields = vec![Field::new(field::NAMESPACE, self.namespace.as_str())];
-        if !self.set.is_empty() {
-            fields.push(Field::new(field::SET, self.set.as_str()));
-        }
-        if self.records_per_second > 0 {
-            fields.push(Field::new(
-                field::RECORDS_PER_SECOND,
-                self.records_per_second.to_be_bytes(),
-            ));
-        }
-        fields.push(Field::new(
-            field::SOCKET_TIMEOUT,
-            self.socket_timeout_ms.to_be_bytes(),
-        ));
-        fields.push(Field::new(field::TRID, task_id.to_be_bytes()));
-        if let Some(f) = &self.index_filter {
-            fields.push(Field::new(field::INDEX_RANGE, f.encode()));
-        }
-        if let Some(e) = &self.filter_exp {
-            fields.push(Field::new(field::FILTER_EXP, e.as_slice()));
-        }
+        let mut fields = self.scope.fields(task_id);
         let pids: Vec<u8> = partitions.iter().flat_map(|p| p.to_le_bytes()).collect();
         fields.push(Field::new(field::PID_ARRAY, pids));
         if self.max_records > 0 {
@@ -151,9 +126,9 @@ fn run_on_node(
         let set = m
             .field(field::SET)
             .and_then(Field::as_str)
-            .unwrap_or(&spec.set)
+            .unwrap_or(&spec.scope.set)
             .to_owned();
-        let key = Key::from_digest(&spec.namespace, &set, digest)?;
+        let key = Key::from_digest(&spec.scope.namespace, &set, digest)?;
         out.records.push(kv::record(m, &key, false)?);
         Ok(true)
     })?;
@@ -265,27 +240,21 @@ impl Query {
     }
 
     fn spec(&self) -> Result<QuerySpec> {
-        if let Some(f) = &self.filter {
-            f.validate()?;
-        }
-        let parsed = match &self.ael {
-            Some(t) => Some(Expression::from_ael(t)?),
-            None => None,
-        };
-        let filter = match (parsed, self.filter_exp.clone()) {
-            (Some(a), Some(b)) => Some(exp::and(vec![a, b])),
-            (a, b) => a.or(b),
-        };
         let ms = |d: Duration| u32::try_from(d.as_millis()).unwrap_or(u32::MAX);
-        Ok(QuerySpec {
-            namespace: self.dataset.namespace().to_owned(),
-            set: self.dataset.set().to_owned(),
-            index_filter: self.filter.clone(),
-            filter_exp: filter.map(|e| e.pack()),
-            bins: self.bins.clone(),
-            max_records: self.max_records,
+        let scope = Scope {
             records_per_second: self.records_per_second,
             socket_timeout_ms: ms(self.socket_timeout),
+            ..Scope::new(
+                &self.dataset,
+                self.filter.clone(),
+                self.ael.as_deref(),
+                self.filter_exp.clone(),
+            )?
+        };
+        Ok(QuerySpec {
+            scope,
+            bins: self.bins.clone(),
+            max_records: self.max_records,
             total_timeout_ms: ms(self.total_timeout),
         })
     }
@@ -303,7 +272,7 @@ impl Query {
             let mut by_node: HashMap<String, (Arc<crate::cluster::Node>, Vec<u16>)> =
                 HashMap::new();
             for pid in &pending {
-                let node = cluster.master_node(&spec.namespace, *pid)?;
+                let node = cluster.master_node(&spec.scope.namespace, *pid)?;
                 by_node
                     .entry(node.name().to_owned())
                     .or_insert_with(|| (node.clone(), Vec::new()))
@@ -371,15 +340,14 @@ mod tests {
     }
 
     fn spec() -> QuerySpec {
+        let scope = Scope::new(&DataSet::of("test", "scan"), None, None, None).unwrap();
         QuerySpec {
-            namespace: "test".into(),
-            set: "scan".into(),
-            index_filter: None,
-            filter_exp: None,
+            scope: Scope {
+                socket_timeout_ms: 30_000,
+                ..scope
+            },
             bins: None,
             max_records: 0,
-            records_per_second: 0,
-            socket_timeout_ms: 30_000,
             total_timeout_ms: 0,
         }
     }
@@ -422,8 +390,8 @@ mod tests {
     fn golden_sindex_query_frame() {
         // sindex-single.txt: where(equals('age', 7)).results().
         let mut s = spec();
-        s.set = "bgops".into();
-        s.index_filter = Some(Filter::equal("age", 7));
+        s.scope.set = "bgops".into();
+        s.scope.index_filter = Some(Filter::equal("age", 7));
         let f = s
             .message(2643109259149142761, &(0..4096).collect::<Vec<_>>())
             .encode();

@@ -166,30 +166,6 @@ pub struct ExecuteTask {
 }
 
 impl ExecuteTask {
-    pub(crate) fn new(
-        client: Client,
-        kind: TaskKind,
-        namespace: String,
-        set: String,
-        node_name: Option<String>,
-        task_id: u64,
-        targets: Vec<(String, NodeJobState)>,
-    ) -> Self {
-        let trackers = targets
-            .into_iter()
-            .map(|(n, s)| NodeTracker::with_state(&n, s))
-            .collect();
-        ExecuteTask {
-            client,
-            kind,
-            namespace,
-            set,
-            node_name,
-            task_id,
-            trackers: Arc::new(Mutex::new(trackers)),
-        }
-    }
-
     /// A handle on job `task_id`, e.g. saved by another process. It tracks
     /// every node currently in the cluster; nodes that never show the job
     /// count as finished after a short grace period.
@@ -215,15 +191,33 @@ impl ExecuteTask {
             .iter()
             .map(|n| (n.name().to_owned(), NodeJobState::Pending))
             .collect();
-        ExecuteTask::new(
-            client.clone(),
+        let task = ExecuteTask {
+            client: client.clone(),
             kind,
-            namespace.to_owned(),
-            set.to_owned(),
-            None,
+            namespace: namespace.to_owned(),
+            set: set.to_owned(),
+            node_name: None,
             task_id,
-            targets,
-        )
+            trackers: Arc::default(),
+        };
+        task.tracking(None, targets)
+    }
+
+    /// The same handle, watching only `targets`, each in the state its start
+    /// left it; `node_name` when the job was started on that node only.
+    pub(crate) fn tracking(
+        mut self,
+        node_name: Option<String>,
+        targets: Vec<(String, NodeJobState)>,
+    ) -> Self {
+        self.node_name = node_name;
+        self.trackers = Arc::new(Mutex::new(
+            targets
+                .into_iter()
+                .map(|(n, s)| NodeTracker::with_state(&n, s))
+                .collect(),
+        ));
+        self
     }
 
     /// The task id, the same on every node.
