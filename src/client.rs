@@ -858,3 +858,49 @@ mod command_text_tests {
         assert!(matches!(expect_ok("x", "no"), Err(Error::Info { .. })));
     }
 }
+
+#[cfg(test)]
+mod connect_phase_tests {
+    use std::net::{TcpListener, TcpStream};
+
+    use crate::error::{Error, TimeoutPhase};
+    use crate::net::{Connection, Deadline};
+
+    /// A listener whose accept queue is full: the kernel drops further SYNs,
+    /// so a connect to it hangs until its timeout, like a silent host.
+    fn silent_listener() -> (TcpListener, Vec<TcpStream>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let mut held = Vec::new();
+        for _ in 0..4096 {
+            match TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(50)) {
+                Ok(s) => held.push(s),
+                Err(_) => return (l, held),
+            }
+        }
+        panic!("the accept queue never filled");
+    }
+
+    #[test]
+    fn a_connect_that_never_completes_is_a_connect_timeout() {
+        let (l, _held) = silent_listener();
+        let addr = l.local_addr().unwrap();
+        let d = Deadline::after(std::time::Duration::from_secs(5));
+        let start = std::time::Instant::now();
+        match Connection::connect(addr, std::time::Duration::from_millis(100), &d) {
+            Err(Error::Timeout {
+                phase, in_doubt, ..
+            }) => {
+                assert_eq!(phase, TimeoutPhase::Connect);
+                assert!(!in_doubt, "nothing was sent");
+            }
+            other => panic!("expected a connect timeout, got {:?}", other.err()),
+        }
+        let took = start.elapsed();
+        assert!(took >= std::time::Duration::from_millis(100), "{took:?}");
+        assert!(
+            took < std::time::Duration::from_secs(2),
+            "connect_timeout, not the total: {took:?}"
+        );
+    }
+}
