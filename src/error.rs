@@ -26,6 +26,12 @@ macro_rules! result_codes {
 
             /// The symbolic name of the code, or `"UNKNOWN"` for a code this
             /// version of the crate does not know.
+            ///
+            /// ```
+            /// use aerospike_blocking::ResultCode;
+            /// assert_eq!(ResultCode(3).name(), "GENERATION_ERROR");
+            /// assert_eq!(ResultCode(31).name(), "UNKNOWN");
+            /// ```
             pub fn name(self) -> &'static str {
                 match self.0 {
                     $($code => stringify!($name),)*
@@ -139,6 +145,11 @@ result_codes! {
 
 impl ResultCode {
     /// Wraps a raw code.
+    ///
+    /// ```
+    /// use aerospike_blocking::ResultCode;
+    /// assert_eq!(ResultCode::from_u8(5), ResultCode::KEY_EXISTS);
+    /// ```
     pub fn from_u8(code: u8) -> Self {
         ResultCode(code)
     }
@@ -302,11 +313,23 @@ pub enum Error {
 
 impl Error {
     /// A server error.
+    ///
+    /// ```
+    /// use aerospike_blocking::{Error, ResultCode};
+    /// let e = Error::server(ResultCode::KEY_EXISTS, false);
+    /// assert_eq!(e.to_string(), "server error 5 (KEY_EXISTS: key already exists)");
+    /// ```
     pub fn server(code: ResultCode, in_doubt: bool) -> Self {
         Error::Server { code, in_doubt }
     }
 
     /// The server result code inside, if there is one.
+    ///
+    /// ```
+    /// use aerospike_blocking::{Error, ResultCode};
+    /// assert_eq!(Error::server(ResultCode::KEY_NOT_FOUND, false).result_code(), Some(ResultCode::KEY_NOT_FOUND));
+    /// assert_eq!(Error::Closed.result_code(), None);
+    /// ```
     pub fn result_code(&self) -> Option<ResultCode> {
         match self {
             Error::Server { code, .. } | Error::Info { code, .. } => Some(*code),
@@ -327,6 +350,12 @@ impl Error {
     }
 
     /// True when a write may have been applied although the call failed.
+    ///
+    /// ```
+    /// use aerospike_blocking::{Error, ResultCode};
+    /// assert!(Error::server(ResultCode::TIMEOUT, true).in_doubt());
+    /// assert!(!Error::Closed.in_doubt());
+    /// ```
     pub fn in_doubt(&self) -> bool {
         match self {
             Error::Server { in_doubt, .. }
@@ -343,6 +372,13 @@ impl Error {
 }
 
 /// The crate's result type.
+///
+/// ```
+/// fn answer() -> aerospike_blocking::Result<i64> {
+///     Ok(42)
+/// }
+/// assert_eq!(answer().unwrap(), 42);
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]

@@ -53,16 +53,34 @@ impl Operation {
     }
 
     /// True when the operation only reads.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations;
+    /// assert!(operations::get_bin("a").is_read());
+    /// assert!(!operations::put("a", 1).is_read());
+    /// ```
     pub fn is_read(&self) -> bool {
         op::is_read(self.kind)
     }
 
     /// True when the operation changes the record.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations;
+    /// assert!(operations::add("n", 1).is_write());
+    /// assert!(!operations::get().is_write());
+    /// ```
     pub fn is_write(&self) -> bool {
         !self.is_read()
     }
 
     /// The bin the operation applies to ("" for record-level operations).
+    ///
+    /// ```
+    /// use aerospike_blocking::operations;
+    /// assert_eq!(operations::append("s", "x").bin(), "s");
+    /// assert_eq!(operations::touch().bin(), "");
+    /// ```
     pub fn bin(&self) -> &str {
         &self.bin
     }
@@ -79,51 +97,120 @@ impl Operation {
 }
 
 /// Writes `value` to bin `bin` (`Value::Nil` removes the bin).
+///
+/// ```no_run
+/// # use aerospike_blocking::{Client, ClientPolicy};
+/// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+/// use aerospike_blocking::{operations, Key, WritePolicy};
+/// client.operate(&WritePolicy::default(), &Key::new("test", "demo", 1)?, &[operations::put("name", "Ann")])?;
+/// # Ok::<(), aerospike_blocking::Error>(())
+/// ```
 pub fn put(bin: &str, value: impl Into<Value>) -> Operation {
     Operation::with_value(op::WRITE, bin, &value.into())
 }
 
 /// Removes bin `bin` (writes nil).
+///
+/// ```
+/// use aerospike_blocking::operations;
+/// assert!(operations::remove_bin("tmp").is_write());
+/// ```
 pub fn remove_bin(bin: &str) -> Operation {
     Operation::with_value(op::WRITE, bin, &Value::Nil)
 }
 
 /// Reads every bin.
+///
+/// ```no_run
+/// # use aerospike_blocking::{Client, ClientPolicy};
+/// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+/// use aerospike_blocking::{operations, Key, WritePolicy};
+/// let rec = client.operate(&WritePolicy::default(), &Key::new("test", "demo", 1)?, &[operations::add("n", 1), operations::get()])?;
+/// # Ok::<(), aerospike_blocking::Error>(())
+/// ```
 pub fn get() -> Operation {
     Operation::raw(op::READ, "", 0, Vec::new())
 }
 
 /// Reads bin `bin`.
+///
+/// ```no_run
+/// # use aerospike_blocking::{Client, ClientPolicy};
+/// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+/// use aerospike_blocking::{operations, Key, WritePolicy};
+/// let rec = client.operate(&WritePolicy::default(), &Key::new("test", "demo", 1)?, &[operations::add("n", 1), operations::get_bin("n")])?;
+/// println!("n is now {:?}", rec.bin("n"));
+/// # Ok::<(), aerospike_blocking::Error>(())
+/// ```
 pub fn get_bin(bin: &str) -> Operation {
     Operation::raw(op::READ, bin, 0, Vec::new())
 }
 
 /// Reads the record's metadata only.
+///
+/// ```no_run
+/// # use aerospike_blocking::{Client, ClientPolicy};
+/// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+/// use aerospike_blocking::{operations, Key, WritePolicy};
+/// let rec = client.operate(&WritePolicy::default(), &Key::new("test", "demo", 1)?, &[operations::touch(), operations::get_header()])?;
+/// println!("generation {}", rec.generation);
+/// # Ok::<(), aerospike_blocking::Error>(())
+/// ```
 pub fn get_header() -> Operation {
     Operation::raw(op::READ, "", 0, Vec::new())
 }
 
 /// Adds `value` (integer or float) to bin `bin`, creating it if absent.
+///
+/// ```
+/// use aerospike_blocking::operations;
+/// let op = operations::add("visits", 1);
+/// assert!(op.is_write() && op.bin() == "visits");
+/// ```
 pub fn add(bin: &str, value: impl Into<Value>) -> Operation {
     Operation::with_value(op::INCR, bin, &value.into())
 }
 
 /// Appends a string or bytes to bin `bin`.
+///
+/// ```
+/// use aerospike_blocking::operations;
+/// assert_eq!(operations::append("log", ";x").bin(), "log");
+/// ```
 pub fn append(bin: &str, value: impl Into<Value>) -> Operation {
     Operation::with_value(op::APPEND, bin, &value.into())
 }
 
 /// Prepends a string or bytes to bin `bin`.
+///
+/// ```
+/// use aerospike_blocking::operations;
+/// assert_eq!(operations::prepend("name", "Dr. ").bin(), "name");
+/// ```
 pub fn prepend(bin: &str, value: impl Into<Value>) -> Operation {
     Operation::with_value(op::PREPEND, bin, &value.into())
 }
 
 /// Resets the record's time to live (the policy's expiration applies).
+///
+/// ```
+/// use aerospike_blocking::operations;
+/// assert!(operations::touch().is_write());
+/// ```
 pub fn touch() -> Operation {
     Operation::raw(op::TOUCH, "", 0, Vec::new())
 }
 
 /// Deletes the record.
+///
+/// ```no_run
+/// # use aerospike_blocking::{Client, ClientPolicy};
+/// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+/// use aerospike_blocking::{operations, Key, WritePolicy};
+/// // Read the record and delete it in one step.
+/// let last = client.operate(&WritePolicy::default(), &Key::new("test", "demo", 1)?, &[operations::get(), operations::delete()])?;
+/// # Ok::<(), aerospike_blocking::Error>(())
+/// ```
 pub fn delete() -> Operation {
     Operation::raw(op::DELETE, "", 0, Vec::new())
 }
