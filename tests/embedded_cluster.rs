@@ -359,3 +359,37 @@ fn ten_thousand_records_survive_a_node_leaving_and_returning_mid_traffic() {
         "every read reached an owner"
     );
 }
+
+/// `fail_if_not_connected: false`: a client made while nothing answers on
+/// the seed has no nodes and fails commands with `NoNode`; once a node starts
+/// on the seed's port the tend thread finds it and commands work.
+#[test]
+fn a_client_made_before_its_cluster_finds_it_when_it_starts() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    let p = ClientPolicy {
+        fail_if_not_connected: false,
+        connect_timeout: Duration::from_millis(100),
+        ..policy()
+    };
+    let c = Client::connect(&[format!("127.0.0.1:{port}")], &p).unwrap();
+    assert!(c.nodes().is_empty());
+    let key = Key::new("test", "late", 1).unwrap();
+    let rp = ReadPolicy {
+        max_retries: 0,
+        ..ReadPolicy::default()
+    };
+    assert!(matches!(
+        c.exists(&rp, &key),
+        Err(aerospike_blocking::Error::NoNode(_))
+    ));
+    let ec = EmbeddedCluster::builder()
+        .ports(vec![port])
+        .start()
+        .unwrap();
+    converge(&c, &ec);
+    c.put(&WritePolicy::default(), &key, &[Bin::new("a", 1)])
+        .unwrap();
+    assert!(c.exists(&rp, &key).unwrap());
+}

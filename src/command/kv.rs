@@ -177,16 +177,22 @@ pub(crate) fn operate(p: &WritePolicy, key: &Key, ops: &[Operation]) -> Result<(
     }
     let mut i1 = 0;
     let mut writes = false;
+    let mut reads_bins = false;
     for o in ops {
         check_bin(o.bin())?;
         if o.is_read() {
             i1 |= info1::READ;
-            if o.kind == op::READ && o.bin().is_empty() {
+            reads_bins |= !o.header_only;
+            if o.kind == op::READ && o.bin().is_empty() && !o.header_only {
                 i1 |= info1::GET_ALL;
             }
         } else {
             writes = true;
         }
+    }
+    if i1 & info1::READ != 0 && !reads_bins {
+        // Only header reads: metadata, no bin data.
+        i1 |= info1::NOBINDATA;
     }
     let header = if writes {
         let mut h = write_header(p, i1, 0);

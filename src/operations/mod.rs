@@ -29,6 +29,9 @@ pub struct Operation {
     pub(crate) bin: String,
     pub(crate) particle: u8,
     pub(crate) data: Vec<u8>,
+    /// A metadata-only read ([`get_header`]): the request asks for no bin
+    /// data unless another operation reads bins.
+    pub(crate) header_only: bool,
 }
 
 impl Operation {
@@ -40,6 +43,7 @@ impl Operation {
             bin: bin.to_owned(),
             particle,
             data,
+            header_only: false,
         }
     }
 
@@ -49,6 +53,7 @@ impl Operation {
             bin: bin.to_owned(),
             particle,
             data,
+            header_only: false,
         }
     }
 
@@ -157,7 +162,10 @@ pub fn get_bin(bin: &str) -> Operation {
 /// # Ok::<(), aerospike_blocking::Error>(())
 /// ```
 pub fn get_header() -> Operation {
-    Operation::raw(op::READ, "", 0, Vec::new())
+    Operation {
+        header_only: true,
+        ..Operation::raw(op::READ, "", 0, Vec::new())
+    }
 }
 
 /// Adds `value` (integer or float) to bin `bin`, creating it if absent.
