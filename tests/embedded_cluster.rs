@@ -26,6 +26,23 @@ fn running(ec: &EmbeddedCluster) -> BTreeSet<String> {
     ec.nodes().iter().map(|n| n.name()).collect()
 }
 
+/// Policies whose retries ride over a node that vanished before the next tend.
+fn patient_policies() -> (WritePolicy, ReadPolicy) {
+    let wp = WritePolicy {
+        max_retries: 10,
+        sleep_between_retries: Duration::from_millis(20),
+        total_timeout: Duration::from_secs(5),
+        ..WritePolicy::default()
+    };
+    let rp = ReadPolicy {
+        max_retries: wp.max_retries,
+        sleep_between_retries: wp.sleep_between_retries,
+        total_timeout: wp.total_timeout,
+        ..ReadPolicy::default()
+    };
+    (wp, rp)
+}
+
 /// Waits until the client sees exactly the cluster's running nodes.
 fn converge(c: &Client, ec: &EmbeddedCluster) {
     let start = Instant::now();
@@ -96,19 +113,7 @@ fn seed_node_can_leave() {
 fn client_keeps_working_through_node_churn() {
     let ec = EmbeddedCluster::start(3).unwrap();
     let c = Client::connect(&ec.seeds(), &policy()).unwrap();
-    // Retries ride over a node that vanished before the next tend.
-    let wp = WritePolicy {
-        max_retries: 10,
-        sleep_between_retries: Duration::from_millis(20),
-        total_timeout: Duration::from_secs(5),
-        ..WritePolicy::default()
-    };
-    let rp = ReadPolicy {
-        max_retries: 10,
-        sleep_between_retries: Duration::from_millis(20),
-        total_timeout: Duration::from_secs(5),
-        ..ReadPolicy::default()
-    };
+    let (wp, rp) = patient_policies();
     let stop = std::sync::atomic::AtomicBool::new(false);
     let done = std::thread::scope(|s| {
         let worker = s.spawn(|| {
@@ -281,18 +286,7 @@ fn ten_thousand_records_survive_a_node_leaving_and_returning_mid_traffic() {
     let ec = EmbeddedCluster::start(3).unwrap();
     let c = Client::connect(&ec.seeds(), &policy()).unwrap();
     converge(&c, &ec);
-    let wp = WritePolicy {
-        max_retries: 10,
-        sleep_between_retries: Duration::from_millis(20),
-        total_timeout: Duration::from_secs(5),
-        ..WritePolicy::default()
-    };
-    let rp = ReadPolicy {
-        max_retries: 10,
-        sleep_between_retries: Duration::from_millis(20),
-        total_timeout: Duration::from_secs(5),
-        ..ReadPolicy::default()
-    };
+    let (wp, rp) = patient_policies();
     let key = |i: i64| Key::new("test", "done_when", i).unwrap();
     let (proxied_at_start, _) = served(&c);
     let progress = AtomicI64::new(0);
