@@ -860,7 +860,7 @@ mod command_text_tests {
 }
 
 #[cfg(test)]
-mod connect_phase_tests {
+mod timeout_phase_tests {
     use std::net::{TcpListener, TcpStream};
 
     use crate::error::{Error, TimeoutPhase};
@@ -902,6 +902,26 @@ mod connect_phase_tests {
             took < std::time::Duration::from_secs(2),
             "connect_timeout, not the total: {took:?}"
         );
+    }
+
+    #[test]
+    fn a_request_the_server_never_reads_is_a_send_timeout() {
+        // Accepts, then never reads: once the socket buffers are full a
+        // write blocks until the socket timeout.
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let server = std::thread::spawn(move || l.accept().map(|(s, _)| s));
+        let d = Deadline::after(std::time::Duration::from_secs(10))
+            .with_socket_timeout(std::time::Duration::from_millis(200));
+        let mut c = Connection::connect(addr, std::time::Duration::from_secs(1), &d).unwrap();
+        let _held = server.join().unwrap().unwrap();
+        let big = vec![0u8; 64 << 20];
+        let start = std::time::Instant::now();
+        match c.send(&big, &d) {
+            Err(Error::Timeout { phase, .. }) => assert_eq!(phase, TimeoutPhase::Send),
+            other => panic!("expected a send timeout, got {:?}", other.err()),
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
     }
 }
 
