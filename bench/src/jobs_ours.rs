@@ -1,0 +1,77 @@
+//! Job figures for aerospike-blocking's background-task API.
+
+use std::time::{Duration, Instant};
+
+use aerospike_blocking::background::DataSet;
+use aerospike_blocking::task::{ExecuteTask, Outcome, WaitOptions};
+use aerospike_blocking::Client;
+
+use crate::jobs::{self, JobFigures, BIG_SET, SMALL_SET};
+use crate::stats;
+
+fn start(c: &Client, set: &str, rps: u32) -> (ExecuteTask, Duration) {
+    let ds = DataSet::of(crate::kv::NS, set);
+    let t = Instant::now();
+    let mut b = c.session().background_task().update(&ds).bin("n").add(1);
+    if rps > 0 {
+        b = b.records_per_second(rps);
+    }
+    let task = b.execute().expect("ours: start");
+    (task, t.elapsed())
+}
+
+fn detect(c: &Client, opts: WaitOptions, reps: usize) -> Vec<(Duration, u64)> {
+    let mut v = Vec::new();
+    for _ in 0..reps {
+        let (task, _) = start(c, SMALL_SET, 0);
+        let t = Instant::now();
+        let outcome = task.wait(opts);
+        let waited = t.elapsed();
+        match outcome {
+            Ok(Outcome::Completed) => v.push((
+                waited,
+                jobs::since_done_ms(c, task.task_id()).unwrap_or(u64::MAX),
+            )),
+            other => eprintln!("ours: wait gave {other:?}"),
+        }
+        jobs::settle(c, task.task_id());
+    }
+    v
+}
+
+pub fn run(c: &Client, reps: usize, detect_reps: usize) -> JobFigures {
+    let mut f = JobFigures::default();
+    let mut starts = Vec::new();
+    for _ in 0..reps {
+        let (task, d) = start(c, SMALL_SET, 0);
+        starts.push(d);
+        jobs::settle(c, task.task_id());
+    }
+    f.start_median = stats::median(starts.clone());
+    f.start_p90 = jobs::percentile(starts, 0.9);
+    f.detect_default = detect(c, WaitOptions::default(), detect_reps);
+    f.detect_fast = detect(
+        c,
+        WaitOptions::default().poll_interval(Duration::from_millis(1)),
+        detect_reps,
+    );
+    // A long job, waited for with the default options (1 s interval).
+    let (task, _) = start(c, SMALL_SET, jobs::LONG_JOB_RPS);
+    (f.long_job_polls_steady, f.long_job_polls_whole) =
+        jobs::long_job_polls(c.nodes().len(), || {
+            if let Err(e) = task.wait(WaitOptions::default()) {
+                eprintln!("ours: long job wait failed: {e}");
+            }
+        });
+    f.long_job_interval = WaitOptions::default().poll_interval;
+    jobs::settle(c, task.task_id());
+    let t = Instant::now();
+    let (task, _) = start(c, BIG_SET, 0);
+    match task.wait(WaitOptions::default()) {
+        Ok(Outcome::Completed) => {}
+        other => eprintln!("ours: end-to-end wait gave {other:?}"),
+    }
+    f.end_to_end = t.elapsed();
+    f.end_to_end_lag_ms = jobs::since_done_ms(c, task.task_id());
+    f
+}
