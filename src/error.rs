@@ -22,7 +22,17 @@ pub struct ResultCode(pub u8);
 macro_rules! result_codes {
     ($($name:ident = $code:expr, $doc:expr;)*) => {
         impl ResultCode {
-            $(#[doc = $doc] pub const $name: ResultCode = ResultCode($code);)*
+            $(
+                #[doc = $doc]
+                #[doc = ""]
+                #[doc = concat!(
+                    "```\nuse aerospike_blocking::ResultCode;\nassert_eq!(ResultCode::",
+                    stringify!($name), ".code(), ", stringify!($code),
+                    ");\nassert_eq!(ResultCode::", stringify!($name), ".name(), \"",
+                    stringify!($name), "\");\n```"
+                )]
+                pub const $name: ResultCode = ResultCode($code);
+            )*
 
             /// The symbolic name of the code, or `"UNKNOWN"` for a code this
             /// version of the crate does not know.
