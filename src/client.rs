@@ -858,3 +858,200 @@ mod command_text_tests {
         assert!(matches!(expect_ok("x", "no"), Err(Error::Info { .. })));
     }
 }
+
+#[cfg(test)]
+mod timeout_phase_tests {
+    use std::net::{TcpListener, TcpStream};
+
+    use crate::error::{Error, TimeoutPhase};
+    use crate::net::{Connection, Deadline};
+
+    /// A listener whose accept queue is full: the kernel drops further SYNs,
+    /// so a connect to it hangs until its timeout, like a silent host.
+    fn silent_listener() -> (TcpListener, Vec<TcpStream>) {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let mut held = Vec::new();
+        for _ in 0..4096 {
+            match TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(50)) {
+                Ok(s) => held.push(s),
+                Err(_) => return (l, held),
+            }
+        }
+        panic!("the accept queue never filled");
+    }
+
+    #[test]
+    fn a_connect_that_never_completes_is_a_connect_timeout() {
+        let (l, _held) = silent_listener();
+        let addr = l.local_addr().unwrap();
+        let d = Deadline::after(std::time::Duration::from_secs(5));
+        let start = std::time::Instant::now();
+        match Connection::connect(addr, std::time::Duration::from_millis(100), &d) {
+            Err(Error::Timeout {
+                phase, in_doubt, ..
+            }) => {
+                assert_eq!(phase, TimeoutPhase::Connect);
+                assert!(!in_doubt, "nothing was sent");
+            }
+            other => panic!("expected a connect timeout, got {:?}", other.err()),
+        }
+        let took = start.elapsed();
+        assert!(took >= std::time::Duration::from_millis(100), "{took:?}");
+        assert!(
+            took < std::time::Duration::from_secs(2),
+            "connect_timeout, not the total: {took:?}"
+        );
+    }
+
+    #[test]
+    fn a_request_the_server_never_reads_is_a_send_timeout() {
+        // Accepts, then never reads: once the socket buffers are full a
+        // write blocks until the socket timeout.
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let server = std::thread::spawn(move || l.accept().map(|(s, _)| s));
+        let d = Deadline::after(std::time::Duration::from_secs(10))
+            .with_socket_timeout(std::time::Duration::from_millis(200));
+        let mut c = Connection::connect(addr, std::time::Duration::from_secs(1), &d).unwrap();
+        let _held = server.join().unwrap().unwrap();
+        let big = vec![0u8; 64 << 20];
+        let start = std::time::Instant::now();
+        match c.send(&big, &d) {
+            Err(Error::Timeout { phase, .. }) => assert_eq!(phase, TimeoutPhase::Send),
+            other => panic!("expected a send timeout, got {:?}", other.err()),
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    }
+}
+
+/// A server older than 8.1 that offers neither `replicas` nor peer discovery,
+/// played by a minimal fake speaking the real protocol: the client must read
+/// the partition map with `replicas-master` and keep working.
+#[cfg(test)]
+mod old_server_tests {
+    use std::collections::HashMap;
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::wire::message::{field, info2, Header};
+    use crate::wire::proto::{self, Split};
+    use crate::wire::{base64, info};
+
+    type Seen = Arc<Mutex<Vec<String>>>;
+    type Store = Arc<Mutex<HashMap<Vec<u8>, Vec<crate::wire::message::Op>>>>;
+
+    fn answer(cmd: &str, all: &str) -> String {
+        match cmd {
+            "node" => "BB9000000000001".into(),
+            "build" => "4.9.0.3".into(),
+            "features" => "pipelining;batch-index;udf".into(),
+            "partition-generation" | "peers-generation" => "1".into(),
+            "replicas-master" => format!("test:{all}"),
+            _ => String::new(),
+        }
+    }
+
+    fn serve(mut s: TcpStream, seen: Seen, store: Store) {
+        let all = base64::encode(&[0xff; 512]);
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = match s.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            buf.extend_from_slice(&chunk[..n]);
+            while let Ok(Split::Frame {
+                header,
+                body,
+                consumed,
+            }) = proto::split_frame(&buf)
+            {
+                let reply = if header.kind == proto::TYPE_INFO {
+                    let mut out = String::new();
+                    for c in info::parse_request(body) {
+                        out.push_str(&format!("{c}\t{}\n", answer(&c, &all)));
+                        seen.lock().unwrap().push(c);
+                    }
+                    proto::frame(proto::TYPE_INFO, out.as_bytes())
+                } else {
+                    let m = Message::decode_all(body).unwrap().remove(0);
+                    let digest = m.field(field::DIGEST).unwrap().data.clone();
+                    let mut store = store.lock().unwrap();
+                    let (code, ops) = if m.header.info2 & info2::WRITE != 0 {
+                        store.insert(digest, m.ops.clone());
+                        (0, Vec::new())
+                    } else {
+                        match store.get(&digest) {
+                            Some(ops) => (0, ops.clone()),
+                            None => (ResultCode::KEY_NOT_FOUND.0, Vec::new()),
+                        }
+                    };
+                    let ops = ops
+                        .into_iter()
+                        .map(|mut o| {
+                            o.kind = op::READ;
+                            o
+                        })
+                        .collect();
+                    Message {
+                        header: Header {
+                            result_code: code,
+                            generation: 1,
+                            ..Header::default()
+                        },
+                        fields: Vec::new(),
+                        ops,
+                    }
+                    .encode()
+                };
+                buf.drain(..consumed);
+                if s.write_all(&reply).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_node_without_replicas_or_peers_features_is_served_through_replicas_master() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap().to_string();
+        let seen: Seen = Arc::default();
+        let store: Store = Arc::default();
+        let (s2, st2) = (seen.clone(), store.clone());
+        std::thread::spawn(move || {
+            for s in l.incoming().flatten() {
+                let (a, b) = (s2.clone(), st2.clone());
+                std::thread::spawn(move || serve(s, a, b));
+            }
+        });
+        let client = Client::connect(&[addr], &ClientPolicy::default()).unwrap();
+        let nodes = client.nodes();
+        assert_eq!(nodes.len(), 1);
+        assert_eq!(nodes[0].build, "4.9.0.3");
+        let key = Key::new("test", "old", 1).unwrap();
+        client
+            .put(&WritePolicy::default(), &key, &[Bin::new("a", 5)])
+            .unwrap();
+        let r = client
+            .get(&ReadPolicy::default(), &key, Bins::All)
+            .unwrap()
+            .unwrap();
+        assert_eq!(r.bin("a").and_then(crate::Value::as_int), Some(5));
+        let missing = Key::new("test", "old", 2).unwrap();
+        assert!(!client.exists(&ReadPolicy::default(), &missing).unwrap());
+        let seen = seen.lock().unwrap();
+        assert!(seen.iter().any(|c| c == "replicas-master"), "{seen:?}");
+        assert!(
+            !seen
+                .iter()
+                .any(|c| c == "replicas" || c == "replicas-all" || c == "peers-clear-std"),
+            "asked an 8.1-only command: {seen:?}"
+        );
+        client.close();
+    }
+}

@@ -22,10 +22,26 @@ pub struct ResultCode(pub u8);
 macro_rules! result_codes {
     ($($name:ident = $code:expr, $doc:expr;)*) => {
         impl ResultCode {
-            $(#[doc = $doc] pub const $name: ResultCode = ResultCode($code);)*
+            $(
+                #[doc = $doc]
+                #[doc = ""]
+                #[doc = concat!(
+                    "```\nuse aerospike_blocking::ResultCode;\nassert_eq!(ResultCode::",
+                    stringify!($name), ".code(), ", stringify!($code),
+                    ");\nassert_eq!(ResultCode::", stringify!($name), ".name(), \"",
+                    stringify!($name), "\");\n```"
+                )]
+                pub const $name: ResultCode = ResultCode($code);
+            )*
 
             /// The symbolic name of the code, or `"UNKNOWN"` for a code this
             /// version of the crate does not know.
+            ///
+            /// ```
+            /// use aerospike_blocking::ResultCode;
+            /// assert_eq!(ResultCode(3).name(), "GENERATION_ERROR");
+            /// assert_eq!(ResultCode(31).name(), "UNKNOWN");
+            /// ```
             pub fn name(self) -> &'static str {
                 match self.0 {
                     $($code => stringify!($name),)*
@@ -104,6 +120,11 @@ result_codes! {
     ROLE_VIOLATION = 81, "role violation";
     NOT_WHITELISTED = 82, "address not allowed";
     QUOTA_EXCEEDED = 83, "quota exceeded";
+    LDAP_NOT_ENABLED = 90, "LDAP not enabled";
+    LDAP_SETUP = 91, "LDAP setup error";
+    LDAP_TLS_SETUP = 92, "LDAP TLS setup error";
+    LDAP_AUTHENTICATION = 93, "LDAP authentication failed";
+    LDAP_QUERY = 94, "LDAP query failed";
     UDF_BAD_RESPONSE = 100, "UDF returned an error";
     MRT_BLOCKED = 120, "transaction blocked";
     MRT_VERSION_MISMATCH = 121, "transaction version mismatch";
@@ -134,6 +155,11 @@ result_codes! {
 
 impl ResultCode {
     /// Wraps a raw code.
+    ///
+    /// ```
+    /// use aerospike_blocking::ResultCode;
+    /// assert_eq!(ResultCode::from_u8(5), ResultCode::KEY_EXISTS);
+    /// ```
     pub fn from_u8(code: u8) -> Self {
         ResultCode(code)
     }
@@ -297,11 +323,23 @@ pub enum Error {
 
 impl Error {
     /// A server error.
+    ///
+    /// ```
+    /// use aerospike_blocking::{Error, ResultCode};
+    /// let e = Error::server(ResultCode::KEY_EXISTS, false);
+    /// assert_eq!(e.to_string(), "server error 5 (KEY_EXISTS: key already exists)");
+    /// ```
     pub fn server(code: ResultCode, in_doubt: bool) -> Self {
         Error::Server { code, in_doubt }
     }
 
     /// The server result code inside, if there is one.
+    ///
+    /// ```
+    /// use aerospike_blocking::{Error, ResultCode};
+    /// assert_eq!(Error::server(ResultCode::KEY_NOT_FOUND, false).result_code(), Some(ResultCode::KEY_NOT_FOUND));
+    /// assert_eq!(Error::Closed.result_code(), None);
+    /// ```
     pub fn result_code(&self) -> Option<ResultCode> {
         match self {
             Error::Server { code, .. } | Error::Info { code, .. } => Some(*code),
@@ -322,6 +360,12 @@ impl Error {
     }
 
     /// True when a write may have been applied although the call failed.
+    ///
+    /// ```
+    /// use aerospike_blocking::{Error, ResultCode};
+    /// assert!(Error::server(ResultCode::TIMEOUT, true).in_doubt());
+    /// assert!(!Error::Closed.in_doubt());
+    /// ```
     pub fn in_doubt(&self) -> bool {
         match self {
             Error::Server { in_doubt, .. }
@@ -338,4 +382,149 @@ impl Error {
 }
 
 /// The crate's result type.
+///
+/// ```
+/// fn answer() -> aerospike_blocking::Result<i64> {
+///     Ok(42)
+/// }
+/// assert_eq!(answer().unwrap(), 42);
+/// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every code the server defines (as_proto.h of server 8.1, cross-checked
+    /// with the Java and Rust clients' result-code tables), by number.
+    #[test]
+    fn every_server_code_has_its_official_number_and_name() {
+        let table: &[(u8, &str)] = &[
+            (0, "OK"),
+            (1, "SERVER_ERROR"),
+            (2, "KEY_NOT_FOUND"),
+            (3, "GENERATION_ERROR"),
+            (4, "PARAMETER_ERROR"),
+            (5, "KEY_EXISTS"),
+            (6, "BIN_EXISTS"),
+            (7, "CLUSTER_KEY_MISMATCH"),
+            (8, "SERVER_MEM_ERROR"),
+            (9, "TIMEOUT"),
+            (10, "ALWAYS_FORBIDDEN"),
+            (11, "PARTITION_UNAVAILABLE"),
+            (12, "BIN_TYPE_ERROR"),
+            (13, "RECORD_TOO_BIG"),
+            (14, "KEY_BUSY"),
+            (15, "SCAN_ABORT"),
+            (16, "UNSUPPORTED_FEATURE"),
+            (17, "BIN_NOT_FOUND"),
+            (18, "DEVICE_OVERLOAD"),
+            (19, "KEY_MISMATCH"),
+            (20, "INVALID_NAMESPACE"),
+            (21, "BIN_NAME_TOO_LONG"),
+            (22, "FAIL_FORBIDDEN"),
+            (23, "ELEMENT_NOT_FOUND"),
+            (24, "ELEMENT_EXISTS"),
+            (25, "ENTERPRISE_ONLY"),
+            (26, "OP_NOT_APPLICABLE"),
+            (27, "FILTERED_OUT"),
+            (28, "LOST_CONFLICT"),
+            (32, "XDR_KEY_BUSY"),
+            (50, "QUERY_END"),
+            (51, "SECURITY_NOT_SUPPORTED"),
+            (52, "SECURITY_NOT_ENABLED"),
+            (53, "SECURITY_SCHEME_NOT_SUPPORTED"),
+            (54, "INVALID_COMMAND"),
+            (55, "INVALID_FIELD"),
+            (56, "ILLEGAL_STATE"),
+            (60, "INVALID_USER"),
+            (61, "USER_ALREADY_EXISTS"),
+            (62, "INVALID_PASSWORD"),
+            (63, "EXPIRED_PASSWORD"),
+            (64, "FORBIDDEN_PASSWORD"),
+            (65, "INVALID_CREDENTIAL"),
+            (66, "EXPIRED_SESSION"),
+            (70, "INVALID_ROLE"),
+            (71, "ROLE_ALREADY_EXISTS"),
+            (72, "INVALID_PRIVILEGE"),
+            (73, "INVALID_WHITELIST"),
+            (74, "QUOTAS_NOT_ENABLED"),
+            (75, "INVALID_QUOTA"),
+            (80, "NOT_AUTHENTICATED"),
+            (81, "ROLE_VIOLATION"),
+            (82, "NOT_WHITELISTED"),
+            (83, "QUOTA_EXCEEDED"),
+            (90, "LDAP_NOT_ENABLED"),
+            (91, "LDAP_SETUP"),
+            (92, "LDAP_TLS_SETUP"),
+            (93, "LDAP_AUTHENTICATION"),
+            (94, "LDAP_QUERY"),
+            (100, "UDF_BAD_RESPONSE"),
+            (120, "MRT_BLOCKED"),
+            (121, "MRT_VERSION_MISMATCH"),
+            (122, "MRT_EXPIRED"),
+            (123, "MRT_TOO_MANY_WRITES"),
+            (124, "MRT_COMMITTED"),
+            (125, "MRT_ABORTED"),
+            (126, "MRT_ALREADY_LOCKED"),
+            (127, "MRT_MONITOR_EXISTS"),
+            (150, "BATCH_DISABLED"),
+            (151, "BATCH_MAX_REQUESTS_EXCEEDED"),
+            (152, "BATCH_QUEUES_FULL"),
+            (160, "GEO_INVALID_GEOJSON"),
+            (200, "INDEX_FOUND"),
+            (201, "INDEX_NOT_FOUND"),
+            (202, "INDEX_OOM"),
+            (203, "INDEX_NOT_READABLE"),
+            (204, "INDEX_GENERIC"),
+            (205, "INDEX_NAME_MAXLEN"),
+            (206, "INDEX_MAXCOUNT"),
+            (210, "QUERY_ABORTED"),
+            (211, "QUERY_QUEUE_FULL"),
+            (212, "QUERY_TIMEOUT"),
+            (213, "QUERY_GENERIC"),
+            (214, "QUERY_NET_IO"),
+            (215, "QUERY_DUPLICATE"),
+        ];
+        for &(code, name) in table {
+            let rc = ResultCode::from_u8(code);
+            assert_eq!(rc.name(), name, "code {code}");
+            assert_ne!(rc.description(), "unknown result code", "code {code}");
+        }
+        // Every other byte is kept as it came, named UNKNOWN.
+        let known: Vec<u8> = table.iter().map(|t| t.0).collect();
+        for code in (0..=255u8).filter(|c| !known.contains(c)) {
+            let rc = ResultCode::from_u8(code);
+            assert_eq!(rc.name(), "UNKNOWN", "code {code}");
+            assert_eq!(rc.code(), code);
+            assert!(rc.to_string().starts_with(&format!("{code} (UNKNOWN")));
+        }
+        assert_eq!(ResultCode::LDAP_QUERY, ResultCode(94));
+        assert_eq!(ResultCode::MRT_MONITOR_EXISTS, ResultCode(127));
+    }
+
+    #[test]
+    fn messages_name_the_phase_and_the_doubt() {
+        let t = |phase, in_doubt| Error::Timeout {
+            phase,
+            elapsed: Duration::from_millis(7),
+            in_doubt,
+        };
+        assert_eq!(
+            t(TimeoutPhase::Connect, false).to_string(),
+            "connect timeout after 7ms"
+        );
+        assert_eq!(
+            t(TimeoutPhase::Receive, true).to_string(),
+            "receive timeout after 7ms (write in doubt)"
+        );
+        assert!(t(TimeoutPhase::Total, true).in_doubt());
+        let e = Error::server(ResultCode::GENERATION_ERROR, false);
+        assert_eq!(
+            e.to_string(),
+            "server error 3 (GENERATION_ERROR: generation mismatch)"
+        );
+        assert!(!e.in_doubt() && !e.is_timeout());
+        assert!(Error::server(ResultCode::TIMEOUT, true).is_timeout());
+    }
+}

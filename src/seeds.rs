@@ -2,6 +2,10 @@
 
 /// The environment variable that names a real cluster: comma-separated
 /// `host:port` seeds, e.g. `127.0.0.1:3000,127.0.0.1:3010`.
+///
+/// ```
+/// assert_eq!(aerospike_blocking::HOSTS_VAR, "AEROSPIKE_HOSTS");
+/// ```
 pub const HOSTS_VAR: &str = "AEROSPIKE_HOSTS";
 
 /// The seeds in `AEROSPIKE_HOSTS`, if it is set and names any.

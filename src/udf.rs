@@ -20,6 +20,11 @@ const INFO_TIMEOUT: Duration = Duration::from_secs(5);
 const MAX_SETTLE_POLL: Duration = Duration::from_millis(200);
 
 /// The language of a UDF module. Aerospike runs Lua only.
+///
+/// ```
+/// use aerospike_blocking::UdfLanguage;
+/// assert_eq!(UdfLanguage::default(), UdfLanguage::Lua);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum UdfLanguage {
@@ -55,6 +60,12 @@ pub struct UdfModule {
 
 impl UdfModule {
     /// The package name jobs use: the file name without `.lua`.
+    ///
+    /// ```
+    /// use aerospike_blocking::{UdfLanguage, UdfModule};
+    /// let m = UdfModule { name: "stats.lua".into(), hash: String::new(), language: UdfLanguage::Lua };
+    /// assert_eq!(m.package(), "stats");
+    /// ```
     pub fn package(&self) -> &str {
         self.name.strip_suffix(".lua").unwrap_or(&self.name)
     }

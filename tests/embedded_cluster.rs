@@ -26,6 +26,23 @@ fn running(ec: &EmbeddedCluster) -> BTreeSet<String> {
     ec.nodes().iter().map(|n| n.name()).collect()
 }
 
+/// Policies whose retries ride over a node that vanished before the next tend.
+fn patient_policies() -> (WritePolicy, ReadPolicy) {
+    let wp = WritePolicy {
+        max_retries: 10,
+        sleep_between_retries: Duration::from_millis(20),
+        total_timeout: Duration::from_secs(5),
+        ..WritePolicy::default()
+    };
+    let rp = ReadPolicy {
+        max_retries: wp.max_retries,
+        sleep_between_retries: wp.sleep_between_retries,
+        total_timeout: wp.total_timeout,
+        ..ReadPolicy::default()
+    };
+    (wp, rp)
+}
+
 /// Waits until the client sees exactly the cluster's running nodes.
 fn converge(c: &Client, ec: &EmbeddedCluster) {
     let start = Instant::now();
@@ -96,19 +113,7 @@ fn seed_node_can_leave() {
 fn client_keeps_working_through_node_churn() {
     let ec = EmbeddedCluster::start(3).unwrap();
     let c = Client::connect(&ec.seeds(), &policy()).unwrap();
-    // Retries ride over a node that vanished before the next tend.
-    let wp = WritePolicy {
-        max_retries: 10,
-        sleep_between_retries: Duration::from_millis(20),
-        total_timeout: Duration::from_secs(5),
-        ..WritePolicy::default()
-    };
-    let rp = ReadPolicy {
-        max_retries: 10,
-        sleep_between_retries: Duration::from_millis(20),
-        total_timeout: Duration::from_secs(5),
-        ..ReadPolicy::default()
-    };
+    let (wp, rp) = patient_policies();
     let stop = std::sync::atomic::AtomicBool::new(false);
     let done = std::thread::scope(|s| {
         let worker = s.spawn(|| {
@@ -297,4 +302,136 @@ fn ordered_containers_survive_plain_writes() {
     };
     assert_eq!(keys, ["a", "m", "z"].map(Value::from));
     c.close();
+}
+
+/// `client_proxy_complete` and `client_read_success` of namespace `test`,
+/// summed over the running nodes, as the nodes themselves report them.
+fn served(c: &Client) -> (u64, u64) {
+    let mut proxied = 0;
+    let mut reads = 0;
+    for n in c.nodes() {
+        let stats = c.info_on(&n.name, &["namespace/test"]).unwrap();
+        for pair in stats[0].1.split(';') {
+            match pair.split_once('=') {
+                Some(("client_proxy_complete", v)) => proxied += v.parse::<u64>().unwrap(),
+                Some(("client_read_success", v)) => reads += v.parse::<u64>().unwrap(),
+                _ => {}
+            }
+        }
+    }
+    (proxied, reads)
+}
+
+/// The "done when": 10,000 records written and read back on a
+/// 3-node cluster while one node is taken out and brought back DURING the
+/// traffic; outside the churn no request is proxied (each went to the node
+/// that owns its partition), and the final read-back is served entirely by
+/// owners.
+#[test]
+fn ten_thousand_records_survive_a_node_leaving_and_returning_mid_traffic() {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    const N: i64 = 10_000;
+    let ec = EmbeddedCluster::start(3).unwrap();
+    let c = Client::connect(&ec.seeds(), &policy()).unwrap();
+    converge(&c, &ec);
+    let (wp, rp) = patient_policies();
+    let key = |i: i64| Key::new("test", "done_when", i).unwrap();
+    let (proxied_at_start, _) = served(&c);
+    let progress = AtomicI64::new(0);
+    let wait_for = |n: i64| {
+        let start = Instant::now();
+        while progress.load(Ordering::Relaxed) < n {
+            assert!(start.elapsed() < Duration::from_secs(60), "traffic stalled");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    };
+    let victim = ec.nodes()[1].name();
+    let mut churn_window = (0, 0);
+    std::thread::scope(|s| {
+        let writer = s.spawn(|| {
+            for i in 0..N {
+                c.put(
+                    &wp,
+                    &key(i),
+                    &[Bin::new("i", i), Bin::new("s", format!("v{i}"))],
+                )
+                .unwrap();
+                let r = c
+                    .get(&rp, &key(i), Bins::All)
+                    .unwrap()
+                    .expect("just written");
+                assert_eq!(r.bin("i").and_then(|v| v.as_int()), Some(i));
+                progress.store(i + 1, Ordering::Relaxed);
+            }
+        });
+        wait_for(2_000);
+        let (p, _) = served(&c);
+        assert_eq!(p, proxied_at_start, "a stable cluster proxies nothing");
+        churn_window.0 = progress.load(Ordering::Relaxed);
+        ec.stop_node(&victim).unwrap();
+        converge(&c, &ec);
+        assert_eq!(c.nodes().len(), 2);
+        let during = progress.load(Ordering::Relaxed);
+        wait_for(during + 500);
+        ec.restart_node(&victim).unwrap();
+        converge(&c, &ec);
+        assert_eq!(c.nodes().len(), 3);
+        churn_window.1 = progress.load(Ordering::Relaxed);
+        writer.join().unwrap();
+    });
+    assert!(
+        churn_window.0 < churn_window.1 && churn_window.1 < N,
+        "the node left and came back while records were being written: {churn_window:?}"
+    );
+    // Read everything back once the map has settled: only owners answer.
+    let (proxied_before, reads_before) = served(&c);
+    for i in 0..N {
+        let r = c.get(&rp, &key(i), Bins::All).unwrap().expect("written");
+        assert_eq!(r.bin("i").and_then(|v| v.as_int()), Some(i));
+        assert_eq!(
+            r.bin("s").and_then(|v| v.as_str()),
+            Some(format!("v{i}").as_str())
+        );
+    }
+    let (proxied_after, reads_after) = served(&c);
+    assert_eq!(proxied_after, proxied_before, "no read was proxied");
+    assert_eq!(
+        reads_after - reads_before,
+        N as u64,
+        "every read reached an owner"
+    );
+}
+
+/// `fail_if_not_connected: false`: a client made while nothing answers on
+/// the seed has no nodes and fails commands with `NoNode`; once a node starts
+/// on the seed's port the tend thread finds it and commands work.
+#[test]
+fn a_client_made_before_its_cluster_finds_it_when_it_starts() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    let p = ClientPolicy {
+        fail_if_not_connected: false,
+        connect_timeout: Duration::from_millis(100),
+        ..policy()
+    };
+    let c = Client::connect(&[format!("127.0.0.1:{port}")], &p).unwrap();
+    assert!(c.nodes().is_empty());
+    let key = Key::new("test", "late", 1).unwrap();
+    let rp = ReadPolicy {
+        max_retries: 0,
+        ..ReadPolicy::default()
+    };
+    assert!(matches!(
+        c.exists(&rp, &key),
+        Err(aerospike_blocking::Error::NoNode(_))
+    ));
+    let ec = EmbeddedCluster::builder()
+        .ports(vec![port])
+        .start()
+        .unwrap();
+    converge(&c, &ec);
+    c.put(&WritePolicy::default(), &key, &[Bin::new("a", 1)])
+        .unwrap();
+    assert!(c.exists(&rp, &key).unwrap());
 }

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use aerospike_blocking::embedded::{EmbeddedCluster, Fault, FaultScope};
 use aerospike_blocking::{
-    Bin, Bins, Client, ClientPolicy, Error, Key, ReadPolicy, ResultCode, TimeoutPhase, WritePolicy,
+    Bin, Bins, Client, ClientPolicy, Error, Key, ReadPolicy, Replica, ResultCode, TimeoutPhase,
+    WritePolicy,
 };
 
 fn setup() -> (EmbeddedCluster, Client, Key) {
@@ -224,4 +225,139 @@ fn node_failing_tend_is_dropped_and_comes_back() {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(c.nodes().len(), 3);
+}
+
+fn phase_of(e: &Error) -> Option<TimeoutPhase> {
+    match e {
+        Error::Timeout { phase, .. } => Some(*phase),
+        _ => None,
+    }
+}
+
+#[test]
+fn total_timeout_is_reported_when_the_budget_runs_out_between_attempts() {
+    let (ec, c, key) = setup();
+    ec.nodes()[0].set_fault_for(FaultScope::Messages, Fault::Stall, None);
+    // Attempt 1 fails at 50 ms (socket), the pause would end at 150 ms but the
+    // total budget ends at 120 ms: the total phase ran out.
+    let rp = ReadPolicy {
+        total_timeout: Duration::from_millis(120),
+        socket_timeout: Duration::from_millis(50),
+        max_retries: 10,
+        sleep_between_retries: Duration::from_millis(100),
+        ..ReadPolicy::default()
+    };
+    let start = Instant::now();
+    let e = c.get(&rp, &key, Bins::All).unwrap_err();
+    assert_eq!(phase_of(&e), Some(TimeoutPhase::Total), "{e:?}");
+    assert!(e.to_string().starts_with("total timeout"), "{e}");
+    assert!(!e.in_doubt());
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(120) && took < Duration::from_secs(1),
+        "{took:?}"
+    );
+    // The same budget on a write that was sent is in doubt.
+    let wp = WritePolicy {
+        total_timeout: Duration::from_millis(120),
+        socket_timeout: Duration::from_millis(50),
+        max_retries: 10,
+        sleep_between_retries: Duration::from_millis(100),
+        ..WritePolicy::default()
+    };
+    let e = c.put(&wp, &key, &[Bin::new("a", 9)]).unwrap_err();
+    assert_eq!(phase_of(&e), Some(TimeoutPhase::Total), "{e:?}");
+    assert!(e.in_doubt(), "{e:?}");
+    assert!(e.to_string().contains("write in doubt"), "{e}");
+}
+
+#[test]
+fn sleep_between_retries_spaces_the_attempts() {
+    let (ec, c, key) = setup();
+    ec.nodes()[0].set_fault_for(FaultScope::Messages, Fault::Stall, None);
+    let policy = |sleep: u64| ReadPolicy {
+        total_timeout: Duration::ZERO,
+        socket_timeout: Duration::from_millis(40),
+        max_retries: 2,
+        sleep_between_retries: Duration::from_millis(sleep),
+        ..ReadPolicy::default()
+    };
+    let start = Instant::now();
+    let e = c.get(&policy(0), &key, Bins::All).unwrap_err();
+    let without = start.elapsed();
+    assert_eq!(phase_of(&e), Some(TimeoutPhase::Receive), "{e:?}");
+    let start = Instant::now();
+    let e = c.get(&policy(150), &key, Bins::All).unwrap_err();
+    let with = start.elapsed();
+    assert_eq!(phase_of(&e), Some(TimeoutPhase::Receive), "{e:?}");
+    // Three 40 ms attempts, plus two 150 ms pauses with the sleep.
+    assert!(without >= Duration::from_millis(120), "{without:?}");
+    assert!(without < Duration::from_millis(300), "{without:?}");
+    assert!(with >= Duration::from_millis(420), "{with:?}");
+}
+
+#[test]
+fn waiting_for_a_pooled_connection_is_the_queue_phase() {
+    let ec = EmbeddedCluster::start(1).unwrap();
+    let p = ClientPolicy {
+        max_connections_per_node: 1,
+        ..ClientPolicy::default()
+    };
+    let c = Client::connect(&ec.seeds(), &p).unwrap();
+    let key = Key::new("test", "errors", "q").unwrap();
+    ec.nodes()[0].set_fault_for(
+        FaultScope::Messages,
+        Fault::Delay(Duration::from_millis(600)),
+        Some(1),
+    );
+    std::thread::scope(|s| {
+        // Holds the node's only connection for 600 ms.
+        let holder = s.spawn(|| c.exists(&ReadPolicy::default(), &key));
+        std::thread::sleep(Duration::from_millis(150));
+        let rp = ReadPolicy {
+            total_timeout: Duration::from_millis(100),
+            max_retries: 0,
+            ..ReadPolicy::default()
+        };
+        let e = c.exists(&rp, &key).unwrap_err();
+        assert_eq!(phase_of(&e), Some(TimeoutPhase::Queue), "{e:?}");
+        assert!(!holder.join().unwrap().unwrap());
+    });
+}
+
+#[test]
+fn replica_sequence_reads_from_the_replica_when_the_master_is_silent() {
+    let ec = EmbeddedCluster::start(3).unwrap();
+    let c = Client::connect(&ec.seeds(), &ClientPolicy::default()).unwrap();
+    let key = Key::new("test", "errors", "replica").unwrap();
+    c.put(&WritePolicy::default(), &key, &[Bin::new("a", 7)])
+        .unwrap();
+    let read = |replica| ReadPolicy {
+        total_timeout: Duration::from_secs(2),
+        socket_timeout: Duration::from_millis(100),
+        max_retries: 1,
+        replica,
+        ..ReadPolicy::default()
+    };
+    // Find the master: the one node whose silence fails a master-only read.
+    let mut master = None;
+    for n in ec.nodes() {
+        n.set_fault_for(FaultScope::Messages, Fault::Stall, None);
+        let r = c.get(&read(Replica::Master), &key, Bins::All);
+        n.clear_faults();
+        if r.is_err() {
+            assert!(master.is_none(), "two masters");
+            master = Some(n);
+        }
+    }
+    let master = master.expect("one node is the master");
+    master.set_fault_for(FaultScope::Messages, Fault::Stall, None);
+    let e = c.get(&read(Replica::Master), &key, Bins::All).unwrap_err();
+    assert_eq!(phase_of(&e), Some(TimeoutPhase::Receive), "{e:?}");
+    let r = c
+        .get(&read(Replica::Sequence), &key, Bins::All)
+        .unwrap()
+        .expect("the replica has the record");
+    assert_eq!(r.bin("a").and_then(|v| v.as_int()), Some(7));
+    master.clear_faults();
 }

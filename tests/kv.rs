@@ -404,3 +404,34 @@ fn send_key_stores_the_key_on_the_server() {
     c.delete(&wp(), &with_key).unwrap();
     c.delete(&wp(), &without).unwrap();
 }
+
+/// `respond_all_ops`: every operation answers, writes with nil, so a bin
+/// written then read holds both results in order; without it only reads
+/// answer.
+#[test]
+fn respond_all_ops_answers_every_operation() {
+    let env = TestEnv::new();
+    let c = &env.client;
+    let set = unique_set("kv_respond");
+    let key = Key::new(NAMESPACE, &set, 1).unwrap();
+    let ops = [operations::add("n", 5), operations::get_bin("n")];
+    let rec = c.operate(&wp(), &key, &ops).unwrap();
+    assert_eq!(rec.bin("n"), Some(&Value::from(5)));
+    let all = WritePolicy {
+        respond_all_ops: true,
+        ..wp()
+    };
+    let rec = c.operate(&all, &key, &ops).unwrap();
+    assert_eq!(
+        rec.bin("n"),
+        Some(&Value::List(vec![Value::Nil, Value::from(10)]))
+    );
+    // A header-only operate reads metadata and no bins (info1 NOBINDATA);
+    // before the fix it read every bin, like `get()`.
+    let rec = c.operate(&wp(), &key, &[operations::get_header()]).unwrap();
+    assert!(rec.bins.is_empty(), "{:?}", rec.bins);
+    assert_eq!(rec.generation, 2);
+    let rec = c.operate(&wp(), &key, &[operations::get()]).unwrap();
+    assert_eq!(rec.bin("n"), Some(&Value::from(10)));
+    c.delete(&wp(), &key).unwrap();
+}

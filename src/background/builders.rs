@@ -47,23 +47,59 @@ impl BackgroundTaskSession {
     /// [`bin`](BackgroundOperationBuilder::bin) or
     /// [`operation`](BackgroundOperationBuilder::operation). Executing an
     /// update without any bin operation is an error.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let bg = client.session().background_task();
+    /// let task = bg.update(&DataSet::of("test", "users")).bin("visits").add(1).execute()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn update(&self, dataset: &DataSet) -> BackgroundOperationBuilder {
         BackgroundOperationBuilder::new(self.session.clone(), dataset, Verb::Update)
     }
 
     /// Deletes the records of `dataset` (that match the filters).
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let bg = client.session().background_task();
+    /// let task = bg.delete(&DataSet::of("test", "users")).where_ael("$.active == false").execute()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn delete(&self, dataset: &DataSet) -> BackgroundOperationBuilder {
         BackgroundOperationBuilder::new(self.session.clone(), dataset, Verb::Delete)
     }
 
     /// Touches the records of `dataset`: resets their time to live (the
     /// namespace default, or what an expiry method sets).
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let bg = client.session().background_task();
+    /// let task = bg.touch(&DataSet::of("test", "users")).never_expire().execute()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn touch(&self, dataset: &DataSet) -> BackgroundOperationBuilder {
         BackgroundOperationBuilder::new(self.session.clone(), dataset, Verb::Touch)
     }
 
     /// Calls a Lua function of a registered module on every record of
     /// `dataset`.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let bg = client.session().background_task();
+    /// let task = bg.execute_udf(&DataSet::of("test", "users")).function("stats", "bump").arg(1).execute()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn execute_udf(&self, dataset: &DataSet) -> BackgroundUdfFunctionBuilder {
         BackgroundUdfFunctionBuilder {
             session: self.session.clone(),
@@ -159,12 +195,32 @@ macro_rules! job_options {
         /// [`filter_expression`](Self::filter_expression) and with an
         /// [`index_filter`](Self::index_filter). Parse errors are reported by
         /// `execute`.
+        ///
+        /// ```no_run
+        /// # use aerospike_blocking::{Client, ClientPolicy};
+        /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+        /// use aerospike_blocking::background::DataSet;
+        /// let bg = client.session().background_task();
+        /// let task = bg.touch(&DataSet::of("test", "users")).where_ael("$.age >= 18").execute()?;
+        /// # Ok::<(), aerospike_blocking::Error>(())
+        /// ```
         pub fn where_ael(mut self, text: &str) -> Self {
             self.opts.ael = Some(text.to_owned());
             self
         }
 
         /// Only records for which `expression` is true.
+        ///
+        /// ```no_run
+        /// # use aerospike_blocking::{Client, ClientPolicy};
+        /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+        /// use aerospike_blocking::background::DataSet;
+        /// let bg = client.session().background_task();
+        /// use aerospike_blocking::exp;
+        /// let adults = exp::ge(exp::int_bin("age"), exp::int_val(18));
+        /// let task = bg.touch(&DataSet::of("test", "users")).filter_expression(adults).execute()?;
+        /// # Ok::<(), aerospike_blocking::Error>(())
+        /// ```
         pub fn filter_expression(mut self, expression: Expression) -> Self {
             self.opts.filter_exp = Some(expression);
             self
@@ -172,6 +228,16 @@ macro_rules! job_options {
 
         /// Only records a secondary index finds (an index on the bin must
         /// exist). Combines with a where-clause.
+        ///
+        /// ```no_run
+        /// # use aerospike_blocking::{Client, ClientPolicy};
+        /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+        /// use aerospike_blocking::background::DataSet;
+        /// let bg = client.session().background_task();
+        /// use aerospike_blocking::query::Filter;
+        /// let task = bg.touch(&DataSet::of("test", "users")).index_filter(Filter::equal("city", "Oslo")).execute()?;
+        /// # Ok::<(), aerospike_blocking::Error>(())
+        /// ```
         pub fn index_filter(mut self, filter: Filter) -> Self {
             self.opts.index_filter = Some(filter);
             self
@@ -179,6 +245,16 @@ macro_rules! job_options {
 
         /// Records the job writes expire `after` from now (whole seconds,
         /// rounded up; at least 1 s).
+        ///
+        /// ```no_run
+        /// # use aerospike_blocking::{Client, ClientPolicy};
+        /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+        /// use aerospike_blocking::background::DataSet;
+        /// let bg = client.session().background_task();
+        /// use std::time::Duration;
+        /// let task = bg.touch(&DataSet::of("test", "users")).expire_record_after(Duration::from_secs(86_400)).execute()?;
+        /// # Ok::<(), aerospike_blocking::Error>(())
+        /// ```
         pub fn expire_record_after(mut self, after: Duration) -> Self {
             let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
             match u32::try_from(secs) {
@@ -195,23 +271,59 @@ macro_rules! job_options {
         }
 
         /// Records the job writes never expire.
+        ///
+        /// ```no_run
+        /// # use aerospike_blocking::{Client, ClientPolicy};
+        /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+        /// use aerospike_blocking::background::DataSet;
+        /// let bg = client.session().background_task();
+        /// let task = bg.touch(&DataSet::of("test", "users")).never_expire().execute()?;
+        /// # Ok::<(), aerospike_blocking::Error>(())
+        /// ```
         pub fn never_expire(mut self) -> Self {
             self.opts.expiration = Expiration::NeverExpire;
             self
         }
 
         /// Records keep their current expiry.
+        ///
+        /// ```no_run
+        /// # use aerospike_blocking::{Client, ClientPolicy};
+        /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+        /// use aerospike_blocking::background::DataSet;
+        /// let bg = client.session().background_task();
+        /// let task = bg.update(&DataSet::of("test", "users")).bin("n").add(1).keep_expiry().execute()?;
+        /// # Ok::<(), aerospike_blocking::Error>(())
+        /// ```
         pub fn keep_expiry(mut self) -> Self {
             self.opts.expiration = Expiration::DontUpdate;
             self
         }
 
         /// Same as [`keep_expiry`](Self::keep_expiry).
+        ///
+        /// ```no_run
+        /// # use aerospike_blocking::{Client, ClientPolicy};
+        /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+        /// use aerospike_blocking::background::DataSet;
+        /// let bg = client.session().background_task();
+        /// let task = bg.update(&DataSet::of("test", "users")).bin("n").add(1).dont_update_expiry().execute()?;
+        /// # Ok::<(), aerospike_blocking::Error>(())
+        /// ```
         pub fn dont_update_expiry(self) -> Self {
             self.keep_expiry()
         }
 
         /// Records get the namespace's default time to live (the default).
+        ///
+        /// ```no_run
+        /// # use aerospike_blocking::{Client, ClientPolicy};
+        /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+        /// use aerospike_blocking::background::DataSet;
+        /// let bg = client.session().background_task();
+        /// let task = bg.touch(&DataSet::of("test", "users")).default_expiry().execute()?;
+        /// # Ok::<(), aerospike_blocking::Error>(())
+        /// ```
         pub fn default_expiry(mut self) -> Self {
             self.opts.expiration = Expiration::NamespaceDefault;
             self
@@ -219,6 +331,15 @@ macro_rules! job_options {
 
         /// Deletes leave tombstones (Enterprise servers), so that deleted
         /// records do not come back after a restart.
+        ///
+        /// ```no_run
+        /// # use aerospike_blocking::{Client, ClientPolicy};
+        /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+        /// use aerospike_blocking::background::DataSet;
+        /// let bg = client.session().background_task();
+        /// let task = bg.delete(&DataSet::of("test", "old")).durable_delete(true).execute()?;
+        /// # Ok::<(), aerospike_blocking::Error>(())
+        /// ```
         pub fn durable_delete(mut self, durable: bool) -> Self {
             self.opts.durable_delete = durable;
             self
@@ -227,6 +348,15 @@ macro_rules! job_options {
         /// Limits the job to `rps` records per second **on each node**
         /// (at most 10,000, the server's default `background-query-max-rps`;
         /// 0, the default, means the server maximum).
+        ///
+        /// ```no_run
+        /// # use aerospike_blocking::{Client, ClientPolicy};
+        /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+        /// use aerospike_blocking::background::DataSet;
+        /// let bg = client.session().background_task();
+        /// let task = bg.touch(&DataSet::of("test", "users")).records_per_second(500).execute()?;
+        /// # Ok::<(), aerospike_blocking::Error>(())
+        /// ```
         pub fn records_per_second(mut self, rps: u32) -> Self {
             self.opts.records_per_second = rps;
             self
@@ -234,6 +364,16 @@ macro_rules! job_options {
 
         /// Uses `id` (non-zero) as the task id instead of a random one, e.g.
         /// to find the job later with [`ExecuteTask::attach`].
+        ///
+        /// ```no_run
+        /// # use aerospike_blocking::{Client, ClientPolicy};
+        /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+        /// use aerospike_blocking::background::DataSet;
+        /// let bg = client.session().background_task();
+        /// let task = bg.touch(&DataSet::of("test", "users")).task_id(42).execute()?;
+        /// assert_eq!(task.task_id(), 42);
+        /// # Ok::<(), aerospike_blocking::Error>(())
+        /// ```
         pub fn task_id(mut self, id: u64) -> Self {
             self.opts.task_id = Some(id);
             self
@@ -241,18 +381,48 @@ macro_rules! job_options {
 
         /// Runs the job on node `name` only (it processes the partitions that
         /// node masters).
+        ///
+        /// ```no_run
+        /// # use aerospike_blocking::{Client, ClientPolicy};
+        /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+        /// use aerospike_blocking::background::DataSet;
+        /// let bg = client.session().background_task();
+        /// let node = client.nodes()[0].name.clone();
+        /// let task = bg.touch(&DataSet::of("test", "users")).on_node(&node).execute()?;
+        /// # Ok::<(), aerospike_blocking::Error>(())
+        /// ```
         pub fn on_node(mut self, name: &str) -> Self {
             self.opts.node = Some(name.to_owned());
             self
         }
 
         /// Limit on the start call itself (default 1 s).
+        ///
+        /// ```no_run
+        /// # use aerospike_blocking::{Client, ClientPolicy};
+        /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+        /// use aerospike_blocking::background::DataSet;
+        /// let bg = client.session().background_task();
+        /// use std::time::Duration;
+        /// let task = bg.touch(&DataSet::of("test", "users")).timeout(Duration::from_secs(5)).execute()?;
+        /// # Ok::<(), aerospike_blocking::Error>(())
+        /// ```
         pub fn timeout(mut self, total: Duration) -> Self {
             self.opts.total_timeout = total;
             self
         }
 
         /// Socket timeout the server applies to the job (default 30 s).
+        ///
+        /// ```no_run
+        /// # use aerospike_blocking::{Client, ClientPolicy};
+        /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+        /// use aerospike_blocking::background::DataSet;
+        /// let bg = client.session().background_task();
+        /// use std::time::Duration;
+        /// let task = bg.touch(&DataSet::of("test", "users")).socket_timeout(Duration::from_secs(60)).execute()?;
+        /// # Ok::<(), aerospike_blocking::Error>(())
+        /// ```
         pub fn socket_timeout(mut self, timeout: Duration) -> Self {
             self.opts.socket_timeout = timeout;
             self
@@ -303,6 +473,15 @@ impl BackgroundOperationBuilder {
     }
 
     /// Starts a write step on bin `name`.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let bg = client.session().background_task();
+    /// let task = bg.update(&DataSet::of("test", "users")).bin("status").set_to("archived").execute()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn bin(self, name: &str) -> BackgroundWriteBinBuilder {
         BackgroundWriteBinBuilder {
             parent: self,
@@ -313,6 +492,16 @@ impl BackgroundOperationBuilder {
     /// Adds any write operation: list and map modify operations
     /// ([`operations::list`], [`operations::map`]), expression writes, ...
     /// Read operations are refused by `execute`.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let bg = client.session().background_task();
+    /// use aerospike_blocking::operations;
+    /// let task = bg.update(&DataSet::of("test", "users")).operation(operations::put("flag", true)).execute()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn operation(mut self, op: Operation) -> Self {
         self.ops.push(op);
         self
@@ -324,6 +513,17 @@ impl BackgroundOperationBuilder {
     /// parallel with one task id. If the start fails on some node, the job is
     /// aborted on the nodes where it started and an [`Error::PerNode`] tells
     /// each node's outcome: no orphan job is left running.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let bg = client.session().background_task();
+    /// use aerospike_blocking::task::WaitOptions;
+    /// let task = bg.update(&DataSet::of("test", "users")).bin("n").add(1).execute()?;
+    /// task.wait(WaitOptions::default())?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn execute(self) -> Result<ExecuteTask> {
         let ops = match self.verb {
             Verb::Update if self.ops.is_empty() => {
@@ -380,12 +580,30 @@ impl BackgroundWriteBinBuilder {
     }
 
     /// Writes `value` to the bin.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let bg = client.session().background_task();
+    /// let task = bg.update(&DataSet::of("test", "users")).bin("tier").set_to(2).execute()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn set_to(self, value: impl Into<Value>) -> BackgroundOperationBuilder {
         let op = operations::put(&self.bin, value);
         self.push(op)
     }
 
     /// Adds `delta` (integer or float) to the bin.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let bg = client.session().background_task();
+    /// let task = bg.update(&DataSet::of("test", "users")).bin("score").add(10).execute()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     #[allow(clippy::should_implement_trait)]
     pub fn add(self, delta: impl Into<Value>) -> BackgroundOperationBuilder {
         let op = operations::add(&self.bin, delta);
@@ -393,18 +611,45 @@ impl BackgroundWriteBinBuilder {
     }
 
     /// Appends a string (or bytes) to the bin.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let bg = client.session().background_task();
+    /// let task = bg.update(&DataSet::of("test", "users")).bin("log").append(";seen").execute()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn append(self, value: impl Into<Value>) -> BackgroundOperationBuilder {
         let op = operations::append(&self.bin, value);
         self.push(op)
     }
 
     /// Prepends a string (or bytes) to the bin.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let bg = client.session().background_task();
+    /// let task = bg.update(&DataSet::of("test", "users")).bin("name").prepend("Dr. ").execute()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn prepend(self, value: impl Into<Value>) -> BackgroundOperationBuilder {
         let op = operations::prepend(&self.bin, value);
         self.push(op)
     }
 
     /// Removes the bin.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let bg = client.session().background_task();
+    /// let task = bg.update(&DataSet::of("test", "users")).bin("tmp").remove().execute()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn remove(self) -> BackgroundOperationBuilder {
         let op = operations::remove_bin(&self.bin);
         self.push(op)
@@ -434,6 +679,15 @@ pub struct BackgroundUdfFunctionBuilder {
 impl BackgroundUdfFunctionBuilder {
     /// Calls `function` of the registered module `package` (its name without
     /// `.lua`). Empty names are refused by `execute`.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let bg = client.session().background_task();
+    /// let task = bg.execute_udf(&DataSet::of("test", "users")).function("stats", "reset").execute()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn function(self, package: &str, function: &str) -> BackgroundUdfBuilder {
         BackgroundUdfBuilder {
             session: self.session,
@@ -474,12 +728,30 @@ pub struct BackgroundUdfBuilder {
 
 impl BackgroundUdfBuilder {
     /// Replaces the arguments passed to the function (after the record).
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let bg = client.session().background_task();
+    /// let task = bg.execute_udf(&DataSet::of("test", "users")).function("stats", "scale").passing([2, 3]).execute()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn passing<V: Into<Value>>(mut self, args: impl IntoIterator<Item = V>) -> Self {
         self.args = args.into_iter().map(Into::into).collect();
         self
     }
 
     /// Adds one argument.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let bg = client.session().background_task();
+    /// let task = bg.execute_udf(&DataSet::of("test", "users")).function("stats", "tag").arg("vip").arg(1).execute()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn arg(mut self, value: impl Into<Value>) -> Self {
         self.args.push(value.into());
         self
@@ -489,6 +761,16 @@ impl BackgroundUdfBuilder {
 
     /// Validates everything, then starts the job like
     /// [`BackgroundOperationBuilder::execute`].
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let bg = client.session().background_task();
+    /// let task = bg.execute_udf(&DataSet::of("test", "users")).function("stats", "bump").execute()?;
+    /// println!("job {}", task.task_id());
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn execute(self) -> Result<ExecuteTask> {
         let action = JobAction::Udf {
             package: self.package,

@@ -25,6 +25,12 @@ pub struct DataSet {
 
 impl DataSet {
     /// The records of set `set` in namespace `namespace`.
+    ///
+    /// ```
+    /// use aerospike_blocking::background::DataSet;
+    /// let ds = DataSet::of("test", "users");
+    /// assert_eq!((ds.namespace(), ds.set()), ("test", "users"));
+    /// ```
     pub fn of(namespace: &str, set: &str) -> DataSet {
         DataSet {
             namespace: namespace.to_owned(),
@@ -33,16 +39,31 @@ impl DataSet {
     }
 
     /// Every record of namespace `namespace`, whatever its set.
+    ///
+    /// ```
+    /// use aerospike_blocking::background::DataSet;
+    /// assert_eq!(DataSet::namespace_only("test").set(), "");
+    /// ```
     pub fn namespace_only(namespace: &str) -> DataSet {
         DataSet::of(namespace, "")
     }
 
     /// The namespace.
+    ///
+    /// ```
+    /// use aerospike_blocking::background::DataSet;
+    /// assert_eq!(DataSet::of("test", "users").namespace(), "test");
+    /// ```
     pub fn namespace(&self) -> &str {
         &self.namespace
     }
 
     /// The set ("" for the whole namespace).
+    ///
+    /// ```
+    /// use aerospike_blocking::background::DataSet;
+    /// assert_eq!(DataSet::of("test", "users").set(), "users");
+    /// ```
     pub fn set(&self) -> &str {
         &self.set
     }
@@ -74,6 +95,14 @@ pub struct Session {
 
 impl Session {
     /// A session on `client`.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::Session;
+    /// let session = Session::new(&client);
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn new(client: &Client) -> Session {
         Session {
             client: client.clone(),
@@ -81,22 +110,55 @@ impl Session {
     }
 
     /// The client.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// let session = client.session();
+    /// assert_eq!(session.client().nodes().len(), client.nodes().len());
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn client(&self) -> &Client {
         &self.client
     }
 
     /// Starts building a background job.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn background_task(&self) -> BackgroundTaskSession {
         BackgroundTaskSession::new(self.clone())
     }
 
     /// Starts building a foreground query over `dataset`.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let rows = client.session().query(&DataSet::of("test", "users")).max_records(5).records()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn query(&self, dataset: &DataSet) -> Query {
         Query::new(&self.client, dataset)
     }
 
     /// Every job the cluster's nodes remember (running and recently finished),
     /// with the node that reports it. See [`Client::list_jobs`].
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// for (node, job) in client.session().jobs()? {
+    ///     println!("{node}: {} {}", job.task_id, job.status);
+    /// }
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn jobs(&self) -> Result<Vec<(String, JobInfo)>> {
         self.client.list_jobs()
     }

@@ -88,11 +88,25 @@ pub struct NodeHandle {
 
 impl NodeHandle {
     /// The node id, 15 upper-case hex digits like `BB901000000FC02`.
+    ///
+    /// ```
+    /// use aerospike_blocking::embedded::EmbeddedCluster;
+    /// let ec = EmbeddedCluster::start(1)?;
+    /// assert_eq!(ec.nodes()[0].name().len(), 15);
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn name(&self) -> String {
         self.name.clone()
     }
 
     /// The node's listening address (127.0.0.1 and its port).
+    ///
+    /// ```
+    /// use aerospike_blocking::embedded::EmbeddedCluster;
+    /// let ec = EmbeddedCluster::start(1)?;
+    /// assert!(ec.nodes()[0].address().ip().is_loopback());
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn address(&self) -> SocketAddr {
         self.address
     }
@@ -179,6 +193,13 @@ impl Default for EmbeddedClusterBuilder {
 
 impl EmbeddedClusterBuilder {
     /// Number of nodes to start (default 1).
+    ///
+    /// ```
+    /// use aerospike_blocking::embedded::EmbeddedCluster;
+    /// let ec = EmbeddedCluster::builder().nodes(2).start()?;
+    /// assert_eq!(ec.nodes().len(), 2);
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn nodes(mut self, n: usize) -> Self {
         self.nodes = n;
         self
@@ -187,6 +208,13 @@ impl EmbeddedClusterBuilder {
     /// Adds a namespace with `replication_factor` copies of each partition
     /// (capped by the number of running nodes). Without any call the cluster
     /// has one namespace `test` with replication factor `min(2, nodes)`.
+    ///
+    /// ```
+    /// use aerospike_blocking::embedded::EmbeddedCluster;
+    /// let ec = EmbeddedCluster::builder().namespace("test", 1).namespace("bar", 2).start()?;
+    /// # drop(ec);
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn namespace(mut self, name: &str, replication_factor: usize) -> Self {
         self.namespaces.push((name.to_owned(), replication_factor));
         self
@@ -194,6 +222,13 @@ impl EmbeddedClusterBuilder {
 
     /// Default time to live in seconds of every namespace, used by writes
     /// that ask for the namespace default (default 0: never expire).
+    ///
+    /// ```
+    /// use aerospike_blocking::embedded::EmbeddedCluster;
+    /// let ec = EmbeddedCluster::builder().default_ttl(3600).start()?;
+    /// # drop(ec);
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn default_ttl(mut self, secs: u32) -> Self {
         self.default_ttl = secs;
         self
@@ -201,24 +236,54 @@ impl EmbeddedClusterBuilder {
 
     /// Ports of the nodes, in order; 0 or a missing entry means any free
     /// port.
+    ///
+    /// ```
+    /// use aerospike_blocking::embedded::EmbeddedCluster;
+    /// // The first node on any free port, like a zero entry.
+    /// let ec = EmbeddedCluster::builder().ports(vec![0]).start()?;
+    /// assert_ne!(ec.nodes()[0].address().port(), 0);
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn ports(mut self, ports: Vec<u16>) -> Self {
         self.ports = ports;
         self
     }
 
     /// What `cluster-name` reports (default `embedded`).
+    ///
+    /// ```
+    /// use aerospike_blocking::embedded::EmbeddedCluster;
+    /// let ec = EmbeddedCluster::builder().cluster_name("batch").start()?;
+    /// # drop(ec);
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn cluster_name(mut self, name: &str) -> Self {
         self.config.cluster_name = name.to_owned();
         self
     }
 
     /// What `build` reports (default `8.1.2.0`).
+    ///
+    /// ```
+    /// use aerospike_blocking::embedded::EmbeddedCluster;
+    /// // A node that says it is an older server.
+    /// let ec = EmbeddedCluster::builder().build("7.2.0.1").start()?;
+    /// # drop(ec);
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn build(mut self, build: &str) -> Self {
         self.config.build = build.to_owned();
         self
     }
 
     /// Finished jobs each node keeps for `query-show` (default 100).
+    ///
+    /// ```
+    /// use aerospike_blocking::embedded::EmbeddedCluster;
+    /// let ec = EmbeddedCluster::builder().query_max_done(10).start()?;
+    /// # drop(ec);
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn query_max_done(mut self, n: usize) -> Self {
         self.config.query_max_done = n;
         self
@@ -226,6 +291,13 @@ impl EmbeddedClusterBuilder {
 
     /// Highest records-per-second a background job may ask for (default
     /// 10000).
+    ///
+    /// ```
+    /// use aerospike_blocking::embedded::EmbeddedCluster;
+    /// let ec = EmbeddedCluster::builder().background_query_max_rps(500).start()?;
+    /// # drop(ec);
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn background_query_max_rps(mut self, n: u32) -> Self {
         self.config.background_query_max_rps = n;
         self
@@ -236,6 +308,14 @@ impl EmbeddedClusterBuilder {
     /// Fails with [`Error::InvalidArgument`] for zero nodes, a namespace
     /// without a name or with replication factor 0, and with [`Error::Io`]
     /// when a port cannot be bound.
+    ///
+    /// ```
+    /// use aerospike_blocking::embedded::EmbeddedCluster;
+    /// let ec = EmbeddedCluster::builder().nodes(3).namespace("test", 2).start()?;
+    /// assert_eq!(ec.seeds().len(), 3);
+    /// assert!(EmbeddedCluster::builder().nodes(0).start().is_err());
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn start(self) -> Result<EmbeddedCluster> {
         if self.nodes == 0 {
             return Err(Error::invalid(

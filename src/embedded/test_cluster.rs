@@ -33,6 +33,15 @@ impl TestCluster {
     ///
     /// # Errors
     /// When the embedded cluster cannot start (no free port, ...).
+    ///
+    /// ```
+    /// use aerospike_blocking::embedded::TestCluster;
+    /// use aerospike_blocking::{Client, ClientPolicy};
+    /// let tc = TestCluster::from_env(1)?;
+    /// let client = Client::connect(tc.seeds(), &ClientPolicy::default())?;
+    /// assert!(!client.nodes().is_empty());
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn from_env(nodes: usize) -> Result<TestCluster> {
         if let Some(seeds) = hosts_from_env() {
             return Ok(TestCluster {
@@ -48,16 +57,40 @@ impl TestCluster {
     }
 
     /// Seeds to connect to.
+    ///
+    /// ```
+    /// use aerospike_blocking::embedded::TestCluster;
+    /// let tc = TestCluster::from_env(1)?;
+    /// assert!(!tc.seeds().is_empty());
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn seeds(&self) -> &[String] {
         &self.seeds
     }
 
     /// The embedded cluster, when no real cluster was named.
+    ///
+    /// ```
+    /// use aerospike_blocking::embedded::TestCluster;
+    /// let tc = TestCluster::from_env(1)?;
+    /// assert_eq!(tc.embedded().is_some(), !tc.is_real());
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn embedded(&self) -> Option<&EmbeddedCluster> {
         self.embedded.as_ref()
     }
 
     /// True when running on a real cluster named by `AEROSPIKE_HOSTS`.
+    ///
+    /// ```
+    /// use aerospike_blocking::embedded::TestCluster;
+    /// let tc = TestCluster::from_env(1)?;
+    /// if !tc.is_real() {
+    ///     // Faults can only be injected into embedded nodes.
+    ///     assert!(tc.embedded().is_some());
+    /// }
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn is_real(&self) -> bool {
         self.embedded.is_none()
     }

@@ -641,6 +641,11 @@ pub struct Def {
 
 impl Def {
     /// The variable's name.
+    ///
+    /// ```
+    /// use aerospike_blocking::exp;
+    /// assert_eq!(exp::def("total", exp::int_val(1)).name(), "total");
+    /// ```
     pub fn name(&self) -> &str {
         &self.name
     }

@@ -115,14 +115,39 @@ pub struct ListWriteFlags(u8);
 
 impl ListWriteFlags {
     /// Default: duplicates allowed, inserts may pad past the end.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListWriteFlags;
+    /// assert_eq!(ListWriteFlags::DEFAULT.bits(), 0);
+    /// ```
     pub const DEFAULT: ListWriteFlags = ListWriteFlags(0);
     /// Only add values not already in the list (`ELEMENT_EXISTS` otherwise).
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListWriteFlags;
+    /// assert_eq!(ListWriteFlags::ADD_UNIQUE.bits(), 1);
+    /// ```
     pub const ADD_UNIQUE: ListWriteFlags = ListWriteFlags(1);
     /// Refuse inserts past the end of the list (`OP_NOT_APPLICABLE`).
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListWriteFlags;
+    /// assert_eq!(ListWriteFlags::INSERT_BOUNDED.bits(), 2);
+    /// ```
     pub const INSERT_BOUNDED: ListWriteFlags = ListWriteFlags(2);
     /// Turn a refused write into a silent no-op.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListWriteFlags;
+    /// assert_eq!(ListWriteFlags::NO_FAIL.bits(), 4);
+    /// ```
     pub const NO_FAIL: ListWriteFlags = ListWriteFlags(4);
     /// With `NO_FAIL`, apply the items that can be applied and skip the rest.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListWriteFlags;
+    /// assert_eq!(ListWriteFlags::PARTIAL.bits(), 8);
+    /// ```
     pub const PARTIAL: ListWriteFlags = ListWriteFlags(8);
 
     /// The raw bits.
@@ -177,20 +202,60 @@ pub struct ListReturnType(i64);
 
 impl ListReturnType {
     /// Nothing (nil).
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListReturnType;
+    /// assert_eq!(ListReturnType::NONE.bits(), 0);
+    /// ```
     pub const NONE: ListReturnType = ListReturnType(0);
     /// Index of each element (0 first).
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListReturnType;
+    /// assert_eq!(ListReturnType::INDEX.bits(), 1);
+    /// ```
     pub const INDEX: ListReturnType = ListReturnType(1);
     /// Index from the end (0 last).
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListReturnType;
+    /// assert_eq!(ListReturnType::REVERSE_INDEX.bits(), 2);
+    /// ```
     pub const REVERSE_INDEX: ListReturnType = ListReturnType(2);
     /// Rank of each element (0 smallest).
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListReturnType;
+    /// assert_eq!(ListReturnType::RANK.bits(), 3);
+    /// ```
     pub const RANK: ListReturnType = ListReturnType(3);
     /// Rank from the largest (0 largest).
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListReturnType;
+    /// assert_eq!(ListReturnType::REVERSE_RANK.bits(), 4);
+    /// ```
     pub const REVERSE_RANK: ListReturnType = ListReturnType(4);
     /// Number of elements.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListReturnType;
+    /// assert_eq!(ListReturnType::COUNT.bits(), 5);
+    /// ```
     pub const COUNT: ListReturnType = ListReturnType(5);
     /// The elements.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListReturnType;
+    /// assert_eq!(ListReturnType::VALUE.bits(), 7);
+    /// ```
     pub const VALUE: ListReturnType = ListReturnType(7);
     /// Whether anything matched (bool).
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListReturnType;
+    /// assert_eq!(ListReturnType::EXISTS.bits(), 13);
+    /// ```
     pub const EXISTS: ListReturnType = ListReturnType(13);
 
     /// The same return type applied to the elements not matched.
@@ -227,10 +292,25 @@ pub struct ListSortFlags(u8);
 
 impl ListSortFlags {
     /// Ascending, duplicates kept.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListSortFlags;
+    /// assert_eq!(ListSortFlags::DEFAULT.bits(), 0);
+    /// ```
     pub const DEFAULT: ListSortFlags = ListSortFlags(0);
     /// Descending.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListSortFlags;
+    /// assert_eq!(ListSortFlags::DESCENDING.bits(), 1);
+    /// ```
     pub const DESCENDING: ListSortFlags = ListSortFlags(1);
     /// Drop duplicate values.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::list::ListSortFlags;
+    /// assert_eq!(ListSortFlags::DROP_DUPLICATES.bits(), 2);
+    /// ```
     pub const DROP_DUPLICATES: ListSortFlags = ListSortFlags(2);
 
     /// The raw bits.

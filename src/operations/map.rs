@@ -116,14 +116,39 @@ pub struct MapWriteFlags(u8);
 
 impl MapWriteFlags {
     /// Create or update entries.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::map::MapWriteFlags;
+    /// assert_eq!(MapWriteFlags::DEFAULT.bits(), 0);
+    /// ```
     pub const DEFAULT: MapWriteFlags = MapWriteFlags(0);
     /// Only create entries (`ELEMENT_EXISTS` for an existing key).
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::map::MapWriteFlags;
+    /// assert_eq!(MapWriteFlags::CREATE_ONLY.bits(), 1);
+    /// ```
     pub const CREATE_ONLY: MapWriteFlags = MapWriteFlags(1);
     /// Only update entries (`ELEMENT_NOT_FOUND` for a missing key).
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::map::MapWriteFlags;
+    /// assert_eq!(MapWriteFlags::UPDATE_ONLY.bits(), 2);
+    /// ```
     pub const UPDATE_ONLY: MapWriteFlags = MapWriteFlags(2);
     /// Turn a refused write into a silent no-op.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::map::MapWriteFlags;
+    /// assert_eq!(MapWriteFlags::NO_FAIL.bits(), 4);
+    /// ```
     pub const NO_FAIL: MapWriteFlags = MapWriteFlags(4);
     /// With `NO_FAIL`, write the items that can be written and skip the rest.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::map::MapWriteFlags;
+    /// assert_eq!(MapWriteFlags::PARTIAL.bits(), 8);
+    /// ```
     pub const PARTIAL: MapWriteFlags = MapWriteFlags(8);
 
     /// The raw bits.
@@ -179,28 +204,88 @@ pub struct MapReturnType(i64);
 
 impl MapReturnType {
     /// Nothing (nil).
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::map::MapReturnType;
+    /// assert_eq!(MapReturnType::NONE.bits(), 0);
+    /// ```
     pub const NONE: MapReturnType = MapReturnType(0);
     /// Index (key order) of each entry.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::map::MapReturnType;
+    /// assert_eq!(MapReturnType::INDEX.bits(), 1);
+    /// ```
     pub const INDEX: MapReturnType = MapReturnType(1);
     /// Index from the end.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::map::MapReturnType;
+    /// assert_eq!(MapReturnType::REVERSE_INDEX.bits(), 2);
+    /// ```
     pub const REVERSE_INDEX: MapReturnType = MapReturnType(2);
     /// Value rank of each entry (0 smallest).
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::map::MapReturnType;
+    /// assert_eq!(MapReturnType::RANK.bits(), 3);
+    /// ```
     pub const RANK: MapReturnType = MapReturnType(3);
     /// Value rank from the largest.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::map::MapReturnType;
+    /// assert_eq!(MapReturnType::REVERSE_RANK.bits(), 4);
+    /// ```
     pub const REVERSE_RANK: MapReturnType = MapReturnType(4);
     /// Number of entries.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::map::MapReturnType;
+    /// assert_eq!(MapReturnType::COUNT.bits(), 5);
+    /// ```
     pub const COUNT: MapReturnType = MapReturnType(5);
     /// The keys.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::map::MapReturnType;
+    /// assert_eq!(MapReturnType::KEY.bits(), 6);
+    /// ```
     pub const KEY: MapReturnType = MapReturnType(6);
     /// The values.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::map::MapReturnType;
+    /// assert_eq!(MapReturnType::VALUE.bits(), 7);
+    /// ```
     pub const VALUE: MapReturnType = MapReturnType(7);
     /// The entries as a map.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::map::MapReturnType;
+    /// assert_eq!(MapReturnType::KEY_VALUE.bits(), 8);
+    /// ```
     pub const KEY_VALUE: MapReturnType = MapReturnType(8);
     /// Whether anything matched (bool).
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::map::MapReturnType;
+    /// assert_eq!(MapReturnType::EXISTS.bits(), 13);
+    /// ```
     pub const EXISTS: MapReturnType = MapReturnType(13);
     /// The entries as an unordered map.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::map::MapReturnType;
+    /// assert_eq!(MapReturnType::UNORDERED_MAP.bits(), 16);
+    /// ```
     pub const UNORDERED_MAP: MapReturnType = MapReturnType(16);
     /// The entries as a key-ordered map.
+    ///
+    /// ```
+    /// use aerospike_blocking::operations::map::MapReturnType;
+    /// assert_eq!(MapReturnType::ORDERED_MAP.bits(), 17);
+    /// ```
     pub const ORDERED_MAP: MapReturnType = MapReturnType(17);
 
     /// The same return type applied to the entries not matched.

@@ -45,14 +45,7 @@ impl Operation {
     pub(crate) fn with_value(kind: u8, bin: &str, value: &Value) -> Self {
         let mut data = Vec::new();
         let particle = particle::encode(value, &mut data);
-        Operation {
-            respond_all_ops: false,
-            kind,
-            bin: bin.to_owned(),
-            particle,
-            data,
-            header_only: false,
-        }
+        Operation::raw(kind, bin, particle, data)
     }
 
     pub(crate) fn raw(kind: u8, bin: &str, particle: u8, data: Vec<u8>) -> Self {

@@ -62,6 +62,11 @@ impl Filter {
     }
 
     /// The bin the filter applies to.
+    ///
+    /// ```
+    /// use aerospike_blocking::query::Filter;
+    /// assert_eq!(Filter::range("age", 18, 65).bin(), "age");
+    /// ```
     pub fn bin(&self) -> &str {
         &self.bin
     }

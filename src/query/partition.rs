@@ -29,6 +29,12 @@ impl Default for PartitionFilter {
 
 impl PartitionFilter {
     /// Every partition.
+    ///
+    /// ```
+    /// use aerospike_blocking::query::PartitionFilter;
+    /// let all = PartitionFilter::all();
+    /// assert_eq!((all.begin(), all.count()), (0, 4096));
+    /// ```
     pub fn all() -> Self {
         PartitionFilter {
             begin: 0,
@@ -38,11 +44,23 @@ impl PartitionFilter {
 
     /// `count` partitions starting at `begin`. Checked when the query runs:
     /// the range must lie inside `0..4096` and not be empty.
+    ///
+    /// ```
+    /// use aerospike_blocking::query::PartitionFilter;
+    /// let r = PartitionFilter::range(100, 28);
+    /// assert_eq!((r.begin(), r.count()), (100, 28));
+    /// ```
     pub fn range(begin: u16, count: u16) -> Self {
         PartitionFilter { begin, count }
     }
 
     /// Partition `id` alone.
+    ///
+    /// ```
+    /// use aerospike_blocking::query::PartitionFilter;
+    /// let one = PartitionFilter::id(4095);
+    /// assert_eq!((one.begin(), one.count()), (4095, 1));
+    /// ```
     pub fn id(id: u16) -> Self {
         PartitionFilter {
             begin: id,
@@ -51,11 +69,21 @@ impl PartitionFilter {
     }
 
     /// The first partition.
+    ///
+    /// ```
+    /// use aerospike_blocking::query::PartitionFilter;
+    /// assert_eq!(PartitionFilter::range(7, 3).begin(), 7);
+    /// ```
     pub fn begin(&self) -> u16 {
         self.begin
     }
 
     /// How many partitions.
+    ///
+    /// ```
+    /// use aerospike_blocking::query::PartitionFilter;
+    /// assert_eq!(PartitionFilter::range(7, 3).count(), 3);
+    /// ```
     pub fn count(&self) -> u16 {
         self.count
     }

@@ -185,6 +185,16 @@ impl Query {
     }
 
     /// Only records a secondary index finds.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let query = client.session().query(&DataSet::of("test", "users"));
+    /// use aerospike_blocking::query::Filter;
+    /// let adults = query.filter(Filter::range("age", 18, 200)).records()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn filter(mut self, filter: Filter) -> Self {
         self.filter = Some(filter);
         self
@@ -192,48 +202,123 @@ impl Query {
 
     /// Only records matching an AEL where-clause (ANDed with
     /// [`filter_expression`](Self::filter_expression)).
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let query = client.session().query(&DataSet::of("test", "users"));
+    /// let active = query.where_ael("$.active == true").records()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn where_ael(mut self, text: &str) -> Self {
         self.ael = Some(text.to_owned());
         self
     }
 
     /// Only records for which `expression` is true.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let query = client.session().query(&DataSet::of("test", "users"));
+    /// use aerospike_blocking::exp;
+    /// let rows = query.filter_expression(exp::ge(exp::int_bin("age"), exp::int_val(18))).records()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn filter_expression(mut self, expression: Expression) -> Self {
         self.filter_exp = Some(expression);
         self
     }
 
     /// Only these bins (default: all).
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let query = client.session().query(&DataSet::of("test", "users"));
+    /// let names = query.bins(&["name"]).records()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn bins(mut self, names: &[&str]) -> Self {
         self.bins = Some(names.iter().map(|s| (*s).to_owned()).collect());
         self
     }
 
     /// Only these partitions (default: all).
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let query = client.session().query(&DataSet::of("test", "users"));
+    /// use aerospike_blocking::query::PartitionFilter;
+    /// let first_half = query.partitions(PartitionFilter::range(0, 2048)).records()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn partitions(mut self, filter: PartitionFilter) -> Self {
         self.partitions = filter;
         self
     }
 
     /// At most `n` records (0, the default, means no limit).
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let query = client.session().query(&DataSet::of("test", "users"));
+    /// let sample = query.max_records(10).records()?;
+    /// assert!(sample.len() <= 10);
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn max_records(mut self, n: u64) -> Self {
         self.max_records = n;
         self
     }
 
     /// At most `rps` records per second on each node (0 = no limit).
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let query = client.session().query(&DataSet::of("test", "users"));
+    /// let gentle = query.records_per_second(1000).records()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn records_per_second(mut self, rps: u32) -> Self {
         self.records_per_second = rps;
         self
     }
 
     /// Limit on the whole query (default: none).
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let query = client.session().query(&DataSet::of("test", "users"));
+    /// let rows = query.timeout(std::time::Duration::from_secs(30)).records()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn timeout(mut self, total: Duration) -> Self {
         self.total_timeout = total;
         self
     }
 
     /// Limit on each socket read (default 30 s).
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let query = client.session().query(&DataSet::of("test", "users"));
+    /// let rows = query.socket_timeout(std::time::Duration::from_secs(5)).records()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn socket_timeout(mut self, timeout: Duration) -> Self {
         self.socket_timeout = timeout;
         self
@@ -262,6 +347,17 @@ impl Query {
     /// Runs the query on the masters of the chosen partitions, in parallel,
     /// and returns the records. Partitions a node could not serve (they moved)
     /// are asked again of their new master.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let query = client.session().query(&DataSet::of("test", "users"));
+    /// for record in query.records()? {
+    ///     println!("{:?}", record.bin("name"));
+    /// }
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn records(self) -> Result<Vec<Record>> {
         let spec = Arc::new(self.spec()?);
         let mut pending: Vec<u16> = self.partitions.partitions()?.collect();

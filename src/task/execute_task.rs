@@ -22,6 +22,11 @@ use super::wait::{
 const STATUS_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// What kind of background job a task is.
+///
+/// ```
+/// use aerospike_blocking::task::TaskKind;
+/// assert_ne!(TaskKind::QueryExecute, TaskKind::QueryUdf);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TaskKind {
     /// Write operations (update, delete, touch).
@@ -221,31 +226,85 @@ impl ExecuteTask {
     }
 
     /// The task id, the same on every node.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// # use aerospike_blocking::background::DataSet;
+    /// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+    /// println!("started job {}", task.task_id());
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn task_id(&self) -> u64 {
         self.task_id
     }
 
     /// The kind of job.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// # use aerospike_blocking::background::DataSet;
+    /// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+    /// assert_eq!(task.kind(), aerospike_blocking::task::TaskKind::QueryExecute);
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn kind(&self) -> TaskKind {
         self.kind
     }
 
     /// The namespace.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// # use aerospike_blocking::background::DataSet;
+    /// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+    /// assert_eq!(task.namespace(), "test");
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn namespace(&self) -> &str {
         &self.namespace
     }
 
     /// The set.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// # use aerospike_blocking::background::DataSet;
+    /// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+    /// assert_eq!(task.set(), "users");
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn set(&self) -> &str {
         &self.set
     }
 
     /// The node the job was pinned to, or `None` when it runs on all nodes.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// # use aerospike_blocking::background::DataSet;
+    /// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+    /// assert_eq!(task.node_name(), None);
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn node_name(&self) -> Option<&str> {
         self.node_name.as_deref()
     }
 
     /// The names of the nodes the job was started on.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// # use aerospike_blocking::background::DataSet;
+    /// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+    /// assert_eq!(task.nodes().len(), client.nodes().len());
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn nodes(&self) -> Vec<String> {
         self.trackers
             .lock()
@@ -270,6 +329,18 @@ impl ExecuteTask {
     /// One status check across the target nodes: `InProgress` while any node
     /// runs the job (or has not shown it yet), `Complete` when all are
     /// finished. An error reply from a node is an error.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// # use aerospike_blocking::background::DataSet;
+    /// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+    /// use aerospike_blocking::task::ParsedStatus;
+    /// while task.status()? == ParsedStatus::InProgress {
+    ///     std::thread::sleep(std::time::Duration::from_millis(100));
+    /// }
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn status(&self) -> Result<ParsedStatus> {
         let p = self.progress()?;
         if let Some(NodeJobState::Unreachable(msg)) = p
@@ -289,6 +360,16 @@ impl ExecuteTask {
 
     /// Polls the nodes once: per-node rows (counters, percent, run time,
     /// status) and totals.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// # use aerospike_blocking::background::DataSet;
+    /// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+    /// let p = task.progress()?;
+    /// println!("{:.1}% ({} records)", p.percent, p.succeeded);
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn progress(&self) -> Result<Progress> {
         let mut trackers = self.trackers.lock();
         let mut src = ClusterSource {
@@ -302,12 +383,34 @@ impl ExecuteTask {
     /// Polling starts after 1 ms and backs off to `opts.poll_interval`.
     /// After `opts.timeout` it fails with a [`TimeoutPhase::Wait`](crate::TimeoutPhase::Wait)
     /// timeout; the job keeps running (see [`cancel`](Self::cancel)).
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// # use aerospike_blocking::background::DataSet;
+    /// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+    /// use aerospike_blocking::task::WaitOptions;
+    /// let outcome = task.wait(WaitOptions::default())?;
+    /// assert!(outcome.is_success(), "{outcome}");
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn wait(&self, opts: WaitOptions) -> Result<Outcome> {
         self.wait_with_progress(opts, |_| {})
     }
 
     /// Like [`wait`](Self::wait), calling `on_progress` after every poll
     /// (e.g. to draw a progress bar).
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// # use aerospike_blocking::background::DataSet;
+    /// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+    /// use aerospike_blocking::task::WaitOptions;
+    /// let outcome = task.wait_with_progress(WaitOptions::default(), |p| println!("{:.0}%", p.percent))?;
+    /// println!("{outcome}");
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn wait_with_progress(
         &self,
         opts: WaitOptions,
@@ -326,6 +429,15 @@ impl ExecuteTask {
     /// Aborts the job on every target node (`query-abort`). A node where the
     /// job already finished is fine; the outcome then reads
     /// [`Outcome::AbortedByUser`] if any node was still running it.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// # use aerospike_blocking::background::DataSet;
+    /// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+    /// task.cancel()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn cancel(&self) -> Result<()> {
         let cluster = self.client.cluster();
         let nodes: Vec<_> = self

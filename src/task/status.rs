@@ -24,6 +24,11 @@ use crate::wire::DecodeError;
 /// What one node's status reply says about a job, as
 /// [`ExecuteTask::parse_status_response`](crate::task::ExecuteTask::parse_status_response)
 /// reads it.
+///
+/// ```
+/// use aerospike_blocking::task::{ExecuteTask, ParsedStatus};
+/// assert_eq!(ExecuteTask::parse_status_response("trid=7:status=done(ok)"), ParsedStatus::Complete);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParsedStatus {
     /// The job has finished on the node (whatever its result).
@@ -70,6 +75,12 @@ fn field<'a>(row: &'a str, key: &str) -> Option<&'a str> {
 
 /// How a job ended, or how it is running: the text in the parentheses of
 /// `status=done(...)`.
+///
+/// ```
+/// use aerospike_blocking::task::JobResult;
+/// assert_eq!(JobResult::UserAborted.to_string(), "user-aborted");
+/// assert_eq!(JobResult::Abandoned("cluster-change".into()).to_string(), "abandoned-cluster-change");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum JobResult {
@@ -111,6 +122,15 @@ impl fmt::Display for JobResult {
 ///
 /// Counters are this node's share: each node runs the job over the
 /// partitions it masters.
+///
+/// ```no_run
+/// # use aerospike_blocking::{Client, ClientPolicy};
+/// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+/// for (node, job) in client.list_jobs()? {
+///     println!("{node}: job {} on {}.{} is {}", job.task_id, job.namespace, job.set, job.status);
+/// }
+/// # Ok::<(), aerospike_blocking::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct JobInfo {
@@ -270,6 +290,12 @@ impl JobInfo {
 }
 
 /// A job's state on one node, as the task handle tracks it.
+///
+/// ```
+/// use aerospike_blocking::task::{JobResult, NodeJobState};
+/// assert!(NodeJobState::Done(JobResult::Ok).is_final());
+/// assert!(!NodeJobState::Running.is_final());
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum NodeJobState {
@@ -295,6 +321,12 @@ pub enum NodeJobState {
 
 impl NodeJobState {
     /// True when the node needs no more polling.
+    ///
+    /// ```
+    /// use aerospike_blocking::task::NodeJobState;
+    /// assert!(NodeJobState::Lost.is_final());
+    /// assert!(!NodeJobState::Pending.is_final());
+    /// ```
     pub fn is_final(&self) -> bool {
         matches!(
             self,
@@ -307,6 +339,17 @@ impl NodeJobState {
 }
 
 /// One node's row in a [`Progress`].
+///
+/// ```no_run
+/// # use aerospike_blocking::{Client, ClientPolicy};
+/// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+/// # use aerospike_blocking::background::DataSet;
+/// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+/// for row in task.progress()?.nodes {
+///     println!("{}: {:?}", row.node, row.state);
+/// }
+/// # Ok::<(), aerospike_blocking::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct NodeProgress {
@@ -319,6 +362,13 @@ pub struct NodeProgress {
 }
 
 /// How a finished job ended, across all its nodes.
+///
+/// ```
+/// use aerospike_blocking::task::Outcome;
+/// let o = Outcome::Failed { succeeded: 98, failed: 2 };
+/// assert!(!o.is_success());
+/// assert_eq!(o.to_string(), "finished with 2 failed records (98 succeeded)");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Outcome {
@@ -350,6 +400,12 @@ pub enum Outcome {
 
 impl Outcome {
     /// True only for [`Outcome::Completed`].
+    ///
+    /// ```
+    /// use aerospike_blocking::task::Outcome;
+    /// assert!(Outcome::Completed.is_success());
+    /// assert!(!Outcome::AbortedByUser.is_success());
+    /// ```
     pub fn is_success(&self) -> bool {
         *self == Outcome::Completed
     }
@@ -375,6 +431,16 @@ impl fmt::Display for Outcome {
 }
 
 /// A job's progress across its nodes: one row per node and totals.
+///
+/// ```no_run
+/// # use aerospike_blocking::{Client, ClientPolicy};
+/// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+/// # use aerospike_blocking::background::DataSet;
+/// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+/// let p = task.progress()?;
+/// println!("{:.1}%: {} ok, {} failed, {:?}", p.percent, p.succeeded, p.failed, p.run_time);
+/// # Ok::<(), aerospike_blocking::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Progress {
@@ -444,12 +510,34 @@ impl Progress {
     }
 
     /// True when every node is finished.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// # use aerospike_blocking::background::DataSet;
+    /// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+    /// if task.progress()?.is_done() {
+    ///     println!("finished");
+    /// }
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn is_done(&self) -> bool {
         self.nodes.iter().all(|n| n.state.is_final())
     }
 
     /// The outcome, once every node is finished. The worst node wins:
     /// lost, then aborted, then abandoned, then failed records.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// # use aerospike_blocking::background::DataSet;
+    /// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+    /// if let Some(outcome) = task.progress()?.outcome() {
+    ///     println!("{outcome}");
+    /// }
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
     pub fn outcome(&self) -> Option<Outcome> {
         if !self.is_done() {
             return None;

@@ -162,3 +162,29 @@ fn kv_fixture_values_decode_to_what_the_client_wrote() {
         other => panic!("{other:?}"),
     }
 }
+
+/// Every info request a real client sent, rebuilt from its commands with our
+/// encoder, is the same frame byte for byte.
+#[test]
+fn every_fixture_info_request_is_reencoded_byte_exact() {
+    let mut n = 0;
+    for (file, dir, bytes) in frames() {
+        if dir != "C>S" || bytes.len() < proto::HEADER_SIZE || bytes[1] != proto::TYPE_INFO {
+            continue;
+        }
+        let body = &bytes[proto::HEADER_SIZE..];
+        if body.last() != Some(&b'\n') {
+            // Deliberately malformed requests (no trailing newline) of the
+            // error fixtures: the server ignores the unterminated text.
+            continue;
+        }
+        let commands = info::parse_request(body);
+        assert_eq!(
+            info::encode_request(&commands),
+            bytes,
+            "{file}: {commands:?}"
+        );
+        n += 1;
+    }
+    assert!(n > 250, "only {n} info requests");
+}

@@ -63,3 +63,5 @@ impl std::error::Error for DecodeError {}
 
 #[cfg(test)]
 mod golden_tests;
+#[cfg(test)]
+mod prop_tests;
