@@ -30,6 +30,7 @@ const MAX_FILE_NAME: usize = 127;
 const MAX_CONTENT: usize = 1024 * 1024;
 
 /// Record ttl meaning "keep the current void time" (-2).
+#[cfg(test)]
 pub(crate) const TTL_KEEP: u32 = u32::MAX - 1;
 
 /// Source of unique registry ids and module versions (process-wide, so a
@@ -282,10 +283,10 @@ pub(crate) struct UdfCall<'a> {
 /// `rec` is the stored record (`None`: it does not exist); it is updated in
 /// place when the UDF commits with `aerospike:create`/`update`/`remove`
 /// (generation and last-update time bumped, void time from `record.set_ttl`
-/// or kept). On error `rec` is left unchanged.
-// The architecture's contract; the job runner and kv call `apply_call`,
-// which also carries the digest and ttls.
-#[allow(dead_code)]
+/// or kept). On error `rec` is left unchanged. Tests use this short form;
+/// the job runner and kv call [`apply_call`], which also carries the digest
+/// and ttls.
+#[cfg(test)]
 pub(crate) fn apply(
     registry: &UdfRegistry,
     module: &str,
@@ -308,8 +309,13 @@ pub(crate) fn apply(
     apply_call(registry, &call, rec)
 }
 
-/// [`apply`] with every detail of the call: digest, namespace default ttl and
-/// the request's record ttl.
+/// Runs `call.module.call.function(rec, args...)` with every detail of the
+/// call: digest, namespace default ttl and the request's record ttl.
+///
+/// `rec` is updated in place when the UDF commits with
+/// `aerospike:create`/`update`/`remove` (generation and last-update time
+/// bumped, void time from `record.set_ttl` or the record ttl); on error it is
+/// left unchanged.
 pub(crate) fn apply_call(
     registry: &UdfRegistry,
     call: &UdfCall<'_>,

@@ -28,6 +28,7 @@ pub(crate) fn parse_response(body: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
+#[cfg(any(test, feature = "embedded"))]
 /// Splits the request body of an info frame into commands. Text after the last
 /// `\n` is not a command (the server ignores it).
 pub(crate) fn parse_request(body: &[u8]) -> Vec<String> {

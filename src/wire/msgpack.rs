@@ -48,6 +48,7 @@ pub(crate) fn pack_value(buf: &mut Vec<u8>, v: &Value) {
     }
 }
 
+#[cfg(any(test, feature = "embedded"))]
 /// Packs `v` into a new buffer.
 pub(crate) fn to_vec(v: &Value) -> Vec<u8> {
     let mut buf = Vec::new();
@@ -195,11 +196,13 @@ impl<'a> Reader<'a> {
         self.take(n)
     }
 
+#[cfg(any(test, feature = "embedded"))]
     /// Skips one complete value.
     pub(crate) fn skip(&mut self) -> Result<(), DecodeError> {
         self.value().map(|_| ())
     }
 
+#[cfg(any(test, feature = "embedded"))]
     /// Returns the raw bytes of the next complete value.
     pub(crate) fn value_bytes(&mut self) -> Result<&'a [u8], DecodeError> {
         let start = self.pos;
