@@ -407,29 +407,33 @@ fn ten_thousand_records_survive_a_node_leaving_and_returning_mid_traffic() {
 /// on the seed's port the tend thread finds it and commands work.
 #[test]
 fn a_client_made_before_its_cluster_finds_it_when_it_starts() {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    let p = ClientPolicy {
-        fail_if_not_connected: false,
-        connect_timeout: Duration::from_millis(100),
-        ..policy()
-    };
-    let c = Client::connect(&[format!("127.0.0.1:{port}")], &p).unwrap();
-    assert!(c.nodes().is_empty());
     let key = Key::new("test", "late", 1).unwrap();
     let rp = ReadPolicy {
         max_retries: 0,
         ..ReadPolicy::default()
     };
-    assert!(matches!(
-        c.exists(&rp, &key),
-        Err(aerospike_blocking::Error::NoNode(_))
-    ));
-    let ec = EmbeddedCluster::builder()
-        .ports(vec![port])
-        .start()
-        .unwrap();
+    // A free port can be taken by a parallel test between probing it and the
+    // cluster binding it: then try again with another one.
+    let (c, ec) = (0..20)
+        .find_map(|_| {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = l.local_addr().unwrap().port();
+            drop(l);
+            let p = ClientPolicy {
+                fail_if_not_connected: false,
+                connect_timeout: Duration::from_millis(100),
+                ..policy()
+            };
+            let c = Client::connect(&[format!("127.0.0.1:{port}")], &p).unwrap();
+            assert!(c.nodes().is_empty());
+            assert!(matches!(
+                c.exists(&rp, &key),
+                Err(aerospike_blocking::Error::NoNode(_))
+            ));
+            let ec = EmbeddedCluster::builder().ports(vec![port]).start().ok()?;
+            Some((c, ec))
+        })
+        .expect("a free port for the cluster");
     converge(&c, &ec);
     c.put(&WritePolicy::default(), &key, &[Bin::new("a", 1)])
         .unwrap();

@@ -9,9 +9,9 @@ pub(crate) const MSG_HEADER_SIZE: usize = 22;
 pub(crate) mod info1 {
     pub(crate) const READ: u8 = 1;
     pub(crate) const GET_ALL: u8 = 1 << 1;
-#[cfg(any(test, feature = "embedded"))]
+    #[cfg(any(test, feature = "embedded"))]
     pub(crate) const SHORT_QUERY: u8 = 1 << 2;
-#[cfg(any(test, feature = "embedded"))]
+    #[cfg(any(test, feature = "embedded"))]
     pub(crate) const BATCH: u8 = 1 << 3;
     pub(crate) const NOBINDATA: u8 = 1 << 5;
 }
@@ -46,19 +46,19 @@ pub(crate) mod field {
     pub(crate) const SOCKET_TIMEOUT: u8 = 9;
     pub(crate) const RECORDS_PER_SECOND: u8 = 10;
     pub(crate) const PID_ARRAY: u8 = 11;
-#[cfg(any(test, feature = "embedded"))]
+    #[cfg(any(test, feature = "embedded"))]
     pub(crate) const DIGEST_ARRAY: u8 = 12;
     pub(crate) const MAX_RECORDS: u8 = 13;
-#[cfg(any(test, feature = "embedded"))]
+    #[cfg(any(test, feature = "embedded"))]
     pub(crate) const BVAL_ARRAY: u8 = 15;
     pub(crate) const INDEX_RANGE: u8 = 22;
-#[cfg(any(test, feature = "embedded"))]
+    #[cfg(any(test, feature = "embedded"))]
     pub(crate) const INDEX_TYPE: u8 = 26;
     pub(crate) const UDF_PACKAGE_NAME: u8 = 30;
     pub(crate) const UDF_FUNCTION: u8 = 31;
     pub(crate) const UDF_ARGLIST: u8 = 32;
     pub(crate) const UDF_OP: u8 = 33;
-#[cfg(any(test, feature = "embedded"))]
+    #[cfg(any(test, feature = "embedded"))]
     pub(crate) const QUERY_BINLIST: u8 = 40;
     pub(crate) const FILTER_EXP: u8 = 43;
 }
@@ -117,7 +117,7 @@ impl Field {
         std::str::from_utf8(&self.data).ok()
     }
 
-#[cfg(any(test, feature = "embedded"))]
+    #[cfg(any(test, feature = "embedded"))]
     /// The data as a big-endian unsigned integer of up to 8 bytes.
     pub(crate) fn as_u64(&self) -> Option<u64> {
         (self.data.len() <= 8).then(|| self.data.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b)))

@@ -196,13 +196,13 @@ impl<'a> Reader<'a> {
         self.take(n)
     }
 
-#[cfg(any(test, feature = "embedded"))]
+    #[cfg(any(test, feature = "embedded"))]
     /// Skips one complete value.
     pub(crate) fn skip(&mut self) -> Result<(), DecodeError> {
         self.value().map(|_| ())
     }
 
-#[cfg(any(test, feature = "embedded"))]
+    #[cfg(any(test, feature = "embedded"))]
     /// Returns the raw bytes of the next complete value.
     pub(crate) fn value_bytes(&mut self) -> Result<&'a [u8], DecodeError> {
         let start = self.pos;
