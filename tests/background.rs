@@ -694,8 +694,13 @@ fn lateness(task: &ExecuteTask, asked: Instant) -> Duration {
 fn wait_returns_within_one_poll_interval_of_the_end(nodes: usize) {
     let e = env(nodes);
     let interval = Duration::from_millis(100);
-    // The status round trip and timer granularity.
-    let slack = Duration::from_millis(50);
+    // The status round trip, timer granularity and scheduling jitter: tests
+    // run in parallel on small CI machines (2 CPUs), where a sleep can
+    // overshoot by tens of milliseconds. A wait that polled 3x more sparsely
+    // than asked, or slept a fixed second (the official client), still fails.
+    // The <= 5 ms end-detection figure is measured by the benchmark
+    // (docs/performance.md), not here.
+    let slack = interval;
     let n = 90 * e.node_count() as i64;
     let opts = WaitOptions::default().poll_interval(interval);
 

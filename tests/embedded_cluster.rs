@@ -435,7 +435,13 @@ fn a_client_made_before_its_cluster_finds_it_when_it_starts() {
         })
         .expect("a free port for the cluster");
     converge(&c, &ec);
-    c.put(&WritePolicy::default(), &key, &[Bin::new("a", 1)])
-        .unwrap();
+    // The node can be known one tend before its partition map: until then a
+    // command has no node to go to.
+    let start = Instant::now();
+    while let Err(e) = c.put(&WritePolicy::default(), &key, &[Bin::new("a", 1)]) {
+        assert!(matches!(e, aerospike_blocking::Error::NoNode(_)), "{e}");
+        assert!(start.elapsed() < Duration::from_secs(10), "{e}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert!(c.exists(&rp, &key).unwrap());
 }
