@@ -439,8 +439,9 @@ impl Expression {
     /// assert_eq!(e, exp::mul(vec![exp::int_bin("price"), exp::int_bin("qty")]));
     /// let f = Expression::from_ael_value("$.ratio.get(type: FLOAT) * 2.0").unwrap();
     /// assert_eq!(f, exp::mul(vec![exp::float_bin("ratio"), exp::float_val(2.0)]));
-    /// // `from_ael` wants a where-clause, so it refuses the same text.
-    /// assert!(Expression::from_ael("$.price * $.qty").is_err());
+    /// // `from_ael` wants a boolean where-clause.
+    /// assert!(Expression::from_ael("$.price + 1").is_err());
+    /// assert!(Expression::from_ael_value("$.price + 1").is_ok());
     /// ```
     pub fn from_ael_value(text: &str) -> Result<Expression, Error> {
         ael::parse_value(text, &[])
