@@ -79,12 +79,7 @@ impl ExpWriteFlags {
     }
 }
 
-impl std::ops::BitOr for ExpWriteFlags {
-    type Output = ExpWriteFlags;
-    fn bitor(self, rhs: ExpWriteFlags) -> ExpWriteFlags {
-        ExpWriteFlags(self.0 | rhs.0)
-    }
-}
+bit_or!(ExpWriteFlags);
 
 /// Flags of [`exp_read`].
 ///
