@@ -119,6 +119,7 @@ on_1_and_3_nodes!(
     delete_and_touch_with_expiry,
     keep_and_default_expiry,
     write_operations_of_every_kind,
+    exp_write_computes_a_bin_on_every_record,
     udf_job_runs_lua_on_every_matching_record,
     udf_errors_make_the_outcome_failed,
     validation_errors_are_reported_before_sending,
@@ -354,6 +355,41 @@ fn write_operations_of_every_kind(nodes: usize) {
     }
 }
 
+/// An expression write in a background update: every record gets
+/// `total = price * qty` computed from its own bins; records without `qty`
+/// are skipped (EVAL_NO_FAIL) and keep no `total`.
+fn exp_write_computes_a_bin_on_every_record(nodes: usize) {
+    let e = env(nodes);
+    let set = unique_set("bg_expw");
+    let wp = WritePolicy::default();
+    const N: i64 = 300;
+    for i in 0..N {
+        let key = Key::new(NS, &set, i).unwrap();
+        let mut bins = vec![Bin::new("i", i), Bin::new("price", i * 3)];
+        if i % 10 != 0 {
+            bins.push(Bin::new("qty", i % 7 + 1));
+        }
+        e.client.put(&wp, &key, &bins).unwrap();
+    }
+    let total = exp::Expression::from_ael_value("$.price * $.qty").unwrap();
+    let flags = operations::ExpWriteFlags::EVAL_NO_FAIL;
+    let task = e
+        .bg()
+        .update(&ds(&set))
+        .operation(operations::exp_write("total", &total, flags))
+        .execute()
+        .unwrap();
+    assert_eq!(task.wait(quick()).unwrap(), Outcome::Completed);
+    let recs = e.all(&set);
+    assert_eq!(recs.len(), N as usize);
+    for r in recs {
+        let i = int(&r, "i").unwrap();
+        let expected = (i % 10 != 0).then(|| i * 3 * (i % 7 + 1));
+        assert_eq!(int(&r, "total"), expected, "record {i}");
+        assert_eq!(r.bin("total").is_some(), expected.is_some(), "record {i}");
+    }
+}
+
 /// Done when (4): a real Lua module, run by a background job, on every
 /// matching record and none of the others.
 fn udf_job_runs_lua_on_every_matching_record(nodes: usize) {
@@ -460,6 +496,9 @@ fn validation_errors_are_reported_before_sending(nodes: usize) {
         bg.update(&d).operation(list::size("l")).execute(),
         "read operation",
     );
+    let sum = exp::Expression::from_ael_value("$.i + 1").unwrap();
+    let read = operations::exp_read("s", &sum, operations::ExpReadFlags::DEFAULT);
+    check(bg.update(&d).operation(read).execute(), "read operation");
     check(
         bg.delete(&d).bin("a").set_to(1).execute(),
         "no bin operations",

@@ -95,3 +95,83 @@ fn list_and_map_builders_round_trip() {
     );
     c.delete(&wp(), &key).unwrap();
 }
+
+#[test]
+fn exp_write_and_exp_read_round_trip() {
+    use aerospike_blocking::exp::Expression;
+    use aerospike_blocking::operations::{ExpReadFlags, ExpWriteFlags};
+    use aerospike_blocking::ResultCode;
+    let env = TestEnv::new();
+    let c = &env.client;
+    let key = Key::new(NAMESPACE, &unique_set("ops_exp"), "e").unwrap();
+    c.put(&wp(), &key, &[Bin::new("a", 2), Bin::new("b", 5)])
+        .unwrap();
+    let sum = Expression::from_ael_value("$.a + $.b").unwrap();
+
+    // Write a + b into "sum", then read it back with a plain read.
+    let ops = [operations::exp_write("sum", &sum, ExpWriteFlags::DEFAULT)];
+    c.operate(&wp(), &key, &ops).unwrap();
+    let rec = c
+        .get(&Default::default(), &key, aerospike_blocking::Bins::All)
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.bin("sum"), Some(&Value::from(7)));
+    assert_eq!(rec.generation, 2);
+
+    // An expression read returns its value under its name and writes nothing.
+    let doubled = Expression::from_ael_value("$.sum * 2").unwrap();
+    let ops = [
+        operations::put("a", 10),
+        operations::exp_read("twice", &doubled, ExpReadFlags::DEFAULT),
+        operations::exp_read("ab", &sum, ExpReadFlags::DEFAULT),
+    ];
+    let rec = c.operate(&wp(), &key, &ops).unwrap();
+    assert_eq!(rec.bin("twice"), Some(&Value::from(14)));
+    assert_eq!(rec.bin("ab"), Some(&Value::from(15)));
+    let rec = c
+        .get(&Default::default(), &key, aerospike_blocking::Bins::All)
+        .unwrap()
+        .unwrap();
+    assert!(rec.bin("twice").is_none() && rec.bin("ab").is_none());
+
+    // Flags: CREATE_ONLY on an existing bin, UPDATE_ONLY on a missing one,
+    // an unknown result (missing bin); each fails unless its NO_FAIL flag.
+    let code =
+        |ops: &[operations::Operation]| c.operate(&wp(), &key, ops).unwrap_err().result_code();
+    let w = |bin: &str, e: &Expression, f| [operations::exp_write(bin, e, f)];
+    assert_eq!(
+        code(&w("sum", &sum, ExpWriteFlags::CREATE_ONLY)),
+        Some(ResultCode::BIN_EXISTS)
+    );
+    assert_eq!(
+        code(&w("new", &sum, ExpWriteFlags::UPDATE_ONLY)),
+        Some(ResultCode::BIN_NOT_FOUND)
+    );
+    let unknown = Expression::from_ael_value("$.missing + 1").unwrap();
+    assert_eq!(
+        code(&w("x", &unknown, ExpWriteFlags::DEFAULT)),
+        Some(ResultCode::OP_NOT_APPLICABLE)
+    );
+    let read_unknown = [operations::exp_read("x", &unknown, ExpReadFlags::DEFAULT)];
+    assert_eq!(code(&read_unknown), Some(ResultCode::OP_NOT_APPLICABLE));
+    c.operate(
+        &wp(),
+        &key,
+        &w(
+            "sum",
+            &sum,
+            ExpWriteFlags::CREATE_ONLY | ExpWriteFlags::POLICY_NO_FAIL,
+        ),
+    )
+    .unwrap();
+    c.operate(&wp(), &key, &w("x", &unknown, ExpWriteFlags::EVAL_NO_FAIL))
+        .unwrap();
+    let rec = c
+        .get(&Default::default(), &key, aerospike_blocking::Bins::All)
+        .unwrap()
+        .unwrap();
+    assert_eq!(rec.bin("sum"), Some(&Value::from(7)), "left as it was");
+    assert!(rec.bin("x").is_none() && rec.bin("new").is_none());
+    assert_eq!(rec.generation, 5);
+    c.delete(&wp(), &key).unwrap();
+}

@@ -77,13 +77,40 @@ pub(crate) fn filter_outcome(
     })
 }
 
+/// Evaluates an expression of any type (the expression of an EXP_READ or
+/// EXP_MODIFY operation) against the record, bins included; `None` when the
+/// result is unknown.
+pub(crate) fn eval_value(
+    packed: &[u8],
+    rec: &StoredRecord,
+    digest: &[u8; 20],
+    now: u32,
+) -> Result<Option<Value>, ResultCode> {
+    let (node, _) = compile_any(packed)?;
+    let mut env = Env {
+        rec,
+        digest,
+        now,
+        bins: true,
+        vars: Vec::new(),
+    };
+    Ok(eval(&node, &mut env).ok())
+}
+
+/// A filter: an expression that compiles and is boolean.
 fn compile(packed: &[u8]) -> Result<Node, ResultCode> {
-    let node = unpack(packed).map_err(|_| ResultCode::PARAMETER_ERROR)?;
-    let mut vars = Vec::new();
-    match check(&node, &mut vars) {
-        Some(ExpType::Bool) => Ok(node),
+    match compile_any(packed)? {
+        (node, ExpType::Bool) => Ok(node),
         _ => Err(ResultCode::PARAMETER_ERROR),
     }
+}
+
+/// Decodes and type-checks an expression; returns it with its static type.
+fn compile_any(packed: &[u8]) -> Result<(Node, ExpType), ResultCode> {
+    let node = unpack(packed).map_err(|_| ResultCode::PARAMETER_ERROR)?;
+    let mut vars = Vec::new();
+    let t = check(&node, &mut vars).ok_or(ResultCode::PARAMETER_ERROR)?;
+    Ok((node, t))
 }
 
 /// The static type of `node`, `None` when the server would refuse it.

@@ -567,7 +567,7 @@ fn process_record(
     let ns = &work.namespace.config;
     let applied = match &work.action {
         Action::Ops { header, ops } => {
-            kv::apply_ops(ns, &mut rec, &set, header, ops, now).map(|_| ())
+            kv::apply_ops(ns, &mut rec, &set, digest, header, ops, now).map(|_| ())
         }
         Action::Udf {
             module,

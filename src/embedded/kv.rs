@@ -13,7 +13,7 @@ use super::udf::{self, UdfCall};
 use crate::error::ResultCode;
 use crate::value::Value;
 use crate::wire::message::{field, info1, info2, info3, op, Header, Message, Op};
-use crate::wire::particle;
+use crate::wire::{msgpack, particle};
 
 /// Longest bin name the server accepts.
 const MAX_BIN_NAME: usize = 15;
@@ -97,8 +97,16 @@ fn execute(node: &NodeCtx, msg: &Message, now: u32) -> Result<Done, (ResultCode,
     let (result_code, ops) = if msg.field(field::UDF_PACKAGE_NAME).is_some() {
         record_udf(node, msg, &ns.config, &mut slot, set, &digest, now).map_err(fail)?
     } else {
-        let ops =
-            apply_ops(&ns.config, &mut slot, set, &msg.header, &msg.ops, now).map_err(fail)?;
+        let ops = apply_ops(
+            &ns.config,
+            &mut slot,
+            set,
+            &digest,
+            &msg.header,
+            &msg.ops,
+            now,
+        )
+        .map_err(fail)?;
         (ResultCode::OK, ops)
     };
     if let Some(rec) = slot.as_mut().filter(|_| changes) {
@@ -239,10 +247,12 @@ pub(crate) fn apply_ops(
     ns: &NamespaceConfig,
     rec: &mut Option<StoredRecord>,
     set: &str,
+    digest: &[u8; 20],
     header: &Header,
     ops: &[Op],
     now: u32,
 ) -> Result<Vec<Op>, ResultCode> {
+    let ev = ExpEnv { digest, now };
     if rec.as_ref().is_some_and(|r| r.is_expired(now)) {
         *rec = None;
     }
@@ -262,7 +272,7 @@ pub(crate) fn apply_ops(
     }
     if header.info2 & info2::WRITE == 0 {
         let current = rec.as_ref().ok_or(ResultCode::KEY_NOT_FOUND)?;
-        return read_only(current, header, ops, respond_all);
+        return read_only(current, header, ops, respond_all, ev);
     }
 
     let must_not_create = validate_write(header, ops)?;
@@ -286,7 +296,7 @@ pub(crate) fn apply_ops(
     // (a header read sends it with NOBINDATA and gets no bins).
     let read_all = header.info1 & info1::GET_ALL != 0;
     for o in ops {
-        apply_one(&mut work, o, read_all, respond_all, &mut out)?;
+        apply_one(&mut work, o, read_all, respond_all, ev, &mut out)?;
     }
     if work.bins.is_empty() {
         // A write that leaves no bins deletes the record; one that would
@@ -384,6 +394,7 @@ fn read_only(
     header: &Header,
     ops: &[Op],
     respond_all: bool,
+    ev: ExpEnv<'_>,
 ) -> Result<Vec<Op>, ResultCode> {
     let mut out = Vec::new();
     if header.info1 & info1::NOBINDATA != 0 {
@@ -400,7 +411,7 @@ fn read_only(
         if !op::is_read(o.kind) {
             return Err(ResultCode::PARAMETER_ERROR);
         }
-        read_op(rec, o, false, respond_all, &mut out)?;
+        read_op(rec, o, false, respond_all, ev, &mut out)?;
     }
     Ok(out)
 }
@@ -454,6 +465,7 @@ fn read_op(
     o: &Op,
     read_all: bool,
     respond_all: bool,
+    ev: ExpEnv<'_>,
     out: &mut Vec<Op>,
 ) -> Result<(), ResultCode> {
     match o.kind {
@@ -475,7 +487,94 @@ fn read_op(
             None if respond_all => out.push(bin_op(&o.name, &Value::Nil)),
             None => {}
         },
+        op::EXP_READ => {
+            let (exp, flags) = exp_op_parts(&o.data)?;
+            let result = match ev.eval(exp, rec)? {
+                Some(v) => v,
+                None if flags & EXP_EVAL_NO_FAIL != 0 => Value::Nil,
+                None => return Err(ResultCode::OP_NOT_APPLICABLE),
+            };
+            if respond_all || !result.is_nil() {
+                out.push(bin_op(&o.name, &result));
+            }
+        }
         _ => return Err(ResultCode::PARAMETER_ERROR),
+    }
+    Ok(())
+}
+
+/// What an expression operation is evaluated with besides the record.
+#[derive(Clone, Copy)]
+struct ExpEnv<'a> {
+    digest: &'a [u8; 20],
+    now: u32,
+}
+
+impl ExpEnv<'_> {
+    /// The value of the packed expression `exp` for `rec`; `None` when unknown.
+    fn eval(self, exp: &[u8], rec: &StoredRecord) -> Result<Option<Value>, ResultCode> {
+        super::exp_eval::eval_value(exp, rec, self.digest, self.now)
+    }
+}
+
+/// Expression operation flags (aerospike-client-java `ExpWriteFlags` and
+/// `ExpReadFlags`).
+const EXP_CREATE_ONLY: i64 = 1;
+const EXP_UPDATE_ONLY: i64 = 2;
+const EXP_ALLOW_DELETE: i64 = 4;
+const EXP_POLICY_NO_FAIL: i64 = 8;
+const EXP_EVAL_NO_FAIL: i64 = 16;
+
+/// Splits an EXP_READ / EXP_MODIFY operand, msgpack `[<expression>, flags]`,
+/// into the packed expression and the flags.
+fn exp_op_parts(data: &[u8]) -> Result<(&[u8], i64), ResultCode> {
+    let bad = |_| ResultCode::PARAMETER_ERROR;
+    let mut r = msgpack::Reader::new(data);
+    if r.array_len().map_err(bad)? != 2 {
+        return Err(ResultCode::PARAMETER_ERROR);
+    }
+    let exp = r.value_bytes().map_err(bad)?;
+    let flags = r.int().map_err(bad)?;
+    if r.remaining() != 0 {
+        return Err(ResultCode::PARAMETER_ERROR);
+    }
+    Ok((exp, flags))
+}
+
+/// EXP_MODIFY: writes the value of `exp` to bin `name` under `flags`. An
+/// unknown result fails with OP_NOT_APPLICABLE unless EVAL_NO_FAIL; a refused
+/// write (CREATE_ONLY on an existing bin: BIN_EXISTS, UPDATE_ONLY on a
+/// missing one: BIN_NOT_FOUND, nil without ALLOW_DELETE: OP_NOT_APPLICABLE)
+/// fails unless POLICY_NO_FAIL, as the official clients document the flags.
+fn exp_modify(
+    rec: &mut StoredRecord,
+    name: &str,
+    data: &[u8],
+    ev: ExpEnv<'_>,
+) -> Result<(), ResultCode> {
+    if name.is_empty() {
+        return Err(ResultCode::PARAMETER_ERROR);
+    }
+    let (exp, flags) = exp_op_parts(data)?;
+    let value = match ev.eval(exp, rec)? {
+        Some(v) => v,
+        None if flags & EXP_EVAL_NO_FAIL != 0 => return Ok(()),
+        None => return Err(ResultCode::OP_NOT_APPLICABLE),
+    };
+    let exists = rec.bin(name).is_some();
+    let refused = if flags & EXP_CREATE_ONLY != 0 && exists {
+        Some(ResultCode::BIN_EXISTS)
+    } else if flags & EXP_UPDATE_ONLY != 0 && !exists {
+        Some(ResultCode::BIN_NOT_FOUND)
+    } else if value.is_nil() && flags & EXP_ALLOW_DELETE == 0 {
+        Some(ResultCode::OP_NOT_APPLICABLE)
+    } else {
+        None
+    };
+    match refused {
+        Some(_) if flags & EXP_POLICY_NO_FAIL != 0 => {}
+        Some(rc) => return Err(rc),
+        None => rec.set_bin(name, value),
     }
     Ok(())
 }
@@ -486,10 +585,11 @@ fn apply_one(
     o: &Op,
     read_all: bool,
     respond_all: bool,
+    ev: ExpEnv<'_>,
     out: &mut Vec<Op>,
 ) -> Result<(), ResultCode> {
     if op::is_read(o.kind) {
-        return read_op(rec, o, read_all, respond_all, out);
+        return read_op(rec, o, read_all, respond_all, ev, out);
     }
     let operand = || particle::decode(o.particle, &o.data).map_err(|_| ResultCode::PARAMETER_ERROR);
     match o.kind {
@@ -525,6 +625,7 @@ fn apply_one(
         }
         op::TOUCH => {}
         op::DELETE => rec.clear_bins(),
+        op::EXP_MODIFY => exp_modify(rec, &o.name, &o.data, ev)?,
         op::CDT_MODIFY => {
             let mut bin = rec.bin(&o.name).cloned().unwrap_or_default();
             let mut order = rec.order_of(&o.name);
@@ -619,7 +720,7 @@ mod tests {
     }
 
     fn apply(rec: &mut Option<StoredRecord>, h: Header, ops: &[Op]) -> Result<Vec<Op>, ResultCode> {
-        apply_ops(&ns(), rec, "s", &h, ops, NOW)
+        apply_ops(&ns(), rec, "s", &[0; 20], &h, ops, NOW)
     }
 
     fn stored(bins: &[(&str, Value)]) -> Option<StoredRecord> {
@@ -638,6 +739,172 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    fn exp_w(bin: &str, ael: &str, flags: crate::operations::ExpWriteFlags) -> Op {
+        let e = crate::exp::Expression::from_ael_value(ael).unwrap();
+        crate::operations::exp_write(bin, &e, flags).to_wire()
+    }
+
+    fn exp_r(name: &str, ael: &str, flags: crate::operations::ExpReadFlags) -> Op {
+        let e = crate::exp::Expression::from_ael_value(ael).unwrap();
+        crate::operations::exp_read(name, &e, flags).to_wire()
+    }
+
+    fn bin_of(rec: &Option<StoredRecord>, name: &str) -> Option<Value> {
+        rec.as_ref().unwrap().bin(name).cloned()
+    }
+
+    #[test]
+    fn exp_modify_writes_the_value() {
+        use crate::operations::ExpWriteFlags as F;
+        let mut rec = stored(&[("a", Value::Int(2)), ("b", Value::Int(5))]);
+        let out = apply(
+            &mut rec,
+            write_header(),
+            &[exp_w("sum", "$.a + $.b", F::DEFAULT)],
+        )
+        .unwrap();
+        assert!(out.is_empty());
+        assert_eq!(bin_of(&rec, "sum"), Some(Value::Int(7)));
+        assert_eq!(rec.as_ref().unwrap().generation, 2);
+        // Overwrite, reading the bin being written.
+        apply(
+            &mut rec,
+            write_header(),
+            &[exp_w("sum", "$.sum * 10", F::DEFAULT)],
+        )
+        .unwrap();
+        assert_eq!(bin_of(&rec, "sum"), Some(Value::Int(70)));
+        // RESPOND_ALL_OPS: a write op answers nil under its bin.
+        let h = Header {
+            info2: info2::WRITE | info2::RESPOND_ALL_OPS,
+            ..Header::default()
+        };
+        let out = apply(&mut rec, h, &[exp_w("c", "$.a - 1", F::DEFAULT)]).unwrap();
+        assert_eq!(values(&out), vec![("c".into(), Value::Nil)]);
+        assert_eq!(bin_of(&rec, "c"), Some(Value::Int(1)));
+    }
+
+    #[test]
+    fn exp_modify_flags() {
+        use crate::operations::ExpWriteFlags as F;
+        let mut rec = stored(&[("a", Value::Int(2))]);
+        let w = |rec: &mut Option<StoredRecord>, o: Op| apply(rec, write_header(), &[o]);
+        // CREATE_ONLY on an existing bin.
+        assert_eq!(
+            w(&mut rec, exp_w("a", "3", F::CREATE_ONLY)),
+            Err(ResultCode::BIN_EXISTS)
+        );
+        w(
+            &mut rec,
+            exp_w("a", "3", F::CREATE_ONLY | F::POLICY_NO_FAIL),
+        )
+        .unwrap();
+        assert_eq!(bin_of(&rec, "a"), Some(Value::Int(2)));
+        w(&mut rec, exp_w("n", "3", F::CREATE_ONLY)).unwrap();
+        assert_eq!(bin_of(&rec, "n"), Some(Value::Int(3)));
+        // UPDATE_ONLY on a missing bin.
+        assert_eq!(
+            w(&mut rec, exp_w("m", "3", F::UPDATE_ONLY)),
+            Err(ResultCode::BIN_NOT_FOUND)
+        );
+        w(
+            &mut rec,
+            exp_w("m", "3", F::UPDATE_ONLY | F::POLICY_NO_FAIL),
+        )
+        .unwrap();
+        assert_eq!(bin_of(&rec, "m"), None);
+        w(&mut rec, exp_w("a", "$.a + 1", F::UPDATE_ONLY)).unwrap();
+        assert_eq!(bin_of(&rec, "a"), Some(Value::Int(3)));
+        // Unknown (missing bin) result.
+        let missing = "$.nope + 1";
+        assert_eq!(
+            w(&mut rec, exp_w("x", missing, F::DEFAULT)),
+            Err(ResultCode::OP_NOT_APPLICABLE)
+        );
+        w(&mut rec, exp_w("x", missing, F::EVAL_NO_FAIL)).unwrap();
+        assert_eq!(bin_of(&rec, "x"), None);
+        // A failed op leaves the record as it was.
+        let before = rec.clone();
+        let ops = [put("y", 1), exp_w("x", missing, F::DEFAULT)];
+        assert_eq!(
+            apply(&mut rec, write_header(), &ops),
+            Err(ResultCode::OP_NOT_APPLICABLE)
+        );
+        assert_eq!(rec, before);
+    }
+
+    #[test]
+    fn exp_modify_nil_result() {
+        use crate::exp;
+        use crate::operations::{exp_write, ExpWriteFlags as F};
+        let mut rec = stored(&[("a", Value::Int(2)), ("gone", Value::Int(1))]);
+        let nil = exp::Expression::new(exp::Node::Val(Value::Nil));
+        let w = |rec: &mut Option<StoredRecord>, f: F| {
+            apply(rec, write_header(), &[exp_write("gone", &nil, f).to_wire()])
+        };
+        assert_eq!(w(&mut rec, F::DEFAULT), Err(ResultCode::OP_NOT_APPLICABLE));
+        w(&mut rec, F::POLICY_NO_FAIL).unwrap();
+        assert_eq!(bin_of(&rec, "gone"), Some(Value::Int(1)));
+        w(&mut rec, F::ALLOW_DELETE).unwrap();
+        assert_eq!(bin_of(&rec, "gone"), None);
+        assert_eq!(bin_of(&rec, "a"), Some(Value::Int(2)));
+    }
+
+    #[test]
+    fn exp_read_returns_the_value() {
+        use crate::operations::ExpReadFlags as F;
+        let mut rec = stored(&[("a", Value::Int(2)), ("b", Value::Int(5))]);
+        let h = Header {
+            info1: info1::READ,
+            info2: info2::RESPOND_ALL_OPS,
+            ..Header::default()
+        };
+        let out = apply(&mut rec, h, &[exp_r("sum", "$.a + $.b", F::DEFAULT)]).unwrap();
+        assert_eq!(values(&out), vec![("sum".into(), Value::Int(7))]);
+        assert_eq!(bin_of(&rec, "sum"), None);
+        let unknown = exp_r("v", "$.nope * 2", F::DEFAULT);
+        assert_eq!(
+            apply(&mut rec, h, &[unknown]),
+            Err(ResultCode::OP_NOT_APPLICABLE)
+        );
+        let out = apply(&mut rec, h, &[exp_r("v", "$.nope * 2", F::EVAL_NO_FAIL)]).unwrap();
+        assert_eq!(values(&out), vec![("v".into(), Value::Nil)]);
+        // Inside a write, after the write it reads.
+        let hw = Header {
+            info1: info1::READ,
+            info2: info2::WRITE | info2::RESPOND_ALL_OPS,
+            ..Header::default()
+        };
+        let ops = [put("a", 10), exp_r("sum", "$.a + $.b", F::DEFAULT)];
+        let out = apply(&mut rec, hw, &ops).unwrap();
+        assert_eq!(
+            values(&out),
+            vec![("a".into(), Value::Nil), ("sum".into(), Value::Int(15))]
+        );
+    }
+
+    #[test]
+    fn exp_op_operand_must_be_well_formed() {
+        let mut rec = stored(&[("a", Value::Int(2))]);
+        let bad = |data: Vec<u8>| Op {
+            kind: op::EXP_MODIFY,
+            particle: types::BLOB,
+            name: "x".into(),
+            data,
+        };
+        for data in [
+            vec![],
+            vec![0x91, 0x01],
+            vec![0x92, 0xc1, 0x00],
+            vec![0x92, 0x01],
+        ] {
+            assert_eq!(
+                apply(&mut rec, write_header(), &[bad(data)]),
+                Err(ResultCode::PARAMETER_ERROR)
+            );
+        }
     }
 
     #[test]
@@ -806,7 +1073,16 @@ mod tests {
             default_ttl: 50,
             ..ns()
         };
-        apply_ops(&cfg, &mut fresh, "s", &with_ttl(0), &[put("a", 1)], NOW).unwrap();
+        apply_ops(
+            &cfg,
+            &mut fresh,
+            "s",
+            &[0; 20],
+            &with_ttl(0),
+            &[put("a", 1)],
+            NOW,
+        )
+        .unwrap();
         assert_eq!(fresh.unwrap().void_time, NOW + 50);
     }
 
@@ -1150,7 +1426,7 @@ mod tests {
         let before = rec.clone();
         let h = write_header();
         assert_eq!(
-            apply_ops(&ns(), &mut rec, "other", &h, &[put("a", 2)], NOW),
+            apply_ops(&ns(), &mut rec, "other", &[0; 20], &h, &[put("a", 2)], NOW),
             Err(ResultCode::PARAMETER_ERROR)
         );
         assert_eq!(rec, before);
@@ -1161,12 +1437,12 @@ mod tests {
         };
         for h in [read_header(), del] {
             assert_eq!(
-                apply_ops(&ns(), &mut rec, "other", &h, &[], NOW),
+                apply_ops(&ns(), &mut rec, "other", &[0; 20], &h, &[], NOW),
                 Err(ResultCode::PARAMETER_ERROR)
             );
         }
         // No set in the message: allowed.
-        apply_ops(&ns(), &mut rec, "", &h, &[put("a", 2)], NOW).unwrap();
+        apply_ops(&ns(), &mut rec, "", &[0; 20], &h, &[put("a", 2)], NOW).unwrap();
         assert_eq!(rec.unwrap().set, "s");
     }
 }

@@ -426,4 +426,24 @@ impl Expression {
     pub fn from_ael_with(text: &str, params: &[Value]) -> Result<Expression, Error> {
         ael::parse(text, params)
     }
+
+    /// Parses an AEL expression of any type, not only a boolean where-clause:
+    /// the value of an expression read or write
+    /// ([`operations::exp_read`](crate::operations::exp_read),
+    /// [`operations::exp_write`](crate::operations::exp_write)). Untyped bins
+    /// take their type from their siblings, else integer, as in a where-clause.
+    ///
+    /// ```
+    /// use aerospike_blocking::exp::{self, Expression};
+    /// let e = Expression::from_ael_value("$.price * $.qty").unwrap();
+    /// assert_eq!(e, exp::mul(vec![exp::int_bin("price"), exp::int_bin("qty")]));
+    /// let f = Expression::from_ael_value("$.ratio.get(type: FLOAT) * 2.0").unwrap();
+    /// assert_eq!(f, exp::mul(vec![exp::float_bin("ratio"), exp::float_val(2.0)]));
+    /// // `from_ael` wants a boolean where-clause.
+    /// assert!(Expression::from_ael("$.price + 1").is_err());
+    /// assert!(Expression::from_ael_value("$.price + 1").is_ok());
+    /// ```
+    pub fn from_ael_value(text: &str) -> Result<Expression, Error> {
+        ael::parse_value(text, &[])
+    }
 }

@@ -1,16 +1,19 @@
 //! Operations for `Client::operate` and background update jobs.
 //!
 //! An [`Operation`] is one step applied to one bin of a record: write, read,
-//! add, append, prepend, touch, delete, and list and map operations (see the
+//! add, append, prepend, touch, delete, expression reads and writes
+//! ([`exp_read`], [`exp_write`]), and list and map operations (see the
 //! [`list`] and [`map`] modules).
 
 #[macro_use]
 mod cdt;
 mod cdt_context;
+mod exp_ops;
 pub mod list;
 pub mod map;
 
 pub use cdt_context::CdtContext;
+pub use exp_ops::{exp_read, exp_write, ExpReadFlags, ExpWriteFlags};
 
 use crate::value::Value;
 use crate::wire::message::{op, Op};

@@ -71,6 +71,7 @@ pub(crate) mod op {
     pub(crate) const CDT_MODIFY: u8 = 4;
     pub(crate) const INCR: u8 = 5;
     pub(crate) const EXP_READ: u8 = 7;
+    pub(crate) const EXP_MODIFY: u8 = 8;
     pub(crate) const APPEND: u8 = 9;
     pub(crate) const PREPEND: u8 = 10;
     pub(crate) const TOUCH: u8 = 11;

@@ -29,9 +29,24 @@ pub(super) fn err(pos: Pos, message: impl Into<String>) -> Error {
     }
 }
 
-/// Parses and types `text`, binding placeholders to `params`.
+/// Parses and types the where-clause `text` (it must be boolean), binding
+/// placeholders to `params`.
 pub(super) fn parse(text: &str, params: &[Value]) -> Result<Expression, Error> {
+    parse_as(text, params, typing::build_filter)
+}
+
+/// Parses and types `text` as an expression of any type, binding
+/// placeholders to `params`.
+pub(super) fn parse_value(text: &str, params: &[Value]) -> Result<Expression, Error> {
+    parse_as(text, params, typing::build_value)
+}
+
+fn parse_as(
+    text: &str,
+    params: &[Value],
+    build: fn(&parser::Ast) -> Result<super::Node, Error>,
+) -> Result<Expression, Error> {
     let tokens = lexer::lex(text)?;
     let ast = parser::Parser::new(tokens, params).parse_all()?;
-    typing::build_filter(&ast).map(Expression::new)
+    build(&ast).map(Expression::new)
 }

@@ -26,6 +26,14 @@ pub(super) fn build_filter(ast: &Ast) -> Result<Node, Error> {
     build(ast, Some(ExpType::Bool), &mut scope)
 }
 
+/// Builds an expression of any type (the expression of an expression read or
+/// write): its own inferred type is what is expected of it.
+pub(super) fn build_value(ast: &Ast) -> Result<Node, Error> {
+    let mut scope = Scope::new();
+    let t = infer(ast, &scope);
+    build(ast, t, &mut scope)
+}
+
 fn check_bool(ast: &Ast, scope: &Scope) -> Result<(), Error> {
     match infer(ast, scope) {
         None | Some(ExpType::Bool) => Ok(()),
