@@ -761,6 +761,18 @@ fn errors_name_the_position_and_what_was_expected() {
     fails_at("true == 1", 1, 6, "cannot compare BOOL with INT");
     fails_at("$.a + 1", 1, 5, "expected a boolean expression, found INT");
     fails_at(
+        "$.price * $.qty",
+        1,
+        9,
+        "expected a boolean expression, found a number",
+    );
+    fails_at(
+        "-$.a",
+        1,
+        1,
+        "expected a boolean expression, found a number",
+    );
+    fails_at(
         "$.a and 5",
         1,
         9,

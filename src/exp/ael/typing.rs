@@ -36,11 +36,27 @@ pub(super) fn build_value(ast: &Ast) -> Result<Node, Error> {
 
 fn check_bool(ast: &Ast, scope: &Scope) -> Result<(), Error> {
     match infer(ast, scope) {
+        None if is_arithmetic(ast) => Err(err(
+            ast.pos,
+            "expected a boolean expression, found a number",
+        )),
         None | Some(ExpType::Bool) => Ok(()),
         Some(t) => Err(err(
             ast.pos,
             format!("expected a boolean expression, found {}", t.ael_name()),
         )),
+    }
+}
+
+/// True for arithmetic and bitwise forms: numbers even when their operands'
+/// types are still open (`$.a * $.b`).
+fn is_arithmetic(ast: &Ast) -> bool {
+    match &ast.kind {
+        Kind::Binary(code, ..) => !(op::EQ..=op::LE).contains(code),
+        Kind::Neg(_) | Kind::BitNot(_) => true,
+        Kind::Func(name, _) => op_code(name)
+            .is_some_and(|c| matches!(c, op::ADD..=op::DIV | op::ABS | op::MIN | op::MAX)),
+        _ => false,
     }
 }
 
