@@ -8,13 +8,15 @@
 use std::time::Duration;
 
 use aerospike_blocking::background::DataSet;
-use aerospike_blocking::embedded::EmbeddedCluster;
+use aerospike_blocking::embedded::TestCluster;
 use aerospike_blocking::task::WaitOptions;
 use aerospike_blocking::{Bin, Client, ClientPolicy, Key, WritePolicy};
 
 fn main() -> aerospike_blocking::Result<()> {
-    let cluster = EmbeddedCluster::start(1)?;
-    let client = Client::connect(&cluster.seeds(), &ClientPolicy::default())?;
+    // The cluster named by AEROSPIKE_HOSTS, or an embedded 1-node one.
+    let cluster = TestCluster::from_env(1)?;
+    let client = Client::connect(cluster.seeds(), &ClientPolicy::default())?;
+    client.truncate("test", "carts", None)?;
     let carts = DataSet::of("test", "carts");
     let wp = WritePolicy::default();
     for i in 0..200i64 {

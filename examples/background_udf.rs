@@ -9,7 +9,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use aerospike_blocking::background::DataSet;
-use aerospike_blocking::embedded::EmbeddedCluster;
+use aerospike_blocking::embedded::TestCluster;
 use aerospike_blocking::task::WaitOptions;
 use aerospike_blocking::{Bin, Client, ClientPolicy, Key, UdfLanguage, WritePolicy};
 
@@ -21,8 +21,10 @@ end
 "#;
 
 fn main() -> aerospike_blocking::Result<()> {
-    let cluster = EmbeddedCluster::start(3)?;
-    let client = Client::connect(&cluster.seeds(), &ClientPolicy::default())?;
+    // The cluster named by AEROSPIKE_HOSTS, or an embedded 3-node one.
+    let cluster = TestCluster::from_env(3)?;
+    let client = Client::connect(cluster.seeds(), &ClientPolicy::default())?;
+    client.truncate("test", "accounts", None)?;
     let accounts = DataSet::of("test", "accounts");
     let wp = WritePolicy::default();
     for i in 0..1_200i64 {

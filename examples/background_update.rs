@@ -7,13 +7,15 @@
 //! ```
 
 use aerospike_blocking::background::DataSet;
-use aerospike_blocking::embedded::EmbeddedCluster;
+use aerospike_blocking::embedded::TestCluster;
 use aerospike_blocking::task::WaitOptions;
 use aerospike_blocking::{Bin, Client, ClientPolicy, Key, Value, WritePolicy};
 
 fn main() -> aerospike_blocking::Result<()> {
-    let cluster = EmbeddedCluster::start(3)?;
-    let client = Client::connect(&cluster.seeds(), &ClientPolicy::default())?;
+    // The cluster named by AEROSPIKE_HOSTS, or an embedded 3-node one.
+    let cluster = TestCluster::from_env(3)?;
+    let client = Client::connect(cluster.seeds(), &ClientPolicy::default())?;
+    client.truncate("test", "users", None)?;
 
     let users = DataSet::of("test", "users");
     let wp = WritePolicy::default();

@@ -13,6 +13,7 @@ pub mod operations;
 mod policy;
 pub mod query;
 mod record;
+mod seeds;
 pub mod task;
 mod udf;
 mod value;
@@ -29,5 +30,6 @@ pub use policy::{
     WritePolicy,
 };
 pub use record::{Bin, Bins, Record};
+pub use seeds::{hosts_from_env, HOSTS_VAR};
 pub use udf::{UdfLanguage, UdfModule};
 pub use value::Value;

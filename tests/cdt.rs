@@ -6,12 +6,14 @@
 //! of `operations::list` and `operations::map`.
 #![cfg(feature = "embedded")]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+mod support;
+
+use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use aerospike_blocking::embedded::EmbeddedCluster;
+use support::wire::{self, Msg, MsgOp};
 
 const CDT_READ: u8 = 3;
 const CDT_MODIFY: u8 = 4;
@@ -34,34 +36,30 @@ fn connect() -> Conn {
                 .unwrap_or_default()
                 .trim()
                 .to_owned();
-            (first, None)
+            let addr = first.to_socket_addrs().expect("host:port").next().unwrap();
+            (addr, None)
         }
         Err(_) => {
             let c = EmbeddedCluster::start(1).expect("embedded cluster");
-            (c.seed(), Some(c))
+            (c.nodes()[0].address(), Some(c))
         }
     };
-    let stream = TcpStream::connect(&addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
     Conn {
-        stream,
+        stream: wire::connect(addr),
         _cluster: cluster,
     }
 }
 
-/// A digest no other test (or earlier run) uses.
-fn fresh_digest() -> [u8; 20] {
+/// A digest no other test (or earlier run against a real server) uses.
+fn fresh_digest() -> Vec<u8> {
     static N: AtomicU8 = AtomicU8::new(0);
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    let mut d = [0u8; 20];
-    d[..16].copy_from_slice(&nanos.to_be_bytes());
-    d[16] = N.fetch_add(1, Ordering::Relaxed);
-    d[17..].copy_from_slice(b"cdt");
+    let mut d = nanos.to_be_bytes().to_vec();
+    d.push(N.fetch_add(1, Ordering::Relaxed));
+    d.extend_from_slice(b"cdt");
     d
 }
 
@@ -77,9 +75,6 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// One operation: kind, bin, particle type, value bytes.
-struct Op<'a>(u8, &'a str, u8, Vec<u8>);
-
 /// A reply: result code and (bin, particle type, hex of the value) per op.
 #[derive(Debug, PartialEq)]
 struct Reply {
@@ -88,71 +83,49 @@ struct Reply {
 }
 
 impl Conn {
-    fn operate(&mut self, digest: &[u8; 20], ops: &[Op<'_>]) -> Reply {
-        let writes = ops.iter().any(|o| o.0 == WRITE || o.0 == CDT_MODIFY);
-        let reads = ops.iter().any(|o| o.0 == READ || o.0 == CDT_READ);
-        let mut body = vec![22u8];
-        body.push(if reads { 1 } else { 0 }); // info1 READ
-        body.push(if writes { 0x81 } else { 0 }); // info2 WRITE | RESPOND_ALL_OPS
-        body.extend_from_slice(&[0, 0, 0]); // info3, info4, result code
-        body.extend_from_slice(&[0; 8]); // generation, record ttl
-        body.extend_from_slice(&1000u32.to_be_bytes()); // transaction ttl
-        body.extend_from_slice(&3u16.to_be_bytes());
-        body.extend_from_slice(&(ops.len() as u16).to_be_bytes());
-        for (kind, data) in [(0u8, &b"test"[..]), (1, b"cdt"), (4, &digest[..])] {
-            body.extend_from_slice(&(data.len() as u32 + 1).to_be_bytes());
-            body.push(kind);
-            body.extend_from_slice(data);
+    /// One operate message on record `digest` of `test`/`cdt`.
+    fn operate(&mut self, digest: &[u8], ops: &[MsgOp]) -> Reply {
+        let writes = ops.iter().any(|o| o.kind == WRITE || o.kind == CDT_MODIFY);
+        let reads = ops.iter().any(|o| o.kind == READ || o.kind == CDT_READ);
+        let msg = Msg {
+            info1: u8::from(reads),               // READ
+            info2: if writes { 0x81 } else { 0 }, // WRITE | RESPOND_ALL_OPS
+            fields: vec![
+                (0, b"test".to_vec()),
+                (1, b"cdt".to_vec()),
+                (4, digest.to_vec()),
+            ],
+            ops: ops.to_vec(),
+            ..Msg::default()
+        };
+        let reply = wire::exchange(&mut self.stream, &msg.encode()).expect("reply");
+        let m = Msg::from_frame(&reply);
+        Reply {
+            rc: m.rc,
+            ops: m
+                .ops
+                .iter()
+                .map(|o| (o.name.clone(), o.particle, hex(&o.data)))
+                .collect(),
         }
-        for Op(kind, name, particle, data) in ops {
-            body.extend_from_slice(&((4 + name.len() + data.len()) as u32).to_be_bytes());
-            body.extend_from_slice(&[*kind, *particle, 0, name.len() as u8]);
-            body.extend_from_slice(name.as_bytes());
-            body.extend_from_slice(data);
-        }
-        let mut frame = vec![2u8, 3];
-        frame.extend_from_slice(&(body.len() as u64).to_be_bytes()[2..]);
-        frame.extend_from_slice(&body);
-        self.stream.write_all(&frame).unwrap();
-        let mut header = [0u8; 8];
-        self.stream.read_exact(&mut header).unwrap();
-        let len = header[2..]
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        let mut msg = vec![0u8; len];
-        self.stream.read_exact(&mut msg).unwrap();
-        parse_reply(&msg)
     }
 }
 
-fn parse_reply(msg: &[u8]) -> Reply {
-    let rc = msg[5];
-    let n_fields = u16::from_be_bytes([msg[18], msg[19]]);
-    let n_ops = u16::from_be_bytes([msg[20], msg[21]]);
-    let mut pos = 22;
-    for _ in 0..n_fields {
-        let size = u32::from_be_bytes(msg[pos..pos + 4].try_into().unwrap()) as usize;
-        pos += 4 + size;
+fn op(kind: u8, bin: &str, particle: u8, data: Vec<u8>) -> MsgOp {
+    MsgOp {
+        kind,
+        particle,
+        name: bin.into(),
+        data,
     }
-    let mut ops = Vec::new();
-    for _ in 0..n_ops {
-        let size = u32::from_be_bytes(msg[pos..pos + 4].try_into().unwrap()) as usize;
-        let particle = msg[pos + 5];
-        let name_len = usize::from(msg[pos + 7]);
-        let name = String::from_utf8(msg[pos + 8..pos + 8 + name_len].to_vec()).unwrap();
-        let data = &msg[pos + 8 + name_len..pos + 4 + size];
-        ops.push((name, particle, hex(data)));
-        pos += 4 + size;
-    }
-    Reply { rc, ops }
 }
 
-fn modify<'a>(bin: &'a str, bytes: &str) -> Op<'a> {
-    Op(CDT_MODIFY, bin, BLOB, unhex(bytes))
+fn modify(bin: &str, bytes: &str) -> MsgOp {
+    op(CDT_MODIFY, bin, BLOB, unhex(bytes))
 }
 
-fn read<'a>(bin: &'a str, bytes: &str) -> Op<'a> {
-    Op(CDT_READ, bin, BLOB, unhex(bytes))
+fn read(bin: &str, bytes: &str) -> MsgOp {
+    op(CDT_READ, bin, BLOB, unhex(bytes))
 }
 
 fn int(i: i64) -> (u8, String) {
@@ -201,7 +174,7 @@ fn list_append_read_and_remove() {
         ])
     );
     // remove_by_value("a", COUNT), then the whole bin through a plain read.
-    let r = c.operate(&d, &[modify("l", "932305a20361"), Op(READ, "l", 0, vec![])]);
+    let r = c.operate(&d, &[modify("l", "932305a20361"), op(READ, "l", 0, vec![])]);
     assert_eq!(r, ok(&[("l", int(1)), ("l", (20, "93010203".into()))]));
     // get_by_value_relative_rank_range_count(2, -1, 2, VALUE) on [1, 2, 3].
     let r = c.operate(&d, &[read("l", "951b0702ff02")]);

@@ -73,7 +73,7 @@ pub(crate) fn modify(data: &[u8], bin: &mut Value) -> Result<Value, ResultCode> 
         return Err(ResultCode::PARAMETER_ERROR);
     }
     let mut work = bin.clone();
-    let target = navigate(&mut work, &req.ctx, true)?;
+    let target = navigate(&mut work, &req.ctx, true, is_list_code(req.call.code))?;
     let result = apply(target, &req.call)?;
     *bin = work;
     Ok(result)
@@ -90,7 +90,7 @@ pub(crate) fn read(data: &[u8], bin: &Value) -> Result<Value, ResultCode> {
         return Ok(Value::Nil);
     }
     let mut work = bin.clone();
-    let target = navigate(&mut work, &req.ctx, false)?;
+    let target = navigate(&mut work, &req.ctx, false, is_list_code(req.call.code))?;
     apply(target, &req.call)
 }
 
@@ -272,6 +272,15 @@ impl Args<'_> {
         }
     }
 
+    /// An optional value argument; nil when absent.
+    fn opt_val(&self, i: usize) -> Result<Value, ResultCode> {
+        if i < self.0.len() {
+            self.val(i)
+        } else {
+            Ok(Value::Nil)
+        }
+    }
+
     fn opt_int(&self, i: usize) -> Result<Option<i64>, ResultCode> {
         if i < self.0.len() {
             self.int(i).map(Some)
@@ -422,9 +431,36 @@ fn upper_bound(list: &[Value], v: &Value) -> usize {
     list.partition_point(|x| compare(x, v) != Ordering::Greater)
 }
 
+/// The largest record a namespace accepts (`max-record-size`, 1 MiB by default);
+/// each padding nil takes a byte, so more padding than this can never be stored.
+const MAX_PADDING: usize = 1024 * 1024;
+
+/// Pads `list` with nils up to length `at`.
+fn pad_to(list: &mut Vec<Value>, at: usize) -> Result<(), ResultCode> {
+    if at.saturating_sub(list.len()) > MAX_PADDING {
+        return Err(ResultCode::RECORD_TOO_BIG);
+    }
+    if at > list.len() {
+        list.resize(at, Value::Nil);
+    }
+    Ok(())
+}
+
+/// Replaces the element at `at`, or pads and appends past the end.
+fn put_at(list: &mut Vec<Value>, at: usize, value: Value) -> Result<(), ResultCode> {
+    if let Some(slot) = list.get_mut(at) {
+        *slot = value;
+    } else {
+        pad_to(list, at)?;
+        list.push(value);
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // Contexts.
 
+/// An empty list for a list context id, an empty map for a map context id.
 fn empty_container(id: i64) -> Value {
     if id & 0x30 == 0x20 {
         Value::Map(Vec::new())
@@ -433,10 +469,15 @@ fn empty_container(id: i64) -> Value {
     }
 }
 
+/// Follows the context path. A step with a create flag creates what it does
+/// not find; the created container is a list or map as the next step (or, after
+/// the last step, the operation) needs, as aerospike-client-java's
+/// `ListOperation.create` / `MapOperation.create` rely on.
 fn navigate<'a>(
     mut cur: &'a mut Value,
     ctx: &[(i64, Arg)],
     allow_create: bool,
+    op_is_list: bool,
 ) -> Result<&'a mut Value, ResultCode> {
     for (level, (id, a)) in ctx.iter().enumerate() {
         let create = allow_create && id & CTX_CREATE_MASK != 0;
@@ -448,16 +489,23 @@ fn navigate<'a>(
             _ if level == 0 => return Err(ResultCode::PARAMETER_ERROR),
             _ => return Err(ResultCode::OP_NOT_APPLICABLE),
         }
+        let child = match ctx.get(level + 1) {
+            Some((next, _)) => empty_container(*next),
+            None if op_is_list => Value::List(Vec::new()),
+            None => Value::Map(Vec::new()),
+        };
+        let create = create.then_some(child);
         cur = step(cur, *id, a, create)?;
     }
     Ok(cur)
 }
 
+/// One context step; `create` is the container to insert when nothing is found.
 fn step<'a>(
     cur: &'a mut Value,
     id: i64,
     a: &Arg,
-    create: bool,
+    create: Option<Value>,
 ) -> Result<&'a mut Value, ResultCode> {
     let base = id & !CTX_CREATE_MASK;
     let int = || match a {
@@ -468,18 +516,21 @@ fn step<'a>(
         (0x10, Value::List(list)) => {
             let index = int()?;
             let n = list.len();
-            let pos = match resolve_index(index, n) {
-                Some(p) => p,
-                None if create && index >= 0 => {
+            let pos = match (resolve_index(index, n), create) {
+                (Some(p), _) => p,
+                (None, Some(child)) if index >= 0 => {
                     let at = usize::try_from(index).map_err(|_| ResultCode::OP_NOT_APPLICABLE)?;
-                    if at > n && id & CTX_CREATE_MASK != CTX_LIST_PAD {
+                    // Padding with nils is the unordered-list create flag 0x80.
+                    let pad =
+                        id & CTX_CREATE_MASK == CTX_LIST_PAD && matches!(child, Value::List(_));
+                    if at > n && !pad {
                         return Err(ResultCode::OP_NOT_APPLICABLE);
                     }
-                    list.resize(at, Value::Nil);
-                    list.push(empty_container(id));
+                    pad_to(list, at)?;
+                    list.push(child);
                     at
                 }
-                None => return Err(ResultCode::OP_NOT_APPLICABLE),
+                _ => return Err(ResultCode::OP_NOT_APPLICABLE),
             };
             Ok(&mut list[pos])
         }
@@ -508,14 +559,13 @@ fn step<'a>(
                 .position(|(k, _)| compare_arg(k, a) == Ordering::Equal)
             {
                 Some(p) => p,
-                None if create => {
-                    let Arg::Val(key) = a else {
-                        return Err(ResultCode::PARAMETER_ERROR);
+                None => {
+                    let (Some(child), Arg::Val(key)) = (create, a) else {
+                        return Err(ResultCode::OP_NOT_APPLICABLE);
                     };
-                    entries.push((key.clone(), empty_container(id)));
+                    entries.push((key.clone(), child));
                     entries.len() - 1
                 }
-                None => return Err(ResultCode::OP_NOT_APPLICABLE),
             };
             Ok(&mut entries[pos].1)
         }
@@ -976,9 +1026,7 @@ fn list_insert(
     let Some(items) = unique_filter(list, items, flags)? else {
         return Ok(size(list));
     };
-    if at > list.len() {
-        list.resize(at, Value::Nil);
-    }
+    pad_to(list, at)?;
     list.splice(at..at, items);
     Ok(size(list))
 }
@@ -1018,32 +1066,18 @@ fn list_apply(list: &mut Vec<Value>, call: &Call) -> Result<Value, ResultCode> {
             {
                 return refuse(flags, ResultCode::ELEMENT_EXISTS, Value::Nil);
             }
-            if at < list.len() {
-                list[at] = value;
-            } else {
-                list.resize(at, Value::Nil);
-                list.push(value);
-            }
+            put_at(list, at, value)?;
             Ok(Value::Nil)
         }
         lc::INCREMENT => {
-            let delta = match a.opt_arg(1) {
-                Some(Arg::Val(v)) => v.clone(),
-                Some(_) => return Err(ResultCode::PARAMETER_ERROR),
-                None => Value::Nil,
-            };
+            let delta = a.opt_val(1)?;
             let ordered = attr_ordered(2)? && is_sorted(list);
             let flags = a.opt_int(3)?.unwrap_or(0);
             let Some(at) = write_position(list.len(), a.int(0)?, flags)? else {
                 return Ok(Value::Nil);
             };
             let new = add_delta(list.get(at), &delta)?;
-            if at < list.len() {
-                list[at] = new.clone();
-            } else {
-                list.resize(at, Value::Nil);
-                list.push(new.clone());
-            }
+            put_at(list, at, new.clone())?;
             if ordered {
                 sort_values(list);
             }
@@ -1209,11 +1243,7 @@ fn map_apply(entries: &mut Vec<(Value, Value)>, call: &Call) -> Result<Value, Re
         mc::REPLACE_ITEMS => map_put(entries, a.map(0)?, false, UPDATE_ONLY),
         mc::INCREMENT | mc::DECREMENT => {
             let key = a.val(0)?;
-            let mut delta = match a.opt_arg(1) {
-                Some(Arg::Val(v)) => v.clone(),
-                Some(_) => return Err(ResultCode::PARAMETER_ERROR),
-                None => Value::Nil,
-            };
+            let mut delta = a.opt_val(1)?;
             if call.code == mc::DECREMENT {
                 delta = match delta {
                     Value::Int(i) => Value::Int(i.wrapping_neg()),
@@ -1442,6 +1472,27 @@ mod tests {
             l::insert("l", 3, "x"),
             Value::Int(4),
             list!["a", Value::Nil, Value::Nil, "x"],
+        );
+        // Padding that no record could hold is refused before it is built.
+        check_err(
+            list![],
+            l::insert("l", i64::MAX, 1),
+            ResultCode::RECORD_TOO_BIG,
+        );
+        check_err(list![], l::set("l", 1 << 40, 1), ResultCode::RECORD_TOO_BIG);
+        check_err(
+            list![],
+            l::increment("l", 1 << 40, 1),
+            ResultCode::RECORD_TOO_BIG,
+        );
+        check_err(
+            list![],
+            l::append("l", 1).with_context(&[CdtContext::list_index_create(
+                i64::MAX,
+                ListOrder::Unordered,
+                true,
+            )]),
+            ResultCode::RECORD_TOO_BIG,
         );
         check_err(
             list!["a"],
@@ -2544,6 +2595,61 @@ mod tests {
         );
     }
 
+    #[test]
+    fn created_containers_take_the_kind_the_next_step_needs() {
+        // ListOperation.create / MapOperation.create.
+        check(
+            map! {},
+            l::create(
+                "m",
+                ListOrder::Ordered,
+                false,
+                &[CdtContext::map_key("scores")],
+            ),
+            Value::Nil,
+            map! {"scores" => list![]},
+        );
+        check(
+            Value::Nil,
+            l::create(
+                "m",
+                ListOrder::Unordered,
+                false,
+                &[CdtContext::map_key("s")],
+            ),
+            Value::Nil,
+            map! {"s" => list![]},
+        );
+        check(
+            list![],
+            m::create("l", MapOrder::KeyOrdered, &[CdtContext::list_index(0)]),
+            Value::Nil,
+            list![map! {}],
+        );
+        // A list created under a map key because the operation is a list append.
+        check(
+            map! {},
+            l::append("m", 7).with_context(&[CdtContext::map_key_create("a", MapOrder::Unordered)]),
+            Value::Int(1),
+            map! {"a" => list![7]},
+        );
+        // Two levels created at once: a map under "a", then a list under "b".
+        check(
+            map! {},
+            l::append("m", 7).with_context(&[
+                CdtContext::map_key_create("a", MapOrder::Unordered),
+                CdtContext::map_key_create("b", MapOrder::Unordered),
+            ]),
+            Value::Int(1),
+            map! {"a" => map! {"b" => list![7]}},
+        );
+        check_err(
+            list![list![1]],
+            m::create("l", MapOrder::KeyOrdered, &[CdtContext::list_index(0)]),
+            ResultCode::BIN_TYPE_ERROR,
+        );
+    }
+
     // ---- properties ----
 
     fn scalar() -> impl Strategy<Value = Value> {
@@ -2566,7 +2672,111 @@ mod tests {
         })
     }
 
+    /// One header of packed msgpack, as aerospike-server `msgpack_cmp_parse`
+    /// classifies it: (type rank, integer, float, bytes, container length).
+    fn flat_parse<'a>(b: &mut &'a [u8]) -> (u8, i64, f64, &'a [u8], usize) {
+        let take = |b: &mut &'a [u8], n: usize| {
+            let (h, t) = b.split_at(n);
+            *b = t;
+            h
+        };
+        let be = |s: &[u8]| s.iter().fold(0u64, |a, x| (a << 8) | u64::from(*x));
+        let m = take(b, 1)[0];
+        let raw = |b: &mut &'a [u8], n: usize| {
+            let d = take(b, n);
+            let t = match d.first() {
+                _ if d.is_empty() => 9,
+                Some(3) => 6,
+                Some(23) => 11,
+                _ => 9,
+            };
+            (t, 0, 0.0, d, 0)
+        };
+        let int = |i: i64| (if i < 0 { 4 } else { 5 }, i, 0.0, &[][..], 0);
+        match m {
+            0xc0 => (1, 0, 0.0, &[], 0),
+            0xc2 => (2, 0, 0.0, &[], 0),
+            0xc3 => (3, 0, 0.0, &[], 0),
+            0x00..=0x7f => int(i64::from(m)),
+            0xe0..=0xff => int(i64::from(m as i8)),
+            0xcc..=0xcf => {
+                let n = 1 << (m - 0xcc);
+                int(be(take(b, n)) as i64)
+            }
+            0xd0..=0xd3 => {
+                let n = 1 << (m - 0xd0);
+                let v = be(take(b, n));
+                let shift = 64 - 8 * n as u32;
+                int(((v << shift) as i64) >> shift)
+            }
+            0xcb => (10, 0, f64::from_bits(be(take(b, 8))), &[], 0),
+            0xa0..=0xbf => raw(b, usize::from(m & 0x1f)),
+            0xd9 | 0xc4 => {
+                let n = take(b, 1)[0];
+                raw(b, usize::from(n))
+            }
+            0xda | 0xc5 => {
+                let n = be(take(b, 2)) as usize;
+                raw(b, n)
+            }
+            0x90..=0x9f => (7, 0, 0.0, &[], usize::from(m & 0x0f)),
+            0xdc => (7, 0, 0.0, &[], be(take(b, 2)) as usize),
+            0x80..=0x8f => (8, 0, 0.0, &[], 2 * usize::from(m & 0x0f)),
+            0xde => (8, 0, 0.0, &[], 2 * be(take(b, 2)) as usize),
+            _ => panic!("unexpected marker {m:#x}"),
+        }
+    }
+
+    /// A direct port of the flat loop of aerospike-server `msgpack_cmp_internal`
+    /// (no wildcards), to check [`compare`] against.
+    fn flat_compare(a: &Value, b: &Value) -> Ordering {
+        let (pa, pb) = (
+            crate::wire::msgpack::to_vec(a),
+            crate::wire::msgpack::to_vec(b),
+        );
+        let (mut ra, mut rb) = (&pa[..], &pb[..]);
+        let mut min_count = 1;
+        let mut end = Ordering::Equal;
+        let mut i = 0;
+        while i < min_count {
+            let x = flat_parse(&mut ra);
+            let y = flat_parse(&mut rb);
+            if x.0 != y.0 {
+                return x.0.cmp(&y.0);
+            }
+            let o = match x.0 {
+                4 | 5 => x.1.cmp(&y.1),
+                6 | 9 | 11 => x.3.cmp(y.3),
+                10 => x.2.partial_cmp(&y.2).unwrap_or(Ordering::Equal),
+                7 if x.4 == y.4 => {
+                    min_count += x.4;
+                    Ordering::Equal
+                }
+                7 => {
+                    end = x.4.cmp(&y.4);
+                    min_count = x.4.min(y.4) + i + 1;
+                    Ordering::Equal
+                }
+                8 => {
+                    min_count += x.4;
+                    x.4.cmp(&y.4)
+                }
+                _ => Ordering::Equal,
+            };
+            if o != Ordering::Equal {
+                return o;
+            }
+            i += 1;
+        }
+        end
+    }
+
     proptest! {
+        #[test]
+        fn compare_matches_the_servers_flat_algorithm(a in value(), b in value()) {
+            prop_assert_eq!(compare(&a, &b), flat_compare(&a, &b), "{} vs {}", a, b);
+        }
+
         #[test]
         fn append_then_last_is_the_value(start in proptest::collection::vec(value(), 0..6), v in value()) {
             let mut bin = Value::List(start.clone());

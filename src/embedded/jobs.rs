@@ -8,7 +8,7 @@
 //! holding its records-per-second budget and checking for an abort between
 //! records.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 
 use super::ctx::{NodeCtx, Shared};
 use super::kv;
-use super::query::{filter_matches, Selection};
+use super::query::{Filter, Selection};
 use super::store::{now_citrusleaf, Namespace, PARTITIONS};
 use super::udf::{self, UdfCall, UdfRegistry};
 use crate::error::ResultCode;
@@ -296,9 +296,26 @@ fn finish_job(jobs: &Mutex<Jobs>, job: &Arc<Job>, max_done: usize) {
 pub(crate) struct JobTable {
     jobs: Arc<Mutex<Jobs>>,
     last_trid: AtomicU32,
+    /// `(namespace, set)` pairs this node has seen holding records. A
+    /// server's set outlives its records (truncate, deletes) until restart.
+    known_sets: Mutex<HashSet<(String, String)>>,
 }
 
 impl JobTable {
+    /// True when this node has seen `set` of `ns` before, or `present` (does
+    /// the set hold records now?) says so; a set seen once is remembered.
+    pub(crate) fn set_known(&self, ns: &str, set: &str, present: impl FnOnce() -> bool) -> bool {
+        let key = (ns.to_owned(), set.to_owned());
+        if self.known_sets.lock().contains(&key) {
+            return true;
+        }
+        let found = present();
+        if found {
+            self.known_sets.lock().insert(key);
+        }
+        found
+    }
+
     /// A server-assigned job id for a request without one: 1, 2, ...
     pub(crate) fn assign_trid(&self) -> u64 {
         u64::from(self.last_trid.fetch_add(1, Ordering::Relaxed) + 1)
@@ -393,7 +410,7 @@ pub(crate) struct Work {
     pub(crate) selection: Selection,
     /// Partitions this node masters, indexed by partition id.
     pub(crate) masters: Vec<bool>,
-    pub(crate) filter: Option<Vec<u8>>,
+    pub(crate) filter: Option<Filter>,
     pub(crate) action: Action,
 }
 
@@ -437,44 +454,43 @@ fn run_background(job: &Job, work: &Work, shared: &Shared) {
             }
             job.throttle();
             job.in_flight.fetch_add(1, Ordering::Relaxed);
-            let outcome = process_record(work, &shared.udfs, &mut lock.write(), &digest);
+            let counter = process_record(job, work, &shared.udfs, &mut lock.write(), &digest);
             job.in_flight.fetch_sub(1, Ordering::Relaxed);
-            let counter = match outcome {
-                Ok(()) => &job.succeeded,
-                Err(ResultCode::FILTERED_OUT) => &job.filtered_bins,
-                Err(ResultCode::KEY_NOT_FOUND) => continue,
-                Err(_) => &job.failed,
-            };
-            counter.fetch_add(1, Ordering::Relaxed);
+            if let Some(counter) = counter {
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 }
 
 /// Runs one record transaction of a background job under its partition's
-/// write lock. `KEY_NOT_FOUND` when the record went away since it was picked,
-/// `FILTERED_OUT` when the filter expression rejects it.
-fn process_record(
+/// write lock; returns the job counter the outcome adds to (none when the
+/// record went away since it was picked).
+fn process_record<'j>(
+    job: &'j Job,
     work: &Work,
     udfs: &UdfRegistry,
     part: &mut super::store::Partition,
     digest: &[u8; 20],
-) -> Result<(), ResultCode> {
+) -> Option<&'j AtomicU64> {
     let now = now_citrusleaf();
     let current = match part.get(digest) {
         Some(r) if !r.is_expired(now) && work.selection.accepts_set(&r.set) => r,
-        _ => return Err(ResultCode::KEY_NOT_FOUND),
+        _ => return None,
     };
-    if let Some(filter) = &work.filter {
-        if !filter_matches(filter, current, digest, now)? {
-            return Err(ResultCode::FILTERED_OUT);
-        }
+    if let Some(counter) = work
+        .filter
+        .as_ref()
+        .and_then(|f| f.rejects(job, current, digest, now))
+    {
+        return Some(counter);
     }
     let set = current.set.clone();
     let mut rec = Some(current.clone());
     let ns = &work.namespace.config;
-    match &work.action {
+    let applied = match &work.action {
         Action::Ops { header, ops } => {
-            kv::apply_ops(ns, &mut rec, &set, header, ops, now)?;
+            kv::apply_ops(ns, &mut rec, &set, header, ops, now).map(|_| ())
         }
         Action::Udf {
             module,
@@ -492,18 +508,27 @@ fn process_record(
                 default_ttl: ns.default_ttl,
                 record_ttl: *record_ttl,
             };
-            udf::apply_call(udfs, &call, &mut rec).map_err(|e| e.code)?;
+            udf::apply_call(udfs, &call, &mut rec)
+                .map(|_| ())
+                .map_err(|e| e.code)
         }
+    };
+    match applied {
+        Ok(()) => {
+            match rec {
+                Some(r) => {
+                    part.insert(*digest, r);
+                }
+                None => {
+                    part.remove(digest);
+                }
+            }
+            Some(&job.succeeded)
+        }
+        Err(ResultCode::KEY_NOT_FOUND) => None,
+        Err(ResultCode::FILTERED_OUT) => Some(&job.filtered_bins),
+        Err(_) => Some(&job.failed),
     }
-    match rec {
-        Some(r) => {
-            part.insert(*digest, r);
-        }
-        None => {
-            part.remove(digest);
-        }
-    }
-    Ok(())
 }
 
 /// Parses a job id the way the server's `strtoul(.., 0)` does: decimal,

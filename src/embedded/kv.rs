@@ -852,7 +852,14 @@ mod tests {
             name: "f".into(),
             data: vec![1, 2],
         };
-        for o in [bad_float, put("", 1), wop(99, "x", &Value::Int(1))] {
+        let cdt = Op {
+            kind: op::CDT_MODIFY,
+            particle: 0,
+            name: "l".into(),
+            // An unknown CDT op code (63).
+            data: vec![0x91, 0x3f],
+        };
+        for o in [bad_float, cdt, put("", 1), wop(99, "x", &Value::Int(1))] {
             assert_eq!(
                 apply(&mut rec, write_header(), &[o]),
                 Err(ResultCode::PARAMETER_ERROR)

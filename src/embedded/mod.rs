@@ -31,7 +31,9 @@ mod node;
 pub(crate) mod query;
 pub(crate) mod sindex;
 pub(crate) mod store;
+mod test_cluster;
 pub(crate) mod udf;
 
 pub use cluster::{EmbeddedCluster, EmbeddedClusterBuilder, NodeHandle};
 pub use faults::{Fault, FaultScope};
+pub use test_cluster::TestCluster;

@@ -9,17 +9,40 @@
 //! success, no LAST on error) and run on a thread; foreground queries stream
 //! record messages, partition-done markers for requested partitions this node
 //! holds no copy of, and a final LAST message.
+//!
+//! Known differences from a real server:
+//!
+//! * One thread per job, visiting partitions in order and records in digest
+//!   order; throttling paces records exactly at the requested rate (the
+//!   server caps each sleep at 10 ms, so below 100 records per second it runs
+//!   faster than asked).
+//! * A background job works on the partitions the node masters when it
+//!   starts; later ownership changes do not move it.
+//! * Stream UDFs (aggregation, UDF_OP 1) are not run: the query is answered
+//!   with one `FAILURE` value and a LAST message with result code 1.
+//! * Geo (`geo2dsphere`) index queries match no record; CDT-context and
+//!   expression indexes are not supported. String and blob index values
+//!   (bval) use a different hash than the server's.
+//! * A rejected record counts in `recs-filtered-meta` when the filter reads
+//!   only metadata, else in `recs-filtered-bins` (the server can also decide
+//!   mixed filters from metadata).
+//! * `from=` of `query-show` is `127.0.0.1+0` unless the listener passes the
+//!   client's address ([`handle_from`]); background jobs do not add to the
+//!   namespace statistics (foreground queries do).
 
 use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use super::ctx::NodeCtx;
+use super::exp_eval;
 use super::jobs::{self, Abandon, Action, Job, JobKind, Work};
 use super::sindex::{self, IndexRange, IndexType};
 use super::store::{now_citrusleaf, Namespace, Partition, StoredRecord, PARTITIONS};
 use crate::error::ResultCode;
+use crate::exp::pack::unpack;
+use crate::exp::Node;
 use crate::value::Value;
 use crate::wire::message::{field, info1, info2, info3, op, Field, Header, Message, Op};
 use crate::wire::{msgpack, particle, proto};
@@ -168,11 +191,14 @@ fn set_of(msg: &Message) -> Result<String, ResultCode> {
     }
 }
 
-/// True when `set` of `ns` exists: a record was written to it or an index
-/// was defined on it.
+/// True when `set` of `ns` exists: an index was defined on it, or it holds
+/// records now or did when this node last looked (sets outlive their
+/// records, as on the server).
 fn set_exists(node: &NodeCtx, ns: &Namespace, set: &str) -> bool {
     node.shared.sindexes.has_set(&ns.config.name, set)
-        || (0..PARTITIONS).any(|p| ns.partition(p).read().values().any(|r| r.set == set))
+        || node.jobs.set_known(&ns.config.name, set, || {
+            (0..PARTITIONS).any(|p| ns.partition(p).read().values().any(|r| r.set == set))
+        })
 }
 
 /// The index range (field 22) and index type (field 26), if any.
@@ -204,13 +230,64 @@ fn rps_of(msg: &Message) -> Result<u32, ResultCode> {
     Ok(f.as_u64().unwrap_or(0) as u32)
 }
 
-/// The filter expression (field 43), checked to be a well-formed expression.
-fn filter_of(msg: &Message) -> Result<Option<Vec<u8>>, ResultCode> {
-    match msg.field(field::FILTER_EXP) {
-        None => Ok(None),
-        Some(f) if filter_is_valid(&f.data) => Ok(Some(f.data.clone())),
-        Some(_) => Err(ResultCode::PARAMETER_ERROR),
+/// A filter expression (field 43) the server accepted.
+#[derive(Debug, Clone)]
+pub(crate) struct Filter {
+    packed: Vec<u8>,
+    /// True when it reads only record metadata (no bin, no key): the server
+    /// decides it from the index entry, and a record it rejects counts in
+    /// `recs-filtered-meta` instead of `recs-filtered-bins`.
+    metadata_only: bool,
+}
+
+impl Filter {
+    /// Checks `packed` the way the server does when a job starts.
+    fn parse(packed: &[u8]) -> Result<Filter, ResultCode> {
+        exp_eval::validate(packed)?;
+        let node = unpack(packed).map_err(|_| ResultCode::PARAMETER_ERROR)?;
+        Ok(Filter {
+            packed: packed.to_vec(),
+            metadata_only: reads_only_metadata(&node),
+        })
     }
+
+    /// `None` when `rec` passes, else the counter of the job that counts the
+    /// rejection. An expression that cannot be evaluated rejects the record.
+    pub(crate) fn rejects<'j>(
+        &self,
+        job: &'j Job,
+        rec: &StoredRecord,
+        digest: &[u8; 20],
+        now: u32,
+    ) -> Option<&'j AtomicU64> {
+        match exp_eval::filter_matches(&self.packed, rec, digest, now) {
+            Ok(true) => None,
+            _ if self.metadata_only => Some(&job.filtered_meta),
+            _ => Some(&job.filtered_bins),
+        }
+    }
+}
+
+/// True when an expression reads no bin and no user key.
+fn reads_only_metadata(node: &Node) -> bool {
+    match node {
+        Node::Bin(..) | Node::BinType(_) | Node::Key(_) => false,
+        Node::Val(_) | Node::Meta(_) | Node::DigestModulo(_) | Node::Var(_) => true,
+        Node::Cmd(_, args) => args.iter().all(reads_only_metadata),
+        Node::Let(vars, body) => {
+            vars.iter().all(|(_, n)| reads_only_metadata(n)) && reads_only_metadata(body)
+        }
+        Node::Call(call) => {
+            reads_only_metadata(&call.bin) && call.args.iter().all(reads_only_metadata)
+        }
+    }
+}
+
+/// The filter expression (field 43), if any.
+fn filter_of(msg: &Message) -> Result<Option<Filter>, ResultCode> {
+    msg.field(field::FILTER_EXP)
+        .map(|f| Filter::parse(&f.data))
+        .transpose()
 }
 
 /// What every background start shares, checked in the server's order.
@@ -219,7 +296,7 @@ struct Background {
     selection: Selection,
     sindex: Option<String>,
     rps: u32,
-    filter: Option<Vec<u8>>,
+    filter: Option<Filter>,
 }
 
 fn background(node: &NodeCtx, msg: &Message, ns: &Namespace) -> Result<Background, ResultCode> {
@@ -440,7 +517,7 @@ struct Foreground {
     max_records: u64,
     bins: Option<Vec<String>>,
     no_bin_data: bool,
-    filter: Option<Vec<u8>>,
+    filter: Option<Filter>,
 }
 
 fn parse_foreground(
@@ -732,11 +809,13 @@ fn stream(
                 let Some(rec) = part.get(&digest) else {
                     continue;
                 };
-                if let Some(f) = &q.filter {
-                    if !filter_matches(f, rec, &digest, now).unwrap_or(false) {
-                        job.filtered_bins.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    }
+                if let Some(counter) = q
+                    .filter
+                    .as_ref()
+                    .and_then(|f| f.rejects(job, rec, &digest, now))
+                {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                    continue;
                 }
                 let bval = q.selection.index.as_ref().map(|_| bval);
                 found.push(record_message(name, &digest, rec, bval, q));
@@ -765,22 +844,6 @@ fn stream(
     job.net_io_bytes
         .store(sent + last.len() as u64, Ordering::Relaxed);
     Ok(())
-}
-
-/// Checks a filter expression (field 43) when a scan, query or job starts.
-fn filter_is_valid(packed: &[u8]) -> bool {
-    super::exp_eval::validate(packed).is_ok()
-}
-
-/// Evaluates a filter expression (field 43) against a record, for scans,
-/// queries and background jobs.
-pub(crate) fn filter_matches(
-    packed: &[u8],
-    rec: &StoredRecord,
-    digest: &[u8; 20],
-    now: u32,
-) -> Result<bool, ResultCode> {
-    super::exp_eval::filter_matches(packed, rec, digest, now)
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use crate::wire::particle::types;
 
 /// How long a new index stays write-only (`state=WO`) before queries can use
 /// it, standing in for the server's background population.
-const BUILD_TIME: Duration = Duration::from_millis(100);
+const BUILD_TIME: Duration = Duration::from_millis(250);
 
 /// Longest bin name the server accepts (15 bytes).
 const MAX_BIN_NAME: usize = 15;

@@ -1,8 +1,9 @@
 //! List operations (CDT).
 //!
 //! Each function builds one [`Operation`] on a list bin. The wire form is the
-//! msgpack array `[op_code, args...]` carried as a blob particle in an operation
-//! of type CDT_READ (3) or CDT_MODIFY (4); op codes and argument order follow
+//! msgpack array `[op_code, args...]` carried as a blob particle (type 4, what
+//! aerospike-client-java's `Value.get(byte[])` sends) in an operation of type
+//! CDT_READ (3) or CDT_MODIFY (4); op codes and argument order follow
 //! aerospike-client-java `cdt/ListOperation.java`.
 //!
 //! Indexes may be negative (-1 is the last element). A range that starts before
@@ -26,7 +27,7 @@ use crate::value::Value;
 use crate::wire::message::op;
 use crate::wire::particle::types;
 
-use super::cdt_context::pack_op;
+use super::cdt_context::{pack_op, CdtContext};
 use super::Operation;
 
 /// List op codes (aerospike-client-java `cdt/ListOperation.java`).
@@ -292,6 +293,26 @@ fn items_value(items: Vec<Value>) -> Value {
 /// ```
 pub fn set_order(bin: &str, order: ListOrder) -> Operation {
     modify(bin, codes::SET_TYPE, &[Value::Int(order.attributes())])
+}
+
+/// Creates a list with `order` at the nested position `ctx` points at (the
+/// create flag goes on the last context step, as in aerospike-client-java
+/// `ListOperation.create`); with no context it is [`set_order`]. `pad` allows
+/// creating past the end of a parent list, filling with nils. Returns nil.
+///
+/// ```
+/// use aerospike_blocking::operations::{list::{self, ListOrder}, CdtContext};
+/// let op = list::create("m", ListOrder::Ordered, false, &[CdtContext::map_key("scores")]);
+/// assert!(op.is_write());
+/// ```
+pub fn create(bin: &str, order: ListOrder, pad: bool, ctx: &[CdtContext]) -> Operation {
+    let mut ctx = ctx.to_vec();
+    let Some(last) = ctx.last_mut() else {
+        return set_order(bin, order);
+    };
+    last.id |= order.create_flag(pad);
+    let data = pack_op(&ctx, codes::SET_TYPE, &[Value::Int(order.attributes())]);
+    Operation::raw(op::CDT_MODIFY, bin, types::BLOB, data)
 }
 
 /// Appends `value`, creating the list if needed. Returns the new size.
@@ -869,6 +890,16 @@ mod tests {
             assert_eq!(op.kind, kind);
             assert_eq!(op.bin(), "l");
         }
+        // ListOperation.create: the order's create flag on the last context id.
+        let ctx = [CdtContext::map_key("a"), CdtContext::list_index(1)];
+        let op = create("l", ListOrder::Ordered, false, &ctx);
+        assert_eq!(hex(&op), "93ccff9422a20361ccd0019200 01".replace(' ', ""));
+        let op = create("l", ListOrder::Unordered, true, &ctx[..1]);
+        assert_eq!(hex(&op), "93ccff92cca2a2036192 0000".replace(' ', ""));
+        assert_eq!(
+            create("l", ListOrder::Ordered, true, &[]),
+            set_order("l", ListOrder::Ordered)
+        );
         assert!(size("l").is_read() && get_by_index("l", 0, ListReturnType::VALUE).is_read());
         assert!(
             append("l", 1).is_write() && remove_by_index("l", 0, ListReturnType::NONE).is_write()

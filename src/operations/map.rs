@@ -25,7 +25,7 @@ use crate::value::Value;
 use crate::wire::message::op;
 use crate::wire::particle::types;
 
-use super::cdt_context::pack_op;
+use super::cdt_context::{pack_op, CdtContext};
 use super::list::range_args;
 use super::Operation;
 
@@ -258,6 +258,25 @@ pub fn set_policy(policy: &MapPolicy, bin: &str) -> Operation {
         codes::SET_TYPE,
         &[Value::Int(policy.order.attributes())],
     )
+}
+
+/// Creates a map with `order` at the nested position `ctx` points at (the
+/// create flag goes on the last context step, as in aerospike-client-java
+/// `MapOperation.create`); with no context it is [`set_policy`]. Returns nil.
+///
+/// ```
+/// use aerospike_blocking::operations::{map::{self, MapOrder}, CdtContext};
+/// let op = map::create("m", MapOrder::KeyOrdered, &[CdtContext::map_key("daily")]);
+/// assert!(op.is_write());
+/// ```
+pub fn create(bin: &str, order: MapOrder, ctx: &[CdtContext]) -> Operation {
+    let mut ctx = ctx.to_vec();
+    let Some(last) = ctx.last_mut() else {
+        return set_policy(&MapPolicy::new(order, MapWriteFlags::DEFAULT), bin);
+    };
+    last.id |= order.create_flag();
+    let data = pack_op(&ctx, codes::SET_TYPE, &[Value::Int(order.attributes())]);
+    Operation::raw(op::CDT_MODIFY, bin, types::BLOB, data)
 }
 
 /// Writes `key` → `value`, creating the map if needed. Returns the map size.
@@ -636,6 +655,10 @@ mod tests {
             };
             assert_eq!(op.kind, kind);
         }
+        // MapOperation.create: the order's flag on the last context id.
+        let op = create("m", MapOrder::KeyOrdered, &[CdtContext::list_index(-1)]);
+        assert_eq!(hex(&op), "93ccff92cc90ff924001");
+        assert_eq!(create("m", MapOrder::KeyOrdered, &[]), set_policy(&ko, "m"));
         assert!(get_by_key("m", "k", MapReturnType::VALUE).is_read());
         assert!(put(&d, "m", "k", 1).is_write());
     }

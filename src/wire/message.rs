@@ -12,8 +12,6 @@ pub(crate) mod info1 {
     pub(crate) const SHORT_QUERY: u8 = 1 << 2;
     pub(crate) const BATCH: u8 = 1 << 3;
     pub(crate) const NOBINDATA: u8 = 1 << 5;
-    pub(crate) const READ_MODE_AP_ALL: u8 = 1 << 6;
-    pub(crate) const COMPRESS_RESPONSE: u8 = 1 << 7;
 }
 
 /// Bits of `info2`.
@@ -30,7 +28,6 @@ pub(crate) mod info2 {
 /// Bits of `info3`.
 pub(crate) mod info3 {
     pub(crate) const LAST: u8 = 1;
-    pub(crate) const COMMIT_MASTER: u8 = 1 << 1;
     pub(crate) const PARTITION_DONE: u8 = 1 << 2;
     pub(crate) const UPDATE_ONLY: u8 = 1 << 3;
     pub(crate) const CREATE_OR_REPLACE: u8 = 1 << 4;
@@ -50,9 +47,7 @@ pub(crate) mod field {
     pub(crate) const DIGEST_ARRAY: u8 = 12;
     pub(crate) const MAX_RECORDS: u8 = 13;
     pub(crate) const BVAL_ARRAY: u8 = 15;
-    pub(crate) const INDEX_NAME: u8 = 21;
     pub(crate) const INDEX_RANGE: u8 = 22;
-    pub(crate) const INDEX_CONTEXT: u8 = 23;
     pub(crate) const INDEX_TYPE: u8 = 26;
     pub(crate) const UDF_PACKAGE_NAME: u8 = 30;
     pub(crate) const UDF_FUNCTION: u8 = 31;
@@ -70,15 +65,12 @@ pub(crate) mod op {
     pub(crate) const CDT_MODIFY: u8 = 4;
     pub(crate) const INCR: u8 = 5;
     pub(crate) const EXP_READ: u8 = 7;
-    pub(crate) const EXP_MODIFY: u8 = 8;
     pub(crate) const APPEND: u8 = 9;
     pub(crate) const PREPEND: u8 = 10;
     pub(crate) const TOUCH: u8 = 11;
     pub(crate) const BIT_READ: u8 = 12;
-    pub(crate) const BIT_MODIFY: u8 = 13;
     pub(crate) const DELETE: u8 = 14;
     pub(crate) const HLL_READ: u8 = 15;
-    pub(crate) const HLL_MODIFY: u8 = 16;
 
     /// True for operation types that only read.
     pub(crate) fn is_read(t: u8) -> bool {

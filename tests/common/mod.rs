@@ -30,13 +30,7 @@ pub(crate) struct TestEnv {
 
 /// The hosts from `AEROSPIKE_HOSTS`, if set and not empty.
 pub(crate) fn real_hosts() -> Option<Vec<String>> {
-    let v = std::env::var("AEROSPIKE_HOSTS").ok()?;
-    let hosts: Vec<String> = v
-        .split(',')
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect();
-    (!hosts.is_empty()).then_some(hosts)
+    aerospike_blocking::hosts_from_env()
 }
 
 /// Seeds and, when no real cluster is configured, the embedded cluster

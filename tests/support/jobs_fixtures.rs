@@ -215,12 +215,13 @@ impl Conn {
         self.stream(&m.encode()).into_iter().flatten().collect()
     }
 
-    /// Polls `query-show:id=<trid>` until the job is done; returns the line.
+    /// Polls `query-show:id=<trid>` until the job is done (or unknown);
+    /// returns the answer.
     pub(crate) fn wait_done(&mut self, trid: u64, limit: Duration) -> String {
         let end = Instant::now() + limit;
         loop {
             let v = self.info(&format!("query-show:id={trid}"));
-            if v.contains(":status=done(") || Instant::now() > end {
+            if v.contains(":status=done(") || v.starts_with("ERROR") || Instant::now() > end {
                 return v;
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -276,4 +277,22 @@ pub(crate) fn write_str(name: &str, v: &str) -> MsgOp {
 /// A delete-record op.
 pub(crate) fn delete_op() -> MsgOp {
     op(14, 0, "", Vec::new())
+}
+
+/// `frame` (one message) with field `kind` appended.
+pub(crate) fn add_field(frame: &[u8], kind: u8, data: Vec<u8>) -> Vec<u8> {
+    let mut m = Msg::from_frame(frame);
+    m.fields.push((kind, data));
+    m.encode()
+}
+
+/// The exact reply to a successful job start.
+pub(crate) fn success_reply() -> Vec<u8> {
+    unhex_str("020300000000001616000001000000000000000000000000000000000000")
+}
+
+fn unhex_str(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
 }
