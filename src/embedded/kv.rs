@@ -488,7 +488,7 @@ fn read_op(
             None => {}
         },
         op::EXP_READ => {
-            let (exp, flags) = exp_op_parts(&o.data)?;
+            let (exp, flags) = exp_op_parts(&o.data, EXP_EVAL_NO_FAIL)?;
             let result = match ev.eval(exp, rec)? {
                 Some(v) => v,
                 None if flags & EXP_EVAL_NO_FAIL != 0 => Value::Nil,
@@ -524,28 +524,36 @@ const EXP_UPDATE_ONLY: i64 = 2;
 const EXP_ALLOW_DELETE: i64 = 4;
 const EXP_POLICY_NO_FAIL: i64 = 8;
 const EXP_EVAL_NO_FAIL: i64 = 16;
+/// Every flag an expression write knows.
+const EXP_MODIFY_FLAGS: i64 = 31;
 
-/// Splits an EXP_READ / EXP_MODIFY operand, msgpack `[<expression>, flags]`,
-/// into the packed expression and the flags.
-fn exp_op_parts(data: &[u8]) -> Result<(&[u8], i64), ResultCode> {
+/// Splits an expression operation's value, `[exp]` or `[exp, flags]`
+/// (flags default to 0), refusing flag bits the operation does not know
+/// (`allowed`), as the server's `as_exp_op_parse` does.
+fn exp_op_parts(data: &[u8], allowed: i64) -> Result<(&[u8], i64), ResultCode> {
     let bad = |_| ResultCode::PARAMETER_ERROR;
     let mut r = msgpack::Reader::new(data);
-    if r.array_len().map_err(bad)? != 2 {
+    let n = r.array_len().map_err(bad)?;
+    if !(1..=2).contains(&n) {
         return Err(ResultCode::PARAMETER_ERROR);
     }
     let exp = r.value_bytes().map_err(bad)?;
-    let flags = r.int().map_err(bad)?;
-    if r.remaining() != 0 {
+    let flags = if n == 2 { r.int().map_err(bad)? } else { 0 };
+    if r.remaining() != 0 || flags & !allowed != 0 {
         return Err(ResultCode::PARAMETER_ERROR);
     }
     Ok((exp, flags))
 }
 
-/// EXP_MODIFY: writes the value of `exp` to bin `name` under `flags`. An
-/// unknown result fails with OP_NOT_APPLICABLE unless EVAL_NO_FAIL; a refused
-/// write (CREATE_ONLY on an existing bin: BIN_EXISTS, UPDATE_ONLY on a
-/// missing one: BIN_NOT_FOUND, nil without ALLOW_DELETE: OP_NOT_APPLICABLE)
-/// fails unless POLICY_NO_FAIL, as the official clients document the flags.
+/// EXP_MODIFY: writes the value of `exp` to bin `name` under `flags`, in the
+/// server's order (`as_exp_modify_tr`): CREATE_ONLY on an existing bin
+/// (BIN_EXISTS) and UPDATE_ONLY on a missing one (BIN_NOT_FOUND) are refused
+/// before evaluating, unless POLICY_NO_FAIL; an evaluation that fails is
+/// OP_NOT_APPLICABLE unless EVAL_NO_FAIL; a nil result deletes an existing
+/// bin only with ALLOW_DELETE, and otherwise leaves it and fails with
+/// OP_NOT_APPLICABLE — unless any flag is set, because the server tests
+/// `flags && POLICY_NO_FAIL != 0` there, which is true for every non-zero
+/// `flags`.
 fn exp_modify(
     rec: &mut StoredRecord,
     name: &str,
@@ -555,27 +563,33 @@ fn exp_modify(
     if name.is_empty() {
         return Err(ResultCode::PARAMETER_ERROR);
     }
-    let (exp, flags) = exp_op_parts(data)?;
+    let (exp, flags) = exp_op_parts(data, EXP_MODIFY_FLAGS)?;
+    let existed = rec.bin(name).is_some();
+    let refused = if flags & EXP_CREATE_ONLY != 0 && existed {
+        Some(ResultCode::BIN_EXISTS)
+    } else if flags & EXP_UPDATE_ONLY != 0 && !existed {
+        Some(ResultCode::BIN_NOT_FOUND)
+    } else {
+        None
+    };
+    match refused {
+        Some(_) if flags & EXP_POLICY_NO_FAIL != 0 => return Ok(()),
+        Some(rc) => return Err(rc),
+        None => {}
+    }
     let value = match ev.eval(exp, rec)? {
         Some(v) => v,
         None if flags & EXP_EVAL_NO_FAIL != 0 => return Ok(()),
         None => return Err(ResultCode::OP_NOT_APPLICABLE),
     };
-    let exists = rec.bin(name).is_some();
-    let refused = if flags & EXP_CREATE_ONLY != 0 && exists {
-        Some(ResultCode::BIN_EXISTS)
-    } else if flags & EXP_UPDATE_ONLY != 0 && !exists {
-        Some(ResultCode::BIN_NOT_FOUND)
-    } else if value.is_nil() && flags & EXP_ALLOW_DELETE == 0 {
-        Some(ResultCode::OP_NOT_APPLICABLE)
-    } else {
-        None
-    };
-    match refused {
-        Some(_) if flags & EXP_POLICY_NO_FAIL != 0 => {}
-        Some(rc) => return Err(rc),
-        None => rec.set_bin(name, value),
+    if value.is_nil() && existed && flags & EXP_ALLOW_DELETE == 0 {
+        return if flags != 0 {
+            Ok(())
+        } else {
+            Err(ResultCode::OP_NOT_APPLICABLE)
+        };
     }
+    rec.set_bin(name, value);
     Ok(())
 }
 
@@ -847,9 +861,40 @@ mod tests {
         assert_eq!(w(&mut rec, F::DEFAULT), Err(ResultCode::OP_NOT_APPLICABLE));
         w(&mut rec, F::POLICY_NO_FAIL).unwrap();
         assert_eq!(bin_of(&rec, "gone"), Some(Value::Int(1)));
+        // The server silences this refusal for any non-zero flags
+        // (`flags && AS_EXP_FLAG_POLICY_NO_FAIL != 0` in expop.c).
+        w(&mut rec, F::EVAL_NO_FAIL).unwrap();
+        assert_eq!(bin_of(&rec, "gone"), Some(Value::Int(1)));
         w(&mut rec, F::ALLOW_DELETE).unwrap();
         assert_eq!(bin_of(&rec, "gone"), None);
+        // Nil for a bin that does not exist: nothing to do, no error.
+        w(&mut rec, F::DEFAULT).unwrap();
+        assert_eq!(bin_of(&rec, "gone"), None);
         assert_eq!(bin_of(&rec, "a"), Some(Value::Int(2)));
+    }
+
+    #[test]
+    fn exp_modify_checks_create_and_update_only_before_evaluating() {
+        use crate::exp::Expression;
+        use crate::operations::{exp_write, ExpWriteFlags as F};
+        let mut rec = stored(&[("a", Value::Int(2))]);
+        // `$.missing + 1` cannot evaluate; the bin checks come first.
+        let fails = Expression::from_ael_value("$.missing + 1").unwrap();
+        let w = |rec: &mut Option<StoredRecord>, bin: &str, f: F| {
+            apply(rec, write_header(), &[exp_write(bin, &fails, f).to_wire()])
+        };
+        assert_eq!(
+            w(&mut rec, "a", F::CREATE_ONLY),
+            Err(ResultCode::BIN_EXISTS)
+        );
+        assert_eq!(
+            w(&mut rec, "b", F::UPDATE_ONLY),
+            Err(ResultCode::BIN_NOT_FOUND)
+        );
+        assert_eq!(
+            w(&mut rec, "b", F::DEFAULT),
+            Err(ResultCode::OP_NOT_APPLICABLE)
+        );
     }
 
     #[test]
@@ -894,17 +939,24 @@ mod tests {
             name: "x".into(),
             data,
         };
+        let true_exp = 0xc3; // the expression `true`, one byte
         for data in [
             vec![],
-            vec![0x91, 0x01],
+            vec![0x90],
             vec![0x92, 0xc1, 0x00],
             vec![0x92, 0x01],
+            vec![0x93, true_exp, 0x00, 0x00],
+            // Flag bits the server does not know (as_exp_op_parse).
+            vec![0x92, true_exp, 0x20],
         ] {
             assert_eq!(
                 apply(&mut rec, write_header(), &[bad(data)]),
                 Err(ResultCode::PARAMETER_ERROR)
             );
         }
+        // The flags element is optional (default 0).
+        apply(&mut rec, write_header(), &[bad(vec![0x91, true_exp])]).unwrap();
+        assert_eq!(bin_of(&rec, "x"), Some(Value::Bool(true)));
     }
 
     #[test]
