@@ -396,7 +396,6 @@ fn udf_job_runs_lua_on_every_matching_record(nodes: usize) {
     let e = env(nodes);
     let set = unique_set("bg_udf");
     load(&e.client, &set, 3_000);
-    let module = format!("{set}.lua");
     let code = "\
 function score(rec, name, base)
   local v = base + rec['i'] * 2
@@ -405,10 +404,7 @@ function score(rec, name, base)
   aerospike:update(rec)
 end
 ";
-    e.client
-        .register_udf_bytes(&module, code.as_bytes(), UdfLanguage::Lua)
-        .unwrap();
-    let package = module.trim_end_matches(".lua").to_owned();
+    let (module, package) = register_module(&e, &set, code);
     let task = e
         .bg()
         .execute_udf(&ds(&set))
@@ -433,13 +429,22 @@ end
     e.client.remove_udf(&module).unwrap();
 }
 
+/// Registers `code` as a module named after `set` (unique per test run);
+/// returns its file name (for removal) and its package name (for calls).
+fn register_module(e: &Env, set: &str, code: &str) -> (String, String) {
+    let module = format!("{set}.lua");
+    e.client
+        .register_udf_bytes(&module, code.as_bytes(), UdfLanguage::Lua)
+        .unwrap();
+    (module, set.to_owned())
+}
+
 /// Records on which the Lua function raises an error are counted as failed
 /// and the outcome says so.
 fn udf_errors_make_the_outcome_failed(nodes: usize) {
     let e = env(nodes);
     let set = unique_set("bg_udf_err");
     load(&e.client, &set, 100);
-    let module = format!("{set}.lua");
     let code = "\
 function odd_only(rec)
   if rec['i'] % 2 == 0 then error('even record') end
@@ -447,10 +452,7 @@ function odd_only(rec)
   aerospike:update(rec)
 end
 ";
-    e.client
-        .register_udf_bytes(&module, code.as_bytes(), UdfLanguage::Lua)
-        .unwrap();
-    let package = module.trim_end_matches(".lua").to_owned();
+    let (module, package) = register_module(&e, &set, code);
     let task = e
         .bg()
         .execute_udf(&ds(&set))

@@ -153,23 +153,20 @@ fn expiration_variants_show_in_the_record() {
     };
     c.put(&with(Expiration::Seconds(3600)), &key, &[Bin::new("a", 1)])
         .unwrap();
-    let ttl = c
-        .get(&rp(), &key, Bins::None)
-        .unwrap()
-        .unwrap()
-        .ttl()
-        .unwrap();
+    let ttl_now = || {
+        c.get(&rp(), &key, Bins::None)
+            .unwrap()
+            .unwrap()
+            .ttl()
+            .unwrap()
+    };
+    let ttl = ttl_now();
     assert!((3590..=3600).contains(&ttl), "ttl {ttl}");
 
     // Keep the current expiration.
     c.put(&with(Expiration::DontUpdate), &key, &[Bin::new("a", 2)])
         .unwrap();
-    let ttl = c
-        .get(&rp(), &key, Bins::None)
-        .unwrap()
-        .unwrap()
-        .ttl()
-        .unwrap();
+    let ttl = ttl_now();
     assert!((3590..=3600).contains(&ttl), "ttl kept: {ttl}");
 
     c.put(&with(Expiration::NeverExpire), &key, &[Bin::new("a", 3)])
