@@ -44,15 +44,16 @@ impl ExpWriteFlags {
     /// assert_eq!(ExpWriteFlags::UPDATE_ONLY.bits(), 2);
     /// ```
     pub const UPDATE_ONLY: ExpWriteFlags = ExpWriteFlags(2);
-    /// A nil result removes the bin (otherwise it fails with
-    /// `OP_NOT_APPLICABLE`).
+    /// A nil result removes an existing bin. Without it the bin is kept, and
+    /// the write fails with `OP_NOT_APPLICABLE` when no flag at all is set
+    /// (the server silences that refusal for any non-zero flags).
     ///
     /// ```
     /// use aerospike_blocking::operations::ExpWriteFlags;
     /// assert_eq!(ExpWriteFlags::ALLOW_DELETE.bits(), 4);
     /// ```
     pub const ALLOW_DELETE: ExpWriteFlags = ExpWriteFlags(4);
-    /// Turn a refused write (the flags above) into a silent no-op.
+    /// Turn a `CREATE_ONLY` / `UPDATE_ONLY` refusal into a silent no-op.
     ///
     /// ```
     /// use aerospike_blocking::operations::ExpWriteFlags;
