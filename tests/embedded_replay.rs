@@ -52,6 +52,8 @@ enum Kind {
     /// Info requests with job or index commands (`query-*`, `sindex-*`).
     JobInfo,
     Record,
+    /// Batch-index requests (field 41): one reply message per key.
+    Batch,
     /// Scans, queries and background-job starts: messages without a digest.
     Stream,
     Compressed,
@@ -78,6 +80,8 @@ fn classify(x: &Exchange) -> Kind {
             assert_eq!(m.len(), 1, "line {}: one message per request", f.line);
             if m[0].fields.iter().any(|(t, _)| *t == 4) {
                 Kind::Record
+            } else if m[0].fields.iter().any(|(t, _)| *t == FIELD_BATCH_INDEX) {
+                Kind::Batch
             } else {
                 Kind::Stream
             }
@@ -228,6 +232,44 @@ fn check_info_value(command: &str, exp: &str, got: &str, ctx: &str) {
             assert_eq!(size(exp), size(got), "{ctx}: cluster_size");
         }
         n if n.starts_with("namespace/") => pairs_equal(exp, got, &ctx, true),
+        // Every set of the namespace: the real server also listed other
+        // runs' sets, so each of ours must have the fields theirs have.
+        n if (n == "sets" || n.starts_with("sets/")) && n.matches('/').count() < 2 => {
+            let fields = |v: &str| -> Vec<Vec<String>> {
+                v.split(';')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| keys_of(s, ':').into_iter().map(str::to_owned).collect())
+                    .collect()
+            };
+            let theirs = fields(exp);
+            let ours = fields(got);
+            assert!(!ours.is_empty(), "{ctx}: no set listed");
+            for set in &ours {
+                assert!(theirs.contains(set), "{ctx}: {set:?}");
+            }
+        }
+        // One set: the same fields; the counts of the same data.
+        n if n.starts_with("sets/") => {
+            let fields = |v: &str| -> Vec<(String, String)> {
+                v.trim_end_matches(';')
+                    .split(':')
+                    .filter(|s| !s.is_empty())
+                    .map(|kv| {
+                        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                        (k.to_owned(), v.to_owned())
+                    })
+                    .collect()
+            };
+            let (e, g) = (fields(exp), fields(got));
+            let keys = |f: &[(String, String)]| f.iter().map(|p| p.0.clone()).collect::<Vec<_>>();
+            assert_eq!(keys(&g), keys(&e), "{ctx}: fields");
+            for ((k, a), (_, b)) in e.iter().zip(&g) {
+                if !matches!(k.as_str(), "truncate_lut" | "data_used_bytes") {
+                    assert_eq!(b, a, "{ctx}: value of {k}");
+                }
+            }
+        }
+        "get-config" => pairs_equal(exp, got, &ctx, false),
         _ => assert_eq!(exp, got, "{ctx}"),
     }
 }
@@ -266,6 +308,19 @@ fn check_job_value(command: &str, exp: &str, got: &str, ctx: &str) {
         return;
     }
     match name {
+        // Index statistics: the same fields; the entries and the load of
+        // the same data.
+        "sindex-stat" => {
+            assert_eq!(keys_of(got, ';'), keys_of(exp, ';'), "{ctx}: {got}");
+            let value = |v: &str, k: &str| {
+                v.split(';')
+                    .find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='))
+                    .map(str::to_owned)
+            };
+            for k in ["entries", "entries_per_rec", "load_pct"] {
+                assert_eq!(value(got, k), value(exp, k), "{ctx}: {k}");
+            }
+        }
         // One job: its fields in the server's order.
         "query-show" if exp.trim_end_matches(';').split(';').count() == 1 => {
             assert_eq!(keys_of(got, ':'), keys_of(exp, ':'), "{ctx}: {got}");
@@ -315,7 +370,33 @@ fn small_show_id(body: &[u8]) -> Option<u64> {
     (1..100).contains(&id).then_some(id)
 }
 
+/// The index a lone `sindex-stat:namespace=..;indexname=NAME` asks about.
+fn stat_of_index(body: &[u8]) -> Option<&str> {
+    let text = std::str::from_utf8(body).ok()?.strip_suffix('\n')?;
+    let params = text.strip_prefix("sindex-stat:")?;
+    params.split(';').find_map(|p| p.strip_prefix("indexname="))
+}
+
+/// Waits, as the official clients do after a create, until `index` is
+/// listed readable (`state=RW`), so what follows does not depend on timing.
+fn wait_until_readable(stream: &mut TcpStream, index: &str) {
+    let needle = format!("indexname={index}:");
+    for _ in 0..100 {
+        let list = wire::info(stream, &["sindex-list"]);
+        let ready = list[0]
+            .1
+            .split(';')
+            .any(|i| i.contains(&needle) && i.contains("state=RW"));
+        if ready {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("index {index} never became readable");
+}
+
 const INFO3_LAST: u8 = 0x01;
+const FIELD_BATCH_INDEX: u8 = 41;
 const INFO3_PARTITION_DONE: u8 = 0x04;
 
 /// Reads reply frames until a message with LAST, or one frame when the
@@ -425,6 +506,80 @@ fn data_sets(name: &str) -> &'static [(&'static str, i64)] {
     }
 }
 
+/// Writes the records of the files captured through the official client
+/// (their `# NOTE` lines; user keys are not stored, as there).
+fn load_client_data(name: &str, seed: &str) {
+    use aerospike_blocking::{Bin, Client, ClientPolicy, Key, Value, WritePolicy};
+    let rows: Vec<(&str, i64, Vec<Bin>)> = match name {
+        "batch-single.txt" => (0..5)
+            .map(|i| {
+                let bins = vec![
+                    Bin::new("a", i),
+                    Bin::new("b", format!("v{i}")),
+                    Bin::new("l", Value::List(vec![i.into(), (i + 1).into()])),
+                ];
+                ("cfx_batch", i, bins)
+            })
+            .collect(),
+        "info-extra-single.txt" => (0..10)
+            .map(|i| ("cfx_info", i, vec![Bin::new("i", i)]))
+            .collect(),
+        "cdt-single.txt" => {
+            let list = Value::List(vec![1.into(), 2.into(), 3.into()]);
+            let map = Value::Map(
+                [("a", 1), ("b", 2), ("c", 3)]
+                    .iter()
+                    .map(|(k, v)| (Value::from(*k), Value::from(*v)))
+                    .collect(),
+            );
+            vec![("cfx_cdt", 1, vec![Bin::new("l", list), Bin::new("m", map)])]
+        }
+        "sindex-client-single.txt" => (0..20)
+            .map(|i| {
+                let point = format!(
+                    r#"{{"type":"Point","coordinates":[{},37.5]}}"#,
+                    -122.0 + 0.01 * i as f64
+                );
+                let bins = vec![
+                    Bin::new("n", i),
+                    Bin::new("str", format!("k{}", i % 3)),
+                    Bin::new("lst", Value::List(vec![i.into(), (10 * i).into()])),
+                    Bin::new("loc", Value::GeoJson(point)),
+                ];
+                ("cfx_sindex", i, bins)
+            })
+            .collect(),
+        _ => return,
+    };
+    let client = Client::connect(&[seed], &ClientPolicy::default()).unwrap();
+    for (set, key, bins) in rows {
+        let key = Key::new("test", set, key).unwrap();
+        client.put(&WritePolicy::default(), &key, &bins).unwrap();
+    }
+    client.close();
+}
+
+/// Compares a batch reply message by message: each key's result code,
+/// generation, batch index and bins, and the closing message.
+fn check_batch(exp: &[Vec<u8>], got: &[Msg], ctx: &str) {
+    let theirs: Vec<Msg> = exp.iter().flat_map(|f| Msg::decode_all(&f[8..])).collect();
+    assert_eq!(got.len(), theirs.len(), "{ctx}: messages {got:?}");
+    for (g, e) in got.iter().zip(&theirs) {
+        let ctx = format!("{ctx}: batch index {}", e.timeout);
+        let head = |m: &Msg| (m.info1, m.info2, m.info3, m.rc, m.generation, m.timeout);
+        assert_eq!(head(g), head(e), "{ctx}: header");
+        assert_eq!(g.ttl == 0, e.ttl == 0, "{ctx}: void time");
+        assert_eq!(g.fields, e.fields, "{ctx}: fields");
+        let ops = |m: &Msg| {
+            m.ops
+                .iter()
+                .map(|o| (o.kind, o.particle, o.name.clone(), o.data.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ops(g), ops(e), "{ctx}: bins");
+    }
+}
+
 /// Void-time bookkeeping: the capture's clock is estimated from the first
 /// write that asked for a TTL, so later void times compare as time left.
 #[derive(Default)]
@@ -481,7 +636,24 @@ struct Replayed {
     records: usize,
     framing: usize,
     job_info: usize,
+    batches: usize,
     streams: usize,
+    /// Request lines whose reply differs from the capture.
+    gaps: Vec<usize>,
+}
+
+impl Replayed {
+    /// The same counts with batch requests.
+    fn batches(mut self, n: usize) -> Replayed {
+        self.batches = n;
+        self
+    }
+
+    /// The same counts with these request lines known to differ.
+    fn gaps(mut self, lines: &[usize]) -> Replayed {
+        self.gaps = lines.to_vec();
+        self
+    }
 }
 
 fn replay(name: &str) -> Replayed {
@@ -506,6 +678,7 @@ fn replay(name: &str) -> Replayed {
             loader.load("test", set, *n);
         }
     }
+    load_client_data(name, &nodes[0].address().to_string());
 
     // Raw cluster captures label connections by the node's port.
     let mut ports: Vec<u16> = fixture
@@ -543,82 +716,124 @@ fn replay(name: &str) -> Replayed {
             fixture.step_of(x.request.line)
         );
         let addr = nodes[node_of(&x.request.conn)].address();
-        let stream = conns
-            .entry(x.request.conn.clone())
-            .or_insert_with(|| wire::connect(addr));
-        match kind {
-            Kind::BadVersion => {
-                stream.write_all(&x.request.bytes).unwrap();
-                let mut buf = [0u8; 64];
-                let closed = matches!(stream.read(&mut buf), Ok(0) | Err(_));
-                assert!(closed, "{ctx}: connection still open after a bad version");
-                assert!(x.replies.is_empty(), "{ctx}: the server sent no reply");
-                conns.remove(&x.request.conn);
-                done.framing += 1;
-            }
-            Kind::Compressed => {
-                let got = wire::exchange(stream, &x.request.bytes).unwrap();
-                assert_eq!(got, x.replies[0].bytes, "{ctx}: compressed-frame reply");
-                done.framing += 1;
-            }
-            Kind::Info => {
-                let got = wire::exchange(stream, &x.request.bytes).unwrap();
-                assert_eq!(x.replies.len(), 1, "{ctx}");
-                check_info(x.replies[0].body(), &got[8..], &ctx);
-                done.info += 1;
-            }
-            Kind::JobInfo => {
-                // The capture polled `sindex-list` until the new index was
-                // readable, and took its time before asking about a job the
-                // server had finished: wait the same way.
-                let request = match small_show_id(x.request.body()) {
-                    Some(id) => wire::info_request(&[&format!("query-show:id={}", id - id_shift)]),
-                    None => x.request.bytes.clone(),
-                };
-                let mut got = wire::exchange(stream, &request).unwrap();
-                let theirs = String::from_utf8_lossy(x.replies[0].body());
-                for _ in 0..100 {
-                    let ours = String::from_utf8_lossy(&got[8..]);
-                    let index_pending = theirs.contains("state=RW") && ours.contains("state=WO");
-                    let job_pending = !theirs.contains(';')
-                        && theirs.contains("status=done")
-                        && ours.contains("status=active");
-                    if !index_pending && !job_pending {
-                        break;
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(50));
-                    got = wire::exchange(stream, &request).unwrap();
+        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let stream = conns
+                .entry(x.request.conn.clone())
+                .or_insert_with(|| wire::connect(addr));
+            replay_one(x, &kind, stream, id_shift, cluster_file, &mut clock, &ctx)
+        }));
+        match checked {
+            Ok(open) => {
+                if !open {
+                    conns.remove(&x.request.conn);
                 }
-                assert_eq!(x.replies.len(), 1, "{ctx}");
-                // Name the renumbered command as the capture does.
-                let body = String::from_utf8_lossy(&got[8..]).replacen(
-                    String::from_utf8_lossy(&request[8..]).trim_end(),
-                    String::from_utf8_lossy(x.request.body()).trim_end(),
-                    1,
-                );
-                check_info(x.replies[0].body(), body.as_bytes(), &ctx);
-                done.job_info += 1;
             }
-            Kind::Record => {
-                let got = wire::exchange(stream, &x.request.bytes).unwrap();
-                let req = Msg::from_frame(&x.request.bytes);
-                let exp = Msg::from_frame(&x.replies[0].bytes);
-                check_record(&req, &exp, &Msg::from_frame(&got), &mut clock, &ctx);
-                done.records += 1;
-            }
-            Kind::Stream => {
-                stream.write_all(&x.request.bytes).unwrap();
-                let got = read_stream(stream, &ctx);
-                let req = Msg::from_frame(&x.request.bytes);
-                let exp: Vec<Vec<u8>> = x.replies.iter().map(|r| r.bytes.clone()).collect();
-                check_stream(&req, &exp, &got, !cluster_file, &ctx);
-                done.streams += 1;
+            Err(_) => {
+                // What the embedded cluster cannot answer yet: recorded by
+                // line, on a fresh connection from here on.
+                done.gaps.push(x.request.line);
+                conns.remove(&x.request.conn);
             }
         }
+        match kind {
+            Kind::BadVersion | Kind::Compressed => done.framing += 1,
+            Kind::Info => done.info += 1,
+            Kind::JobInfo => done.job_info += 1,
+            Kind::Record => done.records += 1,
+            Kind::Batch => done.batches += 1,
+            Kind::Stream => done.streams += 1,
+        }
     }
-    let total = done.info + done.records + done.framing + done.job_info + done.streams;
+    let total =
+        done.info + done.records + done.framing + done.job_info + done.batches + done.streams;
     assert_eq!(total, exchanges.len(), "{name}: every request is replayed");
     done
+}
+
+/// Replays one exchange on `stream` and checks the reply; false when the
+/// connection must not be used again.
+fn replay_one(
+    x: &Exchange,
+    kind: &Kind,
+    stream: &mut TcpStream,
+    id_shift: u64,
+    cluster_file: bool,
+    clock: &mut Clock,
+    ctx: &str,
+) -> bool {
+    match kind {
+        Kind::BadVersion => {
+            stream.write_all(&x.request.bytes).unwrap();
+            let mut buf = [0u8; 64];
+            let closed = matches!(stream.read(&mut buf), Ok(0) | Err(_));
+            assert!(closed, "{ctx}: connection still open after a bad version");
+            assert!(x.replies.is_empty(), "{ctx}: the server sent no reply");
+            return false;
+        }
+        Kind::Compressed => {
+            let got = wire::exchange(stream, &x.request.bytes).unwrap();
+            assert_eq!(got, x.replies[0].bytes, "{ctx}: compressed-frame reply");
+        }
+        Kind::Info => {
+            let got = wire::exchange(stream, &x.request.bytes).unwrap();
+            assert_eq!(x.replies.len(), 1, "{ctx}");
+            check_info(x.replies[0].body(), &got[8..], ctx);
+        }
+        Kind::JobInfo => {
+            // The capture polled `sindex-list` until the new index was
+            // readable, and took its time before asking about a job the
+            // server had finished: wait the same way.
+            let request = match small_show_id(x.request.body()) {
+                Some(id) => wire::info_request(&[&format!("query-show:id={}", id - id_shift)]),
+                None => x.request.bytes.clone(),
+            };
+            if let Some(index) = stat_of_index(x.request.body()) {
+                wait_until_readable(stream, index);
+            }
+            let mut got = wire::exchange(stream, &request).unwrap();
+            let theirs = String::from_utf8_lossy(x.replies[0].body());
+            for _ in 0..100 {
+                let ours = String::from_utf8_lossy(&got[8..]);
+                let index_pending = theirs.contains("state=RW") && ours.contains("state=WO");
+                let job_pending = !theirs.contains(';')
+                    && theirs.contains("status=done")
+                    && ours.contains("status=active");
+                if !index_pending && !job_pending {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                got = wire::exchange(stream, &request).unwrap();
+            }
+            assert_eq!(x.replies.len(), 1, "{ctx}");
+            // Name the renumbered command as the capture does.
+            let body = String::from_utf8_lossy(&got[8..]).replacen(
+                String::from_utf8_lossy(&request[8..]).trim_end(),
+                String::from_utf8_lossy(x.request.body()).trim_end(),
+                1,
+            );
+            check_info(x.replies[0].body(), body.as_bytes(), ctx);
+        }
+        Kind::Record => {
+            let got = wire::exchange(stream, &x.request.bytes).unwrap();
+            let req = Msg::from_frame(&x.request.bytes);
+            let exp = Msg::from_frame(&x.replies[0].bytes);
+            check_record(&req, &exp, &Msg::from_frame(&got), clock, ctx);
+        }
+        Kind::Batch => {
+            stream.write_all(&x.request.bytes).unwrap();
+            let got = read_stream(stream, ctx);
+            let exp: Vec<Vec<u8>> = x.replies.iter().map(|r| r.bytes.clone()).collect();
+            check_batch(&exp, &got, ctx);
+        }
+        Kind::Stream => {
+            stream.write_all(&x.request.bytes).unwrap();
+            let got = read_stream(stream, ctx);
+            let req = Msg::from_frame(&x.request.bytes);
+            let exp: Vec<Vec<u8>> = x.replies.iter().map(|r| r.bytes.clone()).collect();
+            check_stream(&req, &exp, &got, !cluster_file, ctx);
+        }
+    }
+    true
 }
 
 /// `(info, records, framing, job info, streams)` expected of a file.
@@ -635,6 +850,7 @@ fn counts(
         framing,
         job_info,
         streams,
+        ..Replayed::default()
     }
 }
 
@@ -701,9 +917,61 @@ fn sindex_single() {
     assert_eq!(replay("sindex-single.txt"), counts(6, 0, 0, 13, 2));
 }
 
+// The files of 2026-12-03. Each `gaps` line is a request whose reply the
+// embedded cluster does not give yet, with the reason; a fix makes the test
+// fail until the line is taken off.
+
+#[test]
+fn batch_single() {
+    // Not answered yet: every batch-index request (field 41; issue 10).
+    assert_eq!(
+        replay("batch-single.txt"),
+        counts(7, 0, 0, 0, 0)
+            .batches(6)
+            .gaps(&[35, 43, 51, 59, 67, 79])
+    );
+}
+
+#[test]
+fn cdt_single() {
+    // Not answered yet (issue 14): a CDT read's reply op carries the
+    // request's op type (3, CDT read) on the real server, and rank and
+    // relative-rank ranges come back in the server's order.
+    assert_eq!(
+        replay("cdt-single.txt"),
+        counts(7, 8, 0, 0, 0).gaps(&[35, 41, 47, 53, 59, 69, 75, 81])
+    );
+}
+
+#[test]
+fn info_extra_single() {
+    // Not answered yet (issue 14): `sets`, `sets/<ns>`, `sets/<ns>/<set>`,
+    // `namespace/<unknown>` (`type=unknown`), `sindex-list` and `truncate`
+    // of an unknown namespace, `sindex-stat`, `get-config`.
+    assert_eq!(
+        replay("info-extra-single.txt"),
+        counts(15, 0, 0, 2, 0).gaps(&[35, 41, 47, 54, 61, 72, 78, 90, 96])
+    );
+}
+
+#[test]
+fn sindex_client_single() {
+    // Not answered yet (issue 14): `sindex-stat`, which the official
+    // clients poll after a create, and geo queries (within a radius, within
+    // a polygon), which find nothing.
+    assert_eq!(
+        replay("sindex-client-single.txt"),
+        counts(16, 0, 0, 12, 5).gaps(&[47, 65, 83, 101, 137, 149])
+    );
+}
+
 #[test]
 fn every_fixture_file_is_replayed() {
     let covered = [
+        "batch-single.txt",
+        "cdt-single.txt",
+        "info-extra-single.txt",
+        "sindex-client-single.txt",
         "bg-errors-single.txt",
         "bg-ops-cluster.txt",
         "bg-ops-single.txt",
@@ -717,6 +985,8 @@ fn every_fixture_file_is_replayed() {
         "scan-single.txt",
         "sindex-single.txt",
     ];
+    let mut covered = covered.to_vec();
+    covered.sort_unstable();
     assert_eq!(
         fixtures::names(),
         covered,

@@ -5,6 +5,9 @@
 
 use std::path::PathBuf;
 
+/// Proto type of info frames.
+const INFO: u8 = 1;
+
 /// Direction of a frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dir {
@@ -69,6 +72,8 @@ impl Step {
 }
 
 /// Pairs each request with the replies that follow it on its connection.
+/// An info request has exactly one reply, so pipelined info requests take
+/// their replies in order; message replies go to the latest request.
 pub fn pair<'a>(frames: impl IntoIterator<Item = &'a Frame>) -> Vec<Exchange> {
     let mut out: Vec<Exchange> = Vec::new();
     for f in frames {
@@ -78,7 +83,16 @@ pub fn pair<'a>(frames: impl IntoIterator<Item = &'a Frame>) -> Vec<Exchange> {
                 replies: Vec::new(),
             }),
             Dir::Reply => {
-                if let Some(x) = out.iter_mut().rev().find(|x| x.request.conn == f.conn) {
+                let on_conn = |x: &&mut Exchange| x.request.conn == f.conn;
+                let waiting_info = out
+                    .iter_mut()
+                    .filter(on_conn)
+                    .find(|x| x.request.kind() == INFO && x.replies.is_empty() && f.kind() == INFO);
+                let target = match waiting_info {
+                    Some(x) => Some(x),
+                    None => out.iter_mut().rev().find(on_conn),
+                };
+                if let Some(x) = target {
                     x.replies.push(f.clone());
                 }
             }

@@ -87,6 +87,9 @@ pub struct Msg {
     pub rc: u8,
     pub generation: u32,
     pub ttl: u32,
+    /// The transaction timeout of a request; in a batch reply, the index of
+    /// the key the message answers.
+    pub timeout: u32,
     pub fields: Vec<(u8, Vec<u8>)>,
     pub ops: Vec<MsgOp>,
 }
@@ -128,6 +131,7 @@ impl Msg {
                 rc: b[5],
                 generation: be32(&b[6..10]),
                 ttl: be32(&b[10..14]),
+                timeout: be32(&b[14..18]),
                 ..Msg::default()
             };
             let n_fields = u16::from_be_bytes([b[18], b[19]]);
