@@ -2,13 +2,13 @@
 //! records-per-second limit, on an embedded cluster.
 //!
 //! ```text
-//! cargo run --features embedded --example background_delete
+//! cargo run --example background_delete
 //! ```
 
 use aerospike_blocking::background::DataSet;
-use aerospike_blocking::embedded::TestCluster;
 use aerospike_blocking::task::WaitOptions;
 use aerospike_blocking::{Bin, Client, ClientPolicy, Key, WritePolicy};
+use aerospike_embedded::TestCluster;
 
 fn main() -> aerospike_blocking::Result<()> {
     // The cluster named by AEROSPIKE_HOSTS, or an embedded 3-node one.

@@ -2,15 +2,15 @@
 //! one day, on an embedded cluster.
 //!
 //! ```text
-//! cargo run --features embedded --example background_touch
+//! cargo run --example background_touch
 //! ```
 
 use std::time::Duration;
 
 use aerospike_blocking::background::DataSet;
-use aerospike_blocking::embedded::TestCluster;
 use aerospike_blocking::task::WaitOptions;
 use aerospike_blocking::{Bin, Client, ClientPolicy, Key, WritePolicy};
+use aerospike_embedded::TestCluster;
 
 fn main() -> aerospike_blocking::Result<()> {
     // The cluster named by AEROSPIKE_HOSTS, or an embedded 1-node one.

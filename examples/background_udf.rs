@@ -2,16 +2,16 @@
 //! progress bar drawn while it runs.
 //!
 //! ```text
-//! cargo run --features embedded --example background_udf
+//! cargo run --example background_udf
 //! ```
 
 use std::io::Write;
 use std::time::Duration;
 
 use aerospike_blocking::background::DataSet;
-use aerospike_blocking::embedded::TestCluster;
 use aerospike_blocking::task::WaitOptions;
 use aerospike_blocking::{Bin, Client, ClientPolicy, Key, UdfLanguage, WritePolicy};
+use aerospike_embedded::TestCluster;
 
 const MODULE: &str = r#"
 function grant(rec, bonus)

@@ -3,13 +3,13 @@
 //! points, wait for the job, check the result with a foreground query.
 //!
 //! ```text
-//! cargo run --features embedded --example background_update
+//! cargo run --example background_update
 //! ```
 
 use aerospike_blocking::background::DataSet;
-use aerospike_blocking::embedded::TestCluster;
 use aerospike_blocking::task::WaitOptions;
 use aerospike_blocking::{Bin, Client, ClientPolicy, Key, Value, WritePolicy};
+use aerospike_embedded::TestCluster;
 
 fn main() -> aerospike_blocking::Result<()> {
     // The cluster named by AEROSPIKE_HOSTS, or an embedded 3-node one.

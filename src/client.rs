@@ -6,12 +6,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::cluster::Cluster;
 use crate::command::{self, kv};
-use crate::error::{Error, Result, ResultCode, TimeoutPhase};
-use crate::key::Key;
 use crate::net::Deadline;
 use crate::operations::Operation;
 use crate::policy::{ClientPolicy, ReadPolicy, WritePolicy};
-use crate::record::{Bin, Bins, Record};
+use crate::Key;
+use crate::{Bin, Bins, Record};
+use crate::{Error, Result, ResultCode, TimeoutPhase};
 
 use crate::wire::message::{op, Message};
 
@@ -525,13 +525,13 @@ fn expect_ok(command: &str, value: &str) -> Result<()> {
     }
 }
 
-#[cfg(all(test, feature = "embedded"))]
+#[cfg(test)]
 mod tests {
     use std::collections::HashMap;
 
     use super::*;
     use crate::cluster::partition::{parse_replicas, ReplicasCommand};
-    use crate::embedded::EmbeddedCluster;
+    use aerospike_embedded::EmbeddedCluster;
 
     /// Who each node says it masters, asked on a connection of its own.
     fn masters(client: &Client) -> HashMap<u16, String> {
@@ -748,8 +748,8 @@ mod tests {
 
     #[test]
     fn sequence_reads_fall_back_to_the_replica() {
-        use crate::embedded::{Fault, FaultScope};
         use crate::policy::Replica;
+        use aerospike_embedded::{Fault, FaultScope};
         let ec = EmbeddedCluster::start(3).unwrap();
         let client = Client::connect(&ec.seeds(), &ClientPolicy::default()).unwrap();
         let key = Key::new("test", "seq", "k").unwrap();
@@ -808,8 +808,8 @@ mod tests {
 #[cfg(test)]
 mod command_text_tests {
     use super::*;
-    use crate::command::fixtures;
     use crate::wire::info;
+    use aerospike_proto::fixtures;
 
     #[test]
     fn index_state_from_the_fixture() {
@@ -863,8 +863,8 @@ mod command_text_tests {
 mod timeout_phase_tests {
     use std::net::{TcpListener, TcpStream};
 
-    use crate::error::{Error, TimeoutPhase};
     use crate::net::{Connection, Deadline};
+    use crate::{Error, TimeoutPhase};
 
     /// A listener whose accept queue is full: the kernel drops further SYNs,
     /// so a connect to it hangs until its timeout, like a silent host.

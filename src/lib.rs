@@ -58,8 +58,11 @@
 //!   wait, progress, cancel, re-attach).
 //! * [`query`]: secondary-index [`query::Filter`]s, partition filters and
 //!   foreground queries.
-//! * `embedded` (cargo feature `embedded`): an in-process Aerospike-compatible
-//!   cluster for tests and examples, with node control and fault injection.
+//! * The `aerospike-embedded` crate (a dev-dependency): an in-process
+//!   Aerospike-compatible cluster for tests and examples, with node control
+//!   and fault injection. The wire format lives in `aerospike-proto`, which
+//!   both crates share; [`exp`], [`operations`], [`Value`], [`Key`] and
+//!   [`Error`] are re-exported from it.
 //!
 //! # Errors and time
 //!
@@ -89,34 +92,24 @@ pub mod background;
 mod client;
 pub(crate) mod cluster;
 pub(crate) mod command;
-mod error;
-pub mod exp;
-mod key;
 pub(crate) mod net;
-pub mod operations;
 mod policy;
 pub mod query;
-mod record;
-mod seeds;
 pub mod task;
 mod udf;
-mod value;
-pub(crate) mod wire;
 
-#[cfg(feature = "embedded")]
-pub mod embedded;
+use aerospike_proto::wire;
 
+pub use aerospike_proto::{exp, list, map, operations};
+pub use aerospike_proto::{hosts_from_env, HOSTS_VAR};
+pub use aerospike_proto::{Bin, Bins, Key, Record, Value};
+pub use aerospike_proto::{Error, Result, ResultCode, TimeoutPhase};
 pub use client::{Client, IndexType, NodeInfo};
-pub use error::{Error, Result, ResultCode, TimeoutPhase};
-pub use key::Key;
 pub use policy::{
     ClientPolicy, Expiration, GenerationPolicy, ReadPolicy, RecordExistsAction, Replica,
     WritePolicy,
 };
-pub use record::{Bin, Bins, Record};
-pub use seeds::{hosts_from_env, HOSTS_VAR};
 pub use udf::{UdfLanguage, UdfModule};
-pub use value::Value;
 
 /// The README's Rust example, compiled as a doctest.
 #[cfg(doctest)]

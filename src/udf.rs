@@ -8,9 +8,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::client::Client;
-use crate::error::{Error, Result, ResultCode, TimeoutPhase};
 use crate::net::Deadline;
 use crate::wire::{base64, info};
+use crate::{Error, Result, ResultCode, TimeoutPhase};
 
 /// How long register and remove wait for every node to agree.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(10);

@@ -6,13 +6,11 @@
 //! Runs on an embedded cluster, or unchanged on a real one when
 //! `AEROSPIKE_HOSTS` is set. Tests that control nodes or inject faults are in
 //! `tests/embedded_background.rs`.
-#![cfg(feature = "embedded")]
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use aerospike_blocking::background::{BackgroundTaskSession, DataSet};
-use aerospike_blocking::embedded::EmbeddedCluster;
 use aerospike_blocking::operations::{self, list, map};
 use aerospike_blocking::query::Filter;
 use aerospike_blocking::task::{
@@ -22,6 +20,7 @@ use aerospike_blocking::{
     exp, Bin, Client, Error, IndexType, Key, Record, ResultCode, TimeoutPhase, UdfLanguage, Value,
     WritePolicy,
 };
+use aerospike_embedded::EmbeddedCluster;
 
 mod common;
 

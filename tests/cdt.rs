@@ -4,7 +4,6 @@
 //! over TCP to an embedded node, or to the first of `AEROSPIKE_HOSTS` when set.
 //! The same bytes are checked against this crate's builders in the unit tests
 //! of `operations::list` and `operations::map`.
-#![cfg(feature = "embedded")]
 
 mod support;
 
@@ -12,7 +11,7 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use aerospike_blocking::embedded::EmbeddedCluster;
+use aerospike_embedded::EmbeddedCluster;
 use support::wire::{self, Msg, MsgOp};
 
 const CDT_READ: u8 = 3;

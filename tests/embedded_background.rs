@@ -2,14 +2,13 @@
 //! injection: a start refused or unanswered by one node leaves no job
 //! running anywhere, a node restart during a job makes it lost, and nodes of
 //! an older server version are asked with the older status command.
-#![cfg(feature = "embedded")]
 
 use std::time::Duration;
 
 use aerospike_blocking::background::DataSet;
-use aerospike_blocking::embedded::{EmbeddedCluster, Fault, FaultScope};
 use aerospike_blocking::task::{ExecuteTask, NodeJobState, Outcome, ParsedStatus, WaitOptions};
 use aerospike_blocking::{Bin, Client, ClientPolicy, Error, Key, ResultCode, WritePolicy};
+use aerospike_embedded::{EmbeddedCluster, Fault, FaultScope};
 
 const NS: &str = "test";
 const SET: &str = "bgembedded";

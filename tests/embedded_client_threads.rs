@@ -1,12 +1,12 @@
 //! `close()` and dropping the last clone join every thread the client
 //! started. Alone in its own test binary so no other test's threads are
 //! counted.
-#![cfg(all(feature = "embedded", target_os = "linux"))]
+#![cfg(target_os = "linux")]
 
 use std::time::{Duration, Instant};
 
-use aerospike_blocking::embedded::EmbeddedCluster;
 use aerospike_blocking::{Bin, Client, ClientPolicy, Key, WritePolicy};
+use aerospike_embedded::EmbeddedCluster;
 
 fn thread_count() -> usize {
     std::fs::read_dir("/proc/self/task").unwrap().count()

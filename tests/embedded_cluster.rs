@@ -1,14 +1,13 @@
 //! Cluster changes only the embedded cluster can make: nodes joining,
 //! leaving and coming back while the client keeps working.
-#![cfg(feature = "embedded")]
 
 mod common;
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use aerospike_blocking::embedded::EmbeddedCluster;
 use aerospike_blocking::{Bin, Bins, Client, ClientPolicy, Key, ReadPolicy, WritePolicy};
+use aerospike_embedded::EmbeddedCluster;
 
 fn policy() -> ClientPolicy {
     ClientPolicy {

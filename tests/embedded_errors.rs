@@ -1,15 +1,14 @@
 //! Timeouts, broken connections, bad bytes and server error codes, injected
 //! by embedded-node faults: the client returns the right error, marks writes
 //! in doubt, retries what may be retried and never panics.
-#![cfg(feature = "embedded")]
 
 use std::time::{Duration, Instant};
 
-use aerospike_blocking::embedded::{EmbeddedCluster, Fault, FaultScope};
 use aerospike_blocking::{
     Bin, Bins, Client, ClientPolicy, Error, Key, ReadPolicy, Replica, ResultCode, TimeoutPhase,
     WritePolicy,
 };
+use aerospike_embedded::{EmbeddedCluster, Fault, FaultScope};
 
 fn setup() -> (EmbeddedCluster, Client, Key) {
     let ec = EmbeddedCluster::start(1).unwrap();

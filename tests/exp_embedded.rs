@@ -2,8 +2,6 @@
 //! background jobs select the records the real server selected, and filters
 //! built with the builder or AEL select what they say.
 
-#![cfg(feature = "embedded")]
-
 mod support;
 
 #[path = "support/jobs_fixtures.rs"]
@@ -11,8 +9,8 @@ mod fx;
 
 use std::time::Duration;
 
-use aerospike_blocking::embedded::EmbeddedCluster;
 use aerospike_blocking::exp::Expression;
+use aerospike_embedded::EmbeddedCluster;
 use fx::{Conn, Msg, MsgExt};
 
 /// Every record of `set` on a single-node cluster.
@@ -147,13 +145,13 @@ fn bad_filters_are_refused_at_job_start() {
 mod common;
 
 use aerospike_blocking::background::DataSet;
-use aerospike_blocking::embedded::{Fault, FaultScope};
 use aerospike_blocking::query::Filter;
 use aerospike_blocking::task::{Outcome, WaitOptions};
 use aerospike_blocking::{
     Bin, Bins, Client, Error, Expiration, IndexType, Key, ReadPolicy, Record, ResultCode, Value,
     WritePolicy,
 };
+use aerospike_embedded::{Fault, FaultScope};
 use common::{client_policy, test_seeds_n, unique_set, NAMESPACE as NS};
 
 /// The test data, kept in Rust so the expected outcome of every filter is

@@ -164,10 +164,9 @@ fn index_filters_and_where_clauses() {
     env.client.drop_index(NS, &set, &text).unwrap();
 }
 
-#[cfg(feature = "embedded")]
 #[test]
 fn moved_partitions_are_asked_again_of_their_new_master() {
-    use aerospike_blocking::embedded::EmbeddedCluster;
+    use aerospike_embedded::EmbeddedCluster;
     if common::real_hosts().is_some() {
         eprintln!("SKIPPED (needs the embedded cluster): moved partitions");
         return;

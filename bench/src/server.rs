@@ -1,12 +1,12 @@
 //! The server under test: a real cluster named by `AEROSPIKE_HOSTS`, or the
 //! embedded cluster running in a child process (this same binary in `serve`
-//! mode, i.e. what `examples/embedded_cluster.rs` does) so the client
+//! mode, i.e. what `crates/aerospike-embedded/src/main.rs` does) so the client
 //! process's CPU time and footprint exclude the server.
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, ChildStdin, Command, Stdio};
 
-use aerospike_blocking::embedded::EmbeddedCluster;
+use aerospike_embedded::EmbeddedCluster;
 
 /// A running server: seeds plus, for the embedded cluster, the child process.
 pub struct Server {

@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use crate::error::{Error, Result};
 use crate::exp::Expression;
 use crate::operations::{self, Operation};
 use crate::policy::Expiration;
 use crate::query::Filter;
 use crate::task::{ExecuteTask, TaskKind};
-use crate::value::Value;
+use crate::Value;
+use crate::{Error, Result};
 
 use super::request::{random_task_id, JobAction, Scope, StartRequest};
 use super::session::{DataSet, Session};

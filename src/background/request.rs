@@ -19,14 +19,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::background::DataSet;
-use crate::error::{Error, Result};
 use crate::exp::{self, Expression};
 use crate::operations::Operation;
 use crate::query::filter::MAX_BIN_NAME;
 use crate::query::Filter;
-use crate::value::Value;
 use crate::wire::message::{field, info2, Field, Header, Message};
 use crate::wire::msgpack;
+use crate::Value;
+use crate::{Error, Result};
 
 /// Longest namespace name, in bytes.
 pub(crate) const MAX_NAMESPACE: usize = 31;

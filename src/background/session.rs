@@ -2,9 +2,9 @@
 //! namespace and set a job or query covers.
 
 use crate::client::Client;
-use crate::error::Result;
 use crate::query::Query;
 use crate::task::JobInfo;
+use crate::Result;
 
 use super::builders::BackgroundTaskSession;
 

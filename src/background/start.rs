@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use crate::client::Client;
 use crate::cluster::Node;
-use crate::error::{Error, Result, ResultCode};
 use crate::net::Deadline;
 use crate::task::{abort_command, ExecuteTask, NodeJobState, TaskKind};
+use crate::{Error, Result, ResultCode};
 
 use super::request::StartRequest;
 

@@ -7,6 +7,9 @@ pub(crate) mod peers;
 pub(crate) mod tend;
 pub(crate) mod version;
 
+#[cfg(test)]
+mod prop_tests;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,10 +19,10 @@ use std::thread::JoinHandle;
 use crossbeam_channel::{RecvTimeoutError, Sender};
 use parking_lot::{Mutex, RwLock};
 
-use crate::error::{Error, Result};
 use crate::net::Deadline;
 use crate::policy::ClientPolicy;
 use crate::wire::info;
+use crate::{Error, Result};
 
 pub(crate) use node::Node;
 use partition::{parse_replicas, PartitionMap};

@@ -12,11 +12,11 @@ use parking_lot::Mutex;
 use crate::cluster::partition::{NodeReplicas, ReplicasCommand};
 use crate::cluster::peers::Peer;
 use crate::cluster::version::Version;
-use crate::error::{Error, Result, TimeoutPhase};
 use crate::net::{Connection, Deadline, Pool};
 use crate::policy::ClientPolicy;
 use crate::wire::message::{info3, Message};
 use crate::wire::{info, proto};
+use crate::{Error, Result, TimeoutPhase};
 
 /// Work for a node's worker thread.
 pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
@@ -150,7 +150,7 @@ impl Node {
     }
 
     /// Single-record commands sent to this node so far.
-    #[cfg(all(test, feature = "embedded"))]
+    #[cfg(test)]
     pub(crate) fn command_count(&self) -> u64 {
         self.commands.load(Ordering::Relaxed)
     }

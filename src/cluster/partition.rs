@@ -172,8 +172,8 @@ impl<T: Clone> PartitionMap<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::fixtures;
     use crate::wire::info;
+    use aerospike_proto::fixtures;
 
     /// `replicas` values from a fixture, by the node named in the `# conn` line.
     fn replies(file: &str, cmd: &str) -> Vec<String> {

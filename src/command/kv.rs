@@ -7,15 +7,15 @@
 
 use std::collections::HashMap;
 
-use crate::error::{Error, Result};
 use crate::exp::Expression;
-use crate::key::Key;
 use crate::operations::Operation;
 use crate::policy::{GenerationPolicy, ReadPolicy, RecordExistsAction, WritePolicy};
-use crate::record::{Bin, Bins, Record};
-use crate::value::Value;
 use crate::wire::message::{field, info1, info2, info3, op, Field, Header, Message, Op};
 use crate::wire::particle;
+use crate::Key;
+use crate::Value;
+use crate::{Bin, Bins, Record};
+use crate::{Error, Result};
 
 /// Longest bin name the server accepts, in bytes.
 pub(crate) const MAX_BIN_NAME_LEN: usize = 15;
@@ -263,9 +263,9 @@ pub(crate) fn record(msg: Message, key: &Key, merge: bool) -> Result<Record> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::command::fixtures;
     use crate::operations;
     use crate::policy::Expiration;
+    use aerospike_proto::fixtures;
 
     fn k(user: impl Into<Value>) -> Key {
         Key::new("test", "kv", user).unwrap()

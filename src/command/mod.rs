@@ -4,19 +4,17 @@
 //! connection of the partition's owner; nothing hops to another thread.
 //! Fan-out commands use `Cluster::fan_out` (node worker threads).
 
-#[cfg(test)]
-pub(crate) mod fixtures;
 pub(crate) mod kv;
 
 use std::time::Duration;
 
 use crate::cluster::{Cluster, Node};
-use crate::error::{Error, Result, ResultCode, TimeoutPhase};
-use crate::key::Key;
 use crate::net::Deadline;
 use crate::policy::{ReadPolicy, Replica, WritePolicy};
 use crate::wire::message::Message;
 use crate::wire::proto;
+use crate::Key;
+use crate::{Error, Result, ResultCode, TimeoutPhase};
 
 /// The retry and timing part of a policy.
 #[derive(Debug, Clone, Copy)]

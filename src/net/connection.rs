@@ -5,10 +5,10 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result, TimeoutPhase};
 use crate::net::Deadline;
 use crate::wire::info;
 use crate::wire::proto::{self, ProtoHeader, Split};
+use crate::{Error, Result, TimeoutPhase};
 
 /// An open connection. After any error in the middle of an exchange the
 /// connection must be dropped, never reused: the caller's pool guard does that.

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result, TimeoutPhase};
+use crate::{Error, Result, TimeoutPhase};
 
 /// The time budget of one blocking call.
 ///

@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::error::{Error, Result, TimeoutPhase};
 use crate::net::{Connection, Deadline};
+use crate::{Error, Result, TimeoutPhase};
 
 #[derive(Debug)]
 struct State {

@@ -1,9 +1,9 @@
 //! Secondary-index filters: equality and range over integer and string bins,
 //! sent as the index-range field (22) of a query or background job.
 
-use crate::error::{Error, Result};
-use crate::value::Value;
 use crate::wire::particle;
+use crate::Value;
+use crate::{Error, Result};
 
 /// Longest bin name the server accepts, in bytes.
 pub(crate) const MAX_BIN_NAME: usize = 15;

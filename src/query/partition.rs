@@ -1,6 +1,6 @@
 //! Which of the 4096 partitions a foreground scan or query reads.
 
-use crate::error::{Error, Result};
+use crate::{Error, Result};
 
 /// Number of partitions in every namespace.
 pub(crate) const PARTITIONS: u16 = 4096;

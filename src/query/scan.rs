@@ -9,12 +9,12 @@ use crate::background::request::{random_task_id, Scope};
 use crate::background::DataSet;
 use crate::client::Client;
 use crate::command::kv;
-use crate::error::{Error, Result, ResultCode};
 use crate::exp::Expression;
-use crate::key::Key;
 use crate::net::Deadline;
-use crate::record::Record;
 use crate::wire::message::{field, info1, info3, op, Field, Header, Message, Op};
+use crate::Key;
+use crate::Record;
+use crate::{Error, Result, ResultCode};
 
 use super::{Filter, PartitionFilter};
 

@@ -7,9 +7,9 @@ use parking_lot::Mutex;
 
 use crate::client::Client;
 use crate::cluster::version::Version;
-use crate::error::{Error, Result, ResultCode};
 use crate::net::Deadline;
 use crate::wire::info;
+use crate::{Error, Result, ResultCode};
 
 use super::status::{
     parse_status_response, JobInfo, NodeJobState, Outcome, ParsedStatus, Progress,

@@ -17,9 +17,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::error::ResultCode;
 use crate::wire::info;
 use crate::wire::DecodeError;
+use crate::ResultCode;
 
 /// What one node's status reply says about a job, as
 /// [`ExecuteTask::parse_status_response`](crate::task::ExecuteTask::parse_status_response)

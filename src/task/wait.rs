@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result, TimeoutPhase};
+use crate::{Error, Result, TimeoutPhase};
 
 use super::status::{JobInfo, NodeJobState, NodeProgress, Outcome, Progress};
 

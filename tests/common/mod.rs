@@ -2,7 +2,7 @@
 //!
 //! With `AEROSPIKE_HOSTS` set (comma-separated `host:port`), tests run
 //! against that cluster; otherwise they start an embedded 3-node cluster
-//! (feature `embedded`). Tests must use their own set names ([`unique_set`])
+//! (`aerospike-embedded`, a dev-dependency). Tests must use their own set names ([`unique_set`])
 //! and never assume node names or ports.
 #![allow(dead_code)]
 
@@ -11,8 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use aerospike_blocking::{Client, ClientPolicy};
 
-#[cfg(feature = "embedded")]
-use aerospike_blocking::embedded::EmbeddedCluster;
+use aerospike_embedded::EmbeddedCluster;
 
 /// The namespace every test uses.
 pub(crate) const NAMESPACE: &str = "test";
@@ -22,7 +21,6 @@ pub(crate) struct TestEnv {
     /// Seeds of the cluster.
     pub(crate) seeds: Vec<String>,
     /// The embedded cluster, when no `AEROSPIKE_HOSTS` was given.
-    #[cfg(feature = "embedded")]
     pub(crate) embedded: Option<EmbeddedCluster>,
     /// A connected client.
     pub(crate) client: Client,
@@ -35,7 +33,6 @@ pub(crate) fn real_hosts() -> Option<Vec<String>> {
 
 /// Seeds and, when no real cluster is configured, the embedded cluster
 /// serving them (`nodes` nodes).
-#[cfg(feature = "embedded")]
 pub(crate) fn test_seeds_n(nodes: usize) -> (Vec<String>, Option<EmbeddedCluster>) {
     match real_hosts() {
         Some(h) => (h, None),
@@ -47,18 +44,8 @@ pub(crate) fn test_seeds_n(nodes: usize) -> (Vec<String>, Option<EmbeddedCluster
 }
 
 /// Seeds of the cluster under test (3 embedded nodes by default).
-#[cfg(feature = "embedded")]
 pub(crate) fn test_seeds() -> (Vec<String>, Option<EmbeddedCluster>) {
     test_seeds_n(3)
-}
-
-/// Without the embedded cluster only `AEROSPIKE_HOSTS` can be used.
-#[cfg(not(feature = "embedded"))]
-pub(crate) fn test_seeds() -> (Vec<String>, Option<()>) {
-    (
-        real_hosts().expect("set AEROSPIKE_HOSTS or build with --features embedded"),
-        None,
-    )
 }
 
 /// A client policy with a short tend interval, so tests see changes fast.
@@ -72,21 +59,12 @@ pub(crate) fn client_policy() -> ClientPolicy {
 impl TestEnv {
     /// Connects to the cluster under test.
     pub(crate) fn new() -> TestEnv {
-        #[cfg(feature = "embedded")]
-        {
-            let (seeds, embedded) = test_seeds();
-            let client = Client::connect(&seeds, &client_policy()).expect("client connects");
-            TestEnv {
-                seeds,
-                embedded,
-                client,
-            }
-        }
-        #[cfg(not(feature = "embedded"))]
-        {
-            let (seeds, _) = test_seeds();
-            let client = Client::connect(&seeds, &client_policy()).expect("client connects");
-            TestEnv { seeds, client }
+        let (seeds, embedded) = test_seeds();
+        let client = Client::connect(&seeds, &client_policy()).expect("client connects");
+        TestEnv {
+            seeds,
+            embedded,
+            client,
         }
     }
 }

@@ -8,8 +8,6 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use ripemd::{Digest, Ripemd160};
-
 use crate::support::fixtures::{self, Fixture};
 use crate::support::wire::{self};
 pub(crate) use crate::support::wire::{frame, Msg, MsgOp};
@@ -84,11 +82,9 @@ pub(crate) fn op(kind: u8, particle: u8, name: &str, data: Vec<u8>) -> MsgOp {
 
 /// The key digest of an integer key.
 pub(crate) fn digest(set: &str, key: i64) -> [u8; 20] {
-    let mut h = Ripemd160::new();
-    h.update(set.as_bytes());
-    h.update([1u8]);
-    h.update(key.to_be_bytes());
-    h.finalize().into()
+    *aerospike_blocking::Key::new("test", set, key)
+        .expect("a valid key")
+        .digest()
 }
 
 /// The partition of a digest.

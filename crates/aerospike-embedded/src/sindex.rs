@@ -1,0 +1,547 @@
+//! Secondary indexes of an embedded cluster, their info commands, and the
+//! index-range field (22) of queries.
+//!
+//! An index here is a definition: lookups walk a partition's records and
+//! compare the indexed bin, which selects the same records the server's index
+//! trees do. Indexes are cluster-wide, like the server's system metadata.
+
+use std::time::{Duration, Instant};
+
+use parking_lot::RwLock;
+use ripemd::{Digest, Ripemd160};
+
+use super::ctx::NodeCtx;
+use super::store::StoredRecord;
+use aerospike_proto::wire::info::parse_pairs;
+use aerospike_proto::wire::particle::types;
+use aerospike_proto::ResultCode;
+use aerospike_proto::Value;
+
+/// How long a new index stays write-only (`state=WO`) before queries can use
+/// it, standing in for the server's background population.
+const BUILD_TIME: Duration = Duration::from_millis(250);
+
+/// Longest bin name the server accepts (15 bytes).
+const MAX_BIN_NAME: usize = 15;
+
+/// The type of the indexed values (`type=` of `sindex-create`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyType {
+    Numeric,
+    String,
+    Blob,
+    Geo,
+}
+
+impl KeyType {
+    fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "numeric" => Some(KeyType::Numeric),
+            "string" => Some(KeyType::String),
+            "blob" => Some(KeyType::Blob),
+            "geo2dsphere" => Some(KeyType::Geo),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            KeyType::Numeric => "numeric",
+            KeyType::String => "string",
+            KeyType::Blob => "blob",
+            KeyType::Geo => "geo2dsphere",
+        }
+    }
+
+    /// The key type a query's particle type asks for.
+    fn from_particle(p: u8) -> Option<Self> {
+        match p {
+            types::INTEGER => Some(KeyType::Numeric),
+            types::STRING => Some(KeyType::String),
+            types::BLOB => Some(KeyType::Blob),
+            types::GEOJSON => Some(KeyType::Geo),
+            _ => None,
+        }
+    }
+}
+
+/// Which part of a bin is indexed (`indextype=`, field 26 of a query).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum IndexType {
+    Default,
+    List,
+    MapKeys,
+    MapValues,
+}
+
+impl IndexType {
+    fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "default" | "none" => Some(IndexType::Default),
+            "list" => Some(IndexType::List),
+            "mapkeys" => Some(IndexType::MapKeys),
+            "mapvalues" => Some(IndexType::MapValues),
+            _ => None,
+        }
+    }
+
+    /// The index type of the wire code in field 26.
+    pub(crate) fn from_code(c: u8) -> Option<Self> {
+        match c {
+            0 => Some(IndexType::Default),
+            1 => Some(IndexType::List),
+            2 => Some(IndexType::MapKeys),
+            3 => Some(IndexType::MapValues),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            IndexType::Default => "default",
+            IndexType::List => "list",
+            IndexType::MapKeys => "mapkeys",
+            IndexType::MapValues => "mapvalues",
+        }
+    }
+}
+
+/// One secondary index.
+#[derive(Debug, Clone)]
+pub(crate) struct Sindex {
+    pub(crate) ns: String,
+    pub(crate) name: String,
+    /// "" for an index over the whole namespace.
+    pub(crate) set: String,
+    pub(crate) bin: String,
+    pub(crate) ktype: KeyType,
+    pub(crate) itype: IndexType,
+    created: Instant,
+}
+
+impl Sindex {
+    /// True once the index may serve queries (`state=RW`).
+    pub(crate) fn readable(&self) -> bool {
+        self.created.elapsed() >= BUILD_TIME
+    }
+
+    fn same_definition(&self, other: &Sindex) -> bool {
+        self.ns == other.ns
+            && self.set == other.set
+            && self.bin == other.bin
+            && self.ktype == other.ktype
+            && self.itype == other.itype
+    }
+
+    fn list_entry(&self) -> String {
+        format!(
+            "ns={}:indexname={}:set={}:bin={}:type={}:indextype={}:context=null:exp=null:state={}",
+            self.ns,
+            self.name,
+            if self.set.is_empty() {
+                "null"
+            } else {
+                &self.set
+            },
+            self.bin,
+            self.ktype.name(),
+            self.itype.name(),
+            if self.readable() { "RW" } else { "WO" }
+        )
+    }
+}
+
+/// Every secondary index of the cluster.
+#[derive(Debug, Default)]
+pub(crate) struct SindexRegistry {
+    indexes: RwLock<Vec<Sindex>>,
+}
+
+impl SindexRegistry {
+    /// Adds an index. A name already in use is ignored (the server answers
+    /// `ok` and keeps the old index); a new name for an existing definition
+    /// renames that index.
+    fn create(&self, def: Sindex) {
+        let mut all = self.indexes.write();
+        if all.iter().any(|s| s.ns == def.ns && s.name == def.name) {
+            return;
+        }
+        match all.iter_mut().find(|s| s.same_definition(&def)) {
+            Some(existing) => existing.name = def.name,
+            None => all.push(def),
+        }
+    }
+
+    fn delete(&self, ns: &str, name: &str) {
+        self.indexes
+            .write()
+            .retain(|s| !(s.ns == ns && s.name == name));
+    }
+
+    fn exists(&self, ns: &str, name: &str) -> bool {
+        self.indexes
+            .read()
+            .iter()
+            .any(|s| s.ns == ns && s.name == name)
+    }
+
+    /// The index a query over `set` needs: one on that set, else one over the
+    /// whole namespace.
+    pub(crate) fn find(
+        &self,
+        ns: &str,
+        set: &str,
+        bin: &str,
+        ktype: KeyType,
+        itype: IndexType,
+    ) -> Option<Sindex> {
+        let all = self.indexes.read();
+        let matching = |wanted_set: &str| {
+            all.iter()
+                .find(|s| {
+                    s.ns == ns
+                        && s.set == wanted_set
+                        && s.bin == bin
+                        && s.ktype == ktype
+                        && s.itype == itype
+                })
+                .cloned()
+        };
+        matching(set).or_else(|| if set.is_empty() { None } else { matching("") })
+    }
+
+    /// True when an index was defined on `set` of `ns` (defining an index
+    /// creates its set, as on the server).
+    pub(crate) fn has_set(&self, ns: &str, set: &str) -> bool {
+        self.indexes
+            .read()
+            .iter()
+            .any(|s| s.ns == ns && s.set == set)
+    }
+}
+
+/// The value range of a query's index-range field (22).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct IndexRange {
+    pub(crate) bin: String,
+    pub(crate) particle: u8,
+    pub(crate) bounds: Bounds,
+}
+
+/// The values an [`IndexRange`] accepts.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Bounds {
+    /// Integers from `start` to `end`, both included.
+    Int(i64, i64),
+    /// Exactly this string.
+    Str(String),
+    /// Exactly these bytes.
+    Blob(Vec<u8>),
+    /// A GeoJSON region or point; the embedded cluster matches no records.
+    Geo,
+}
+
+impl IndexRange {
+    /// Parses field 22: `count(1)=1, name_len(1), name, particle(1)`, then for
+    /// integers `len(4)=8, start(8), len(4)=8, end(8)` and for strings, blobs
+    /// and GeoJSON `len(4), bytes` (the repeated end value is ignored, as the
+    /// server does). `None` for anything malformed (a parameter error).
+    pub(crate) fn parse(data: &[u8]) -> Option<IndexRange> {
+        let (&count, rest) = data.split_first()?;
+        if count != 1 {
+            return None;
+        }
+        let (&name_len, rest) = rest.split_first()?;
+        let name_len = usize::from(name_len);
+        if name_len == 0 || name_len > MAX_BIN_NAME || rest.len() < name_len {
+            return None;
+        }
+        let bin = std::str::from_utf8(&rest[..name_len]).ok()?.to_owned();
+        let (&particle, rest) = rest[name_len..].split_first()?;
+        let be32 = |b: &[u8]| -> Option<usize> {
+            Some(u32::from_be_bytes(b.get(..4)?.try_into().ok()?) as usize)
+        };
+        let bounds = match particle {
+            types::INTEGER => {
+                if rest.len() < 24 || be32(rest)? != 8 || be32(&rest[12..])? != 8 {
+                    return None;
+                }
+                let start = i64::from_be_bytes(rest[4..12].try_into().ok()?);
+                let end = i64::from_be_bytes(rest[16..24].try_into().ok()?);
+                if start > end {
+                    return None;
+                }
+                Bounds::Int(start, end)
+            }
+            types::STRING | types::BLOB | types::GEOJSON => {
+                let len = be32(rest)?;
+                let bytes = rest.get(4..4 + len)?;
+                match particle {
+                    types::STRING => Bounds::Str(String::from_utf8(bytes.to_vec()).ok()?),
+                    types::BLOB => Bounds::Blob(bytes.to_vec()),
+                    _ if len == 0 => return None,
+                    _ => Bounds::Geo,
+                }
+            }
+            _ => return None,
+        };
+        Some(IndexRange {
+            bin,
+            particle,
+            bounds,
+        })
+    }
+
+    /// The key type of the index this range needs.
+    pub(crate) fn key_type(&self) -> Option<KeyType> {
+        KeyType::from_particle(self.particle)
+    }
+
+    /// The index value (bval) through which `rec` matches, `None` when it does
+    /// not match. Integers are their own bval; strings and blobs hash to one.
+    pub(crate) fn matches(&self, itype: IndexType, rec: &StoredRecord) -> Option<i64> {
+        let bin = rec.bin(&self.bin)?;
+        match (itype, bin) {
+            (IndexType::Default, v) => self.value_bval(v),
+            (IndexType::List, Value::List(items)) => items.iter().find_map(|v| self.value_bval(v)),
+            (IndexType::MapKeys, Value::Map(pairs)) => {
+                pairs.iter().find_map(|(k, _)| self.value_bval(k))
+            }
+            (IndexType::MapValues, Value::Map(pairs)) => {
+                pairs.iter().find_map(|(_, v)| self.value_bval(v))
+            }
+            _ => None,
+        }
+    }
+
+    fn value_bval(&self, v: &Value) -> Option<i64> {
+        match (&self.bounds, v) {
+            (Bounds::Int(lo, hi), Value::Int(i)) if lo <= i && i <= hi => Some(*i),
+            (Bounds::Str(s), Value::String(x)) if s == x => Some(hash_bval(s.as_bytes())),
+            (Bounds::Blob(b), Value::Blob(x)) if b == x => Some(hash_bval(b)),
+            _ => None,
+        }
+    }
+}
+
+/// A stable 64-bit index value for a string or blob key. The server uses a
+/// different hash (wyhash); clients treat the value as opaque.
+fn hash_bval(bytes: &[u8]) -> i64 {
+    let d = Ripemd160::digest(bytes);
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d[..8]);
+    i64::from_le_bytes(b)
+}
+
+/// Parses `sindex-create` arguments in the 8.1 form (`bin=..;type=..`) or
+/// the older `indexdata=<bin>,<type>` form.
+fn parse_create(node: &NodeCtx, args: &str) -> Result<Sindex, String> {
+    let pairs = parse_pairs(args, ';');
+    let get = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+    let ns = get("ns")
+        .or_else(|| get("namespace"))
+        .ok_or("ERROR:4:missing 'namespace'")?;
+    if node.shared.store.namespace(ns).is_none() {
+        return Err("ERROR:20:namespace not found".into());
+    }
+    let name = get("indexname").ok_or("ERROR:4:missing 'indexname'")?;
+    if name.is_empty() || name.len() >= 64 {
+        return Err("ERROR:4:bad 'indexname'".into());
+    }
+    let set = get("set").unwrap_or("");
+    if set.len() >= 64 {
+        return Err("ERROR:4:bad 'set'".into());
+    }
+    let (bin, ktype) = match (get("bin"), get("type"), get("indexdata")) {
+        (Some(bin), Some(t), _) => (bin, t),
+        (_, _, Some(data)) => data.split_once(',').ok_or("ERROR:4:bad 'indexdata'")?,
+        (None, _, None) => return Err("ERROR:4:missing 'bin'".into()),
+        (Some(_), None, None) => return Err("ERROR:4:missing 'type'".into()),
+    };
+    if bin.is_empty() || bin.len() > MAX_BIN_NAME {
+        return Err("ERROR:4:bad 'bin'".into());
+    }
+    let ktype = KeyType::parse(ktype).ok_or("ERROR:4:bad 'type'")?;
+    let itype = match get("indextype") {
+        Some(t) => IndexType::parse(t).ok_or("ERROR:4:bad 'indextype'")?,
+        None => IndexType::Default,
+    };
+    Ok(Sindex {
+        ns: ns.to_owned(),
+        name: name.to_owned(),
+        set: set.to_owned(),
+        bin: bin.to_owned(),
+        ktype,
+        itype,
+        created: Instant::now(),
+    })
+}
+
+/// Answers `sindex-create`, `sindex-delete`, `sindex-list`, `sindex-exists`;
+/// `None` for other commands.
+pub(crate) fn info(node: &NodeCtx, name: &str, args: &str) -> Option<String> {
+    let registry = &node.shared.sindexes;
+    let pairs = parse_pairs(args, ';');
+    let get = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+    let ns_and_name = || -> Result<(&str, &str), String> {
+        let ns = get("ns")
+            .or_else(|| get("namespace"))
+            .ok_or("ERROR:4:missing 'namespace'")?;
+        if node.shared.store.namespace(ns).is_none() {
+            return Err("ERROR:20:namespace not found".into());
+        }
+        let index = get("indexname").ok_or("ERROR:4:missing 'indexname'")?;
+        Ok((ns, index))
+    };
+    let answer = match name {
+        "sindex-create" => match parse_create(node, args) {
+            Ok(def) => {
+                registry.create(def);
+                "ok".to_owned()
+            }
+            Err(e) => e,
+        },
+        "sindex-delete" => match ns_and_name() {
+            Ok((ns, index)) => {
+                registry.delete(ns, index);
+                "ok".to_owned()
+            }
+            Err(e) => e,
+        },
+        "sindex-exists" => match ns_and_name() {
+            Ok((ns, index)) => registry.exists(ns, index).to_string(),
+            Err(e) => e,
+        },
+        "sindex-list" => {
+            let ns = get("ns").or_else(|| get("namespace"));
+            registry
+                .indexes
+                .read()
+                .iter()
+                .filter(|s| ns.is_none_or(|n| n == s.ns))
+                .map(Sindex::list_entry)
+                .collect::<Vec<_>>()
+                .join(";")
+        }
+        _ => return None,
+    };
+    Some(answer)
+}
+
+/// The result code for a query whose range needs an index that is missing or
+/// still being built.
+pub(crate) fn lookup(
+    node: &NodeCtx,
+    ns: &str,
+    set: &str,
+    range: &IndexRange,
+    itype: IndexType,
+) -> Result<Sindex, ResultCode> {
+    let ktype = range.key_type().ok_or(ResultCode::PARAMETER_ERROR)?;
+    let si = node
+        .shared
+        .sindexes
+        .find(ns, set, &range.bin, ktype, itype)
+        .ok_or(ResultCode::INDEX_NOT_FOUND)?;
+    if !si.readable() {
+        return Err(ResultCode::INDEX_NOT_READABLE);
+    }
+    Ok(si)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int_range(bin: &str, lo: i64, hi: i64) -> Vec<u8> {
+        let mut v = vec![1, bin.len() as u8];
+        v.extend_from_slice(bin.as_bytes());
+        v.push(types::INTEGER);
+        v.extend_from_slice(&8u32.to_be_bytes());
+        v.extend_from_slice(&lo.to_be_bytes());
+        v.extend_from_slice(&8u32.to_be_bytes());
+        v.extend_from_slice(&hi.to_be_bytes());
+        v
+    }
+
+    #[test]
+    fn parses_fixture_range() {
+        // sindex-single.txt: between('age', 10, 20).
+        let hex = concat!(
+            "0103616765",
+            "01",
+            "00000008",
+            "000000000000000a",
+            "00000008",
+            "0000000000000014"
+        );
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+            .collect();
+        let r = IndexRange::parse(&bytes).unwrap();
+        assert_eq!(r.bin, "age");
+        assert_eq!(r.bounds, Bounds::Int(10, 20));
+        assert_eq!(IndexRange::parse(&int_range("age", 10, 20)), Some(r));
+    }
+
+    #[test]
+    fn rejects_bad_ranges() {
+        assert!(IndexRange::parse(&[]).is_none());
+        assert!(IndexRange::parse(&int_range("age", 20, 10)).is_none());
+        let mut two = int_range("age", 1, 2);
+        two[0] = 2;
+        assert!(IndexRange::parse(&two).is_none());
+        let full = int_range("age", 1, 2);
+        for n in 0..full.len() {
+            assert!(IndexRange::parse(&full[..n]).is_none(), "prefix {n}");
+        }
+    }
+
+    #[test]
+    fn matches_values_and_elements() {
+        let r = IndexRange::parse(&int_range("age", 10, 20)).unwrap();
+        let mut rec = StoredRecord::new("s");
+        rec.set_bin("age", Value::Int(15));
+        assert_eq!(r.matches(IndexType::Default, &rec), Some(15));
+        rec.set_bin("age", Value::Int(21));
+        assert_eq!(r.matches(IndexType::Default, &rec), None);
+        rec.set_bin("age", Value::List(vec![Value::Int(3), Value::Int(12)]));
+        assert_eq!(r.matches(IndexType::List, &rec), Some(12));
+        assert_eq!(r.matches(IndexType::Default, &rec), None);
+        let mut s = vec![1, 1, b'n', types::STRING, 0, 0, 0, 2];
+        s.extend_from_slice(b"ab");
+        let sr = IndexRange::parse(&s).unwrap();
+        rec.set_bin("n", Value::from("ab"));
+        assert!(sr.matches(IndexType::Default, &rec).is_some());
+        rec.set_bin("n", Value::from("abc"));
+        assert!(sr.matches(IndexType::Default, &rec).is_none());
+    }
+
+    #[test]
+    fn registry_renames_same_definition() {
+        let reg = SindexRegistry::default();
+        let def = |name: &str| Sindex {
+            ns: "test".into(),
+            name: name.into(),
+            set: "s".into(),
+            bin: "age".into(),
+            ktype: KeyType::Numeric,
+            itype: IndexType::Default,
+            created: Instant::now(),
+        };
+        reg.create(def("a"));
+        reg.create(def("a"));
+        assert_eq!(reg.indexes.read().len(), 1);
+        reg.create(def("b"));
+        assert!(!reg.exists("test", "a") && reg.exists("test", "b"));
+        assert!(reg
+            .find("test", "s", "age", KeyType::Numeric, IndexType::Default)
+            .is_some());
+        assert!(reg
+            .find("test", "other", "age", KeyType::Numeric, IndexType::Default)
+            .is_none());
+        reg.delete("test", "b");
+        assert!(!reg.has_set("test", "s"));
+    }
+}

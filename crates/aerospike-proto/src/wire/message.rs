@@ -1,0 +1,399 @@
+//! The message (type 3) codec: header, fields and operations.
+
+use super::{proto, DecodeError};
+
+/// Size of the message header.
+pub const MSG_HEADER_SIZE: usize = 22;
+
+/// Bits of `info1`.
+pub mod info1 {
+    /// `info1` bit: read (`1`).
+    pub const READ: u8 = 1;
+    /// `info1` bit: get all (`1 << 1`).
+    pub const GET_ALL: u8 = 1 << 1;
+    /// `info1` bit: short query (`1 << 2`).
+    pub const SHORT_QUERY: u8 = 1 << 2;
+    /// `info1` bit: batch (`1 << 3`).
+    pub const BATCH: u8 = 1 << 3;
+    /// `info1` bit: nobindata (`1 << 5`).
+    pub const NOBINDATA: u8 = 1 << 5;
+}
+
+/// Bits of `info2`.
+pub mod info2 {
+    /// `info2` bit: write (`1`).
+    pub const WRITE: u8 = 1;
+    /// `info2` bit: delete (`1 << 1`).
+    pub const DELETE: u8 = 1 << 1;
+    /// `info2` bit: generation (`1 << 2`).
+    pub const GENERATION: u8 = 1 << 2;
+    /// `info2` bit: generation gt (`1 << 3`).
+    pub const GENERATION_GT: u8 = 1 << 3;
+    /// `info2` bit: durable delete (`1 << 4`).
+    pub const DURABLE_DELETE: u8 = 1 << 4;
+    /// `info2` bit: create only (`1 << 5`).
+    pub const CREATE_ONLY: u8 = 1 << 5;
+    /// `info2` bit: respond all ops (`1 << 7`).
+    pub const RESPOND_ALL_OPS: u8 = 1 << 7;
+}
+
+/// Bits of `info3`.
+pub mod info3 {
+    /// `info3` bit: last (`1`).
+    pub const LAST: u8 = 1;
+    /// `info3` bit: partition done (`1 << 2`).
+    pub const PARTITION_DONE: u8 = 1 << 2;
+    /// `info3` bit: update only (`1 << 3`).
+    pub const UPDATE_ONLY: u8 = 1 << 3;
+    /// `info3` bit: create or replace (`1 << 4`).
+    pub const CREATE_OR_REPLACE: u8 = 1 << 4;
+    /// `info3` bit: replace only (`1 << 5`).
+    pub const REPLACE_ONLY: u8 = 1 << 5;
+}
+
+/// Field type codes.
+pub mod field {
+    /// Field type: namespace (`0`).
+    pub const NAMESPACE: u8 = 0;
+    /// Field type: set (`1`).
+    pub const SET: u8 = 1;
+    /// Field type: key (`2`).
+    pub const KEY: u8 = 2;
+    /// Field type: digest (`4`).
+    pub const DIGEST: u8 = 4;
+    /// Field type: trid (`7`).
+    pub const TRID: u8 = 7;
+    /// Field type: socket timeout (`9`).
+    pub const SOCKET_TIMEOUT: u8 = 9;
+    /// Field type: records per second (`10`).
+    pub const RECORDS_PER_SECOND: u8 = 10;
+    /// Field type: pid array (`11`).
+    pub const PID_ARRAY: u8 = 11;
+    /// Field type: digest array (`12`).
+    pub const DIGEST_ARRAY: u8 = 12;
+    /// Field type: max records (`13`).
+    pub const MAX_RECORDS: u8 = 13;
+    /// Field type: bval array (`15`).
+    pub const BVAL_ARRAY: u8 = 15;
+    /// Field type: index range (`22`).
+    pub const INDEX_RANGE: u8 = 22;
+    /// Field type: index type (`26`).
+    pub const INDEX_TYPE: u8 = 26;
+    /// Field type: udf package name (`30`).
+    pub const UDF_PACKAGE_NAME: u8 = 30;
+    /// Field type: udf function (`31`).
+    pub const UDF_FUNCTION: u8 = 31;
+    /// Field type: udf arglist (`32`).
+    pub const UDF_ARGLIST: u8 = 32;
+    /// Field type: udf op (`33`).
+    pub const UDF_OP: u8 = 33;
+    /// Field type: query binlist (`40`).
+    pub const QUERY_BINLIST: u8 = 40;
+    /// Field type: filter exp (`43`).
+    pub const FILTER_EXP: u8 = 43;
+}
+
+/// Operation type codes.
+pub mod op {
+    /// Operation type: read (`1`).
+    pub const READ: u8 = 1;
+    /// Operation type: write (`2`).
+    pub const WRITE: u8 = 2;
+    /// Operation type: cdt read (`3`).
+    pub const CDT_READ: u8 = 3;
+    /// Operation type: cdt modify (`4`).
+    pub const CDT_MODIFY: u8 = 4;
+    /// Operation type: incr (`5`).
+    pub const INCR: u8 = 5;
+    /// Operation type: exp read (`7`).
+    pub const EXP_READ: u8 = 7;
+    /// Operation type: exp modify (`8`).
+    pub const EXP_MODIFY: u8 = 8;
+    /// Operation type: append (`9`).
+    pub const APPEND: u8 = 9;
+    /// Operation type: prepend (`10`).
+    pub const PREPEND: u8 = 10;
+    /// Operation type: touch (`11`).
+    pub const TOUCH: u8 = 11;
+    /// Operation type: bit read (`12`).
+    pub const BIT_READ: u8 = 12;
+    /// Operation type: delete (`14`).
+    pub const DELETE: u8 = 14;
+    /// Operation type: hll read (`15`).
+    pub const HLL_READ: u8 = 15;
+
+    /// True for operation types that only read.
+    pub fn is_read(t: u8) -> bool {
+        matches!(t, READ | CDT_READ | EXP_READ | BIT_READ | HLL_READ)
+    }
+}
+
+/// The 22-byte message header (without the leading size byte).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Header {
+    /// The `info1` of this Header.
+    pub info1: u8,
+    /// The `info2` of this Header.
+    pub info2: u8,
+    /// The `info3` of this Header.
+    pub info3: u8,
+    /// The `info4` of this Header.
+    pub info4: u8,
+    /// The `result_code` of this Header.
+    pub result_code: u8,
+    /// The `generation` of this Header.
+    pub generation: u32,
+    /// The `record_ttl` of this Header.
+    pub record_ttl: u32,
+    /// The `transaction_ttl` of this Header.
+    pub transaction_ttl: u32,
+}
+
+/// One field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    /// The `kind` of this Field.
+    pub kind: u8,
+    /// The `data` of this Field.
+    pub data: Vec<u8>,
+}
+
+impl Field {
+    /// A field of type `kind` holding `data`.
+    pub fn new(kind: u8, data: impl Into<Vec<u8>>) -> Self {
+        Field {
+            kind,
+            data: data.into(),
+        }
+    }
+
+    /// The data as a UTF-8 string, if it is one.
+    pub fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.data).ok()
+    }
+    /// The data as a big-endian unsigned integer of up to 8 bytes.
+    pub fn as_u64(&self) -> Option<u64> {
+        (self.data.len() <= 8).then(|| self.data.iter().fold(0u64, |a, b| (a << 8) | u64::from(*b)))
+    }
+}
+
+/// One operation, with its value still in particle form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Op {
+    /// The `kind` of this Op.
+    pub kind: u8,
+    /// The `particle` of this Op.
+    pub particle: u8,
+    /// The `name` of this Op.
+    pub name: String,
+    /// The `data` of this Op.
+    pub data: Vec<u8>,
+}
+
+/// A whole message.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Message {
+    /// The `header` of this Message.
+    pub header: Header,
+    /// The `fields` of this Message.
+    pub fields: Vec<Field>,
+    /// The `ops` of this Message.
+    pub ops: Vec<Op>,
+}
+
+impl Message {
+    /// The first field of type `kind`.
+    pub fn field(&self, kind: u8) -> Option<&Field> {
+        self.fields.iter().find(|f| f.kind == kind)
+    }
+
+    /// Appends the message body (no proto header).
+    pub fn encode_body(&self, buf: &mut Vec<u8>) {
+        let h = &self.header;
+        buf.push(MSG_HEADER_SIZE as u8);
+        buf.extend_from_slice(&[h.info1, h.info2, h.info3, h.info4, h.result_code]);
+        buf.extend_from_slice(&h.generation.to_be_bytes());
+        buf.extend_from_slice(&h.record_ttl.to_be_bytes());
+        buf.extend_from_slice(&h.transaction_ttl.to_be_bytes());
+        buf.extend_from_slice(&(self.fields.len() as u16).to_be_bytes());
+        buf.extend_from_slice(&(self.ops.len() as u16).to_be_bytes());
+        for f in &self.fields {
+            buf.extend_from_slice(&((f.data.len() + 1) as u32).to_be_bytes());
+            buf.push(f.kind);
+            buf.extend_from_slice(&f.data);
+        }
+        for o in &self.ops {
+            let size = 4 + o.name.len() + o.data.len();
+            buf.extend_from_slice(&(size as u32).to_be_bytes());
+            buf.extend_from_slice(&[o.kind, o.particle, 0, o.name.len() as u8]);
+            buf.extend_from_slice(o.name.as_bytes());
+            buf.extend_from_slice(&o.data);
+        }
+    }
+
+    /// The whole frame, proto header included.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut buf = vec![0u8; proto::HEADER_SIZE];
+        self.encode_body(&mut buf);
+        let len = buf.len() - proto::HEADER_SIZE;
+        let mut head = Vec::with_capacity(8);
+        proto::write_header(&mut head, proto::TYPE_MESSAGE, len);
+        buf[..8].copy_from_slice(&head);
+        buf
+    }
+
+    /// Decodes one message from the front of `b`; returns it and its size.
+    pub fn decode(b: &[u8]) -> Result<(Message, usize), DecodeError> {
+        let mut c = Cursor { b, pos: 0 };
+        let hsz = usize::from(c.u8()?);
+        if hsz < MSG_HEADER_SIZE {
+            return Err(DecodeError::new(format!("message header size {hsz}")));
+        }
+        let info1 = c.u8()?;
+        let info2 = c.u8()?;
+        let info3 = c.u8()?;
+        let info4 = c.u8()?;
+        let result_code = c.u8()?;
+        let generation = c.u32()?;
+        let record_ttl = c.u32()?;
+        let transaction_ttl = c.u32()?;
+        let n_fields = c.u16()?;
+        let n_ops = c.u16()?;
+        c.take(hsz - MSG_HEADER_SIZE)?;
+        let mut m = Message {
+            header: Header {
+                info1,
+                info2,
+                info3,
+                info4,
+                result_code,
+                generation,
+                record_ttl,
+                transaction_ttl,
+            },
+            fields: Vec::with_capacity(usize::from(n_fields).min(64)),
+            ops: Vec::with_capacity(usize::from(n_ops).min(64)),
+        };
+        for _ in 0..n_fields {
+            let size = c.u32()? as usize;
+            if size == 0 {
+                return Err(DecodeError::new("field of size 0"));
+            }
+            let kind = c.u8()?;
+            let data = c.take(size - 1)?.to_vec();
+            m.fields.push(Field { kind, data });
+        }
+        for _ in 0..n_ops {
+            let size = c.u32()? as usize;
+            if size < 4 {
+                return Err(DecodeError::new(format!("operation of size {size}")));
+            }
+            let body = c.take(size)?;
+            let name_len = usize::from(body[3]);
+            if 4 + name_len > size {
+                return Err(DecodeError::new("bin name runs past its operation"));
+            }
+            let name = std::str::from_utf8(&body[4..4 + name_len])
+                .map_err(|_| DecodeError::new("bin name is not UTF-8"))?
+                .to_owned();
+            m.ops.push(Op {
+                kind: body[0],
+                particle: body[1],
+                name,
+                data: body[4 + name_len..].to_vec(),
+            });
+        }
+        Ok((m, c.pos))
+    }
+
+    /// Decodes every message in a frame body (scan and query replies carry
+    /// several).
+    pub fn decode_all(mut b: &[u8]) -> Result<Vec<Message>, DecodeError> {
+        let mut out = Vec::new();
+        while !b.is_empty() {
+            let (m, n) = Message::decode(b)?;
+            out.push(m);
+            b = &b[n..];
+        }
+        Ok(out)
+    }
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|e| *e <= self.b.len())
+            .ok_or_else(|| DecodeError::new("message is truncated"))?;
+        let s = &self.b[self.pos..end];
+        self.pos = end;
+        Ok(s)
+    }
+    fn u8(&mut self) -> Result<u8, DecodeError> {
+        Ok(self.take(1)?[0])
+    }
+    fn u16(&mut self) -> Result<u16, DecodeError> {
+        let s = self.take(2)?;
+        Ok(u16::from_be_bytes([s[0], s[1]]))
+    }
+    fn u32(&mut self) -> Result<u32, DecodeError> {
+        let s = self.take(4)?;
+        Ok(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn sample() -> Message {
+        Message {
+            header: Header {
+                info2: info2::WRITE,
+                transaction_ttl: 1000,
+                ..Header::default()
+            },
+            fields: vec![
+                Field::new(field::NAMESPACE, "test"),
+                Field::new(field::SET, "kv"),
+            ],
+            ops: vec![Op {
+                kind: op::WRITE,
+                particle: 1,
+                name: "i".into(),
+                data: 1i64.to_be_bytes().to_vec(),
+            }],
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        let m = sample();
+        let f = m.encode();
+        let (d, n) = Message::decode(&f[8..]).unwrap();
+        assert_eq!(d, m);
+        assert_eq!(n, f.len() - 8);
+    }
+
+    #[test]
+    fn every_prefix_is_an_error() {
+        let f = sample().encode();
+        for n in 0..f.len() - 8 {
+            assert!(Message::decode(&f[8..8 + n]).is_err());
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(b in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = Message::decode_all(&b);
+        }
+    }
+}
