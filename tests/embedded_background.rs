@@ -74,7 +74,14 @@ fn partial_start_failure(fault: Fault, id: u64, expect_code: Option<ResultCode>)
     let failed: Vec<_> = outcomes.iter().filter(|(_, o)| o.is_some()).collect();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].0, bad.name());
-    let code = failed[0].1.as_ref().unwrap().result_code();
+    // The message says which node refused and why, not only how many.
+    let reason = failed[0].1.as_ref().unwrap();
+    assert!(
+        err.to_string()
+            .ends_with(&format!(": {}: {reason}", bad.name())),
+        "{err}"
+    );
+    let code = reason.result_code();
     if let Some(want) = expect_code {
         assert_eq!(code, Some(want));
     }

@@ -301,8 +301,24 @@ pub enum Error {
     /// The client was closed.
     #[error("client closed")]
     Closed,
-    /// A command sent to several nodes failed on some of them.
-    #[error("{summary}")]
+    /// A command sent to several nodes failed on some of them. Its
+    /// `Display` is the summary followed by each failed node's reason.
+    ///
+    /// ```
+    /// use aerospike_proto::{Error, ResultCode};
+    /// let e = Error::PerNode {
+    ///     summary: "background job 7 failed to start on 1 of 2 nodes".into(),
+    ///     outcomes: vec![
+    ///         ("A1".into(), None),
+    ///         ("B2".into(), Some(Box::new(Error::server(ResultCode::PARAMETER_ERROR, false)))),
+    ///     ],
+    /// };
+    /// let text = e.to_string();
+    /// assert!(text.starts_with("background job 7 failed to start on 1 of 2 nodes: "));
+    /// assert!(text.contains("B2: server error"), "{text}");
+    /// assert!(!text.contains("A1"), "{text}");
+    /// ```
+    #[error("{}", per_node_text(summary, outcomes))]
     PerNode {
         /// One line that says what failed.
         summary: String,
@@ -390,6 +406,20 @@ impl Error {
 /// assert_eq!(answer().unwrap(), 42);
 /// ```
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The text of [`Error::PerNode`]: the summary, then `node: reason` for
+/// each node that failed, so a log line says why and where.
+fn per_node_text(summary: &str, outcomes: &[(String, Option<Box<Error>>)]) -> String {
+    let reasons: Vec<String> = outcomes
+        .iter()
+        .filter_map(|(node, e)| e.as_ref().map(|e| format!("{node}: {e}")))
+        .collect();
+    if reasons.is_empty() {
+        summary.to_owned()
+    } else {
+        format!("{summary}: {}", reasons.join("; "))
+    }
+}
 
 #[cfg(test)]
 mod tests {
