@@ -295,7 +295,7 @@ impl Client {
     /// # Ok::<(), aerospike_blocking::Error>(())
     /// ```
     pub fn delete(&self, policy: &WritePolicy, key: &Key) -> Result<bool> {
-        let msg = kv::delete(policy, key);
+        let msg = kv::delete(policy, key)?;
         let reply = self.run(key, &msg, policy.into(), true)?;
         match reply.header.result_code {
             0 => Ok(true),
@@ -314,7 +314,7 @@ impl Client {
     /// # Ok::<(), aerospike_blocking::Error>(())
     /// ```
     pub fn touch(&self, policy: &WritePolicy, key: &Key) -> Result<()> {
-        let msg = kv::touch(policy, key);
+        let msg = kv::touch(policy, key)?;
         let reply = self.run(key, &msg, policy.into(), true)?;
         match reply.header.result_code {
             0 => Ok(()),

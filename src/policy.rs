@@ -163,6 +163,38 @@ pub enum Expiration {
 }
 
 impl Expiration {
+    /// The longest time to live a server accepts: 10 years
+    /// (`MAX_ALLOWED_TTL`; a longer one fails the write with a parameter
+    /// error, and in a background job fails every record).
+    ///
+    /// ```
+    /// use aerospike_blocking::Expiration;
+    /// assert_eq!(Expiration::MAX_SECONDS, 10 * 365 * 24 * 3600);
+    /// ```
+    pub const MAX_SECONDS: u32 = 10 * 365 * 24 * 3600;
+
+    /// The wire value, or an error before anything is sent when the server
+    /// would refuse it ([`Expiration::Seconds`] above [`Expiration::MAX_SECONDS`]).
+    ///
+    /// ```
+    /// use aerospike_blocking::Expiration;
+    /// assert_eq!(Expiration::Seconds(3600).checked_ttl()?, 3600);
+    /// assert!(Expiration::Seconds(Expiration::MAX_SECONDS + 1).checked_ttl().is_err());
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a TTL over 10 years.
+    pub fn checked_ttl(self) -> crate::Result<u32> {
+        match self {
+            Expiration::Seconds(s) if s > Self::MAX_SECONDS => Err(crate::Error::invalid(format!(
+                "expiration of {s} s is over the server's limit of {} s (10 years)",
+                Self::MAX_SECONDS
+            ))),
+            _ => Ok(self.to_ttl()),
+        }
+    }
+
     /// The value sent in the message header's record TTL.
     ///
     /// ```

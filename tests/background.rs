@@ -17,8 +17,8 @@ use aerospike_blocking::task::{
     ExecuteTask, NodeJobState, Outcome, ParsedStatus, Progress, TaskKind, WaitOptions,
 };
 use aerospike_blocking::{
-    exp, Bin, Client, Error, IndexType, Key, Record, ResultCode, TimeoutPhase, UdfLanguage, Value,
-    WritePolicy,
+    exp, Bin, Client, Error, Expiration, IndexType, Key, Record, ResultCode, TimeoutPhase,
+    UdfLanguage, Value, WritePolicy,
 };
 use aerospike_embedded::EmbeddedCluster;
 
@@ -550,6 +550,13 @@ fn validation_errors_are_reported_before_sending(nodes: usize) {
     check(
         bg.touch(&d).expire_record_after(Duration::ZERO).execute(),
         "expire_record_after",
+    );
+    // A real server fails every record of a job whose TTL is over 10 years.
+    check(
+        bg.touch(&d)
+            .expire_record_after(Duration::from_secs(u64::from(Expiration::MAX_SECONDS) + 1))
+            .execute(),
+        "10 years",
     );
     check(
         upd().index_filter(Filter::range("a", 5, 1)).execute(),

@@ -178,7 +178,7 @@ impl JobOptions {
             scope,
             task_id: self.task_id.unwrap_or_else(random_task_id),
             action,
-            record_ttl: self.expiration.to_ttl(),
+            record_ttl: self.expiration.checked_ttl()?,
             durable_delete: self.durable_delete,
             total_timeout_ms: ms(self.total_timeout, "timeout")?,
         };
@@ -258,12 +258,13 @@ macro_rules! job_options {
         pub fn expire_record_after(mut self, after: Duration) -> Self {
             let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
             match u32::try_from(secs) {
-                Ok(s) if s > 0 && s < u32::MAX - 1 => {
+                Ok(s) if s > 0 && s <= Expiration::MAX_SECONDS => {
                     self.opts.expiration = Expiration::Seconds(s)
                 }
                 _ => {
                     self.opts.invalid = Some(format!(
-                        "expire_record_after({after:?}) must be between 1 s and about 136 years"
+                        "expire_record_after({after:?}) must be between 1 s and 10 years \
+                         (the server's limit)"
                     ))
                 }
             }
@@ -850,6 +851,18 @@ mod tests {
         assert_eq!(ttl(Expiration::NamespaceDefault), 0);
         assert_eq!(ttl(Expiration::NeverExpire), u32::MAX);
         assert_eq!(ttl(Expiration::DontUpdate), u32::MAX - 1);
+        assert_eq!(
+            ttl(Expiration::Seconds(Expiration::MAX_SECONDS)),
+            Expiration::MAX_SECONDS
+        );
+        // Over 10 years every record would fail on the server: refused
+        // before anything is sent.
+        let over = JobOptions {
+            expiration: Expiration::Seconds(Expiration::MAX_SECONDS + 1),
+            ..JobOptions::default()
+        };
+        let err = over.into_request(&ds(), ops()).unwrap_err();
+        assert!(err.to_string().contains("10 years"), "{err}");
     }
 
     #[test]

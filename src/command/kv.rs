@@ -61,11 +61,11 @@ fn read_header(p: &ReadPolicy, info1: u8) -> Header {
     }
 }
 
-fn write_header(p: &WritePolicy, info1: u8, extra_info2: u8) -> Header {
+fn write_header(p: &WritePolicy, info1: u8, extra_info2: u8) -> Result<Header> {
     let mut h = Header {
         info1,
         info2: info2::WRITE | extra_info2,
-        record_ttl: p.expiration.to_ttl(),
+        record_ttl: p.expiration.checked_ttl()?,
         transaction_ttl: millis(p.total_timeout),
         ..Header::default()
     };
@@ -90,7 +90,7 @@ fn write_header(p: &WritePolicy, info1: u8, extra_info2: u8) -> Header {
     if p.durable_delete {
         h.info2 |= info2::DURABLE_DELETE;
     }
-    h
+    Ok(h)
 }
 
 /// `get`: all bins, some bins, or the header only.
@@ -145,28 +145,28 @@ pub(crate) fn write(p: &WritePolicy, key: &Key, kind: u8, bins: &[Bin]) -> Resul
         });
     }
     Ok(Message {
-        header: write_header(p, 0, 0),
+        header: write_header(p, 0, 0)?,
         fields: fields(key, p.send_key, p.filter_expression.as_ref()),
         ops,
     })
 }
 
 /// `delete`.
-pub(crate) fn delete(p: &WritePolicy, key: &Key) -> Message {
-    Message {
-        header: write_header(p, 0, info2::DELETE),
+pub(crate) fn delete(p: &WritePolicy, key: &Key) -> Result<Message> {
+    Ok(Message {
+        header: write_header(p, 0, info2::DELETE)?,
         fields: fields(key, p.send_key, p.filter_expression.as_ref()),
         ops: Vec::new(),
-    }
+    })
 }
 
 /// `touch`.
-pub(crate) fn touch(p: &WritePolicy, key: &Key) -> Message {
-    Message {
-        header: write_header(p, 0, 0),
+pub(crate) fn touch(p: &WritePolicy, key: &Key) -> Result<Message> {
+    Ok(Message {
+        header: write_header(p, 0, 0)?,
         fields: fields(key, p.send_key, p.filter_expression.as_ref()),
         ops: vec![crate::operations::touch().to_wire()],
-    }
+    })
 }
 
 /// `operate`: reads set info1 READ (GET_ALL for a whole-record read,
@@ -200,7 +200,7 @@ pub(crate) fn operate(p: &WritePolicy, key: &Key, ops: &[Operation]) -> Result<(
         i1 |= info1::NOBINDATA;
     }
     let header = if writes {
-        let mut h = write_header(p, i1, 0);
+        let mut h = write_header(p, i1, 0)?;
         if respond_all {
             h.info2 |= info2::RESPOND_ALL_OPS;
         }
@@ -365,7 +365,7 @@ mod tests {
             read(&rp, &k1, &Bins::only(&["i", "s"])).unwrap(),
             read(&rp, &k1, &Bins::None).unwrap(),
             read(&rp, &k("nope"), &Bins::None).unwrap(),
-            touch(&ttl600, &k1),
+            touch(&ttl600, &k1).unwrap(),
             operate(
                 &wp,
                 &k1,
@@ -389,16 +389,16 @@ mod tests {
             write(&wp, &k1, op::WRITE, &[Bin::new("b", Value::Nil)]).unwrap(),
             read(&rp, &k1, &Bins::only(&["b", "i", "s"])).unwrap(),
             write(&gen99, &k1, op::WRITE, &a(9)).unwrap(),
-            delete(&wp, &k1),
+            delete(&wp, &k1).unwrap(),
             read(&rp, &k1, &Bins::All).unwrap(),
-            delete(&wp, &k1),
+            delete(&wp, &k1).unwrap(),
             write(&create, &k1, op::WRITE, &a(1)).unwrap(),
             write(&create, &k1, op::WRITE, &a(1)).unwrap(),
-            delete(&wp, &k1),
-            delete(&wp, &k2),
-            delete(&wp, &k(42)),
-            delete(&wp, &k(7)),
-            delete(&wp, &bytes_key),
+            delete(&wp, &k1).unwrap(),
+            delete(&wp, &k2).unwrap(),
+            delete(&wp, &k(42)).unwrap(),
+            delete(&wp, &k(7)).unwrap(),
+            delete(&wp, &bytes_key).unwrap(),
         ];
         let captured: Vec<(Vec<u8>, Message)> = fixtures::steps("kv-single.txt")
             .iter()
@@ -567,7 +567,8 @@ mod tests {
                 ..WritePolicy::default()
             },
             &key,
-        );
+        )
+        .unwrap();
         assert_eq!(
             d.header.info2,
             info2::WRITE | info2::DELETE | info2::DURABLE_DELETE
@@ -603,5 +604,39 @@ mod tests {
         let m = read(&ReadPolicy::default(), &key, &Bins::All).unwrap();
         let kinds: Vec<u8> = m.fields.iter().map(|f| f.kind).collect();
         assert_eq!(kinds, vec![field::NAMESPACE, field::DIGEST]);
+    }
+
+    #[test]
+    fn a_ttl_over_ten_years_is_refused_before_sending() {
+        let key = Key::new("test", "t", 1).unwrap();
+        let at = |secs| WritePolicy {
+            expiration: Expiration::Seconds(secs),
+            ..WritePolicy::default()
+        };
+        let limit = Expiration::MAX_SECONDS;
+        assert_eq!(touch(&at(limit), &key).unwrap().header.record_ttl, limit);
+        for p in [at(limit + 1), at(u32::MAX - 2)] {
+            let bins = [Bin::new("a", 1)];
+            let errors = [
+                write(&p, &key, op::WRITE, &bins).unwrap_err(),
+                delete(&p, &key).unwrap_err(),
+                touch(&p, &key).unwrap_err(),
+                operate(&p, &key, &[operations::add("a", 1)]).unwrap_err(),
+            ];
+            for e in errors {
+                assert!(
+                    matches!(&e, Error::InvalidArgument(m) if m.contains("10 years")),
+                    "{e}"
+                );
+            }
+        }
+        // The special values stay valid.
+        for e in [Expiration::NeverExpire, Expiration::DontUpdate] {
+            let p = WritePolicy {
+                expiration: e,
+                ..WritePolicy::default()
+            };
+            assert!(touch(&p, &key).is_ok());
+        }
     }
 }
