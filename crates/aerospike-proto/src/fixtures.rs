@@ -86,3 +86,97 @@ pub fn steps(name: &str) -> Vec<Step> {
     }
     out
 }
+
+/// Every frame of every capture file (both directions, proto header
+/// included), in file order: the seeds of the decoder fuzz tests.
+pub fn all_frames() -> Vec<Vec<u8>> {
+    let mut names: Vec<String> = std::fs::read_dir(dir())
+        .expect("read the fixtures directory")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".txt") && n != "digests.txt")
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .flat_map(|n| steps(n))
+        .flat_map(|s| s.frames.into_iter().map(|(_, f)| f))
+        .collect()
+}
+
+/// How many cases a fuzz test runs: `$FUZZ_CASES`, else `default` (the
+/// short run of the test suite).
+pub fn fuzz_cases(default: u64) -> u64 {
+    std::env::var("FUZZ_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Damages captured frames the ways a broken peer or network would: bytes
+/// flipped, inserted or deleted, length and count fields rewritten, frames
+/// truncated or spliced together. Deterministic for a seed (xorshift64*),
+/// so a failing case is replayed from its case number alone.
+#[derive(Debug, Clone)]
+pub struct Mutator {
+    state: u64,
+}
+
+impl Mutator {
+    /// The mutator of case `case`.
+    pub fn for_case(case: u64) -> Self {
+        Mutator {
+            state: case.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+        }
+    }
+
+    fn next(&mut self) -> u64 {
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        self.state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    /// A frame of `pool` with one to five mutations.
+    pub fn mutated(&mut self, pool: &[Vec<u8>]) -> Vec<u8> {
+        let mut f = pool[self.below(pool.len())].clone();
+        for _ in 0..=self.below(5) {
+            let at = self.below(f.len());
+            match self.below(6) {
+                0 => {
+                    if let Some(b) = f.get_mut(at) {
+                        *b ^= (self.next() as u8) | 1;
+                    }
+                }
+                1 => f.insert(self.below(f.len() + 1), self.next() as u8),
+                2 => {
+                    let end = (at + 1 + self.below(64)).min(f.len());
+                    f.drain(at.min(end)..end);
+                }
+                3 => f.truncate(at),
+                4 => {
+                    let value = match self.below(4) {
+                        0 => 0,
+                        1 => 0xffff,
+                        2 => u32::MAX,
+                        _ => self.next() as u32,
+                    };
+                    for (i, b) in value.to_be_bytes().into_iter().enumerate() {
+                        if let Some(x) = f.get_mut(at + i) {
+                            *x = b;
+                        }
+                    }
+                }
+                _ => {
+                    let other = &pool[self.below(pool.len())];
+                    f.extend_from_slice(&other[..self.below(other.len() + 1)]);
+                }
+            }
+        }
+        f
+    }
+}
