@@ -142,9 +142,9 @@ fn keeps_order(stored: Option<u8>, attr: bool, sorted: impl FnOnce() -> bool) ->
     }
 }
 
-/// Applies a CDT_READ operation to `bin` and returns its result (nil for an
-/// absent bin).
-pub(crate) fn read(data: &[u8], bin: &Value) -> Result<Value, ResultCode> {
+/// Applies a CDT_READ operation to `bin`, a top-level bin with order flags
+/// `order`, and returns its result (nil for an absent bin).
+pub(crate) fn read(data: &[u8], bin: &Value, order: u8) -> Result<Value, ResultCode> {
     let req = parse(data)?;
     if !is_read_code(req.call.code)? {
         return Err(ResultCode::PARAMETER_ERROR);
@@ -154,7 +154,9 @@ pub(crate) fn read(data: &[u8], bin: &Value) -> Result<Value, ResultCode> {
     }
     let mut work = bin.clone();
     let target = navigate(&mut work, &req.ctx, false, is_list_code(req.call.code))?;
-    apply(target, &req.call, None)
+    // A nested container's flags are not kept.
+    let stored = req.ctx.is_empty().then_some(order);
+    apply(target, &req.call, stored)
 }
 
 // ---------------------------------------------------------------------------
@@ -310,6 +312,29 @@ fn is_read_code(code: i64) -> Result<bool, ResultCode> {
 
 fn is_list_code(code: i64) -> bool {
     code < mc::SET_TYPE
+}
+
+/// The map flags of the map a CDT operation returns, which the server
+/// sends as the map's ext header (`cdt.h` `result_map_type_to_map_flags`):
+/// KEY_VALUE results keep their order (0x08), ORDERED_MAP results are
+/// key-ordered (0x01), everything else has none.
+pub(crate) fn result_map_flags(data: &[u8]) -> u8 {
+    let Ok(req) = parse(data) else {
+        return 0;
+    };
+    let by_selection = matches!(
+        req.call.code,
+        mc::REMOVE_BY_KEY..=mc::REMOVE_BY_VALUE_REL_RANK_RANGE
+            | mc::GET_BY_KEY..=mc::GET_BY_VALUE_REL_RANK_RANGE
+    );
+    if !by_selection {
+        return 0;
+    }
+    match Args(&req.call.args).int(0).map(|t| t & !INVERTED) {
+        Ok(rt::KEY_VALUE) => 0x08,
+        Ok(rt::ORDERED_MAP) => 0x01,
+        _ => 0,
+    }
 }
 
 /// Argument accessors: a missing required argument or a wrong type is a
@@ -600,9 +625,11 @@ fn step<'a>(
             Ok(&mut list[pos])
         }
         (0x11, Value::List(list)) => {
-            let order = rank_order(&list.iter().collect::<Vec<_>>());
-            let r = resolve_index(int()?, order.len()).ok_or(ResultCode::OP_NOT_APPLICABLE)?;
-            Ok(&mut list[order[r]])
+            // A nested list's order flags are not kept: unordered.
+            let view = View::list(list, false);
+            let r = resolve_index(int()?, view.len()).ok_or(ResultCode::OP_NOT_APPLICABLE)?;
+            let pos = view.rank_range(r, 1)[0];
+            Ok(&mut list[pos])
         }
         (0x13, Value::List(list)) => {
             let pos = list
@@ -614,7 +641,11 @@ fn step<'a>(
         (0x20 | 0x21, Value::Map(entries)) => {
             let view = View::map(entries);
             let i = resolve_index(int()?, view.len()).ok_or(ResultCode::OP_NOT_APPLICABLE)?;
-            let logical = if base == 0x20 { i } else { view.rank[i] };
+            let logical = if base == 0x20 {
+                i
+            } else {
+                view.rank_range(i, 1)[0]
+            };
             let pos = view.pos[logical];
             Ok(&mut entries[pos].1)
         }
@@ -749,16 +780,21 @@ struct View<'a> {
     vals: Vec<&'a Value>,
     pos: Vec<usize>,
     rank: Vec<usize>,
+    /// True for an unordered list: the server finds its rank ranges with a
+    /// partial heap sort, and returns values in the heap's order. (Maps
+    /// compare equal values by key, so their heap order is the rank order.)
+    heap: bool,
 }
 
 impl<'a> View<'a> {
-    fn list(list: &'a [Value]) -> Self {
+    fn list(list: &'a [Value], ordered: bool) -> Self {
         let vals: Vec<&Value> = list.iter().collect();
         View {
             keys: None,
             rank: rank_order(&vals),
             pos: (0..list.len()).collect(),
             vals,
+            heap: !ordered,
         }
     }
 
@@ -772,7 +808,18 @@ impl<'a> View<'a> {
             rank: rank_order(&vals),
             vals,
             pos,
+            heap: false,
         }
+    }
+
+    /// The logical indexes of ranks `start..start + count`, in the order
+    /// the server's rank-range search leaves them (see [`heap_rank_range`]).
+    fn rank_range(&self, start: usize, count: usize) -> Vec<usize> {
+        if !self.heap {
+            return self.rank[start..start + count].to_vec();
+        }
+        // Only lists use the heap, and a list's logical order is its storage.
+        heap_rank_range(&self.vals, start, count)
     }
 
     fn len(&self) -> usize {
@@ -795,12 +842,65 @@ fn rank_order(vals: &[&Value]) -> Vec<usize> {
     order
 }
 
+/// Ranks `start..start + count` of `vals` (storage order) found the way
+/// the server does (`cdt.c` `order_heap_init_build_by_range_temp`): a heap
+/// of every index, a min-heap when the range is nearer the low end, else a
+/// max-heap; `start` (resp. the tail) plus `count` tops are popped, each
+/// stored at the end of the heap array, and the range is read from there.
+/// Returns the storage indexes in that array's order: descending rank for
+/// a min-heap, ascending for a max-heap, equal values in the heap's order.
+fn heap_rank_range(vals: &[&Value], start: usize, count: usize) -> Vec<usize> {
+    let n = vals.len();
+    let tail = n - start - count;
+    let (want, pops) = if start <= tail {
+        (Ordering::Less, start + count)
+    } else {
+        (Ordering::Greater, tail + count)
+    };
+    let mut heap: Vec<usize> = (0..n).collect();
+    let mut filled = n;
+    let cmp = |heap: &[usize], a: usize, b: usize| compare(vals[heap[a]], vals[heap[b]]);
+    let heapify = |heap: &mut [usize], filled: usize, mut i: usize| loop {
+        let (c1, c2) = (2 * i + 1, 2 * i + 2);
+        if c1 >= filled {
+            break;
+        }
+        let child = if c2 >= filled {
+            c1
+        } else {
+            match cmp(heap, c1, c2) {
+                o if o == want || o == Ordering::Equal => c1,
+                _ => c2,
+            }
+        };
+        if cmp(heap, child, i) != want {
+            break;
+        }
+        heap.swap(i, child);
+        i = child;
+    };
+    for i in (0..n / 2).rev() {
+        heapify(&mut heap, filled, i);
+    }
+    let mut end = n;
+    for _ in 0..pops {
+        let top = heap[0];
+        filled -= 1;
+        heap[0] = heap[filled];
+        heapify(&mut heap, filled, 0);
+        end -= 1;
+        heap[end] = top;
+    }
+    heap[filled..filled + count].to_vec()
+}
+
 /// The order results come out in. The server walks index and rank ranges in
 /// that order and everything else (value and key matches, inverted
 /// selections) in storage order, which for a key-ordered map is key order.
 #[derive(Clone, Copy)]
 enum Order {
     Index,
+    /// A rank range as the server finds it (see [`View::rank_range`]).
     Rank,
     Storage,
 }
@@ -853,14 +953,14 @@ fn select(view: &View<'_>, sel: &Selector) -> Result<Sel, ResultCode> {
     let keys = || view.keys.as_deref().ok_or(ResultCode::PARAMETER_ERROR);
     Ok(match sel {
         Selector::Index(i) => single(resolve_index(*i, n))?,
-        Selector::Rank(r) => single(resolve_index(*r, n).map(|r| view.rank[r]))?,
+        Selector::Rank(r) => single(resolve_index(*r, n).map(|r| view.rank_range(r, 1)[0]))?,
         Selector::IndexRange(i, c) => {
             let (s, c) = resolve_range(*i, *c, n);
             multi((s..s + c).collect(), Order::Index)
         }
         Selector::RankRange(r, c) => {
             let (s, c) = resolve_range(*r, *c, n);
-            multi(view.rank[s..s + c].to_vec(), Order::Rank)
+            multi(view.rank_range(s, c), Order::Rank)
         }
         Selector::Value(a) => multi(
             filter(&view.vals, &|v| compare_arg(v, a) == Ordering::Equal),
@@ -881,7 +981,7 @@ fn select(view: &View<'_>, sel: &Selector) -> Result<Sel, ResultCode> {
                 .take_while(|&&i| compare_arg(view.vals[i], a) == Ordering::Less)
                 .count();
             let (s, c) = resolve_rel_range(anchor, *r, *c, n);
-            multi(view.rank[s..s + c].to_vec(), Order::Rank)
+            multi(view.rank_range(s, c), Order::Rank)
         }
         Selector::Key(a) => {
             let found = keys()?
@@ -916,11 +1016,20 @@ fn select(view: &View<'_>, sel: &Selector) -> Result<Sel, ResultCode> {
 fn build_result(view: &View<'_>, sel: &Sel, return_type: i64) -> Result<Value, ResultCode> {
     let n = view.len();
     let rank_of = view.rank_of();
+    let is_map = view.keys.is_some();
     let mut ordered = sel.idx.clone();
     match sel.order {
         Order::Index => ordered.sort_unstable(),
-        Order::Rank => ordered.sort_by_key(|&i| rank_of[i]),
         Order::Storage => ordered.sort_by_key(|&i| view.pos[i]),
+        // An unordered list returns values in the heap's order, indexes in
+        // index order and ranks as a range (`particle_list.c`
+        // `packed_list_get_remove_by_rank_range`); everything else in rank
+        // order.
+        Order::Rank if return_type == rt::VALUE => {}
+        Order::Rank if matches!(return_type, rt::INDEX | rt::REVERSE_INDEX) && !is_map => {
+            ordered.sort_unstable()
+        }
+        Order::Rank => ordered.sort_by_key(|&i| rank_of[i]),
     }
     let collect = |f: &dyn Fn(usize) -> Value, none: Value| -> Value {
         if sel.multi {
@@ -931,7 +1040,6 @@ fn build_result(view: &View<'_>, sel: &Sel, return_type: i64) -> Result<Value, R
     };
     let int = |x: usize| Value::Int(x as i64);
     let key = |i: usize| view.keys.as_ref().map_or(Value::Nil, |k| k[i].clone());
-    let is_map = view.keys.is_some();
     Ok(match return_type {
         rt::NONE => Value::Nil,
         rt::INDEX => collect(&|i| int(i), Value::Int(-1)),
@@ -1221,7 +1329,8 @@ fn list_apply(list: &mut Vec<Value>, call: &Call, stored: Option<u8>) -> Result<
                 }
                 _ => return Err(ResultCode::PARAMETER_ERROR),
             };
-            let (result, positions) = get_remove(&View::list(list), &selector, return_type)?;
+            let view = View::list(list, known_ordered(stored));
+            let (result, positions) = get_remove(&view, &selector, return_type)?;
             if remove {
                 remove_positions(list, positions);
             }
@@ -1405,7 +1514,7 @@ mod tests {
     /// with order flags `order`.
     fn run_in(bin: &mut Value, order: &mut u8, op: &Operation) -> Result<Value, ResultCode> {
         if op.is_read() {
-            read(&op.data, bin)
+            read(&op.data, bin, *order)
         } else {
             modify(&op.data, bin, order)
         }
@@ -1920,7 +2029,9 @@ mod tests {
             ints(&[5, 5]),
         );
         check_unchanged(&b, l::get_by_rank("l", 0, LR::VALUE), Value::Int(1));
-        check_unchanged(&b, l::get_by_rank("l", -1, LR::INDEX), Value::Int(2));
+        // The server's heap (`cdt.c` order_heap) finds the highest rank of
+        // [5, 1, 5, 3] at index 0: equal values are not taken in index order.
+        check_unchanged(&b, l::get_by_rank("l", -1, LR::INDEX), Value::Int(0));
         check_unchanged(&b, l::get_by_rank("l", 1, LR::RANK), Value::Int(1));
         check_unchanged(&b, l::get_by_rank("l", 1, LR::REVERSE_RANK), Value::Int(2));
         check_err(
@@ -1931,7 +2042,8 @@ mod tests {
         check_unchanged(
             &b,
             l::get_by_rank_range("l", 0, 2, LR::VALUE),
-            ints(&[1, 3]),
+            // The heap's order (see below): descending from a min-heap.
+            ints(&[3, 1]),
         );
         check_unchanged(
             &b,
@@ -1965,7 +2077,8 @@ mod tests {
 
     #[test]
     fn list_relative_rank_examples_from_the_client_docs() {
-        // aerospike-client-java ListOperation.getByValueRelativeRankRange javadoc.
+        // aerospike-client-java ListOperation.getByValueRelativeRankRange
+        // javadoc, on an ordered list (results in rank order).
         let b = ints(&[0, 4, 5, 9, 11, 15]);
         for (value, rank, want) in [
             (5, 0, vec![5, 9, 11, 15]),
@@ -1976,7 +2089,7 @@ mod tests {
             (3, -3, vec![0, 4, 5, 9, 11, 15]),
         ] {
             let op = l::get_by_value_relative_rank_range("l", value, rank, LR::VALUE);
-            check_unchanged(&b, op, ints(&want));
+            check_in(1, b.clone(), op, ints(&want), b.clone());
         }
         for (value, rank, count, want) in [
             (5, 0, 2, vec![5, 9]),
@@ -1987,7 +2100,7 @@ mod tests {
             (3, -3, 2, vec![]),
         ] {
             let op = l::get_by_value_relative_rank_range_count("l", value, rank, count, LR::VALUE);
-            check_unchanged(&b, op, ints(&want));
+            check_in(1, b.clone(), op, ints(&want), b.clone());
         }
         check(
             b.clone(),
@@ -2001,6 +2114,34 @@ mod tests {
             Value::Nil,
             ints(&[0, 4, 5, 9]),
         );
+    }
+
+    #[test]
+    fn unordered_list_rank_ranges_come_back_in_the_servers_heap_order() {
+        // cdt-single.txt (a real 8.1.2.0 server): [1, 2, 3] unordered,
+        // value 2, relative rank -1, count 2 answers [2, 1]; without a
+        // count, [2, 3]; rank range from -2, [2, 3].
+        let b = ints(&[1, 2, 3]);
+        let rel = l::get_by_value_relative_rank_range_count("l", 2, -1, 2, LR::VALUE);
+        check_unchanged(&b, rel, ints(&[2, 1]));
+        let rel = l::get_by_value_relative_rank_range("l", 2, 0, LR::VALUE);
+        check_unchanged(&b, rel, ints(&[2, 3]));
+        check_unchanged(
+            &b,
+            l::get_by_rank_range_from("l", -2, LR::VALUE),
+            ints(&[2, 3]),
+        );
+        // A range nearer the low end is popped from a min-heap: descending.
+        let b = ints(&[0, 4, 5, 9, 11, 15]);
+        let rel = l::get_by_value_relative_rank_range_count("l", 5, 0, 2, LR::VALUE);
+        check_unchanged(&b, rel.clone(), ints(&[9, 5]));
+        // Indexes come back in index order, ranks as a range.
+        let idx = l::get_by_value_relative_rank_range_count("l", 5, 0, 2, LR::INDEX);
+        check_unchanged(&b, idx, ints(&[2, 3]));
+        let rank = l::get_by_value_relative_rank_range_count("l", 5, 0, 2, LR::RANK);
+        check_unchanged(&b, rank, ints(&[2, 3]));
+        // An ordered list answers in rank order.
+        check_in(1, b.clone(), rel, ints(&[5, 9]), b.clone());
     }
 
     #[test]
@@ -2062,7 +2203,7 @@ mod tests {
         let mut bin = list![1];
         // get_by_index with an unknown return type (99).
         assert_eq!(
-            read(&[0x93, 0x13, 0x63, 0x00], &bin),
+            read(&[0x93, 0x13, 0x63, 0x00], &bin, 0),
             Err(ResultCode::OP_NOT_APPLICABLE)
         );
         // A read op code sent as CDT_MODIFY, an unknown op code, trailing bytes.
@@ -2075,12 +2216,12 @@ mod tests {
             Err(ResultCode::PARAMETER_ERROR)
         );
         assert_eq!(
-            read(&[0x91, 0x10, 0x00], &bin),
+            read(&[0x91, 0x10, 0x00], &bin, 0),
             Err(ResultCode::PARAMETER_ERROR)
         );
-        assert_eq!(read(&[0x91, 0x10], &bin), Ok(Value::Int(1)));
+        assert_eq!(read(&[0x91, 0x10], &bin, 0), Ok(Value::Int(1)));
         // A missing bin reads as nil; non-creating writes leave it missing.
-        assert_eq!(read(&l::size("l").data, &Value::Nil), Ok(Value::Nil));
+        assert_eq!(read(&l::size("l").data, &Value::Nil, 0), Ok(Value::Nil));
         check(
             Value::Nil,
             l::remove_by_value("l", 1, LR::COUNT),
@@ -2117,12 +2258,15 @@ mod tests {
         let b = list![list!["a", 1], list!["b", 2], list!["a", 3, 4], list!["a"]];
         // get_by_value(["a", WILDCARD], VALUE): a wildcard ends the comparison.
         let data = [0x93, 0x16, 0x07, 0x92, 0xa2, 0x03, 0x61, 0xd4, 0xff, 0x00];
-        assert_eq!(read(&data, &b), Ok(list![list!["a", 1], list!["a", 3, 4]]));
+        assert_eq!(
+            read(&data, &b, 0),
+            Ok(list![list!["a", 1], list!["a", 3, 4]])
+        );
         // get_by_value_interval(["a"], ["a", INFINITY]) with INDEX.
         let data = [
             0x94, 0x19, 0x01, 0x91, 0xa2, 0x03, 0x61, 0x92, 0xa2, 0x03, 0x61, 0xd4, 0xff, 0x01,
         ];
-        assert_eq!(read(&data, &b), Ok(ints(&[0, 2, 3])));
+        assert_eq!(read(&data, &b, 0), Ok(ints(&[0, 2, 3])));
         // A wildcard cannot be stored.
         let mut bin = list![];
         let data = [0x92, 0x01, 0x92, 0x01, 0xd4, 0xff, 0x00];
@@ -2134,10 +2278,10 @@ mod tests {
         let mut deep = vec![0x93, 0x16, 0x07];
         deep.extend(std::iter::repeat_n(0x91, 100_000));
         deep.push(0x01);
-        assert_eq!(read(&deep, &b), Err(ResultCode::PARAMETER_ERROR));
+        assert_eq!(read(&deep, &b, 0), Err(ResultCode::PARAMETER_ERROR));
         let mut ctx_deep = vec![0x93, 0xcc, 0xff, 0x92, 0x13];
         ctx_deep.extend(std::iter::repeat_n(0x91, 100_000));
-        assert_eq!(read(&ctx_deep, &b), Err(ResultCode::PARAMETER_ERROR));
+        assert_eq!(read(&ctx_deep, &b, 0), Err(ResultCode::PARAMETER_ERROR));
         // append_items with an ordered-list header (c7 00 01) in the items.
         let data = [0x92, 0x02, 0x93, 0xc7, 0x00, 0x01, 0x05, 0x06];
         assert_eq!(modify(&data, &mut bin, &mut 0), Ok(Value::Int(2)));
@@ -2149,10 +2293,10 @@ mod tests {
         let b = list![list!["a", 1], list!["b", 2], list!["a", 3]];
         // [4, 0x15, 7, d4 ff 01]: get_by_value_interval [ ["a"] .. INF ) -> everything >= ["a"].
         let mut data = vec![0x94, 0x19, 0x07, 0x91, 0xa2, 0x03, 0x61, 0xd4, 0xff, 0x01];
-        assert_eq!(read(&data, &b), Ok(b.clone()));
+        assert_eq!(read(&data, &b, 0), Ok(b.clone()));
         // get_by_value (22) with WILDCARD matches every element.
         data = vec![0x93, 0x16, 0x05, 0xd4, 0xff, 0x00];
-        assert_eq!(read(&data, &b), Ok(Value::Int(3)));
+        assert_eq!(read(&data, &b, 0), Ok(Value::Int(3)));
     }
 
     // ---- maps ----
@@ -2905,7 +3049,7 @@ mod tests {
         fn arbitrary_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..40), bin in value()) {
             let mut b = bin.clone();
             let _ = modify(&data, &mut b, &mut 0);
-            let _ = read(&data, &bin);
+            let _ = read(&data, &bin, 0);
         }
 
         #[test]
@@ -2921,7 +3065,7 @@ mod tests {
                 data[i] = byte;
                 let mut b = bin.clone();
                 let _ = modify(&data, &mut b, &mut 0);
-                let _ = read(&data, &bin);
+                let _ = read(&data, &bin, 0);
             }
         }
     }

@@ -518,7 +518,8 @@ fn eval_call(c: &Call, env: &mut Env<'_>) -> Ev {
     }
     let mut data = Vec::new();
     pack_cdt_op(&mut data, c, &args, |v, buf| msgpack::pack_value(buf, v));
-    match cdt::read(&data, &target) {
+    // The bin's order flags are not known here: read as unordered.
+    match cdt::read(&data, &target, 0) {
         Ok(result) if of_type(&result, c.ret) => Ok(result),
         _ => Err(Unknown),
     }

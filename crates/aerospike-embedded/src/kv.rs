@@ -296,7 +296,9 @@ pub(crate) fn apply_ops(
     // (a header read sends it with NOBINDATA and gets no bins).
     let read_all = header.info1 & info1::GET_ALL != 0;
     for o in ops {
+        let before = out.len();
         apply_one(&mut work, o, read_all, respond_all, ev, &mut out)?;
+        echo_op_type(o, &mut out[before..]);
     }
     if work.bins.is_empty() {
         // A write that leaves no bins deletes the record; one that would
@@ -411,9 +413,23 @@ fn read_only(
         if !op::is_read(o.kind) {
             return Err(ResultCode::PARAMETER_ERROR);
         }
+        let before = out.len();
         read_op(rec, o, false, respond_all, ev, &mut out)?;
+        echo_op_type(o, &mut out[before..]);
     }
     Ok(out)
+}
+
+/// The server answers an operation with the request's own op type (a
+/// CDT read with 3, a CDT write with 4, ...: `as_msg_make_response_msg`
+/// copies `ops[i]->op`); only a read of every bin answers with READ.
+fn echo_op_type(o: &Op, answers: &mut [Op]) {
+    if o.kind == op::READ && o.name.is_empty() {
+        return;
+    }
+    for a in answers {
+        a.kind = o.kind;
+    }
 }
 
 /// Appends every bin of `rec` as a READ reply operation.
@@ -425,11 +441,17 @@ fn push_all_bins(rec: &StoredRecord, out: &mut Vec<Op>) {
 /// replies; an ordered list or map keeps its order header, as the server
 /// sends it.
 pub(crate) fn stored_bin_op(rec: &StoredRecord, name: &str, value: &Value) -> Op {
-    if rec.order_of(name) == 0 {
+    flagged_bin_op(name, value, rec.order_of(name))
+}
+
+/// A reply operation whose list or map carries container flags `flags` as
+/// its ext header (none when 0).
+fn flagged_bin_op(name: &str, value: &Value, flags: u8) -> Op {
+    if flags == 0 {
         return bin_op(name, value);
     }
     let mut data = Vec::new();
-    let particle = rec.encode_bin(name, value, &mut data);
+    let particle = super::store::encode_with_flags(value, flags, &mut data);
     Op {
         kind: op::READ,
         particle,
@@ -479,9 +501,10 @@ fn read_op(
             // Like the server, a nil result (nothing found) is left out of
             // the reply unless every op must answer.
             Some(bin) => {
-                let result = cdt_read(&o.data, bin)?;
+                let result = cdt_read(&o.data, bin, rec.order_of(&o.name))?;
                 if respond_all || !result.is_nil() {
-                    out.push(bin_op(&o.name, &result));
+                    let flags = super::cdt::result_map_flags(&o.data);
+                    out.push(flagged_bin_op(&o.name, &result, flags));
                 }
             }
             None if respond_all => out.push(bin_op(&o.name, &Value::Nil)),
@@ -647,7 +670,8 @@ fn apply_one(
             rec.set_bin(&o.name, bin);
             rec.set_order(&o.name, order);
             if respond_all || !result.is_nil() {
-                out.push(bin_op(&o.name, &result));
+                let flags = super::cdt::result_map_flags(&o.data);
+                out.push(flagged_bin_op(&o.name, &result, flags));
             }
             return Ok(());
         }
@@ -675,9 +699,9 @@ fn cdt_modify(data: &[u8], bin: &mut Value, order: &mut u8) -> Result<Value, Res
     super::cdt::modify(data, bin, order)
 }
 
-/// A CDT_READ operation on `bin`.
-fn cdt_read(data: &[u8], bin: &Value) -> Result<Value, ResultCode> {
-    super::cdt::read(data, bin)
+/// A CDT_READ operation on `bin` with order flags `order`.
+fn cdt_read(data: &[u8], bin: &Value, order: u8) -> Result<Value, ResultCode> {
+    super::cdt::read(data, bin, order)
 }
 
 #[cfg(test)]
