@@ -1027,7 +1027,7 @@ fn build_result(view: &View<'_>, sel: &Sel, return_type: i64) -> Result<Value, R
         // order.
         Order::Rank if return_type == rt::VALUE => {}
         Order::Rank if matches!(return_type, rt::INDEX | rt::REVERSE_INDEX) && !is_map => {
-            ordered.sort_unstable()
+            ordered.sort_unstable();
         }
         Order::Rank => ordered.sort_by_key(|&i| rank_of[i]),
     }

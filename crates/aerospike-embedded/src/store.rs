@@ -114,12 +114,6 @@ impl StoredRecord {
         }
     }
 
-    /// The particle type and data of bin `name` as a server sends it: an
-    /// ordered list or map starts with its order ext element.
-    pub(crate) fn encode_bin(&self, name: &str, value: &Value, out: &mut Vec<u8>) -> u8 {
-        encode_with_flags(value, self.order_of(name), out)
-    }
-
     /// True when the record's void time has passed.
     pub(crate) fn is_expired(&self, now: u32) -> bool {
         self.void_time != 0 && self.void_time <= now
@@ -282,6 +276,33 @@ impl Store {
     }
 }
 
+/// Encodes `value` as a particle into `out` and returns its particle type; a
+/// list or map with non-zero container flags `flags` starts with the
+/// server's ext header (an extra element, or an extra entry with a nil value).
+pub(crate) fn encode_with_flags(value: &Value, flags: u8, out: &mut Vec<u8>) -> u8 {
+    use aerospike_proto::wire::msgpack::{pack_array_len, pack_map_len, pack_nil, pack_value};
+    match value {
+        Value::List(items) if flags != 0 => {
+            pack_array_len(out, items.len() + 1);
+            out.extend_from_slice(&[0xc7, 0x00, flags]);
+            for v in items {
+                pack_value(out, v);
+            }
+        }
+        Value::Map(entries) if flags != 0 => {
+            pack_map_len(out, entries.len() + 1);
+            out.extend_from_slice(&[0xc7, 0x00, flags]);
+            pack_nil(out);
+            for (k, v) in entries {
+                pack_value(out, k);
+                pack_value(out, v);
+            }
+        }
+        _ => return aerospike_proto::wire::particle::encode(value, out),
+    }
+    value.particle_type()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -335,31 +356,4 @@ mod tests {
         let left: usize = (0..PARTITIONS).map(|p| ns.partition(p).read().len()).sum();
         assert_eq!(left, 1);
     }
-}
-
-/// Encodes `value` as a particle into `out` and returns its particle type; a
-/// list or map with non-zero container flags `flags` starts with the
-/// server's ext header (an extra element, or an extra entry with a nil value).
-pub(crate) fn encode_with_flags(value: &Value, flags: u8, out: &mut Vec<u8>) -> u8 {
-    use aerospike_proto::wire::msgpack::{pack_array_len, pack_map_len, pack_nil, pack_value};
-    match value {
-        Value::List(items) if flags != 0 => {
-            pack_array_len(out, items.len() + 1);
-            out.extend_from_slice(&[0xc7, 0x00, flags]);
-            for v in items {
-                pack_value(out, v);
-            }
-        }
-        Value::Map(entries) if flags != 0 => {
-            pack_map_len(out, entries.len() + 1);
-            out.extend_from_slice(&[0xc7, 0x00, flags]);
-            pack_nil(out);
-            for (k, v) in entries {
-                pack_value(out, k);
-                pack_value(out, v);
-            }
-        }
-        _ => return aerospike_proto::wire::particle::encode(value, out),
-    }
-    value.particle_type()
 }
