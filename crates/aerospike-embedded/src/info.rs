@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 
 use super::ctx::{Member, NodeCtx};
-use super::store::{now_citrusleaf, now_nanos, CITRUSLEAF_EPOCH, PARTITIONS};
+use super::store::{now_citrusleaf, now_nanos, StoredRecord, CITRUSLEAF_EPOCH, PARTITIONS};
 use super::{jobs, sindex, udf};
 
 /// `features` of a CE 8.1.2.0 node.
@@ -24,6 +24,10 @@ const PEERS_DEFAULT_PORT: u16 = 3000;
 /// Every key of `namespace/<ns>`, in the server's order, with the values of
 /// an idle namespace; the ones that depend on state are filled in.
 const NAMESPACE_TEMPLATE: &str = include_str!("namespace_stats.txt");
+/// Every key of `get-config:context=namespace`, in the server's order, with
+/// a CE 8.1.2.0 namespace's values (`storage-engine memory`); the ones this
+/// cluster sets are filled in.
+const NAMESPACE_CONFIG_TEMPLATE: &str = include_str!("namespace_config.txt");
 /// Every key of `statistics`, in the server's order.
 const STATISTICS_TEMPLATE: &str = include_str!("statistics.txt");
 
@@ -99,10 +103,14 @@ pub(crate) fn answer(node: &NodeCtx, command: &str) -> String {
         "statistics" => statistics(node),
         "truncate" => truncate(node, args, false),
         "truncate-namespace" => truncate(node, args, true),
+        "get-config" => get_config(node, args),
         "user-agent-set" => "ok".into(),
         _ => {
             if let Some(rest) = name.strip_prefix("namespace/") {
                 return namespace_stats(node, rest);
+            }
+            if name == "sets" || name.starts_with("sets/") {
+                return sets(node, name.strip_prefix("sets/").unwrap_or(""));
             }
             let hooked = match name {
                 "query-show" | "query-abort" | "query-abort-all" => jobs::info(node, name, args),
@@ -280,32 +288,49 @@ fn cluster_stable(node: &NodeCtx, args: &str) -> String {
 
 /// Records of `ns` on this node: (master copies, replica copies).
 fn object_counts(node: &NodeCtx, ns: &str) -> (usize, usize) {
-    let Some(namespace) = node.shared.store.namespace(ns) else {
-        return (0, 0);
-    };
-    let now = now_citrusleaf();
-    let tables = node.shared.partitions.read();
-    let Some(table) = tables.get(ns) else {
-        return (0, 0);
-    };
     let (mut master, mut prole) = (0, 0);
-    for (pid, owners) in table.owners.iter().enumerate() {
-        let Some(pos) = owners.iter().position(|n| *n == node.name) else {
-            continue;
-        };
-        let n = namespace
-            .partition(pid)
-            .read()
-            .values()
-            .filter(|r| !r.is_expired(now))
-            .count();
-        if pos == 0 {
+    for_each_local_partition(node, ns, |is_master, records| {
+        let n = records.count();
+        if is_master {
             master += n;
         } else {
             prole += n;
         }
-    }
+    });
     (master, prole)
+}
+
+/// Runs `f` on every partition of namespace `ns` that `node` holds a copy
+/// of, with whether it is the master copy and the live records in it.
+fn for_each_local_partition(
+    node: &NodeCtx,
+    ns: &str,
+    mut f: impl FnMut(bool, &mut dyn Iterator<Item = &StoredRecord>),
+) {
+    let Some(namespace) = node.shared.store.namespace(ns) else {
+        return;
+    };
+    let now = now_citrusleaf();
+    let tables = node.shared.partitions.read();
+    let Some(table) = tables.get(ns) else {
+        return;
+    };
+    for (pid, owners) in table.owners.iter().enumerate() {
+        let Some(pos) = owners.iter().position(|n| *n == node.name) else {
+            continue;
+        };
+        let partition = namespace.partition(pid).read();
+        f(
+            pos == 0,
+            &mut partition.values().filter(|r| !r.is_expired(now)),
+        );
+    }
+}
+
+/// Runs `f` on every live record of `ns` that `node` holds (master or
+/// replica copy), as the node's own statistics and indexes count them.
+pub(crate) fn for_each_local_record(node: &NodeCtx, ns: &str, mut f: impl FnMut(&StoredRecord)) {
+    for_each_local_partition(node, ns, |_, records| records.for_each(&mut f));
 }
 
 /// Fills `template` (one `key=value` a line) with `values` and joins the
@@ -329,7 +354,8 @@ fn fill(template: &str, values: &[(&str, String)]) -> String {
 /// settings reflect this cluster.
 fn namespace_stats(node: &NodeCtx, ns: &str) -> String {
     let Some(namespace) = node.shared.store.namespace(ns) else {
-        return "ERROR:20:namespace not found".into();
+        // The server answers an unknown namespace this way, not with an error.
+        return "type=unknown".into();
     };
     let cfg = &namespace.config;
     let (master, prole) = object_counts(node, ns);
@@ -413,33 +439,122 @@ fn statistics(node: &NodeCtx) -> String {
 /// `truncate-namespace:namespace=NS[;lut=NANOS]`: removes the records last
 /// updated before `lut` (now when absent).
 fn truncate(node: &NodeCtx, args: &str, whole_namespace: bool) -> String {
-    let pairs = aerospike_proto::wire::info::parse_pairs(args, ';');
-    let get = |key: &str| pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
-    let Some(ns) = get("namespace").filter(|n| !n.is_empty()) else {
-        return "ERROR:4:namespace missing".into();
-    };
-    let Some(namespace) = node.shared.store.namespace(ns) else {
-        return "ERROR:20:namespace not found".into();
-    };
-    let set = if whole_namespace { None } else { get("set") };
-    if set.is_some_and(|s| s.is_empty() || s.len() > 63) {
-        return "ERROR:4:bad set name".into();
-    }
-    let now = now_nanos();
-    let before = match get("lut") {
-        None => now,
-        Some(v) => match v.parse::<u64>() {
-            // The server keeps milliseconds since 2010: earlier is 0.
-            Ok(l) if l / 1_000_000_000 <= CITRUSLEAF_EPOCH => {
-                return "ERROR:4:lut would truncate to 0".into()
+    let run = || -> Result<(), String> {
+        let ns = sindex::required_param(args, &["namespace"], 32)?;
+        let set = if whole_namespace {
+            None
+        } else {
+            Some(sindex::required_param(args, &["set"], 64)?)
+        };
+        let lut = sindex::optional_param(args, &["lut"], 24)?;
+        let now = now_nanos();
+        let before = match lut {
+            None => now,
+            // Like the server's strtoul: digits up to the first other byte.
+            Some(v) => {
+                let digits: String = v.chars().take_while(char::is_ascii_digit).collect();
+                let l = digits.parse::<u64>().unwrap_or(u64::MAX);
+                if l / 1_000_000_000 <= CITRUSLEAF_EPOCH {
+                    return Err("ERROR:4:would truncate to 0".into());
+                }
+                if l > now {
+                    return Err("ERROR:4:would truncate in the future".into());
+                }
+                l
             }
-            Ok(l) if l <= now => l,
-            Ok(_) => return "ERROR:4:lut is in the future".into(),
-            Err(_) => return "ERROR:4:bad lut".into(),
-        },
+        };
+        // An unknown namespace is accepted (the server passes the command
+        // to every node through its metadata module) and truncates nothing.
+        if let Some(namespace) = node.shared.store.namespace(ns) {
+            namespace.truncate(set, Some(before.saturating_add(1)));
+        }
+        Ok(())
     };
-    namespace.truncate(set, Some(before.saturating_add(1)));
-    "ok".into()
+    match run() {
+        Ok(()) => "ok".into(),
+        Err(e) => e,
+    }
+}
+
+/// `sets`, `sets/<ns>`, `sets/<ns>/<set>` (`thr_info.c` `cmd_sets`,
+/// `namespace.c` `append_set_props`): each set's counts on this node and
+/// its configuration. An unknown namespace answers `ns_type=unknown`, an
+/// unknown set nothing.
+fn sets(node: &NodeCtx, args: &str) -> String {
+    let (ns_name, set_name) = match args.split_once('/') {
+        Some((ns, set)) => (ns, Some(set)),
+        None => (args, None),
+    };
+    let namespaces: Vec<String> = if ns_name.is_empty() {
+        node.shared.store.names()
+    } else if node.shared.store.namespace(ns_name).is_some() {
+        vec![ns_name.to_owned()]
+    } else {
+        return "ns_type=unknown".into();
+    };
+    let mut out = String::new();
+    for ns in namespaces {
+        let Some(namespace) = node.shared.store.namespace(&ns) else {
+            continue;
+        };
+        let known = namespace.set_names();
+        let wanted: Vec<&String> = match set_name {
+            Some(s) => known.iter().filter(|k| *k == s).collect(),
+            None => known.iter().collect(),
+        };
+        for set in wanted {
+            let (mut objects, mut bytes) = (0u64, 0u64);
+            for_each_local_record(node, &ns, |r| {
+                if r.set == *set {
+                    objects += 1;
+                    bytes += r.size();
+                }
+            });
+            let sindexes = node.shared.sindexes.count_on(&ns, set);
+            if set_name.is_none() {
+                out.push_str(&format!("ns={ns}:set={set}:"));
+            }
+            out.push_str(&format!(
+                "objects={objects}:tombstones=0:data_used_bytes={bytes}:truncate_lut={}:\
+                 sindexes={sindexes}:index_populating=false:truncating=false:\
+                 default-read-touch-ttl-pct=0:default-ttl=0:disable-eviction=false:\
+                 enable-index=false:stop-writes-count=0:stop-writes-size=0;",
+                namespace.truncate_lut(set)
+            ));
+        }
+    }
+    out
+}
+
+/// `get-config:context=namespace;id=<ns>` (`cfg_info.c`): the namespace's
+/// configuration in the server's order. Other contexts (service, network,
+/// security, xdr) are not kept by the embedded cluster.
+fn get_config(node: &NodeCtx, args: &str) -> String {
+    let run = || -> Result<String, String> {
+        let context = sindex::required_param(args, &["context"], 1024)?;
+        if context != "namespace" {
+            return Err(format!(
+                "ERROR:4:context '{context}' is not kept by the embedded cluster"
+            ));
+        }
+        let ns = sindex::required_param(args, &["namespace", "id"], 32)?;
+        let namespace = node
+            .shared
+            .store
+            .namespace(ns)
+            .ok_or("ERROR:20:namespace not found on node")?;
+        let cfg = &namespace.config;
+        let values = [
+            ("default-ttl", cfg.default_ttl.to_string()),
+            ("replication-factor", cfg.replication_factor.to_string()),
+            (
+                "background-query-max-rps",
+                node.shared.config.background_query_max_rps.to_string(),
+            ),
+        ];
+        Ok(fill(NAMESPACE_CONFIG_TEMPLATE, &values))
+    };
+    run().unwrap_or_else(|e| e)
 }
 
 #[cfg(test)]
@@ -562,10 +677,8 @@ mod tests {
         assert_eq!(pairs.len(), NAMESPACE_TEMPLATE.lines().count());
         assert_eq!(pairs[0], ("ns_cluster_size", "1"));
         assert!(pairs.contains(&("replication-factor", "1")));
-        assert_eq!(
-            answer(&node, "namespace/nope"),
-            "ERROR:20:namespace not found"
-        );
+        // info-extra-single.txt: not an error on a real server.
+        assert_eq!(answer(&node, "namespace/nope"), "type=unknown");
         let stats = answer(&node, "statistics");
         assert!(stats.contains(";cluster_size=1;"), "{stats}");
         assert!(stats.contains("cluster_principal=BB901000000FC02"));
@@ -598,12 +711,55 @@ mod tests {
         assert_eq!(ns.count(None), 1);
         assert_eq!(answer(&node, "truncate-namespace:namespace=test"), "ok");
         assert_eq!(ns.count(None), 0);
-        assert!(answer(&node, "truncate:set=a").starts_with("ERROR:4:"));
-        assert!(answer(&node, "truncate:namespace=test;set=").starts_with("ERROR:4:"));
-        assert!(answer(&node, "truncate:namespace=nope").starts_with("ERROR:20:"));
-        assert!(
-            answer(&node, "truncate:namespace=test;lut=99999999999999999999")
-                .starts_with("ERROR:4:")
+        // The server's parameter errors (thr_info.c cmd_truncate).
+        assert_eq!(
+            answer(&node, "truncate:set=a"),
+            "ERROR:20:missing 'namespace'"
         );
+        assert_eq!(
+            answer(&node, "truncate:namespace=test;set="),
+            "ERROR:4:missing 'set' value"
+        );
+        assert_eq!(
+            answer(&node, "truncate:namespace=nope"),
+            "ERROR:4:missing 'set'"
+        );
+        // info-extra-single.txt: an unknown namespace is accepted.
+        assert_eq!(answer(&node, "truncate:namespace=nope;set=x"), "ok");
+        assert_eq!(
+            answer(
+                &node,
+                "truncate:namespace=test;set=a;lut=99999999999999999999"
+            ),
+            "ERROR:4:would truncate in the future"
+        );
+    }
+
+    #[test]
+    fn sets_list_counts_and_truncation() {
+        let node = cluster(&["BB901000000FC02"], 1);
+        let ns = node.shared.store.namespace("test").unwrap().clone();
+        for (i, set) in ["a", "a", "b"].iter().enumerate() {
+            let d =
+                aerospike_proto::wire::digest(set, &aerospike_proto::Value::Int(i as i64)).unwrap();
+            let mut r = StoredRecord::new(set);
+            r.set_bin("x", aerospike_proto::Value::Int(1));
+            r.touch_write();
+            ns.partition_of(&d).write().insert(d, r);
+        }
+        let a = answer(&node, "sets/test/a");
+        assert!(a.starts_with("objects=2:tombstones=0:"), "{a}");
+        assert!(a.contains(":truncate_lut=0:") && a.ends_with(":stop-writes-size=0;"));
+        let all = answer(&node, "sets");
+        assert!(all.starts_with("ns=test:set=a:objects=2:"), "{all}");
+        assert!(all.contains(";ns=test:set=b:objects=1:"), "{all}");
+        assert_eq!(answer(&node, "sets/test"), all);
+        assert_eq!(answer(&node, "sets/test/never"), "");
+        assert_eq!(answer(&node, "sets/nope"), "ns_type=unknown");
+        // A truncated set stays listed, empty, with its threshold.
+        assert_eq!(answer(&node, "truncate:namespace=test;set=a"), "ok");
+        let a = answer(&node, "sets/test/a");
+        assert!(a.starts_with("objects=0:"), "{a}");
+        assert!(!a.contains(":truncate_lut=0:"), "{a}");
     }
 }

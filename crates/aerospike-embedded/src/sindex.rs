@@ -11,6 +11,7 @@ use parking_lot::RwLock;
 use ripemd::{Digest, Ripemd160};
 
 use super::ctx::NodeCtx;
+use super::geo::Shape;
 use super::store::StoredRecord;
 use aerospike_proto::wire::info::parse_pairs;
 use aerospike_proto::wire::particle::types;
@@ -125,6 +126,83 @@ impl Sindex {
         self.created.elapsed() >= BUILD_TIME
     }
 
+    /// The values `rec` adds to this index (none when the record is in
+    /// another set or its bin holds nothing of the index's type), each once.
+    fn keys_of(&self, rec: &StoredRecord) -> Vec<Value> {
+        if !self.set.is_empty() && rec.set != self.set {
+            return Vec::new();
+        }
+        let Some(bin) = rec.bin(&self.bin) else {
+            return Vec::new();
+        };
+        let candidates: Vec<&Value> = match (self.itype, bin) {
+            (IndexType::Default, v) => vec![v],
+            (IndexType::List, Value::List(items)) => items.iter().collect(),
+            (IndexType::MapKeys, Value::Map(pairs)) => pairs.iter().map(|(k, _)| k).collect(),
+            (IndexType::MapValues, Value::Map(pairs)) => pairs.iter().map(|(_, v)| v).collect(),
+            _ => Vec::new(),
+        };
+        let mut keys: Vec<Value> = Vec::new();
+        for v in candidates {
+            let of_type = matches!(
+                (self.ktype, v),
+                (KeyType::Numeric, Value::Int(_))
+                    | (KeyType::String, Value::String(_))
+                    | (KeyType::Blob, Value::Blob(_))
+                    | (KeyType::Geo, Value::GeoJson(_))
+            );
+            if of_type && !keys.contains(v) {
+                keys.push(v.clone());
+            }
+        }
+        keys
+    }
+
+    /// The reply to `sindex-stat` on `node` (`sindex.c`
+    /// `as_sindex_stats_str`): entries are the (value, record) pairs of the
+    /// records this node holds; the per-value and per-record averages round
+    /// as the server's `ROUND_FRACTION`. `used_bytes` is the first 16 MiB
+    /// arena stage a real server reports for a small index.
+    fn stats(&self, node: &NodeCtx) -> String {
+        let (mut entries, mut records) = (0u64, 0u64);
+        let mut values: Vec<Value> = Vec::new();
+        super::info::for_each_local_record(node, &self.ns, |rec| {
+            let keys = self.keys_of(rec);
+            if !keys.is_empty() {
+                records += 1;
+                entries += keys.len() as u64;
+                for k in keys {
+                    if !values.contains(&k) {
+                        values.push(k);
+                    }
+                }
+            }
+        });
+        let round = |n: u64, d: u64| {
+            if d == 0 {
+                0
+            } else {
+                (n as f64 / d as f64 + 0.5) as u64
+            }
+        };
+        let per_rec = match self.itype {
+            IndexType::Default => u64::from(entries != 0),
+            _ => round(entries, records),
+        };
+        let built = self.created.elapsed().min(BUILD_TIME);
+        let load_pct = built.as_millis() * 100 / BUILD_TIME.as_millis();
+        let load_time = if self.readable() {
+            BUILD_TIME.as_millis()
+        } else {
+            0
+        };
+        format!(
+            "entries={entries};used_bytes=16777216;entries_per_bval={};entries_per_rec={per_rec};\
+             load_pct={load_pct};load_time={load_time};stat_gc_recs=0",
+            round(entries, values.len() as u64)
+        )
+    }
+
     fn same_definition(&self, other: &Sindex) -> bool {
         self.ns == other.ns
             && self.set == other.set
@@ -210,6 +288,16 @@ impl SindexRegistry {
         matching(set).or_else(|| if set.is_empty() { None } else { matching("") })
     }
 
+    /// How many indexes are defined on `set` of `ns` (the `sindexes` of
+    /// `sets`).
+    pub(crate) fn count_on(&self, ns: &str, set: &str) -> usize {
+        self.indexes
+            .read()
+            .iter()
+            .filter(|s| s.ns == ns && s.set == set)
+            .count()
+    }
+
     /// True when an index was defined on `set` of `ns` (defining an index
     /// creates its set, as on the server).
     pub(crate) fn has_set(&self, ns: &str, set: &str) -> bool {
@@ -237,8 +325,9 @@ pub(crate) enum Bounds {
     Str(String),
     /// Exactly these bytes.
     Blob(Vec<u8>),
-    /// A GeoJSON region or point; the embedded cluster matches no records.
-    Geo,
+    /// A GeoJSON region (points within it match) or point (regions that
+    /// contain it match).
+    Geo(Shape),
 }
 
 impl IndexRange {
@@ -279,8 +368,7 @@ impl IndexRange {
                 match particle {
                     types::STRING => Bounds::Str(String::from_utf8(bytes.to_vec()).ok()?),
                     types::BLOB => Bounds::Blob(bytes.to_vec()),
-                    _ if len == 0 => return None,
-                    _ => Bounds::Geo,
+                    _ => Bounds::Geo(Shape::parse(std::str::from_utf8(bytes).ok()?)?),
                 }
             }
             _ => return None,
@@ -319,6 +407,9 @@ impl IndexRange {
             (Bounds::Int(lo, hi), Value::Int(i)) if lo <= i && i <= hi => Some(*i),
             (Bounds::Str(s), Value::String(x)) if s == x => Some(hash_bval(s.as_bytes())),
             (Bounds::Blob(b), Value::Blob(x)) if b == x => Some(hash_bval(b)),
+            (Bounds::Geo(query), Value::GeoJson(json)) => Shape::parse(json)
+                .filter(|shape| shape.matches(query))
+                .map(|_| hash_bval(json.as_bytes())),
             _ => None,
         }
     }
@@ -412,8 +503,33 @@ pub(crate) fn info(node: &NodeCtx, name: &str, args: &str) -> Option<String> {
             Ok((ns, index)) => registry.exists(ns, index).to_string(),
             Err(e) => e,
         },
+        "sindex-stat" => {
+            let stat = || -> Result<String, String> {
+                let index = required_param(args, &["indexname"], 64)?;
+                let ns = required_param(args, &["namespace", "ns"], 32)?;
+                if node.shared.store.namespace(ns).is_none() {
+                    return Err("ERROR:20:namespace not found on node".into());
+                }
+                let all = registry.indexes.read();
+                let si = all
+                    .iter()
+                    .find(|s| s.ns == ns && s.name == index)
+                    .ok_or("ERROR:201:no index")?;
+                Ok(si.stats(node))
+            };
+            stat().unwrap_or_else(|e| e)
+        }
         "sindex-list" => {
-            let ns = get("ns").or_else(|| get("namespace"));
+            // The server lists secondary indexes, then set indexes, each
+            // checking the namespace: an error comes twice.
+            let ns = match optional_param(args, &["namespace", "ns"], 128) {
+                Err(e) => return Some(format!("{e};{e}")),
+                Ok(Some(ns)) if node.shared.store.namespace(ns).is_none() => {
+                    let e = "ERROR:20:namespace not found on node";
+                    return Some(format!("{e};{e}"));
+                }
+                Ok(ns) => ns,
+            };
             registry
                 .indexes
                 .read()
@@ -426,6 +542,45 @@ pub(crate) fn info(node: &NodeCtx, name: &str, args: &str) -> Option<String> {
         _ => return None,
     };
     Some(answer)
+}
+
+/// An optional info parameter as the server reads it
+/// (`as_info_optional_param_is_ok`): the first of `names` present; an empty
+/// value or one of `max_len` bytes or more is an error (code 20 for the
+/// namespace, else 4).
+pub(crate) fn optional_param<'a>(
+    args: &'a str,
+    names: &[&str],
+    max_len: usize,
+) -> Result<Option<&'a str>, String> {
+    let pairs = parse_pairs(args, ';');
+    let Some(value) = names
+        .iter()
+        .find_map(|n| pairs.iter().find(|(k, _)| k == n).map(|(_, v)| *v))
+    else {
+        return Ok(None);
+    };
+    let code = if names[0] == "namespace" { 20 } else { 4 };
+    if value.is_empty() {
+        return Err(format!("ERROR:{code}:missing '{}' value", names[0]));
+    }
+    if value.len() >= max_len {
+        return Err(format!("ERROR:{code}:'{}' value too long", names[0]));
+    }
+    Ok(Some(value))
+}
+
+/// A required info parameter (`as_info_required_param_is_ok`): as
+/// [`optional_param`], and missing is an error too.
+pub(crate) fn required_param<'a>(
+    args: &'a str,
+    names: &[&str],
+    max_len: usize,
+) -> Result<&'a str, String> {
+    optional_param(args, names, max_len)?.ok_or_else(|| {
+        let code = if names[0] == "namespace" { 20 } else { 4 };
+        format!("ERROR:{code}:missing '{}'", names[0])
+    })
 }
 
 /// The result code for a query whose range needs an index that is missing or

@@ -181,6 +181,9 @@ pub(crate) struct NamespaceConfig {
 pub(crate) struct Namespace {
     pub(crate) config: NamespaceConfig,
     partitions: Vec<RwLock<Partition>>,
+    /// Each truncated set and its last truncation threshold in milliseconds
+    /// since 2010-01-01 (the `truncate_lut` of `sets`).
+    truncated_sets: RwLock<Vec<(String, u64)>>,
 }
 
 impl Namespace {
@@ -191,7 +194,36 @@ impl Namespace {
             partitions: (0..PARTITIONS)
                 .map(|_| RwLock::new(Partition::new()))
                 .collect(),
+            truncated_sets: RwLock::new(Vec::new()),
         }
+    }
+
+    /// The `truncate_lut` of `set`: 0 when it was never truncated.
+    pub(crate) fn truncate_lut(&self, set: &str) -> u64 {
+        self.truncated_sets
+            .read()
+            .iter()
+            .find(|(s, _)| s == set)
+            .map_or(0, |(_, lut)| *lut)
+    }
+
+    /// Every set with a record on any node or a truncation, sorted.
+    pub(crate) fn set_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .truncated_sets
+            .read()
+            .iter()
+            .map(|(s, _)| s.clone())
+            .collect();
+        for p in &self.partitions {
+            for r in p.read().values() {
+                if !r.set.is_empty() && !names.contains(&r.set) {
+                    names.push(r.set.clone());
+                }
+            }
+        }
+        names.sort();
+        names
     }
 
     /// The lock of partition `pid` (0..4096).
@@ -209,6 +241,14 @@ impl Namespace {
     /// Removes every record of `set` (all sets for `None`) last updated before
     /// `before_ns` (everything for `None`). Returns how many were removed.
     pub(crate) fn truncate(&self, set: Option<&str>, before_ns: Option<u64>) -> usize {
+        if let (Some(set), Some(before)) = (set, before_ns) {
+            let lut_ms = (before / 1_000_000).saturating_sub(CITRUSLEAF_EPOCH * 1000);
+            let mut luts = self.truncated_sets.write();
+            match luts.iter_mut().find(|(s, _)| s == set) {
+                Some(entry) => entry.1 = entry.1.max(lut_ms),
+                None => luts.push((set.to_owned(), lut_ms)),
+            }
+        }
         let mut n = 0;
         for p in &self.partitions {
             let mut p = p.write();
