@@ -250,6 +250,36 @@ fn delete_and_touch_with_expiry(nodes: usize) {
     left.sort_unstable();
     assert_eq!(left, (30..100).collect::<Vec<_>>());
 
+    // A durable delete job: Enterprise deletes; Community accepts the job,
+    // which ends done(ok) having failed every record it selected.
+    let durable = e
+        .bg()
+        .delete(&ds(&set))
+        .where_ael("$.i < 40")
+        .durable_delete(true)
+        .execute()
+        .unwrap();
+    let outcome = durable.wait(quick()).unwrap();
+    let remaining = e.all(&set).len();
+    if e.client.info("edition").unwrap().contains("Enterprise") {
+        assert_eq!((outcome, remaining), (Outcome::Completed, 60));
+    } else {
+        // The nodes say done(ok); the client reports the failed records.
+        let failed = Outcome::Failed {
+            succeeded: 0,
+            failed: 10,
+        };
+        assert_eq!((outcome, remaining), (failed, 70));
+    }
+    let plain = e
+        .bg()
+        .delete(&ds(&set))
+        .where_ael("$.i < 40")
+        .execute()
+        .unwrap();
+    assert_eq!(plain.wait(quick()).unwrap(), Outcome::Completed);
+    assert_eq!(e.all(&set).len(), 60);
+
     let touch = e
         .bg()
         .touch(&ds(&set))

@@ -242,11 +242,20 @@ fn generation_and_exists_policies() {
     assert_eq!(rec.bin("a"), Some(&Value::from(7)));
     assert_eq!(rec.bin("b"), Some(&Value::from(1)));
 
+    // Durable deletes are an Enterprise feature: a Community server refuses
+    // them with ENTERPRISE_ONLY and keeps the record.
     let durable = WritePolicy {
         durable_delete: true,
         ..wp()
     };
-    assert!(c.delete(&durable, &key).unwrap());
+    if c.info("edition").unwrap().contains("Enterprise") {
+        assert!(c.delete(&durable, &key).unwrap());
+    } else {
+        let e = c.delete(&durable, &key).unwrap_err();
+        assert_eq!(server_code(&e), Some(ResultCode::ENTERPRISE_ONLY));
+        assert!(c.exists(&rp(), &key).unwrap());
+        assert!(c.delete(&wp(), &key).unwrap());
+    }
 
     for a in [
         RecordExistsAction::UpdateOnly,

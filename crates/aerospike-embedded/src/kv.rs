@@ -264,7 +264,13 @@ pub(crate) fn apply_ops(
     {
         return Err(ResultCode::PARAMETER_ERROR);
     }
+    let durable = header.info2 & info2::DURABLE_DELETE != 0;
     if header.info2 & info2::DELETE != 0 {
+        // Community Edition refuses a durable delete before looking for the
+        // record (`delete.c` `as_delete_start`, `rw_utils_ce.c`).
+        if durable {
+            return Err(ResultCode::ENTERPRISE_ONLY);
+        }
         let current = rec.as_ref().ok_or(ResultCode::KEY_NOT_FOUND)?;
         check_generation(header, current)?;
         *rec = None;
@@ -306,6 +312,12 @@ pub(crate) fn apply_ops(
         // finds nothing to act on.
         if created {
             return Err(ResultCode::KEY_NOT_FOUND);
+        }
+        // A write that deletes is a delete: durable is Enterprise-only
+        // (`write.c` `validate_delete_durability`). Background delete jobs
+        // fail every record this way.
+        if durable {
+            return Err(ResultCode::ENTERPRISE_ONLY);
         }
         *rec = None;
         return Ok(out);
@@ -1087,7 +1099,7 @@ mod tests {
         apply(&mut rec, gt(3), &[put("a", 3)]).unwrap();
         assert_eq!(rec.as_ref().unwrap().generation, 3);
         let del = Header {
-            info2: info2::WRITE | info2::DELETE | info2::DURABLE_DELETE | info2::GENERATION,
+            info2: info2::WRITE | info2::DELETE | info2::GENERATION,
             generation: 9,
             ..Header::default()
         };
