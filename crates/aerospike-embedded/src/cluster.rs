@@ -363,6 +363,7 @@ impl EmbeddedClusterBuilder {
             .partition_generation
             .store(0, Ordering::SeqCst);
         cluster.shared.peers_generation.store(0, Ordering::SeqCst);
+        cluster.shared.formed.store(true, Ordering::SeqCst);
         Ok(cluster)
     }
 }

@@ -113,6 +113,12 @@ pub(crate) struct Shared {
     /// Running nodes (name and service port), for `peers-clear-std` and
     /// cluster-wide statistics.
     pub(crate) members: RwLock<Vec<Member>>,
+    /// False until the starting cluster has formed (ownership computed,
+    /// generations set): connections accepted before wait, as a real node
+    /// serves clients only once it has joined its cluster. A client that
+    /// read an empty partition map at generation 0 would otherwise never
+    /// see the generation change.
+    pub(crate) formed: std::sync::atomic::AtomicBool,
 }
 
 /// A running node as its peers see it.
@@ -136,6 +142,7 @@ impl Shared {
             sindexes: SindexRegistry::default(),
             udfs: UdfRegistry::default(),
             members: RwLock::new(Vec::new()),
+            formed: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

@@ -171,6 +171,12 @@ struct Connection {
 impl Connection {
     fn serve(&self, mut stream: TcpStream) {
         let _ = stream.set_nodelay(true);
+        while !self.ctx.shared.formed.load(Ordering::SeqCst) {
+            if self.stop.load(Ordering::SeqCst) {
+                return;
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
         let Ok(write_half) = stream.try_clone() else {
             return;
         };
