@@ -79,14 +79,24 @@ fn literals() {
     golden(exp::float_val(1.5), "cb 3ff8000000000000");
     golden(exp::bool_val(false), "c2");
     golden(exp::nil(), "c0");
-    // ListVal: [126 (QUOTED), list]; MapVal: the map as it is.
+    // ListVal: [126 (QUOTED), list]; MapVal: key-ordered, with the
+    // key-ordered map header first (`c7 00 01`, nil), as the official
+    // parser and clients send map literals: the server compares maps that
+    // way.
     golden(
         exp::list_val(vec![Value::Int(1), Value::from("a")]),
         "92 7e 92 01 a2 03 61",
     );
     golden(
         exp::map_val(vec![(Value::from("k"), Value::Int(1))]),
-        "81 a2 03 6b 01",
+        "82 c7 00 01 c0 a2 03 6b 01",
+    );
+    golden(
+        exp::map_val(vec![
+            (Value::from("b"), Value::Int(2)),
+            (Value::Int(9), Value::Int(1)),
+        ]),
+        "83 c7 00 01 c0 09 01 a2 03 62 02",
     );
 }
 

@@ -407,60 +407,9 @@ impl Args<'_> {
 // ---------------------------------------------------------------------------
 // Ordering.
 
-fn type_rank(v: &Value) -> u8 {
-    match v {
-        Value::Nil => 1,
-        Value::Bool(false) => 2,
-        Value::Bool(true) => 3,
-        Value::Int(i) if *i < 0 => 4,
-        Value::Int(_) => 5,
-        Value::String(_) => 6,
-        Value::List(_) => 7,
-        Value::Map(_) => 8,
-        Value::Blob(_) | Value::Hll(_) => 9,
-        Value::Float(_) => 10,
-        Value::GeoJson(_) => 11,
-        // `Value` is non-exhaustive: a kind added later sorts last.
-        _ => 12,
-    }
-}
-
-/// Aerospike's ordering of values (aerospike-server `msgpack_in.c`).
+/// Aerospike's ordering of values: [`Value::server_cmp`].
 pub(crate) fn compare(a: &Value, b: &Value) -> Ordering {
-    let t = type_rank(a).cmp(&type_rank(b));
-    if t != Ordering::Equal {
-        return t;
-    }
-    match (a, b) {
-        (Value::Int(x), Value::Int(y)) => x.cmp(y),
-        (Value::String(x), Value::String(y)) | (Value::GeoJson(x), Value::GeoJson(y)) => {
-            x.as_bytes().cmp(y.as_bytes())
-        }
-        (Value::Blob(_) | Value::Hll(_), Value::Blob(_) | Value::Hll(_)) => {
-            // Compared with their particle-type prefix byte, as packed.
-            let key = |v: &Value| match v {
-                Value::Hll(d) => (18u8, d.clone()),
-                Value::Blob(d) => (4u8, d.clone()),
-                _ => (0, Vec::new()),
-            };
-            key(a).cmp(&key(b))
-        }
-        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
-        (Value::List(x), Value::List(y)) => x
-            .iter()
-            .zip(y)
-            .map(|(p, q)| compare(p, q))
-            .find(|o| *o != Ordering::Equal)
-            .unwrap_or_else(|| x.len().cmp(&y.len())),
-        (Value::Map(x), Value::Map(y)) => x.len().cmp(&y.len()).then_with(|| {
-            x.iter()
-                .zip(y)
-                .map(|((k1, v1), (k2, v2))| compare(k1, k2).then_with(|| compare(v1, v2)))
-                .find(|o| *o != Ordering::Equal)
-                .unwrap_or(Ordering::Equal)
-        }),
-        _ => Ordering::Equal,
-    }
+    a.server_cmp(b)
 }
 
 /// Compares a stored value with an argument.
@@ -477,7 +426,7 @@ fn cmp_arg(v: &Value, a: &Arg) -> Option<Ordering> {
         Arg::Wild => None,
         Arg::List(items) => {
             let Value::List(list) = v else {
-                return Some(type_rank(v).cmp(&type_rank(&Value::List(Vec::new()))));
+                return Some(compare(v, &Value::List(Vec::new())));
             };
             for (x, it) in list.iter().zip(items) {
                 let o = cmp_arg(x, it)?;

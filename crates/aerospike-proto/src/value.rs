@@ -320,6 +320,76 @@ macro_rules! map {
     };
 }
 
+impl Value {
+    /// The order an Aerospike server sorts values in (`msgpack_in.c`): by
+    /// type first (nil, false, true, integers, strings, lists, maps, bytes,
+    /// floats, GeoJSON), then by value; lists element by element, maps by
+    /// size, then entry by entry.
+    ///
+    /// ```
+    /// use aerospike_proto::Value;
+    /// use std::cmp::Ordering;
+    /// assert_eq!(Value::from(5).server_cmp(&Value::from("a")), Ordering::Less);
+    /// assert_eq!(Value::from(2.5).server_cmp(&Value::from("a")), Ordering::Greater);
+    /// ```
+    pub fn server_cmp(&self, other: &Value) -> std::cmp::Ordering {
+        compare(self, other)
+    }
+}
+
+fn type_rank(v: &Value) -> u8 {
+    match v {
+        Value::Nil => 1,
+        Value::Bool(false) => 2,
+        Value::Bool(true) => 3,
+        Value::Int(i) if *i < 0 => 4,
+        Value::Int(_) => 5,
+        Value::String(_) => 6,
+        Value::List(_) => 7,
+        Value::Map(_) => 8,
+        Value::Blob(_) | Value::Hll(_) => 9,
+        Value::Float(_) => 10,
+        Value::GeoJson(_) => 11,
+    }
+}
+
+fn compare(a: &Value, b: &Value) -> std::cmp::Ordering {
+    let t = type_rank(a).cmp(&type_rank(b));
+    if t != std::cmp::Ordering::Equal {
+        return t;
+    }
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x.cmp(y),
+        (Value::String(x), Value::String(y)) | (Value::GeoJson(x), Value::GeoJson(y)) => {
+            x.as_bytes().cmp(y.as_bytes())
+        }
+        (Value::Blob(_) | Value::Hll(_), Value::Blob(_) | Value::Hll(_)) => {
+            // Compared with their particle-type prefix byte, as packed.
+            let key = |v: &Value| match v {
+                Value::Hll(d) => (18u8, d.clone()),
+                Value::Blob(d) => (4u8, d.clone()),
+                _ => (0, Vec::new()),
+            };
+            key(a).cmp(&key(b))
+        }
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal),
+        (Value::List(x), Value::List(y)) => x
+            .iter()
+            .zip(y)
+            .map(|(p, q)| compare(p, q))
+            .find(|o| *o != std::cmp::Ordering::Equal)
+            .unwrap_or_else(|| x.len().cmp(&y.len())),
+        (Value::Map(x), Value::Map(y)) => x.len().cmp(&y.len()).then_with(|| {
+            x.iter()
+                .zip(y)
+                .map(|((k1, v1), (k2, v2))| compare(k1, k2).then_with(|| compare(v1, v2)))
+                .find(|o| *o != std::cmp::Ordering::Equal)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        }),
+        _ => std::cmp::Ordering::Equal,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

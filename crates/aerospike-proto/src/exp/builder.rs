@@ -284,11 +284,15 @@ pub fn list_val(v: Vec<Value>) -> Expression {
     Expression::new(Node::Val(Value::List(v)))
 }
 
-/// A map literal.
+/// A map literal. It is sent key-ordered with the key-ordered map header
+/// (`c7 00 01`, then nil), the way a server keeps and compares maps.
 ///
 /// ```
 /// use aerospike_proto::{exp, Value};
-/// assert_eq!(exp::map_val(vec![(Value::Int(1), Value::Int(2))]).to_bytes(), [0x81, 0x01, 0x02]);
+/// assert_eq!(
+///     exp::map_val(vec![(Value::Int(1), Value::Int(2))]).to_bytes(),
+///     [0x82, 0xc7, 0x00, 0x01, 0xc0, 0x01, 0x02]
+/// );
 /// ```
 pub fn map_val(v: Vec<(Value, Value)>) -> Expression {
     Expression::new(Node::Val(Value::Map(v)))
@@ -445,31 +449,55 @@ macro_rules! variadic {
     )*};
 }
 
+/// A logical operator over `args`. The server refuses one with fewer than
+/// two operands (`exp.c` `build_logical_vargs`), so one operand is sent as
+/// itself and none as the operator's identity.
+fn logical(code: u8, identity: bool, mut args: Vec<Expression>) -> Expression {
+    match args.len() {
+        0 => bool_val(identity),
+        1 => args.remove(0),
+        _ => cmd(code, args),
+    }
+}
+
+/// True when every argument is true. One argument is sent as itself, none
+/// as `true` (a server refuses an `and` of fewer than two).
+///
+/// ```
+/// use aerospike_proto::exp;
+/// let e = exp::and(vec![exp::bool_bin("a"), exp::bool_bin("b")]);
+/// assert_eq!(e.to_string(), "$.a and $.b");
+/// assert_eq!(exp::and(vec![exp::bool_bin("a")]), exp::bool_bin("a"));
+/// ```
+pub fn and(args: Vec<Expression>) -> Expression {
+    logical(op::AND, true, args)
+}
+
+/// True when any argument is true. One argument is sent as itself, none as
+/// `false`.
+///
+/// ```
+/// use aerospike_proto::exp;
+/// let e = exp::or(vec![exp::bool_bin("a"), exp::bool_bin("b")]);
+/// assert_eq!(e.to_string(), "$.a or $.b");
+/// ```
+pub fn or(args: Vec<Expression>) -> Expression {
+    logical(op::OR, false, args)
+}
+
+/// True when exactly one argument is true. One argument is sent as itself,
+/// none as `false`.
+///
+/// ```
+/// use aerospike_proto::exp;
+/// let e = exp::exclusive(vec![exp::bool_bin("a"), exp::bool_bin("b")]);
+/// assert_eq!(e.to_string(), "exclusive($.a, $.b)");
+/// ```
+pub fn exclusive(args: Vec<Expression>) -> Expression {
+    logical(op::EXCLUSIVE, false, args)
+}
+
 variadic! {
-    /// True when every argument is true.
-    ///
-    /// ```
-    /// use aerospike_proto::exp;
-    /// let e = exp::and(vec![exp::bool_bin("a"), exp::bool_bin("b")]);
-    /// assert_eq!(e.to_string(), "$.a and $.b");
-    /// ```
-    and => AND;
-    /// True when any argument is true.
-    ///
-    /// ```
-    /// use aerospike_proto::exp;
-    /// let e = exp::or(vec![exp::bool_bin("a"), exp::bool_bin("b")]);
-    /// assert_eq!(e.to_string(), "$.a or $.b");
-    /// ```
-    or => OR;
-    /// True when exactly one argument is true.
-    ///
-    /// ```
-    /// use aerospike_proto::exp;
-    /// let e = exp::exclusive(vec![exp::bool_bin("a"), exp::bool_bin("b")]);
-    /// assert_eq!(e.to_string(), "exclusive($.a, $.b)");
-    /// ```
-    exclusive => EXCLUSIVE;
     /// Sum of the arguments (all integers or all floats).
     ///
     /// ```

@@ -348,7 +348,36 @@ fn operand_expects(
     }
 }
 
+/// True for a read of one element (by index, rank or key).
+fn single_element(c: &Call) -> bool {
+    matches!(
+        c.op,
+        lc::GET_BY_INDEX | mc::GET_BY_INDEX | lc::GET_BY_RANK | mc::GET_BY_RANK | mc::GET_BY_KEY
+    )
+}
+
 fn write_call(out: &mut String, c: &Call, expect: Option<ExpType>, min: u8) -> fmt::Result {
+    // The size of the list or map one element holds: `<path>.[].count()`.
+    if let (lc::SIZE | mc::SIZE, None, true, Node::Call(inner)) =
+        (c.op, c.rt, c.ctx.is_empty(), &c.bin)
+    {
+        let holds = if c.op == mc::SIZE {
+            ExpType::Map
+        } else {
+            ExpType::List
+        };
+        if inner.rt == Some(ReturnType::VALUE) && inner.ret == holds && single_element(inner) {
+            if let Some(path) = path_form(inner) {
+                out.push_str(&path);
+                out.push_str(if c.op == mc::SIZE {
+                    ".{}.count()"
+                } else {
+                    ".[].count()"
+                });
+                return Ok(());
+            }
+        }
+    }
     if let Some(path) = path_form(c) {
         out.push_str(&path);
         let rt = c.rt.unwrap_or(ReturnType::NONE);
@@ -358,7 +387,8 @@ fn write_call(out: &mut String, c: &Call, expect: Option<ExpType>, min: u8) -> f
             if expect != Some(c.ret) {
                 write!(out, ".get(type: {})", c.ret.ael_name())?;
             }
-        } else if rt == ReturnType::COUNT && c.ret == ExpType::Int {
+        } else if rt == ReturnType::COUNT && c.ret == ExpType::Int && !single_element(c) {
+            // On one element `.count()` is the size of what it holds.
             out.push_str(".count()");
         } else if rt == ReturnType::EXISTS && c.ret == ExpType::Bool {
             out.push_str(".exists()");

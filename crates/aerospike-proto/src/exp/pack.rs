@@ -141,14 +141,47 @@ fn head(buf: &mut Vec<u8>, len: usize, code: u8) {
     msgpack::pack_int(buf, i64::from(code));
 }
 
+/// Appends a literal value. Maps, at any depth, are sent key-ordered with
+/// the key-ordered map header (`c7 00 01`, then nil), as the server keeps
+/// and compares them and as the official clients send them: an unordered
+/// map literal never equals a map the server read.
+fn pack_literal(buf: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::List(items) => {
+            msgpack::pack_array_len(buf, items.len());
+            for it in items {
+                pack_literal(buf, it);
+            }
+        }
+        Value::Map(entries) => {
+            let mut sorted: Vec<&(Value, Value)> = Vec::with_capacity(entries.len());
+            for e in entries {
+                // The first of equal keys stays.
+                if !sorted.iter().any(|s| s.0.server_cmp(&e.0).is_eq()) {
+                    sorted.push(e);
+                }
+            }
+            sorted.sort_by(|a, b| a.0.server_cmp(&b.0));
+            msgpack::pack_map_len(buf, sorted.len() + 1);
+            buf.extend_from_slice(&[0xc7, 0x00, 0x01]);
+            msgpack::pack_nil(buf);
+            for (k, val) in sorted {
+                pack_literal(buf, k);
+                pack_literal(buf, val);
+            }
+        }
+        _ => msgpack::pack_value(buf, v),
+    }
+}
+
 /// Appends the wire form of `node`.
 pub fn pack(node: &Node, buf: &mut Vec<u8>) {
     match node {
-        Node::Val(Value::List(l)) => {
+        Node::Val(v @ Value::List(_)) => {
             head(buf, 2, op::QUOTED);
-            msgpack::pack_value(buf, &Value::List(l.clone()));
+            pack_literal(buf, v);
         }
-        Node::Val(v) => msgpack::pack_value(buf, v),
+        Node::Val(v) => pack_literal(buf, v),
         Node::Bin(name, ty) => {
             head(buf, 3, op::BIN);
             msgpack::pack_int(buf, i64::from(ty.code()));
@@ -346,7 +379,9 @@ pub fn arity(code: u8) -> Option<(usize, usize)> {
         op::INT_LSHIFT..=op::INT_ARSHIFT | op::INT_LSCAN | op::INT_RSCAN => (2, 2),
         op::NOT | op::ABS | op::FLOOR | op::CEIL | op::TO_INT | op::TO_FLOAT => (1, 1),
         op::INT_NOT | op::INT_COUNT => (1, 1),
-        op::AND | op::OR | op::EXCLUSIVE => (1, MANY),
+        // The server refuses a logical operator with fewer than two operands
+        // (`exp.c` `build_logical_vargs`).
+        op::AND | op::OR | op::EXCLUSIVE => (2, MANY),
         op::ADD..=op::DIV | op::INT_AND..=op::INT_XOR | op::MIN | op::MAX => (1, MANY),
         op::COND => (3, MANY),
         _ => return None,

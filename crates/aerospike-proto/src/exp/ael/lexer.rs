@@ -6,8 +6,9 @@ use crate::error::Error;
 /// One token.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Tok {
-    /// An integer literal's magnitude (the sign is a separate token).
-    Int(u64),
+    /// An integer literal's magnitude (the sign is a separate token), and
+    /// whether it was written in decimal (not `0x…` or `0b…`).
+    Int(u64, bool),
     Float(f64),
     Str(String),
     Ident(String),
@@ -26,7 +27,7 @@ impl Tok {
     /// How the token is named in error messages.
     pub(super) fn describe(&self) -> String {
         match self {
-            Tok::Int(i) => format!("number {i}"),
+            Tok::Int(i, _) => format!("number {i}"),
             Tok::Float(x) => format!("number {x}"),
             Tok::Str(s) => format!("string '{s}'"),
             Tok::Ident(s) => format!("'{s}'"),
@@ -67,7 +68,23 @@ pub(super) fn lex(text: &str) -> Result<Vec<(Pos, Tok)>, Error> {
             col += 1;
             continue;
         }
-        let tok = if c.is_ascii_digit() {
+        // A float without its leading zero (`.37`) where a value may start:
+        // not after a name, a closing bracket or a value, where `.` is a step.
+        let value_may_start = match out.last() {
+            None => true,
+            Some((_, Tok::Sym(s))) => !matches!(*s, "]" | "}" | ")"),
+            _ => false,
+        };
+        let tok = if c == '.' && value_may_start && at(i + 1).is_some_and(|c| c.is_ascii_digit()) {
+            i += 1;
+            while at(i).is_some_and(|c| c.is_ascii_digit()) {
+                i += 1;
+            }
+            let text: String = std::iter::once('0')
+                .chain(chars[start..i].iter().copied())
+                .collect();
+            Tok::Float(text.parse().map_err(|_| err(pos, "bad float literal"))?)
+        } else if c.is_ascii_digit() {
             // After a path's `.` a number is a map key: `.12.2` is two keys.
             let after_dot = matches!(out.last(), Some((_, Tok::Sym("."))));
             lex_number(&chars, &mut i, pos, !after_dot)?
@@ -151,7 +168,7 @@ fn lex_number(chars: &[char], i: &mut usize, pos: Pos, allow_float: bool) -> Res
             return Err(err(pos, "expected digits after the number prefix"));
         }
         return u64::from_str_radix(&digits, radix)
-            .map(Tok::Int)
+            .map(|u| Tok::Int(u, false))
             .map_err(|_| err(pos, "integer literal does not fit in 64 bits"));
     }
     while at(*i).is_some_and(|c| c.is_ascii_digit()) {
@@ -175,6 +192,6 @@ fn lex_number(chars: &[char], i: &mut usize, pos: Pos, allow_float: bool) -> Res
     text.parse::<u64>()
         .ok()
         .filter(|u| *u <= 1 << 63)
-        .map(Tok::Int)
+        .map(|u| Tok::Int(u, true))
         .ok_or_else(|| err(pos, "integer literal does not fit in 64 bits"))
 }

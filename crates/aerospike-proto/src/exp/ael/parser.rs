@@ -86,6 +86,9 @@ pub(super) struct Parser<'a> {
     params: &'a [Value],
     /// Current nesting of sub-expressions and literals.
     depth: usize,
+    /// True inside a `[...]` or `{...}` selector, where numbers are decimal
+    /// and indexes, ranks and counts 32-bit (as the official grammar has it).
+    in_selector: bool,
 }
 
 /// Deepest nesting accepted, so the recursive descent cannot exhaust the stack.
@@ -100,6 +103,7 @@ impl<'a> Parser<'a> {
             i: 0,
             params,
             depth: 0,
+            in_selector: false,
         }
     }
 
@@ -242,7 +246,8 @@ impl<'a> Parser<'a> {
             Tok::Sym(">=") => op::GE,
             Tok::Sym("<") => op::LT,
             Tok::Sym("<=") => op::LE,
-            Tok::Ident(s) if s == "in" => {
+            // `in` is the one keyword in any case (`IN`, `In`).
+            Tok::Ident(s) if s.eq_ignore_ascii_case("in") => {
                 let pos = self.pos();
                 self.bump();
                 let right = self.bitwise()?;
@@ -351,11 +356,20 @@ impl<'a> Parser<'a> {
     fn unary_inner(&mut self) -> Result<Ast, Error> {
         let pos = self.pos();
         if self.eat_sym("-") {
-            if *self.peek() == Tok::Int(1 << 63) {
+            // A sign directly before a number belongs to the literal, before
+            // any cast (`-5.asFloat()` converts -5, as the official parser
+            // reads it).
+            let negated = match *self.peek() {
+                Tok::Int(u, _) if u == 1 << 63 => Some(Value::Int(i64::MIN)),
+                Tok::Int(u, _) => i64::try_from(u).ok().map(|i| Value::Int(-i)),
+                Tok::Float(x) => Some(Value::Float(-x)),
+                _ => None,
+            };
+            if let Some(v) = negated {
                 self.bump();
-                return Ok(Ast {
+                return self.postfix_on(Ast {
                     pos,
-                    kind: Kind::Num(Value::Int(i64::MIN)),
+                    kind: Kind::Num(v),
                 });
             }
             let inner = self.unary()?;
@@ -379,6 +393,11 @@ impl<'a> Parser<'a> {
 
     fn postfix(&mut self) -> Result<Ast, Error> {
         let e = self.primary()?;
+        self.postfix_on(e)
+    }
+
+    /// `e.asInt()` / `e.asFloat()` after a number literal `e`.
+    fn postfix_on(&mut self, e: Ast) -> Result<Ast, Error> {
         if !matches!(e.kind, Kind::Num(_)) || !self.is_sym(".") {
             return Ok(e);
         }
@@ -401,7 +420,7 @@ impl<'a> Parser<'a> {
     fn primary(&mut self) -> Result<Ast, Error> {
         let pos = self.pos();
         let kind = match self.peek().clone() {
-            Tok::Int(_) | Tok::Float(_) => Kind::Num(self.number()?),
+            Tok::Int(..) | Tok::Float(_) => Kind::Num(self.number()?),
             Tok::Str(s) => {
                 self.bump();
                 Kind::Lit(Value::String(s))
@@ -507,9 +526,12 @@ impl<'a> Parser<'a> {
     fn number(&mut self) -> Result<Value, Error> {
         let pos = self.pos();
         match self.bump() {
-            Tok::Int(u) => i64::try_from(u)
-                .map(Value::Int)
-                .map_err(|_| err(pos, "integer literal does not fit in 64 bits")),
+            Tok::Int(u, decimal) => {
+                self.check_radix(pos, decimal)?;
+                i64::try_from(u)
+                    .map(Value::Int)
+                    .map_err(|_| err(pos, "integer literal does not fit in 64 bits"))
+            }
             Tok::Float(x) => Ok(Value::Float(x)),
             _ => Err(err(pos, "expected a number")),
         }
@@ -533,10 +555,12 @@ impl<'a> Parser<'a> {
     fn signed_magnitude(&mut self) -> Result<Value, Error> {
         let pos = self.pos();
         match self.bump() {
-            Tok::Int(u) => 0i64
-                .checked_sub_unsigned(u)
-                .map(Value::Int)
-                .ok_or_else(|| err(pos, "integer literal does not fit in 64 bits")),
+            Tok::Int(u, decimal) => {
+                self.check_radix(pos, decimal)?;
+                0i64.checked_sub_unsigned(u)
+                    .map(Value::Int)
+                    .ok_or_else(|| err(pos, "integer literal does not fit in 64 bits"))
+            }
             _ => Err(err(pos, "expected an integer")),
         }
     }
@@ -550,7 +574,7 @@ impl<'a> Parser<'a> {
         match self.peek().clone() {
             Tok::Sym("-") => {
                 self.bump();
-                if matches!(self.peek(), Tok::Int(_)) {
+                if matches!(self.peek(), Tok::Int(..)) {
                     return self.signed_magnitude();
                 }
                 match self.number()? {
@@ -558,7 +582,7 @@ impl<'a> Parser<'a> {
                     _ => self.fail("a number"),
                 }
             }
-            Tok::Int(_) | Tok::Float(_) => self.number(),
+            Tok::Int(..) | Tok::Float(_) => self.number(),
             Tok::Str(s) => {
                 self.bump();
                 Ok(Value::String(s))
@@ -625,7 +649,7 @@ impl<'a> Parser<'a> {
                     self.bump();
                     steps.push((spos, Step::Key(Value::String(name))));
                 }
-                Tok::Int(_) => {
+                Tok::Int(..) => {
                     let k = self.signed_int()?;
                     steps.push((spos, Step::Key(Value::Int(k))));
                 }
@@ -754,12 +778,37 @@ impl<'a> Parser<'a> {
         if stop.iter().any(|s| self.is_sym(s)) {
             Ok(None)
         } else {
-            self.signed_int().map(Some)
+            self.selector_int().map(Some)
         }
     }
 
     /// `[...]` or `{...}`.
     fn selection(&mut self, map: bool) -> Result<Step, Error> {
+        self.in_selector = true;
+        let step = self.selection_inner(map);
+        self.in_selector = false;
+        step
+    }
+
+    /// A number written as `0x…` or `0b…` is refused inside a selector.
+    fn check_radix(&self, pos: Pos, decimal: bool) -> Result<(), Error> {
+        if self.in_selector && !decimal {
+            return Err(err(pos, "a selector takes decimal numbers only"));
+        }
+        Ok(())
+    }
+
+    /// A selector's index, rank or count: a 32-bit integer.
+    fn selector_int(&mut self) -> Result<i64, Error> {
+        let pos = self.pos();
+        let i = self.signed_int()?;
+        if i32::try_from(i).is_err() {
+            return Err(err(pos, "an index, rank or count must fit in 32 bits"));
+        }
+        Ok(i)
+    }
+
+    fn selection_inner(&mut self, map: bool) -> Result<Step, Error> {
         let close = if map { "}" } else { "]" };
         self.bump();
         if self.eat_sym(close) {
@@ -787,7 +836,7 @@ impl<'a> Parser<'a> {
                 Sel::Value(first)
             }
         } else if self.eat_sym("#") {
-            let r = self.signed_int()?;
+            let r = self.selector_int()?;
             if self.eat_sym(":") {
                 let end = self.opt_int_before(&[close, "~"])?;
                 if self.eat_sym("~") {
@@ -799,8 +848,8 @@ impl<'a> Parser<'a> {
                 Sel::Rank(r)
             }
         } else {
-            let int_start = matches!(self.peek(), Tok::Int(_))
-                || (self.is_sym("-") && matches!(self.peek_at(1), Tok::Int(_)));
+            let int_start = matches!(self.peek(), Tok::Int(..))
+                || (self.is_sym("-") && matches!(self.peek_at(1), Tok::Int(..)));
             let first = self.step_value()?;
             match (&first, self.peek()) {
                 (Value::Int(i), Tok::Sym(s)) if *s == close => Sel::Index(*i),

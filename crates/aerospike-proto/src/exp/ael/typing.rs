@@ -125,7 +125,11 @@ fn infer(ast: &Ast, scope: &Scope) -> Option<ExpType> {
 
 fn infer_path(p: &Path) -> Option<ExpType> {
     match &p.func {
-        None => None,
+        // `$.bin.[]` and `$.bin.{}` are the whole list or map.
+        None => match p.steps.last() {
+            Some((_, Step::All { map })) => Some(if *map { ExpType::Map } else { ExpType::List }),
+            _ => None,
+        },
         Some((_, f)) => match f {
             PathFn::Get(Some(t), _) => Some(*t),
             PathFn::Get(None, Some(rt)) if *rt != ReturnType::VALUE => {
@@ -179,10 +183,10 @@ fn natural_type(rt: ReturnType, single: bool, map: bool) -> ExpType {
 fn build(ast: &Ast, expected: Option<ExpType>, scope: &mut Scope) -> Result<Node, Error> {
     Ok(match &ast.kind {
         Kind::Lit(v) | Kind::Num(v) => Node::Val(v.clone()),
-        Kind::Cast(inner, t) => match (&inner.kind, t) {
-            (Kind::Num(Value::Int(i)), ExpType::Float) => Node::Val(Value::Float(*i as f64)),
-            (Kind::Num(Value::Float(x)), ExpType::Int) => Node::Val(Value::Int(*x as i64)),
-            (Kind::Num(v), _) => Node::Val(v.clone()),
+        // A cast is a conversion the server runs, on literals too (as the
+        // official parser builds it).
+        Kind::Cast(inner, t) => match &inner.kind {
+            Kind::Num(v) => Node::Cmd(cast_op(*t), vec![Node::Val(v.clone())]),
             _ => return Err(err(ast.pos, "expected a number before the cast")),
         },
         Kind::Path(p) => build_path(p, ast.pos, expected)?,
@@ -208,20 +212,50 @@ fn build(ast: &Ast, expected: Option<ExpType>, scope: &mut Scope) -> Result<Node
             }
             Node::Var(v.clone())
         }
+        Kind::Neg(inner) if matches!(&inner.kind, Kind::Cast(c, _) if matches!(c.kind, Kind::Num(Value::Int(i64::MIN)))) => {
+            return Err(err(ast.pos, "integer literal out of range after '-'"))
+        }
         Kind::Neg(inner) => match &inner.kind {
-            Kind::Num(Value::Int(i)) => Node::Val(Value::Int(i.wrapping_neg())),
+            Kind::Num(Value::Int(i)) => {
+                Node::Val(Value::Int(i.checked_neg().ok_or_else(|| {
+                    err(ast.pos, "integer literal out of range after '-'")
+                })?))
+            }
             Kind::Num(Value::Float(x)) => Node::Val(Value::Float(-x)),
             _ => Node::Cmd(op::SUB, vec![build(inner, expected, scope)?]),
         },
         Kind::BitNot(inner) => Node::Cmd(op::INT_NOT, vec![typed(inner, ExpType::Int, scope)?]),
         Kind::Binary(code, l, r) => build_binary(*code, ast.pos, l, r, expected, scope)?,
+        // The official typing: a literal list holds one type, which the
+        // left side must have; against any other list the left side's own
+        // type must be known.
         Kind::In(l, r) => {
-            let elem = match &r.kind {
-                Kind::Lit(Value::List(items)) => common_type(items),
-                Kind::Lit(_) => return Err(err(r.pos, "expected a list after 'in'")),
-                _ => None,
-            };
-            let t = infer(l, scope).or(elem).unwrap_or(ExpType::Int);
+            let elem =
+                match &r.kind {
+                    Kind::Lit(Value::List(items)) if items.is_empty() => None,
+                    Kind::Lit(Value::List(items)) => Some(common_type(items).ok_or_else(|| {
+                        err(r.pos, "the values of an 'in' list must be of one type")
+                    })?),
+                    Kind::Lit(_) => return Err(err(r.pos, "expected a list after 'in'")),
+                    _ => None,
+                };
+            let own = infer(l, scope);
+            let numeric = |t: ExpType| matches!(t, ExpType::Int | ExpType::Float);
+            if let (Some(a), Some(b)) = (own, elem) {
+                if a != b && !(numeric(a) && numeric(b)) {
+                    return Err(err(
+                        l.pos,
+                        format!("cannot look for a {a:?} value in a list of {b:?} values"),
+                    ));
+                }
+            }
+            if own.is_none() && elem.is_none() && !matches!(r.kind, Kind::Lit(_) | Kind::Num(_)) {
+                return Err(err(
+                    l.pos,
+                    "the type of the value before 'in' must be known: add .get(type: ...)",
+                ));
+            }
+            let t = own.or(elem).unwrap_or(ExpType::Int);
             let needle = build(l, Some(t), scope)?;
             let list = typed(r, ExpType::List, scope)?;
             Node::Call(Box::new(Call {
@@ -398,6 +432,13 @@ fn build_func(
     }
     let code = op_code(name).ok_or_else(|| err(pos, format!("unknown function '{name}'")))?;
     let (lo, hi) = arity(code).unwrap_or((0, 0));
+    // `min` and `max` compare at least two values, as the official parser
+    // requires (the server would accept one).
+    let lo = if matches!(code, op::MIN | op::MAX) {
+        2
+    } else {
+        lo
+    };
     if args.len() < lo || args.len() > hi {
         return Err(err(
             pos,
@@ -546,8 +587,9 @@ fn build_path(p: &Path, pos: Pos, expected: Option<ExpType>) -> Result<Node, Err
             Some((fpos, PathFn::Get(_, Some(_)))) => {
                 return Err(err(*fpos, "expected a list or map step before 'return:'"))
             }
-            Some((_, PathFn::AsInt)) => bin(ExpType::Int),
-            Some((_, PathFn::AsFloat)) => bin(ExpType::Float),
+            // `.asInt()` converts a float bin, `.asFloat()` an integer one.
+            Some((_, PathFn::AsInt)) => Node::Cmd(op::TO_INT, vec![bin(ExpType::Float)]),
+            Some((_, PathFn::AsFloat)) => Node::Cmd(op::TO_FLOAT, vec![bin(ExpType::Int)]),
             Some((_, PathFn::BinType)) => Node::BinType(p.bin.clone()),
             Some((_, PathFn::Exists)) => Node::Cmd(
                 op::NE,
@@ -573,31 +615,85 @@ fn build_path(p: &Path, pos: Pos, expected: Option<ExpType>) -> Result<Node, Err
         ctx.extend(step_ctx(*spos, s)?);
     }
     let func = p.func.as_ref().map(|(_, f)| f);
-    let (code, args, single) = match last {
-        Step::All { map } => {
-            return match func {
-                Some(PathFn::Count) => Ok(Node::Call(Box::new(Call {
-                    ret: ExpType::Int,
-                    op: if *map { mc::SIZE } else { lc::SIZE },
-                    rt: None,
-                    args: Vec::new(),
-                    ctx,
-                    bin: bin(bin_type),
-                }))),
-                _ if ctx.is_empty() && rest.is_empty() => Ok(bin(bin_type)),
-                _ => Err(err(*last_pos, "expected '.count()' after '[]' or '{}'")),
-            };
-        }
-        Step::Key(k) => (mc::GET_BY_KEY, vec![val(k)], true),
-        Step::Sel { map, sel, .. } => sel_op(*last_pos, *map, sel)?,
+    // The size of a collection (official AEL): `count()` on one element is
+    // the size of the list or map found there; on a multi-value selection,
+    // how many values it selects.
+    let size_of = |container: Node, map: bool| {
+        Node::Call(Box::new(Call {
+            ret: ExpType::Int,
+            op: if map { mc::SIZE } else { lc::SIZE },
+            rt: None,
+            args: Vec::new(),
+            ctx: Vec::new(),
+            bin: container,
+        }))
     };
+    let read = |step_pos: Pos, step: &Step, ret: ExpType, rt: ReturnType, ctx: Vec<_>| {
+        let (code, args, single) = step_read(step_pos, step)?;
+        let inverted = matches!(step, Step::Sel { inverted: true, .. });
+        Ok::<_, Error>((
+            Node::Call(Box::new(Call {
+                ret,
+                op: code,
+                rt: Some(if inverted { rt.inverted() } else { rt }),
+                args,
+                ctx,
+                bin: bin(bin_type),
+            })),
+            single,
+        ))
+    };
+    if let Step::All { map } = last {
+        return match (func, rest.split_last()) {
+            (Some(PathFn::Count), None) => Ok(Node::Call(Box::new(Call {
+                ret: ExpType::Int,
+                op: if *map { mc::SIZE } else { lc::SIZE },
+                rt: None,
+                args: Vec::new(),
+                ctx,
+                bin: bin(bin_type),
+            }))),
+            (Some(PathFn::Count), Some(((prev_pos, prev), earlier))) => {
+                let mut ctx = Vec::new();
+                for (spos, s) in earlier {
+                    ctx.extend(step_ctx(*spos, s)?);
+                }
+                if is_single(prev) {
+                    let ret = if *map { ExpType::Map } else { ExpType::List };
+                    let (inner, _) = read(*prev_pos, prev, ret, ReturnType::VALUE, ctx)?;
+                    Ok(size_of(inner, *map))
+                } else {
+                    Ok(read(*prev_pos, prev, ExpType::Int, ReturnType::COUNT, ctx)?.0)
+                }
+            }
+            _ if ctx.is_empty() && rest.is_empty() => Ok(bin(bin_type)),
+            _ => Err(err(*last_pos, "expected '.count()' after '[]' or '{}'")),
+        };
+    }
+    if func == Some(&PathFn::Count) && is_single(last) {
+        let (inner, _) = read(*last_pos, last, ExpType::List, ReturnType::VALUE, ctx)?;
+        return Ok(size_of(inner, false));
+    }
+    let (code, args, single) = step_read(*last_pos, last)?;
     let default = if single { ExpType::Int } else { ExpType::List };
     let (rt, ret) = match func {
         None => (ReturnType::VALUE, expected.unwrap_or(default)),
         Some(PathFn::Count) => (ReturnType::COUNT, ExpType::Int),
         Some(PathFn::Exists) => (ReturnType::EXISTS, ExpType::Bool),
-        Some(PathFn::AsInt) => (ReturnType::VALUE, ExpType::Int),
-        Some(PathFn::AsFloat) => (ReturnType::VALUE, ExpType::Float),
+        // The element is read as the type the cast converts from (a list
+        // for a multi-value selection) and converted below.
+        Some(PathFn::AsInt) => (
+            ReturnType::VALUE,
+            if single {
+                ExpType::Float
+            } else {
+                ExpType::List
+            },
+        ),
+        Some(PathFn::AsFloat) => (
+            ReturnType::VALUE,
+            if single { ExpType::Int } else { ExpType::List },
+        ),
         Some(PathFn::Get(t, rt)) => {
             let rt = rt.unwrap_or(ReturnType::VALUE);
             let natural = if rt == ReturnType::VALUE {
@@ -612,12 +708,36 @@ fn build_path(p: &Path, pos: Pos, expected: Option<ExpType>) -> Result<Node, Err
         }
     };
     let inverted = matches!(last, Step::Sel { inverted: true, .. });
-    Ok(Node::Call(Box::new(Call {
+    let call = Node::Call(Box::new(Call {
         ret,
         op: code,
         rt: Some(if inverted { rt.inverted() } else { rt }),
         args,
         ctx,
         bin: bin(bin_type),
-    })))
+    }));
+    Ok(match func {
+        Some(PathFn::AsInt) => Node::Cmd(op::TO_INT, vec![call]),
+        Some(PathFn::AsFloat) => Node::Cmd(op::TO_FLOAT, vec![call]),
+        _ => call,
+    })
+}
+
+/// The read operation, arguments and single-element flag of a list or map
+/// step.
+fn step_read(pos: Pos, step: &Step) -> Result<(i64, Vec<Node>, bool), Error> {
+    match step {
+        Step::Key(k) => Ok((mc::GET_BY_KEY, vec![val(k)], true)),
+        Step::Sel { map, sel, .. } => sel_op(pos, *map, sel),
+        Step::All { .. } => Err(err(pos, "expected a selection")),
+    }
+}
+
+/// The conversion a cast to `t` runs.
+fn cast_op(t: ExpType) -> u8 {
+    if t == ExpType::Float {
+        op::TO_FLOAT
+    } else {
+        op::TO_INT
+    }
 }
