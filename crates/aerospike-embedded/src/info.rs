@@ -690,9 +690,8 @@ mod tests {
         assert!(answer(&node, "cluster-stable:size=3").starts_with("ERROR"));
     }
 
-    #[test]
-    fn truncate_commands() {
-        let node = cluster(&["BB901000000FC02"], 1);
+    /// Writes records 0 and 1 in set `a` and 2 in set `b` of namespace test.
+    fn two_in_a_one_in_b(node: &NodeCtx) -> std::sync::Arc<super::super::store::Namespace> {
         let ns = node.shared.store.namespace("test").unwrap().clone();
         for (i, set) in ["a", "a", "b"].iter().enumerate() {
             let d =
@@ -702,6 +701,13 @@ mod tests {
             r.touch_write();
             ns.partition_of(&d).write().insert(d, r);
         }
+        ns
+    }
+
+    #[test]
+    fn truncate_commands() {
+        let node = cluster(&["BB901000000FC02"], 1);
+        let ns = two_in_a_one_in_b(&node);
         // 2015-01-01: nothing is that old.
         let old = "truncate:namespace=test;set=a;lut=1420070400000000000";
         assert_eq!(answer(&node, old), "ok");
@@ -738,15 +744,7 @@ mod tests {
     #[test]
     fn sets_list_counts_and_truncation() {
         let node = cluster(&["BB901000000FC02"], 1);
-        let ns = node.shared.store.namespace("test").unwrap().clone();
-        for (i, set) in ["a", "a", "b"].iter().enumerate() {
-            let d =
-                aerospike_proto::wire::digest(set, &aerospike_proto::Value::Int(i as i64)).unwrap();
-            let mut r = StoredRecord::new(set);
-            r.set_bin("x", aerospike_proto::Value::Int(1));
-            r.touch_write();
-            ns.partition_of(&d).write().insert(d, r);
-        }
+        let ns = two_in_a_one_in_b(&node);
         let a = answer(&node, "sets/test/a");
         assert!(a.starts_with("objects=2:tombstones=0:"), "{a}");
         assert!(a.contains(":truncate_lut=0:") && a.ends_with(":stop-writes-size=0;"));

@@ -629,19 +629,16 @@ fn build_path(p: &Path, pos: Pos, expected: Option<ExpType>) -> Result<Node, Err
         }))
     };
     let read = |step_pos: Pos, step: &Step, ret: ExpType, rt: ReturnType, ctx: Vec<_>| {
-        let (code, args, single) = step_read(step_pos, step)?;
+        let (code, args, _) = step_read(step_pos, step)?;
         let inverted = matches!(step, Step::Sel { inverted: true, .. });
-        Ok::<_, Error>((
-            Node::Call(Box::new(Call {
-                ret,
-                op: code,
-                rt: Some(if inverted { rt.inverted() } else { rt }),
-                args,
-                ctx,
-                bin: bin(bin_type),
-            })),
-            single,
-        ))
+        Ok::<_, Error>(Node::Call(Box::new(Call {
+            ret,
+            op: code,
+            rt: Some(if inverted { rt.inverted() } else { rt }),
+            args,
+            ctx,
+            bin: bin(bin_type),
+        })))
     };
     if let Step::All { map } = last {
         return match (func, rest.split_last()) {
@@ -660,10 +657,10 @@ fn build_path(p: &Path, pos: Pos, expected: Option<ExpType>) -> Result<Node, Err
                 }
                 if is_single(prev) {
                     let ret = if *map { ExpType::Map } else { ExpType::List };
-                    let (inner, _) = read(*prev_pos, prev, ret, ReturnType::VALUE, ctx)?;
+                    let inner = read(*prev_pos, prev, ret, ReturnType::VALUE, ctx)?;
                     Ok(size_of(inner, *map))
                 } else {
-                    Ok(read(*prev_pos, prev, ExpType::Int, ReturnType::COUNT, ctx)?.0)
+                    read(*prev_pos, prev, ExpType::Int, ReturnType::COUNT, ctx)
                 }
             }
             _ if ctx.is_empty() && rest.is_empty() => Ok(bin(bin_type)),
@@ -671,10 +668,10 @@ fn build_path(p: &Path, pos: Pos, expected: Option<ExpType>) -> Result<Node, Err
         };
     }
     if func == Some(&PathFn::Count) && is_single(last) {
-        let (inner, _) = read(*last_pos, last, ExpType::List, ReturnType::VALUE, ctx)?;
+        let inner = read(*last_pos, last, ExpType::List, ReturnType::VALUE, ctx)?;
         return Ok(size_of(inner, false));
     }
-    let (code, args, single) = step_read(*last_pos, last)?;
+    let (_, _, single) = step_read(*last_pos, last)?;
     let default = if single { ExpType::Int } else { ExpType::List };
     let (rt, ret) = match func {
         None => (ReturnType::VALUE, expected.unwrap_or(default)),
@@ -707,15 +704,7 @@ fn build_path(p: &Path, pos: Pos, expected: Option<ExpType>) -> Result<Node, Err
             return Err(err(pos, "expected 'binType()' directly after the bin name"))
         }
     };
-    let inverted = matches!(last, Step::Sel { inverted: true, .. });
-    let call = Node::Call(Box::new(Call {
-        ret,
-        op: code,
-        rt: Some(if inverted { rt.inverted() } else { rt }),
-        args,
-        ctx,
-        bin: bin(bin_type),
-    }));
+    let call = read(*last_pos, last, ret, rt, ctx)?;
     Ok(match func {
         Some(PathFn::AsInt) => Node::Cmd(op::TO_INT, vec![call]),
         Some(PathFn::AsFloat) => Node::Cmd(op::TO_FLOAT, vec![call]),
