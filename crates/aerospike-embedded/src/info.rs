@@ -744,7 +744,7 @@ mod tests {
     #[test]
     fn sets_list_counts_and_truncation() {
         let node = cluster(&["BB901000000FC02"], 1);
-        let ns = two_in_a_one_in_b(&node);
+        two_in_a_one_in_b(&node);
         let a = answer(&node, "sets/test/a");
         assert!(a.starts_with("objects=2:tombstones=0:"), "{a}");
         assert!(a.contains(":truncate_lut=0:") && a.ends_with(":stop-writes-size=0;"));
