@@ -672,9 +672,16 @@ fn build_path(p: &Path, pos: Pos, expected: Option<ExpType>) -> Result<Node, Err
         return Ok(size_of(inner, false));
     }
     let (_, _, single) = step_read(*last_pos, last)?;
-    let default = if single { ExpType::Int } else { ExpType::List };
+    // A multi-value selection's values are a list, whatever the context or
+    // `.get(type: ...)` says (the official typing): compared with a scalar,
+    // the server refuses the filter instead of silently matching nothing.
+    let value_type = if single {
+        expected.unwrap_or(ExpType::Int)
+    } else {
+        ExpType::List
+    };
     let (rt, ret) = match func {
-        None => (ReturnType::VALUE, expected.unwrap_or(default)),
+        None => (ReturnType::VALUE, value_type),
         Some(PathFn::Count) => (ReturnType::COUNT, ExpType::Int),
         Some(PathFn::Exists) => (ReturnType::EXISTS, ExpType::Bool),
         // The element is read as the type the cast converts from (a list
@@ -693,12 +700,11 @@ fn build_path(p: &Path, pos: Pos, expected: Option<ExpType>) -> Result<Node, Err
         ),
         Some(PathFn::Get(t, rt)) => {
             let rt = rt.unwrap_or(ReturnType::VALUE);
-            let natural = if rt == ReturnType::VALUE {
-                expected.unwrap_or(default)
-            } else {
-                natural_type(rt, single, is_map_step(last))
-            };
-            (rt, t.unwrap_or(natural))
+            match rt {
+                ReturnType::VALUE if !single => (rt, ExpType::List),
+                ReturnType::VALUE => (rt, t.unwrap_or(value_type)),
+                _ => (rt, t.unwrap_or(natural_type(rt, single, is_map_step(last)))),
+            }
         }
         Some(PathFn::BinType) => {
             return Err(err(pos, "expected 'binType()' directly after the bin name"))
