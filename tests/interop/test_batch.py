@@ -1,15 +1,10 @@
 """Batch reads and writes (batch-single.txt): one result per key, in order,
 with each key's result code."""
 
-import pytest
 from aerospike_helpers.batch import records as br
 from aerospike_helpers.operations import operations as op
 
 from conftest import NAMESPACE
-
-pytestmark = pytest.mark.xfail(
-    strict=True, reason="embedded cluster: batch commands are not answered yet (issue 10)"
-)
 
 
 def _load(client, set_name):

@@ -17,6 +17,7 @@
 //!
 //! See `docs/embedded-cluster.md` for what it does and does not do.
 
+mod batch;
 pub(crate) mod cdt;
 mod cluster;
 pub(crate) mod ctx;

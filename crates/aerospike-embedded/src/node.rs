@@ -16,7 +16,7 @@ use super::ctx::NodeCtx;
 use super::faults::{Fault, FaultScope, Faults};
 use super::store::now_citrusleaf;
 use super::{info, kv, query};
-use aerospike_proto::wire::message::{field, info1, info3, Header, Message};
+use aerospike_proto::wire::message::{field, info1, Header, Message};
 use aerospike_proto::wire::proto::{self, Split};
 use aerospike_proto::ResultCode;
 
@@ -279,12 +279,8 @@ impl Connection {
                     log::debug!("embedded node {}: bad message: {e}", self.ctx.name);
                     out.write_all(&error_message(ResultCode::PARAMETER_ERROR))
                 }
-                // Batch commands are not implemented: end the stream at once
-                // with an honest code rather than misreading the request.
                 Ok((msg, _)) if msg.header.info1 & info1::BATCH != 0 => {
-                    let mut reply = error_message(ResultCode::UNSUPPORTED_FEATURE);
-                    reply[proto::HEADER_SIZE + 3] = info3::LAST;
-                    out.write_all(&reply)
+                    super::batch::handle(&self.ctx, &msg, out)
                 }
                 Ok((msg, _)) if msg.field(field::DIGEST).is_some() => {
                     out.write_all(&kv::handle(&self.ctx, &msg, now_citrusleaf()).encode())

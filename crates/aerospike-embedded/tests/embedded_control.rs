@@ -327,7 +327,8 @@ fn protocol_errors() {
     let compressed = wire::frame(4, &[0, 0, 0, 0, 0, 0, 0, 1, 0x78]);
     let reply = Msg::from_frame(&wire::exchange(&mut s, &compressed).unwrap());
     assert_eq!(reply.rc, ResultCode::ENTERPRISE_ONLY.code());
-    // Batch requests are not implemented: one LAST message with code 16.
+    // A batch of no keys: one LAST message with a parameter error, as the
+    // server's batch.c answers it.
     let batch = Msg {
         info1: 1 | 8,
         fields: vec![(41, vec![0, 0, 0, 0, 0])],
@@ -336,7 +337,7 @@ fn protocol_errors() {
     let reply = Msg::from_frame(&wire::exchange(&mut s, &batch.encode()).unwrap());
     assert_eq!(
         (reply.rc, reply.info3),
-        (ResultCode::UNSUPPORTED_FEATURE.code(), 1)
+        (ResultCode::PARAMETER_ERROR.code(), 1)
     );
     // Two requests in one write are answered in order.
     let mut two = wire::info_request(&["node"]);

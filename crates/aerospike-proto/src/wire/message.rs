@@ -87,6 +87,8 @@ pub mod field {
     pub const UDF_ARGLIST: u8 = 32;
     /// Field type: udf op (`33`).
     pub const UDF_OP: u8 = 33;
+    /// Field type: batch index (`41`): the keys of a batch request.
+    pub const BATCH_INDEX: u8 = 41;
     /// Field type: query binlist (`40`).
     pub const QUERY_BINLIST: u8 = 40;
     /// Field type: filter exp (`43`).
