@@ -25,6 +25,7 @@
 //! one of a stream has the LAST bit (info3 bit 0).
 
 pub mod base64;
+pub mod batch;
 pub mod digest;
 pub mod info;
 pub mod message;
