@@ -27,7 +27,6 @@
 //! ```
 
 use super::message::{field, info1, info2, Field, Header, Message, Op};
-use super::proto;
 use super::DecodeError;
 use crate::Key;
 
