@@ -52,6 +52,8 @@
 //! * [`operations`]: operations for [`Client::operate`], with
 //!   [`operations::list`] and [`operations::map`] for collection data types.
 //! * [`exp`]: typed filter expressions and the AEL where-clause language.
+//! * [`batch`]: [`Client::batch_get`], [`Client::batch_exists`],
+//!   [`Client::batch_operate`], [`Client::batch_delete`] — one result per key.
 //! * [`background`]: [`background::Session`], [`background::DataSet`] and the
 //!   background job builders.
 //! * [`task`]: [`task::ExecuteTask`], the handle of a running job (status,
@@ -89,6 +91,7 @@
 //! or the `jobs:` command (older). See `docs/client.md`.
 
 pub mod background;
+pub mod batch;
 mod client;
 pub(crate) mod cluster;
 pub(crate) mod command;

@@ -240,8 +240,7 @@ impl Node {
     /// Sends one request frame and streams reply messages until one has the
     /// LAST bit; `f` returns false to stop early (the connection is then
     /// closed, as the rest of the stream is unread).
-    // Crate-internal node API (docs/architecture.md), used by scans/queries.
-    #[cfg_attr(not(test), allow(dead_code))]
+    // Crate-internal node API (docs/architecture.md), used by batches.
     pub(crate) fn stream(
         &self,
         frame: &[u8],

@@ -44,7 +44,7 @@ fn fields(key: &Key, send_key: bool, filter: Option<&Expression>) -> Vec<Field> 
     f
 }
 
-fn check_bin(name: &str) -> Result<()> {
+pub(crate) fn check_bin(name: &str) -> Result<()> {
     if name.len() > MAX_BIN_NAME_LEN {
         return Err(Error::invalid(format!(
             "bin name {name:?} is longer than {MAX_BIN_NAME_LEN} bytes"
