@@ -1,0 +1,283 @@
+//! End-to-end: the built `aerospike-jobs` binary against embedded clusters
+//! (1 and 3 nodes): job starts, following, JSON output and exit codes.
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use aerospike_blocking::{Bin, Client, ClientPolicy, Key, ReadPolicy, Value, WritePolicy};
+use aerospike_embedded::EmbeddedCluster;
+
+const NS: &str = "test";
+
+fn jobs(hosts: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_aerospike-jobs"))
+        .env("AEROSPIKE_HOSTS", hosts)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().expect("an exit code")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The JSON objects of `--json` output, one a line.
+fn json_lines(o: &Output) -> Vec<serde_json::Value> {
+    stdout(o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l:?}: {e}")))
+        .collect()
+}
+
+struct Env {
+    cluster: EmbeddedCluster,
+    hosts: String,
+    client: Client,
+}
+
+fn env(nodes: usize, set: &str, records: i64) -> Env {
+    let cluster = EmbeddedCluster::start(nodes).unwrap();
+    let hosts = cluster.seeds().join(",");
+    let client = Client::connect(&cluster.seeds(), &ClientPolicy::default()).unwrap();
+    for i in 0..records {
+        let key = Key::new(NS, set, i).unwrap();
+        let bins = [Bin::new("i", i), Bin::new("active", i % 2 == 0)];
+        client.put(&WritePolicy::default(), &key, &bins).unwrap();
+    }
+    Env {
+        cluster,
+        hosts,
+        client,
+    }
+}
+
+fn bin(e: &Env, set: &str, i: i64, name: &str) -> Option<Value> {
+    let key = Key::new(NS, set, i).unwrap();
+    let rec = e
+        .client
+        .get(&ReadPolicy::default(), &key, aerospike_blocking::Bins::All)
+        .unwrap()?;
+    rec.bin(name).cloned()
+}
+
+#[test]
+fn update_with_a_where_clause_waits_and_exits_0_on_one_and_three_nodes() {
+    for nodes in [1, 3] {
+        let e = env(nodes, "cli_upd", 100);
+        let out = jobs(
+            &e.hosts,
+            &[
+                "--json",
+                "update",
+                "test.cli_upd",
+                "--where",
+                "$.active == true",
+                "--add",
+                "i=1000",
+                "--set",
+                "tag=\"x\"",
+                "--set",
+                "list=[1,2]",
+                "--wait",
+            ],
+        );
+        assert_eq!(code(&out), 0, "{out:?}");
+        let lines = json_lines(&out);
+        assert_eq!(lines[0]["started"], true);
+        let last = lines.last().unwrap();
+        assert_eq!(last["outcome"], "completed");
+        assert_eq!(last["succeeded"], 50);
+        assert_eq!(last["exit_code"], 0);
+        assert_eq!(bin(&e, "cli_upd", 2, "i"), Some(Value::Int(1002)));
+        assert_eq!(bin(&e, "cli_upd", 3, "i"), Some(Value::Int(3)));
+        assert_eq!(bin(&e, "cli_upd", 2, "tag"), Some(Value::from("x")));
+        assert_eq!(
+            bin(&e, "cli_upd", 2, "list"),
+            Some(Value::List(vec![Value::Int(1), Value::Int(2)]))
+        );
+    }
+}
+
+#[test]
+fn delete_touch_and_udf_jobs() {
+    let e = env(3, "cli_more", 40);
+    let out = jobs(
+        &e.hosts,
+        &[
+            "-q",
+            "delete",
+            "test.cli_more",
+            "--where",
+            "$.i < 10",
+            "--wait",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{out:?}");
+    assert_eq!(bin(&e, "cli_more", 5, "i"), None);
+    assert_eq!(bin(&e, "cli_more", 15, "i"), Some(Value::Int(15)));
+    let out = jobs(
+        &e.hosts,
+        &["-q", "touch", "test.cli_more", "--expire", "2h", "--wait"],
+    );
+    assert_eq!(code(&out), 0, "{out:?}");
+    let key = Key::new(NS, "cli_more", 20).unwrap();
+    let ttl = e
+        .client
+        .get(&ReadPolicy::default(), &key, aerospike_blocking::Bins::None)
+        .unwrap()
+        .unwrap()
+        .ttl();
+    assert!(ttl.is_some_and(|t| (7100..=7200).contains(&t)), "{ttl:?}");
+
+    let dir = std::env::temp_dir().join(format!("cli_udf_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("cli_mark.lua");
+    std::fs::write(
+        &file,
+        "function mark(rec, v)\n  rec['m'] = v\n  aerospike:update(rec)\nend\n",
+    )
+    .unwrap();
+    let out = jobs(&e.hosts, &["modules", "register", file.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{out:?}");
+    let listed = jobs(&e.hosts, &["--json", "modules", "list"]);
+    assert!(stdout(&listed).contains("cli_mark.lua"), "{listed:?}");
+    let out = jobs(
+        &e.hosts,
+        &[
+            "-q",
+            "udf",
+            "test.cli_more",
+            "--module",
+            "cli_mark",
+            "--function",
+            "mark",
+            "--arg",
+            "7",
+            "--wait",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{out:?}");
+    assert_eq!(bin(&e, "cli_more", 30, "m"), Some(Value::Int(7)));
+    let out = jobs(&e.hosts, &["modules", "remove", "cli_mark.lua"]);
+    assert_eq!(code(&out), 0, "{out:?}");
+}
+
+#[test]
+fn status_list_wait_and_cancel_a_job_started_elsewhere() {
+    let e = env(3, "cli_slow", 3000);
+    // A slow job: 100 records per second per node.
+    let out = jobs(
+        &e.hosts,
+        &[
+            "--json",
+            "update",
+            "test.cli_slow",
+            "--set",
+            "s=1",
+            "--rps",
+            "100",
+            "--task-id",
+            "4242",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{out:?}");
+    let status = jobs(&e.hosts, &["--json", "status", "4242"]);
+    assert_eq!(code(&status), 0, "{status:?}");
+    assert_eq!(json_lines(&status)[0]["nodes"].as_array().unwrap().len(), 3);
+    let list = jobs(&e.hosts, &["--json", "list"]);
+    assert!(json_lines(&list).iter().any(|j| j["task_id"] == 4242));
+    // A wait that runs out: exit 5, the job goes on.
+    let waited = jobs(&e.hosts, &["--json", "wait", "4242", "--timeout", "300ms"]);
+    assert_eq!(code(&waited), 5, "{waited:?}");
+    assert_eq!(json_lines(&waited).last().unwrap()["outcome"], "timed_out");
+    // Aborted from another process: the waiter exits 3.
+    let cancelled = jobs(&e.hosts, &["cancel", "4242"]);
+    assert_eq!(code(&cancelled), 0, "{cancelled:?}");
+    let waited = jobs(&e.hosts, &["--json", "wait", "4242", "--timeout", "10s"]);
+    assert_eq!(code(&waited), 3, "{waited:?}");
+    assert_eq!(json_lines(&waited).last().unwrap()["outcome"], "aborted");
+    // Watching without a terminal prints lines, then the outcome.
+    let watched = jobs(&e.hosts, &["watch", "4242", "--timeout", "10s"]);
+    assert_eq!(code(&watched), 3, "{watched:?}");
+    assert!(stdout(&watched).contains("aborted"), "{watched:?}");
+}
+
+#[test]
+fn a_node_stopped_mid_job_exits_4() {
+    let e = env(3, "cli_lost", 1200);
+    // The waiter started the job, so it knows every node the job runs on.
+    let waiter = Command::new(env!("CARGO_BIN_EXE_aerospike-jobs"))
+        .env("AEROSPIKE_HOSTS", &e.hosts)
+        .args([
+            "--json",
+            "update",
+            "test.cli_lost",
+            "--set",
+            "s=1",
+            "--rps",
+            "100",
+        ])
+        .args(["--wait", "--timeout", "60s"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let victim = e.cluster.nodes()[1].name();
+    e.cluster.stop_node(&victim).unwrap();
+    let out = waiter.wait_with_output().unwrap();
+    assert_eq!(code(&out), 4, "{out:?}");
+    let last = json_lines(&out).pop().unwrap();
+    assert_eq!(last["outcome"], "lost_node");
+}
+
+#[test]
+fn usage_errors_and_unreachable_clusters() {
+    let e = env(1, "cli_bad", 1);
+    // A bad where-clause: exit 2 with its position, before anything runs.
+    let out = jobs(
+        &e.hosts,
+        &[
+            "update",
+            "test.cli_bad",
+            "--where",
+            "$.a ==",
+            "--set",
+            "x=1",
+        ],
+    );
+    assert_eq!(code(&out), 2, "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 1, column 7"), "{err}");
+    let out = jobs(&e.hosts, &["touch", "test.cli_bad", "--expire", "3 weeks"]);
+    assert_eq!(code(&out), 2, "{out:?}");
+    let out = jobs(&e.hosts, &["status", "0"]);
+    assert_eq!(code(&out), 2, "{out:?}");
+    let out = jobs(&e.hosts, &["frobnicate"]);
+    assert_eq!(code(&out), 2, "{out:?}");
+    // Nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let out = jobs(&format!("127.0.0.1:{port}"), &["list"]);
+    assert_eq!(code(&out), 6, "{out:?}");
+    let out = jobs(&e.hosts, &["status", "99"]);
+    assert_eq!(code(&out), 1, "{out:?}");
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in [
+        "update", "delete", "touch", "udf", "status", "wait", "watch", "cancel", "list", "modules",
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_aerospike-jobs"))
+            .args([sub, "--help"])
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 0, "{sub}");
+        assert!(stdout(&out).contains("Usage: aerospike-jobs"), "{sub}");
+    }
+}
