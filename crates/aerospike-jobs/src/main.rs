@@ -109,20 +109,10 @@ enum Command {
         #[arg(long, group = "expiry")]
         keep_expiry: bool,
     },
-    /// Start a background Lua UDF on every matching record.
-    Udf {
-        #[command(flatten)]
-        job: JobArgs,
-        /// The registered module (without `.lua`).
-        #[arg(long)]
-        module: String,
-        /// The function.
-        #[arg(long)]
-        function: String,
-        /// An argument (repeatable; typed like --set values).
-        #[arg(long = "arg", value_name = "VALUE", allow_hyphen_values = true)]
-        args: Vec<String>,
-    },
+    /// Start a background Lua UDF on every matching record
+    /// (`udf TARGET --module M --function F`), or manage UDF modules
+    /// (`udf register FILE`, `udf list`, `udf remove NAME.lua`).
+    Udf(UdfArgs),
     /// Show a job's status on every node.
     Status {
         /// The task id.
@@ -157,9 +147,25 @@ enum Command {
     },
     /// List the jobs the cluster's nodes remember, running or finished.
     List,
-    /// Register, list and remove UDF modules.
+}
+
+/// `udf`: a UDF job, or a module command.
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+struct UdfArgs {
     #[command(subcommand)]
-    Modules(Modules),
+    modules: Option<Modules>,
+    #[command(flatten)]
+    job: JobArgs,
+    /// The registered module (without `.lua`).
+    #[arg(long, required = true)]
+    module: Option<String>,
+    /// The function.
+    #[arg(long, required = true)]
+    function: Option<String>,
+    /// An argument (repeatable; typed like --set values).
+    #[arg(long = "arg", value_name = "VALUE", allow_hyphen_values = true)]
+    args: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -182,7 +188,8 @@ enum Modules {
 #[derive(Args, Debug)]
 struct JobArgs {
     /// NAMESPACE.SET (or NAMESPACE for the whole namespace).
-    target: String,
+    #[arg(required = true)]
+    target: Option<String>,
     /// AEL where-clause: only matching records are changed.
     #[arg(long = "where", value_name = "AEL")]
     where_clause: Option<String>,
@@ -373,13 +380,24 @@ fn run(cli: &Cli, show: Show) -> Result<u8, Failure> {
             }
             start(&client, job, show, b.execute()?)
         }
-        Command::Udf {
+        Command::Udf(UdfArgs {
+            modules: Some(m), ..
+        }) => modules(&client, m, show),
+        Command::Udf(UdfArgs {
             job,
             module,
             function,
             args,
-        } => {
-            let (ns, set) = values::target(&job.target).map_err(usage)?;
+            ..
+        }) => {
+            let module = module
+                .as_deref()
+                .ok_or_else(|| usage("--module is required".into()))?;
+            let function = function
+                .as_deref()
+                .ok_or_else(|| usage("--function is required".into()))?;
+            let (ns, set) =
+                values::target(job.target.as_deref().unwrap_or_default()).map_err(usage)?;
             let ds = if set.is_empty() {
                 DataSet::namespace_only(&ns)
             } else {
@@ -440,7 +458,6 @@ fn run(cli: &Cli, show: Show) -> Result<u8, Failure> {
             Ok(exit::OK)
         }
         Command::List => list(&client, show),
-        Command::Modules(m) => modules(&client, m, show),
     }
 }
 
@@ -452,7 +469,7 @@ fn builder(
         &DataSet,
     ) -> BackgroundOperationBuilder,
 ) -> Result<BackgroundOperationBuilder, Failure> {
-    let (ns, set) = values::target(&job.target).map_err(usage)?;
+    let (ns, set) = values::target(job.target.as_deref().unwrap_or_default()).map_err(usage)?;
     let ds = if set.is_empty() {
         DataSet::namespace_only(&ns)
     } else {

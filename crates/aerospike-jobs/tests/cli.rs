@@ -141,9 +141,9 @@ fn delete_touch_and_udf_jobs() {
         "function mark(rec, v)\n  rec['m'] = v\n  aerospike:update(rec)\nend\n",
     )
     .unwrap();
-    let out = jobs(&e.hosts, &["modules", "register", file.to_str().unwrap()]);
+    let out = jobs(&e.hosts, &["udf", "register", file.to_str().unwrap()]);
     assert_eq!(code(&out), 0, "{out:?}");
-    let listed = jobs(&e.hosts, &["--json", "modules", "list"]);
+    let listed = jobs(&e.hosts, &["--json", "udf", "list"]);
     assert!(stdout(&listed).contains("cli_mark.lua"), "{listed:?}");
     let out = jobs(
         &e.hosts,
@@ -162,7 +162,7 @@ fn delete_touch_and_udf_jobs() {
     );
     assert_eq!(code(&out), 0, "{out:?}");
     assert_eq!(bin(&e, "cli_more", 30, "m"), Some(Value::Int(7)));
-    let out = jobs(&e.hosts, &["modules", "remove", "cli_mark.lua"]);
+    let out = jobs(&e.hosts, &["udf", "remove", "cli_mark.lua"]);
     assert_eq!(code(&out), 0, "{out:?}");
 }
 
@@ -271,7 +271,7 @@ fn usage_errors_and_unreachable_clusters() {
 #[test]
 fn every_subcommand_has_help() {
     for sub in [
-        "update", "delete", "touch", "udf", "status", "wait", "watch", "cancel", "list", "modules",
+        "update", "delete", "touch", "udf", "status", "wait", "watch", "cancel", "list",
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_aerospike-jobs"))
             .args([sub, "--help"])
