@@ -13,7 +13,6 @@ mod values;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use aerospike_blocking::background::{BackgroundOperationBuilder, DataSet};
@@ -251,6 +250,9 @@ fn usage(message: String) -> Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(e) = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst)) {
+        eprintln!("aerospike-jobs: Ctrl-C cannot be handled ({e}): it will stop the program");
+    }
     let show = Show {
         json: cli.json,
         quiet: cli.quiet,
@@ -284,15 +286,10 @@ fn parse_duration(text: Option<&String>) -> Result<Option<Duration>, Failure> {
     text.map(|t| values::duration(t)).transpose().map_err(usage)
 }
 
-/// A flag set by Ctrl-C, so that waiting can detach or cancel.
-fn interrupt_flag() -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let f = flag.clone();
-    // A second handler cannot be installed; waiting then cannot detach,
-    // which only matters when embedding, not for this binary.
-    let _ = ctrlc::set_handler(move || f.store(true, Ordering::SeqCst));
-    flag
-}
+/// Set by Ctrl-C, so that waiting can detach or cancel. The handler is
+/// installed before anything is started: a Ctrl-C once a job runs never
+/// kills the process with the job unseen.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
 /// Applies the options every job builder shares.
 macro_rules! with_job_options {
@@ -427,7 +424,7 @@ fn run(cli: &Cli, show: Show) -> Result<u8, Failure> {
                 show,
                 false,
                 timeout,
-                &interrupt_flag(),
+                &INTERRUPTED,
                 *cancel_on_interrupt,
             )?;
             Ok(finish(&task, ending, show))
@@ -444,7 +441,7 @@ fn run(cli: &Cli, show: Show) -> Result<u8, Failure> {
                 show,
                 true,
                 timeout,
-                &interrupt_flag(),
+                &INTERRUPTED,
                 *cancel_on_interrupt,
             )?;
             Ok(finish(&task, ending, show))
@@ -523,7 +520,7 @@ fn start(client: &Client, job: &JobArgs, show: Show, task: ExecuteTask) -> Resul
         show,
         true,
         timeout,
-        &interrupt_flag(),
+        &INTERRUPTED,
         job.cancel_on_interrupt,
     )?;
     Ok(finish(&task, ending, show))

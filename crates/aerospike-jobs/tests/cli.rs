@@ -235,6 +235,67 @@ fn a_node_stopped_mid_job_exits_4() {
 }
 
 #[test]
+fn failed_records_exit_1_and_ctrl_c_detaches_or_cancels() {
+    let e = env(1, "cli_int", 1500);
+    // A durable delete on a Community node fails every record: exit 1.
+    let out = jobs(
+        &e.hosts,
+        &[
+            "--json",
+            "delete",
+            "test.cli_int",
+            "--durable-delete",
+            "--wait",
+        ],
+    );
+    assert_eq!(code(&out), 1, "{out:?}");
+    assert_eq!(json_lines(&out).last().unwrap()["outcome"], "failed");
+    // Ctrl-C while waiting: detached (130), the job goes on; with
+    // --cancel-on-interrupt it is aborted (3).
+    for (cancel, want, id) in [(false, 130, "501"), (true, 3, "502")] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_aerospike-jobs"));
+        cmd.env("AEROSPIKE_HOSTS", &e.hosts)
+            .args([
+                "--json",
+                "touch",
+                "test.cli_int",
+                "--rps",
+                "50",
+                "--task-id",
+                id,
+                "--wait",
+            ])
+            .stdout(std::process::Stdio::piped());
+        if cancel {
+            cmd.arg("--cancel-on-interrupt");
+        }
+        let mut child = cmd.spawn().unwrap();
+        // Once the start is reported, Ctrl-C is handled.
+        let mut started = String::new();
+        let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+        std::io::BufRead::read_line(&mut reader, &mut started).unwrap();
+        assert!(started.contains("\"started\":true"), "{started}");
+        let sent = Command::new("kill")
+            .args(["-INT", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(code(&out), want, "{rest}");
+        let status = jobs(&e.hosts, &["--json", "status", id]);
+        let row = &json_lines(&status)[0]["nodes"][0]["status"];
+        if cancel {
+            assert!(row.as_str().unwrap().contains("user-aborted"), "{row}");
+        } else {
+            assert!(row.as_str().unwrap().starts_with("active"), "{row}");
+            assert_eq!(code(&jobs(&e.hosts, &["cancel", id])), 0);
+        }
+    }
+}
+
+#[test]
 fn usage_errors_and_unreachable_clusters() {
     let e = env(1, "cli_bad", 1);
     // A bad where-clause: exit 2 with its position, before anything runs.
