@@ -444,3 +444,46 @@ fn a_client_made_before_its_cluster_finds_it_when_it_starts() {
     }
     assert!(c.exists(&rp, &key).unwrap());
 }
+
+/// A query sent with a stale partition map (a partition moved away with
+/// replication factor 1) gets a partition-done marker from the old node and
+/// asks the new master again: no record is lost. Needs partition control, so
+/// it runs on the embedded cluster only.
+#[test]
+fn moved_partitions_are_asked_again_of_their_new_master() {
+    use aerospike_blocking::background::DataSet;
+    use aerospike_blocking::Value;
+    let cluster = EmbeddedCluster::builder()
+        .nodes(3)
+        .namespace("test", 1)
+        .start()
+        .unwrap();
+    let client = Client::connect(&cluster.seeds(), &common::client_policy()).unwrap();
+    let set = common::unique_set("q_move");
+    for i in 0..60 {
+        let key = Key::new("test", &set, i).unwrap();
+        client
+            .put(&WritePolicy::default(), &key, &[Bin::new("i", i)])
+            .unwrap();
+    }
+    let moved: Vec<u16> = (0..10)
+        .map(|i| Key::new("test", &set, i).unwrap().partition())
+        .collect();
+    let names: Vec<String> = cluster.nodes().iter().map(|n| n.name()).collect();
+    // Put the partitions on node 0 and let the client learn it...
+    for p in &moved {
+        cluster.move_partition("test", *p, &names[0]).unwrap();
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    // ...then move them away and query at once, with the stale map.
+    for p in &moved {
+        cluster.move_partition("test", *p, &names[1]).unwrap();
+    }
+    let all = client.query(&DataSet::of("test", &set)).records().unwrap();
+    let mut got: Vec<i64> = all
+        .iter()
+        .map(|r| r.bin("i").and_then(Value::as_int).unwrap())
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, (0..60).collect::<Vec<_>>());
+}

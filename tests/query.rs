@@ -163,38 +163,3 @@ fn index_filters_and_where_clauses() {
     env.client.drop_index(NS, &set, &num).unwrap();
     env.client.drop_index(NS, &set, &text).unwrap();
 }
-
-#[test]
-fn moved_partitions_are_asked_again_of_their_new_master() {
-    use aerospike_embedded::EmbeddedCluster;
-    if common::real_hosts().is_some() {
-        eprintln!("SKIPPED (needs the embedded cluster): moved partitions");
-        return;
-    }
-    // Replication factor 1: a node that loses a partition keeps no copy, so
-    // a query sent there by a stale map gets a partition-done marker.
-    let cluster = EmbeddedCluster::builder()
-        .nodes(3)
-        .namespace(NS, 1)
-        .start()
-        .unwrap();
-    let client = Client::connect(&cluster.seeds(), &common::client_policy()).unwrap();
-    let set = unique_set("q_move");
-    load(&client, &set, 60);
-    let ds = DataSet::of(NS, &set);
-    let moved: Vec<u16> = (0..10)
-        .map(|i| Key::new(NS, &set, i).unwrap().partition())
-        .collect();
-    let names: Vec<String> = cluster.nodes().iter().map(|n| n.name()).collect();
-    // Put the partitions on node 0 and let the client learn it...
-    for p in &moved {
-        cluster.move_partition(NS, *p, &names[0]).unwrap();
-    }
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    // ...then move them away and query at once, with the stale map.
-    for p in &moved {
-        cluster.move_partition(NS, *p, &names[1]).unwrap();
-    }
-    let all = client.query(&ds).records().unwrap();
-    assert_eq!(ints(&all), (0..60).collect::<Vec<_>>());
-}
