@@ -365,12 +365,51 @@ impl Client {
                 items.len()
             )));
         }
-        let cluster = self.cluster();
+        let deadline =
+            Deadline::after(policy.total_timeout).with_socket_timeout(policy.socket_timeout);
         let mut results: Vec<Option<BatchResult>> = items.iter().map(|_| None).collect();
+        let all: Vec<usize> = (0..items.len()).collect();
+        let unreachable = self.batch_round(policy, &items, &all, 0, &deadline, &mut results);
+        // Reads whose node could not be reached go once more to the
+        // partition's replica (writes are not resent: they may have been
+        // applied).
+        let retry: Vec<usize> = unreachable
+            .into_iter()
+            .filter(|&i| !items[i].writes)
+            .collect();
+        if !retry.is_empty() && !deadline.expired() {
+            self.cluster().wake_tend();
+            self.batch_round(policy, &items, &retry, 1, &deadline, &mut results);
+        }
+        Ok(items
+            .into_iter()
+            .zip(results)
+            .map(|(item, r)| BatchRecord {
+                key: item.key,
+                result: r.expect("every key got a result"),
+            })
+            .collect())
+    }
+
+    /// Sends the keys `which` of `items` to the copy `replica` of their
+    /// partitions (0 = master), node by node in parallel, and records each
+    /// key's result. Returns the keys whose node could not be reached.
+    fn batch_round(
+        &self,
+        policy: &BatchPolicy,
+        items: &[Item],
+        which: &[usize],
+        replica: usize,
+        deadline: &Deadline,
+        results: &mut [Option<BatchResult>],
+    ) -> Vec<usize> {
+        let cluster = self.cluster();
+        let mut unreachable = Vec::new();
         let mut per_node: HashMap<String, (Arc<crate::cluster::node::Node>, Vec<BatchEntry>)> =
             HashMap::new();
-        for (i, item) in items.iter().enumerate() {
-            match cluster.master_node(item.key.namespace(), item.key.partition()) {
+        for &i in which {
+            let item = &items[i];
+            match cluster.replica_node(item.key.namespace(), item.key.partition(), replica) {
                 Ok(node) => {
                     let entry = BatchEntry::new(i as u32, &item.key, item.header, item.ops.clone());
                     per_node
@@ -400,9 +439,7 @@ impl Client {
             nodes.push(node);
         }
         let frames = Arc::new(frames);
-        let deadline =
-            Deadline::after(policy.total_timeout).with_socket_timeout(policy.socket_timeout);
-        let answers = cluster.fan_out(&nodes, deadline, move |node, dl| {
+        let answers = cluster.fan_out(&nodes, *deadline, move |node, dl| {
             let frame = &frames[node.name()];
             let mut msgs = Vec::new();
             node.stream(frame, dl, &mut |m| {
@@ -435,20 +472,17 @@ impl Client {
                     }
                 }
                 Err(e) => {
+                    let reached = !matches!(e, Error::Io { .. } | Error::Timeout { .. });
                     for &i in mine {
                         results[i as usize] = Some(failed(&e, items[i as usize].writes));
+                        if !reached {
+                            unreachable.push(i as usize);
+                        }
                     }
                 }
             }
         }
-        Ok(items
-            .into_iter()
-            .zip(results)
-            .map(|(item, r)| BatchRecord {
-                key: item.key,
-                result: r.expect("every key got a result"),
-            })
-            .collect())
+        unreachable
     }
 }
 

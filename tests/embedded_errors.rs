@@ -360,3 +360,46 @@ fn replica_sequence_reads_from_the_replica_when_the_master_is_silent() {
     assert_eq!(r.bin("a").and_then(|v| v.as_int()), Some(7));
     master.clear_faults();
 }
+
+/// A node that drops a batch's connection: its reads are asked again of the
+/// replica and every key is found; its writes are reported failed and in
+/// doubt, never resent and never dropped.
+#[test]
+fn a_batch_survives_a_node_dropping_its_share() {
+    use aerospike_blocking::batch::{BatchPolicy, BatchResult};
+    use aerospike_blocking::Value;
+    let cluster = EmbeddedCluster::builder()
+        .nodes(3)
+        .namespace("test", 2)
+        .start()
+        .unwrap();
+    let client = Client::connect(&cluster.seeds(), &ClientPolicy::default()).unwrap();
+    let keys: Vec<Key> = (0..60)
+        .map(|i| Key::new("test", "batch_fault", i).unwrap())
+        .collect();
+    for (i, k) in keys.iter().enumerate() {
+        client
+            .put(&WritePolicy::default(), k, &[Bin::new("i", i as i64)])
+            .unwrap();
+    }
+    let bad = cluster.nodes()[0].clone();
+    bad.set_fault_for(FaultScope::Messages, Fault::DropConnection, Some(1));
+    let got = client
+        .batch_get(&BatchPolicy::default(), &keys, Bins::All)
+        .unwrap();
+    for (i, r) in got.iter().enumerate() {
+        let rec = r
+            .record()
+            .unwrap_or_else(|| panic!("key {i}: {:?}", r.result));
+        assert_eq!(rec.bin("i").and_then(Value::as_int), Some(i as i64));
+    }
+    bad.set_fault_for(FaultScope::Messages, Fault::DropConnection, Some(1));
+    let gone = client.batch_delete(&BatchPolicy::default(), &keys).unwrap();
+    let doubtful = gone
+        .iter()
+        .filter(|r| matches!(r.result, BatchResult::Failed { in_doubt: true, .. }))
+        .count();
+    let deleted = gone.iter().filter(|r| r.result.found()).count();
+    assert!(doubtful > 0, "the dropped node's keys are in doubt");
+    assert_eq!(doubtful + deleted, keys.len(), "no key is dropped");
+}
