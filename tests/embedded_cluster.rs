@@ -487,3 +487,40 @@ fn moved_partitions_are_asked_again_of_their_new_master() {
     got.sort_unstable();
     assert_eq!(got, (0..60).collect::<Vec<_>>());
 }
+
+/// Every node down, then every node back: the same client finds them again
+/// and works, without being rebuilt.
+#[test]
+fn all_nodes_down_then_back_the_client_recovers() {
+    let ec = EmbeddedCluster::start(3).unwrap();
+    let c = Client::connect(&ec.seeds(), &policy()).unwrap();
+    converge(&c, &ec);
+    let key = Key::new("test", "all_down", 1).unwrap();
+    let (wp, rp) = patient_policies();
+    c.put(&wp, &key, &[Bin::new("a", 1)]).unwrap();
+    let names: Vec<String> = ec.nodes().iter().map(|n| n.name()).collect();
+    for n in &names {
+        ec.stop_node(n).unwrap();
+    }
+    let quick = ReadPolicy {
+        max_retries: 0,
+        total_timeout: Duration::from_millis(500),
+        ..ReadPolicy::default()
+    };
+    assert!(c.get(&quick, &key, Bins::All).is_err(), "no node serves");
+    // The client drops the dead nodes...
+    converge(&c, &ec);
+    assert!(c.nodes().is_empty());
+    // ...and finds them again from its seeds.
+    for n in &names {
+        ec.restart_node(n).unwrap();
+    }
+    converge(&c, &ec);
+    // The store outlives the nodes; the client reads and writes again.
+    let rec = c.get(&rp, &key, Bins::All).unwrap().expect("the record");
+    assert_eq!(
+        rec.bin("a").and_then(aerospike_blocking::Value::as_int),
+        Some(1)
+    );
+    c.put(&wp, &key, &[Bin::new("a", 2)]).unwrap();
+}
