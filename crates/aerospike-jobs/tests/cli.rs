@@ -330,6 +330,75 @@ fn usage_errors_and_unreachable_clusters() {
 }
 
 #[test]
+fn index_filters_and_one_node_jobs() {
+    let e = env(3, "cli_idx", 60);
+    e.client
+        .create_index(
+            NS,
+            "cli_idx",
+            "cli_idx_i",
+            "i",
+            aerospike_blocking::IndexType::Numeric,
+        )
+        .unwrap();
+    let out = jobs(
+        &e.hosts,
+        &[
+            "-q",
+            "update",
+            "test.cli_idx",
+            "--index-range",
+            "i=10..19",
+            "--set",
+            "r=1",
+            "--wait",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{out:?}");
+    let out = jobs(
+        &e.hosts,
+        &[
+            "-q",
+            "update",
+            "test.cli_idx",
+            "--index-equal",
+            "i=42",
+            "--set",
+            "q=1",
+            "--wait",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{out:?}");
+    for i in 0..60 {
+        let r = bin(&e, "cli_idx", i, "r");
+        assert_eq!(r.is_some(), (10..=19).contains(&i), "record {i}: {r:?}");
+        assert_eq!(bin(&e, "cli_idx", i, "q").is_some(), i == 42, "record {i}");
+    }
+    // A job on one node only: only that node knows it.
+    let node = e.cluster.nodes()[2].name();
+    let out = jobs(
+        &e.hosts,
+        &[
+            "--json",
+            "touch",
+            "test.cli_idx",
+            "--node",
+            &node,
+            "--task-id",
+            "9090",
+            "--wait",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{out:?}");
+    assert_eq!(json_lines(&out)[0]["nodes"], serde_json::json!([node]));
+    let status = jobs(&e.hosts, &["--json", "status", "9090"]);
+    let rows = json_lines(&status)[0]["nodes"].clone();
+    assert_eq!(rows.as_array().unwrap().len(), 1, "{rows}");
+    assert_eq!(rows[0]["node"], serde_json::json!(node));
+    e.client.drop_index(NS, "cli_idx", "cli_idx_i").unwrap();
+}
+
+#[test]
 fn every_subcommand_has_help() {
     for sub in [
         "update", "delete", "touch", "udf", "status", "wait", "watch", "cancel", "list",
