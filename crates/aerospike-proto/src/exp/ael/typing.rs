@@ -349,6 +349,14 @@ fn arith_type(
             }
         }
     }
+    // Arithmetic is a number: where another type is expected (a string on
+    // the other side of a comparison), the server would refuse the filter.
+    if let Some(e) = expected.filter(|e| !matches!(e, ExpType::Int | ExpType::Float)) {
+        return Err(err(
+            pos,
+            format!("arithmetic gives a number, not {}", e.ael_name()),
+        ));
+    }
     let t = found.or(numeric(expected)).unwrap_or(ExpType::Int);
     if !matches!(t, ExpType::Int | ExpType::Float) {
         return Err(err(
