@@ -12,6 +12,26 @@ const FEATURES: &str = "batch-any;batch-index;blob-bits;cdt-index;cdt-list;cdt-m
 float;geo;sindex-exists;peers;pipelining;pquery;pscans;query-show;relaxed-sc;replicas;replicas-all;\
 replicas-master;replicas-max;truncate-namespace;udf";
 const EDITION: &str = "Aerospike Community Edition";
+/// Commands a Community server refuses with ENTERPRISE_ONLY (`thr_info.c`
+/// SPECS entries with `ee_only`).
+const EE_ONLY: &[&str] = &[
+    "alumni-tls-alt",
+    "alumni-tls-std",
+    "feature-key",
+    "masking",
+    "masking-show",
+    "peers-tls-alt",
+    "peers-tls-std",
+    "quiesce",
+    "quiesce-undo",
+    "rack-ids",
+    "racks",
+    "revive",
+    "roster",
+    "roster-set",
+    "service-tls-alt",
+    "service-tls-std",
+];
 const BUILD_SHA: &str = "05b91c64f5fa7836a36e52e3797da34dc0325649";
 const BUILD_OS: &str = "debian12";
 const BUILD_ARCH: &str = "x86_64";
@@ -65,7 +85,9 @@ pub(crate) fn answer(node: &NodeCtx, command: &str) -> String {
     let (name, args) = command.split_once(':').unwrap_or((command, ""));
     let shared = &node.shared;
     match name {
-        "node" => node.name.clone(),
+        // `name` is the deprecated spelling of `node`.
+        "node" | "name" => node.name.clone(),
+        "status" => "ok".into(),
         "build" => shared.config.build.clone(),
         "version" => format!("{EDITION} build {}", shared.config.build),
         "edition" => EDITION.into(),
@@ -105,6 +127,7 @@ pub(crate) fn answer(node: &NodeCtx, command: &str) -> String {
         "truncate-namespace" => truncate(node, args, true),
         "get-config" => get_config(node, args),
         "user-agent-set" => "ok".into(),
+        n if EE_ONLY.contains(&n) => "ERROR:25:enterprise only".into(),
         _ => {
             if let Some(rest) = name.strip_prefix("namespace/") {
                 return namespace_stats(node, rest);
@@ -268,22 +291,33 @@ fn cluster_key(node: &NodeCtx) -> String {
     format!("{:012X}", (x ^ (x >> 32)) & 0xffff_ffff_ffff)
 }
 
-/// `cluster-stable[:size=N;namespace=NS;ignore-migrations=..]`: the cluster
-/// key when the cluster has the given size and namespace.
+/// `cluster-stable[:size=N;ignore-migrations=B;namespace=NS]`: the cluster
+/// key, or the server's errors in its order (`thr_info.c`
+/// `cmd_cluster_stable`; migrations are always done here).
 fn cluster_stable(node: &NodeCtx, args: &str) -> String {
-    let size = node.shared.members.read().len();
-    for (k, v) in aerospike_proto::wire::info::parse_pairs(args, ';') {
-        match k {
-            "size" if v.parse::<usize>().ok() != Some(size) => {
-                return "ERROR::cluster not specified size".into()
-            }
-            "namespace" if node.shared.store.namespace(v).is_none() => {
-                return "ERROR::unknown namespace".into()
-            }
-            _ => {}
+    cluster_stable_checked(node, args).unwrap_or_else(|e| e)
+}
+
+fn cluster_stable_checked(node: &NodeCtx, args: &str) -> Result<String, String> {
+    if let Some(size) = sindex::optional_param(args, &["size"], 4)? {
+        let size: u32 = size.parse().map_err(|_| "ERROR:4:bad size")?;
+        if size as usize != node.shared.members.read().len() {
+            return Err("ERROR:7:cluster not specified size".into());
         }
     }
-    cluster_key(node)
+    let ignore = match sindex::optional_param(args, &["ignore-migrations"], 6)? {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err("ERROR:4:bad ignore migrations".into()),
+    };
+    if !ignore {
+        if let Some(ns) = sindex::optional_param(args, &["namespace"], 32)? {
+            if node.shared.store.namespace(ns).is_none() {
+                return Err("ERROR:20:namespace not found on node".into());
+            }
+        }
+    }
+    Ok(cluster_key(node))
 }
 
 /// Records of `ns` on this node: (master copies, replica copies).
@@ -687,7 +721,33 @@ mod tests {
         assert!(key
             .chars()
             .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
-        assert!(answer(&node, "cluster-stable:size=3").starts_with("ERROR"));
+        // thr_info.c cmd_cluster_stable, in its order.
+        for (args, want) in [
+            ("size=3", "ERROR:7:cluster not specified size"),
+            ("size=x", "ERROR:4:bad size"),
+            ("size=", "ERROR:4:missing 'size' value"),
+            (
+                "size=1;ignore-migrations=maybe",
+                "ERROR:4:bad ignore migrations",
+            ),
+            ("namespace=nope", "ERROR:20:namespace not found on node"),
+        ] {
+            assert_eq!(answer(&node, &format!("cluster-stable:{args}")), want);
+        }
+        assert_eq!(
+            answer(
+                &node,
+                "cluster-stable:size=1;ignore-migrations=true;namespace=nope"
+            ),
+            key
+        );
+        assert_eq!(answer(&node, "status"), "ok");
+        assert_eq!(answer(&node, "name"), "BB901000000FC02");
+        assert_eq!(
+            answer(&node, "roster:namespace=test"),
+            "ERROR:25:enterprise only"
+        );
+        assert_eq!(answer(&node, "peers-tls-std"), "ERROR:25:enterprise only");
     }
 
     /// Writes records 0 and 1 in set `a` and 2 in set `b` of namespace test.
