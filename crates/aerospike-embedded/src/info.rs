@@ -566,10 +566,16 @@ fn sets(node: &NodeCtx, args: &str) -> String {
 fn get_config(node: &NodeCtx, args: &str) -> String {
     let run = || -> Result<String, String> {
         let context = sindex::required_param(args, &["context"], 1024)?;
-        if context != "namespace" {
-            return Err(format!(
-                "ERROR:4:context '{context}' is not kept by the embedded cluster"
-            ));
+        match context {
+            "namespace" => {}
+            // Empty on a Community server (security_ce.c, xdr_ce.c).
+            "security" | "xdr" => return Ok(String::new()),
+            "service" | "network" => {
+                return Err(format!(
+                    "ERROR:4:context '{context}' is not kept by the embedded cluster"
+                ))
+            }
+            _ => return Err("ERROR:4:invalid context".into()),
         }
         let ns = sindex::required_param(args, &["namespace", "id"], 32)?;
         let namespace = node
@@ -741,6 +747,20 @@ mod tests {
             ),
             key
         );
+        // cfg_info.c as_cfg_info_cmd_get_config_with_params.
+        for (args, want) in [
+            ("context=nope", "ERROR:4:invalid context"),
+            ("context=", "ERROR:4:missing 'context' value"),
+            ("id=test", "ERROR:4:missing 'context'"),
+            ("context=namespace", "ERROR:20:missing 'namespace'"),
+            ("context=namespace;id=nope", "ERROR:20:namespace not found on node"),
+            ("context=security", ""),
+            ("context=xdr", ""),
+        ] {
+            assert_eq!(answer(&node, &format!("get-config:{args}")), want);
+        }
+        let cfg = answer(&node, "get-config:context=namespace;id=test");
+        assert!(cfg.contains("replication-factor=1"), "{cfg}");
         assert_eq!(answer(&node, "status"), "ok");
         assert_eq!(answer(&node, "name"), "BB901000000FC02");
         assert_eq!(
