@@ -125,6 +125,8 @@ pub(crate) fn answer(node: &NodeCtx, command: &str) -> String {
         "statistics" => statistics(node),
         "truncate" => truncate(node, args, false),
         "truncate-namespace" => truncate(node, args, true),
+        "truncate-undo" => truncate_undo(node, args, false),
+        "truncate-namespace-undo" => truncate_undo(node, args, true),
         "get-config" => get_config(node, args),
         "user-agent-set" => "ok".into(),
         n if EE_ONLY.contains(&n) => "ERROR:25:enterprise only".into(),
@@ -474,12 +476,7 @@ fn statistics(node: &NodeCtx) -> String {
 /// updated before `lut` (now when absent).
 fn truncate(node: &NodeCtx, args: &str, whole_namespace: bool) -> String {
     let run = || -> Result<(), String> {
-        let ns = sindex::required_param(args, &["namespace"], 32)?;
-        let set = if whole_namespace {
-            None
-        } else {
-            Some(sindex::required_param(args, &["set"], 64)?)
-        };
+        let (ns, set) = truncate_target(args, whole_namespace)?;
         let lut = sindex::optional_param(args, &["lut"], 24)?;
         let now = now_nanos();
         let before = match lut {
@@ -506,6 +503,37 @@ fn truncate(node: &NodeCtx, args: &str, whole_namespace: bool) -> String {
     };
     match run() {
         Ok(()) => "ok".into(),
+        Err(e) => e,
+    }
+}
+
+/// The namespace and set of a `truncate*` command (`thr_info.c`): the set
+/// is required, or refused when the whole namespace is meant.
+fn truncate_target(args: &str, whole_namespace: bool) -> Result<(&str, Option<&str>), String> {
+    let ns = sindex::required_param(args, &["namespace"], 32)?;
+    if whole_namespace {
+        if aerospike_proto::wire::info::parse_pairs(args, ';')
+            .iter()
+            .any(|(k, _)| *k == "set")
+        {
+            return Err("ERROR:4:unexpected set name".into());
+        }
+        return Ok((ns, None));
+    }
+    Ok((ns, Some(sindex::required_param(args, &["set"], 64)?)))
+}
+
+/// `truncate-undo` and `truncate-namespace-undo` (`truncate.c`
+/// `as_truncate_undo_cmd`): the truncation threshold is forgotten; an
+/// unknown namespace or set is accepted.
+fn truncate_undo(node: &NodeCtx, args: &str, whole_namespace: bool) -> String {
+    match truncate_target(args, whole_namespace) {
+        Ok((ns, set)) => {
+            if let (Some(namespace), Some(set)) = (node.shared.store.namespace(ns), set) {
+                namespace.undo_truncate(set);
+            }
+            "ok".into()
+        }
         Err(e) => e,
     }
 }
@@ -753,7 +781,10 @@ mod tests {
             ("context=", "ERROR:4:missing 'context' value"),
             ("id=test", "ERROR:4:missing 'context'"),
             ("context=namespace", "ERROR:20:missing 'namespace'"),
-            ("context=namespace;id=nope", "ERROR:20:namespace not found on node"),
+            (
+                "context=namespace;id=nope",
+                "ERROR:20:namespace not found on node",
+            ),
             ("context=security", ""),
             ("context=xdr", ""),
         ] {
@@ -818,6 +849,27 @@ mod tests {
                 "truncate:namespace=test;set=a;lut=99999999999999999999"
             ),
             "ERROR:4:would truncate in the future"
+        );
+        assert_eq!(
+            answer(&node, "truncate-namespace:namespace=test;set=a"),
+            "ERROR:4:unexpected set name"
+        );
+        // truncate-undo forgets the set's threshold (sets' truncate_lut).
+        assert_ne!(ns.truncate_lut("a"), 0);
+        assert_eq!(answer(&node, "truncate-undo:namespace=test;set=a"), "ok");
+        assert_eq!(ns.truncate_lut("a"), 0);
+        assert_eq!(
+            answer(&node, "truncate-undo:namespace=test"),
+            "ERROR:4:missing 'set'"
+        );
+        assert_eq!(answer(&node, "truncate-undo:namespace=nope;set=x"), "ok");
+        assert_eq!(
+            answer(&node, "truncate-namespace-undo:namespace=test"),
+            "ok"
+        );
+        assert_eq!(
+            answer(&node, "truncate-namespace-undo:namespace=test;set=a"),
+            "ERROR:4:unexpected set name"
         );
     }
 
