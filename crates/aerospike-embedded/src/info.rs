@@ -801,6 +801,55 @@ mod tests {
         assert_eq!(answer(&node, "peers-tls-std"), "ERROR:25:enterprise only");
     }
 
+    #[test]
+    fn sindex_commands_answer_as_the_server() {
+        let node = cluster(&["BB901000000FC02"], 1);
+        let create = "sindex-create:namespace=test;set=s;indexname=i;bin=b;type=numeric";
+        // sindex_manager.c, in its order.
+        for (args, want) in [
+            ("namespace=test;bin=b;type=numeric", "ERROR:4:missing 'indexname'"),
+            ("indexname=i;bin=b;type=numeric", "ERROR:20:missing 'namespace'"),
+            ("ns=test;indexname=i;bin=b", "ERROR:4:both 'indexdata' and 'type' are missing"),
+            (
+                "ns=test;indexname=i;type=numeric;indexdata=b,numeric",
+                "ERROR:4:both 'indexdata' and 'type' are specified",
+            ),
+            ("ns=test;indexname=i;type=numeric", "ERROR:4:both 'bin' and 'exp' are missing"),
+            ("ns=test;indexname=i;indexdata=b", "ERROR:4:'indexdata' missing bin type"),
+            ("ns=test;indexname=i;bin=b;type=numeric;indextype=none", "ERROR:4:bad 'indextype' - must be one of 'default', 'list', 'mapkeys', 'mapvalues'"),
+            ("ns=test;indexname=i;bin=b;type=int", "ERROR:4:bad 'type' - must be one of 'numeric', 'string', 'blob', 'geo2dsphere'"),
+            ("ns=nope;indexname=i;bin=b;type=numeric", "ok"),
+        ] {
+            assert_eq!(answer(&node, &format!("sindex-create:{args}")), want, "{args}");
+        }
+        assert_eq!(
+            answer(&node, "sindex-exists:ns=nope;indexname=i"),
+            "ERROR:20:namespace not found on node"
+        );
+        assert_eq!(answer(&node, "sindex-exists:ns=test;indexname=i"), "false");
+        assert_eq!(answer(&node, create), "ok");
+        assert_eq!(answer(&node, create), "ok");
+        assert_eq!(
+            answer(&node, &create.replace("bin=b", "bin=c")),
+            "ERROR:200:'indexname' already exists with different definition"
+        );
+        assert_eq!(
+            answer(&node, "sindex-exists:namespace=test;indexname=i"),
+            "true"
+        );
+        assert_eq!(
+            answer(&node, "sindex-exists:namespace=test"),
+            "ERROR:4:missing 'indexname'"
+        );
+        assert_eq!(answer(&node, "sindex-delete:ns=nope;indexname=i"), "ok");
+        assert_eq!(
+            answer(&node, "sindex-delete:indexname=i"),
+            "ERROR:20:missing 'namespace'"
+        );
+        assert_eq!(answer(&node, "sindex-delete:ns=test;indexname=i"), "ok");
+        assert_eq!(answer(&node, "sindex-exists:ns=test;indexname=i"), "false");
+    }
+
     /// Writes records 0 and 1 in set `a` and 2 in set `b` of namespace test.
     fn two_in_a_one_in_b(node: &NodeCtx) -> std::sync::Arc<super::super::store::Namespace> {
         let ns = node.shared.store.namespace("test").unwrap().clone();
