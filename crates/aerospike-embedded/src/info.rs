@@ -12,6 +12,26 @@ const FEATURES: &str = "batch-any;batch-index;blob-bits;cdt-index;cdt-list;cdt-m
 float;geo;sindex-exists;peers;pipelining;pquery;pscans;query-show;relaxed-sc;replicas;replicas-all;\
 replicas-master;replicas-max;truncate-namespace;udf";
 const EDITION: &str = "Aerospike Community Edition";
+/// Commands a Community server refuses with ENTERPRISE_ONLY (`thr_info.c`
+/// SPECS entries with `ee_only`).
+const EE_ONLY: &[&str] = &[
+    "alumni-tls-alt",
+    "alumni-tls-std",
+    "feature-key",
+    "masking",
+    "masking-show",
+    "peers-tls-alt",
+    "peers-tls-std",
+    "quiesce",
+    "quiesce-undo",
+    "rack-ids",
+    "racks",
+    "revive",
+    "roster",
+    "roster-set",
+    "service-tls-alt",
+    "service-tls-std",
+];
 const BUILD_SHA: &str = "05b91c64f5fa7836a36e52e3797da34dc0325649";
 const BUILD_OS: &str = "debian12";
 const BUILD_ARCH: &str = "x86_64";
@@ -65,7 +85,9 @@ pub(crate) fn answer(node: &NodeCtx, command: &str) -> String {
     let (name, args) = command.split_once(':').unwrap_or((command, ""));
     let shared = &node.shared;
     match name {
-        "node" => node.name.clone(),
+        // `name` is the deprecated spelling of `node`.
+        "node" | "name" => node.name.clone(),
+        "status" => "ok".into(),
         "build" => shared.config.build.clone(),
         "version" => format!("{EDITION} build {}", shared.config.build),
         "edition" => EDITION.into(),
@@ -103,8 +125,11 @@ pub(crate) fn answer(node: &NodeCtx, command: &str) -> String {
         "statistics" => statistics(node),
         "truncate" => truncate(node, args, false),
         "truncate-namespace" => truncate(node, args, true),
+        "truncate-undo" => truncate_undo(node, args, false),
+        "truncate-namespace-undo" => truncate_undo(node, args, true),
         "get-config" => get_config(node, args),
         "user-agent-set" => "ok".into(),
+        n if EE_ONLY.contains(&n) => "ERROR:25:enterprise only".into(),
         _ => {
             if let Some(rest) = name.strip_prefix("namespace/") {
                 return namespace_stats(node, rest);
@@ -268,22 +293,33 @@ fn cluster_key(node: &NodeCtx) -> String {
     format!("{:012X}", (x ^ (x >> 32)) & 0xffff_ffff_ffff)
 }
 
-/// `cluster-stable[:size=N;namespace=NS;ignore-migrations=..]`: the cluster
-/// key when the cluster has the given size and namespace.
+/// `cluster-stable[:size=N;ignore-migrations=B;namespace=NS]`: the cluster
+/// key, or the server's errors in its order (`thr_info.c`
+/// `cmd_cluster_stable`; migrations are always done here).
 fn cluster_stable(node: &NodeCtx, args: &str) -> String {
-    let size = node.shared.members.read().len();
-    for (k, v) in aerospike_proto::wire::info::parse_pairs(args, ';') {
-        match k {
-            "size" if v.parse::<usize>().ok() != Some(size) => {
-                return "ERROR::cluster not specified size".into()
-            }
-            "namespace" if node.shared.store.namespace(v).is_none() => {
-                return "ERROR::unknown namespace".into()
-            }
-            _ => {}
+    cluster_stable_checked(node, args).unwrap_or_else(|e| e)
+}
+
+fn cluster_stable_checked(node: &NodeCtx, args: &str) -> Result<String, String> {
+    if let Some(size) = sindex::optional_param(args, &["size"], 4)? {
+        let size: u32 = size.parse().map_err(|_| "ERROR:4:bad size")?;
+        if size as usize != node.shared.members.read().len() {
+            return Err("ERROR:7:cluster not specified size".into());
         }
     }
-    cluster_key(node)
+    let ignore = match sindex::optional_param(args, &["ignore-migrations"], 6)? {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => return Err("ERROR:4:bad ignore migrations".into()),
+    };
+    if !ignore {
+        if let Some(ns) = sindex::optional_param(args, &["namespace"], 32)? {
+            if node.shared.store.namespace(ns).is_none() {
+                return Err("ERROR:20:namespace not found on node".into());
+            }
+        }
+    }
+    Ok(cluster_key(node))
 }
 
 /// Records of `ns` on this node: (master copies, replica copies).
@@ -440,12 +476,7 @@ fn statistics(node: &NodeCtx) -> String {
 /// updated before `lut` (now when absent).
 fn truncate(node: &NodeCtx, args: &str, whole_namespace: bool) -> String {
     let run = || -> Result<(), String> {
-        let ns = sindex::required_param(args, &["namespace"], 32)?;
-        let set = if whole_namespace {
-            None
-        } else {
-            Some(sindex::required_param(args, &["set"], 64)?)
-        };
+        let (ns, set) = truncate_target(args, whole_namespace)?;
         let lut = sindex::optional_param(args, &["lut"], 24)?;
         let now = now_nanos();
         let before = match lut {
@@ -472,6 +503,37 @@ fn truncate(node: &NodeCtx, args: &str, whole_namespace: bool) -> String {
     };
     match run() {
         Ok(()) => "ok".into(),
+        Err(e) => e,
+    }
+}
+
+/// The namespace and set of a `truncate*` command (`thr_info.c`): the set
+/// is required, or refused when the whole namespace is meant.
+fn truncate_target(args: &str, whole_namespace: bool) -> Result<(&str, Option<&str>), String> {
+    let ns = sindex::required_param(args, &["namespace"], 32)?;
+    if whole_namespace {
+        if aerospike_proto::wire::info::parse_pairs(args, ';')
+            .iter()
+            .any(|(k, _)| *k == "set")
+        {
+            return Err("ERROR:4:unexpected set name".into());
+        }
+        return Ok((ns, None));
+    }
+    Ok((ns, Some(sindex::required_param(args, &["set"], 64)?)))
+}
+
+/// `truncate-undo` and `truncate-namespace-undo` (`truncate.c`
+/// `as_truncate_undo_cmd`): the truncation threshold is forgotten; an
+/// unknown namespace or set is accepted.
+fn truncate_undo(node: &NodeCtx, args: &str, whole_namespace: bool) -> String {
+    match truncate_target(args, whole_namespace) {
+        Ok((ns, set)) => {
+            if let (Some(namespace), Some(set)) = (node.shared.store.namespace(ns), set) {
+                namespace.undo_truncate(set);
+            }
+            "ok".into()
+        }
         Err(e) => e,
     }
 }
@@ -532,10 +594,16 @@ fn sets(node: &NodeCtx, args: &str) -> String {
 fn get_config(node: &NodeCtx, args: &str) -> String {
     let run = || -> Result<String, String> {
         let context = sindex::required_param(args, &["context"], 1024)?;
-        if context != "namespace" {
-            return Err(format!(
-                "ERROR:4:context '{context}' is not kept by the embedded cluster"
-            ));
+        match context {
+            "namespace" => {}
+            // Empty on a Community server (security_ce.c, xdr_ce.c).
+            "security" | "xdr" => return Ok(String::new()),
+            "service" | "network" => {
+                return Err(format!(
+                    "ERROR:4:context '{context}' is not kept by the embedded cluster"
+                ))
+            }
+            _ => return Err("ERROR:4:invalid context".into()),
         }
         let ns = sindex::required_param(args, &["namespace", "id"], 32)?;
         let namespace = node
@@ -687,7 +755,99 @@ mod tests {
         assert!(key
             .chars()
             .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
-        assert!(answer(&node, "cluster-stable:size=3").starts_with("ERROR"));
+        // thr_info.c cmd_cluster_stable, in its order.
+        for (args, want) in [
+            ("size=3", "ERROR:7:cluster not specified size"),
+            ("size=x", "ERROR:4:bad size"),
+            ("size=", "ERROR:4:missing 'size' value"),
+            (
+                "size=1;ignore-migrations=maybe",
+                "ERROR:4:bad ignore migrations",
+            ),
+            ("namespace=nope", "ERROR:20:namespace not found on node"),
+        ] {
+            assert_eq!(answer(&node, &format!("cluster-stable:{args}")), want);
+        }
+        assert_eq!(
+            answer(
+                &node,
+                "cluster-stable:size=1;ignore-migrations=true;namespace=nope"
+            ),
+            key
+        );
+        // cfg_info.c as_cfg_info_cmd_get_config_with_params.
+        for (args, want) in [
+            ("context=nope", "ERROR:4:invalid context"),
+            ("context=", "ERROR:4:missing 'context' value"),
+            ("id=test", "ERROR:4:missing 'context'"),
+            ("context=namespace", "ERROR:20:missing 'namespace'"),
+            (
+                "context=namespace;id=nope",
+                "ERROR:20:namespace not found on node",
+            ),
+            ("context=security", ""),
+            ("context=xdr", ""),
+        ] {
+            assert_eq!(answer(&node, &format!("get-config:{args}")), want);
+        }
+        let cfg = answer(&node, "get-config:context=namespace;id=test");
+        assert!(cfg.contains("replication-factor=1"), "{cfg}");
+        assert_eq!(answer(&node, "status"), "ok");
+        assert_eq!(answer(&node, "name"), "BB901000000FC02");
+        assert_eq!(
+            answer(&node, "roster:namespace=test"),
+            "ERROR:25:enterprise only"
+        );
+        assert_eq!(answer(&node, "peers-tls-std"), "ERROR:25:enterprise only");
+    }
+
+    #[test]
+    fn sindex_commands_answer_as_the_server() {
+        let node = cluster(&["BB901000000FC02"], 1);
+        let create = "sindex-create:namespace=test;set=s;indexname=i;bin=b;type=numeric";
+        // sindex_manager.c, in its order.
+        for (args, want) in [
+            ("namespace=test;bin=b;type=numeric", "ERROR:4:missing 'indexname'"),
+            ("indexname=i;bin=b;type=numeric", "ERROR:20:missing 'namespace'"),
+            ("ns=test;indexname=i;bin=b", "ERROR:4:both 'indexdata' and 'type' are missing"),
+            (
+                "ns=test;indexname=i;type=numeric;indexdata=b,numeric",
+                "ERROR:4:both 'indexdata' and 'type' are specified",
+            ),
+            ("ns=test;indexname=i;type=numeric", "ERROR:4:both 'bin' and 'exp' are missing"),
+            ("ns=test;indexname=i;indexdata=b", "ERROR:4:'indexdata' missing bin type"),
+            ("ns=test;indexname=i;bin=b;type=numeric;indextype=none", "ERROR:4:bad 'indextype' - must be one of 'default', 'list', 'mapkeys', 'mapvalues'"),
+            ("ns=test;indexname=i;bin=b;type=int", "ERROR:4:bad 'type' - must be one of 'numeric', 'string', 'blob', 'geo2dsphere'"),
+            ("ns=nope;indexname=i;bin=b;type=numeric", "ok"),
+        ] {
+            assert_eq!(answer(&node, &format!("sindex-create:{args}")), want, "{args}");
+        }
+        assert_eq!(
+            answer(&node, "sindex-exists:ns=nope;indexname=i"),
+            "ERROR:20:namespace not found on node"
+        );
+        assert_eq!(answer(&node, "sindex-exists:ns=test;indexname=i"), "false");
+        assert_eq!(answer(&node, create), "ok");
+        assert_eq!(answer(&node, create), "ok");
+        assert_eq!(
+            answer(&node, &create.replace("bin=b", "bin=c")),
+            "ERROR:200:'indexname' already exists with different definition"
+        );
+        assert_eq!(
+            answer(&node, "sindex-exists:namespace=test;indexname=i"),
+            "true"
+        );
+        assert_eq!(
+            answer(&node, "sindex-exists:namespace=test"),
+            "ERROR:4:missing 'indexname'"
+        );
+        assert_eq!(answer(&node, "sindex-delete:ns=nope;indexname=i"), "ok");
+        assert_eq!(
+            answer(&node, "sindex-delete:indexname=i"),
+            "ERROR:20:missing 'namespace'"
+        );
+        assert_eq!(answer(&node, "sindex-delete:ns=test;indexname=i"), "ok");
+        assert_eq!(answer(&node, "sindex-exists:ns=test;indexname=i"), "false");
     }
 
     /// Writes records 0 and 1 in set `a` and 2 in set `b` of namespace test.
@@ -738,6 +898,27 @@ mod tests {
                 "truncate:namespace=test;set=a;lut=99999999999999999999"
             ),
             "ERROR:4:would truncate in the future"
+        );
+        assert_eq!(
+            answer(&node, "truncate-namespace:namespace=test;set=a"),
+            "ERROR:4:unexpected set name"
+        );
+        // truncate-undo forgets the set's threshold (sets' truncate_lut).
+        assert_ne!(ns.truncate_lut("a"), 0);
+        assert_eq!(answer(&node, "truncate-undo:namespace=test;set=a"), "ok");
+        assert_eq!(ns.truncate_lut("a"), 0);
+        assert_eq!(
+            answer(&node, "truncate-undo:namespace=test"),
+            "ERROR:4:missing 'set'"
+        );
+        assert_eq!(answer(&node, "truncate-undo:namespace=nope;set=x"), "ok");
+        assert_eq!(
+            answer(&node, "truncate-namespace-undo:namespace=test"),
+            "ok"
+        );
+        assert_eq!(
+            answer(&node, "truncate-namespace-undo:namespace=test;set=a"),
+            "ERROR:4:unexpected set name"
         );
     }
 

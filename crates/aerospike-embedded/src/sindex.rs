@@ -78,7 +78,7 @@ pub(crate) enum IndexType {
 impl IndexType {
     fn parse(s: &str) -> Option<Self> {
         match s.to_ascii_lowercase().as_str() {
-            "default" | "none" => Some(IndexType::Default),
+            "default" => Some(IndexType::Default),
             "list" => Some(IndexType::List),
             "mapkeys" => Some(IndexType::MapKeys),
             "mapvalues" => Some(IndexType::MapValues),
@@ -239,15 +239,22 @@ impl SindexRegistry {
     /// Adds an index. A name already in use is ignored (the server answers
     /// `ok` and keeps the old index); a new name for an existing definition
     /// renames that index.
-    fn create(&self, def: Sindex) {
+    /// Adds `def` (renames an index of the same definition); refused when
+    /// its name is taken by another definition.
+    fn create(&self, def: Sindex) -> Result<(), ()> {
         let mut all = self.indexes.write();
-        if all.iter().any(|s| s.ns == def.ns && s.name == def.name) {
-            return;
+        if let Some(same_name) = all.iter().find(|s| s.ns == def.ns && s.name == def.name) {
+            return if same_name.same_definition(&def) {
+                Ok(())
+            } else {
+                Err(())
+            };
         }
         match all.iter_mut().find(|s| s.same_definition(&def)) {
             Some(existing) => existing.name = def.name,
             None => all.push(def),
         }
+        Ok(())
     }
 
     fn delete(&self, ns: &str, name: &str) {
@@ -425,38 +432,70 @@ fn hash_bval(bytes: &[u8]) -> i64 {
 }
 
 /// Parses `sindex-create` arguments in the 8.1 form (`bin=..;type=..`) or
-/// the older `indexdata=<bin>,<type>` form.
-fn parse_create(node: &NodeCtx, args: &str) -> Result<Sindex, String> {
+/// the older `indexdata=<bin>,<type>` form, with the server's checks in its
+/// order (`sindex_manager.c` `as_sindex_manager_sindex_create`). Like the
+/// server, an unknown namespace is not checked here (no node creates it).
+fn parse_create(args: &str) -> Result<Sindex, String> {
+    const TYPES: &str = "must be one of 'numeric', 'string', 'blob', 'geo2dsphere'";
+    let name = required_param(args, &["indexname"], 64)?;
+    let ns = required_param(args, &["namespace", "ns"], 32)?;
     let pairs = parse_pairs(args, ';');
-    let get = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
-    let ns = get("ns")
-        .or_else(|| get("namespace"))
-        .ok_or("ERROR:4:missing 'namespace'")?;
-    if node.shared.store.namespace(ns).is_none() {
-        return Err("ERROR:20:namespace not found".into());
+    if pairs
+        .iter()
+        .any(|(k, v)| *k == "indextype" && v.eq_ignore_ascii_case("set"))
+    {
+        return Err("ERROR:4:set indexes are not kept by the embedded cluster".into());
     }
-    let name = get("indexname").ok_or("ERROR:4:missing 'indexname'")?;
-    if name.is_empty() || name.len() >= 64 {
-        return Err("ERROR:4:bad 'indexname'".into());
+    let set = optional_param(args, &["set"], 64)?.unwrap_or("");
+    if optional_param(args, &["context"], 1024)?.is_some() {
+        return Err("ERROR:4:'context' indexes are not kept by the embedded cluster".into());
     }
-    let set = get("set").unwrap_or("");
-    if set.len() >= 64 {
-        return Err("ERROR:4:bad 'set'".into());
-    }
-    let (bin, ktype) = match (get("bin"), get("type"), get("indexdata")) {
-        (Some(bin), Some(t), _) => (bin, t),
-        (_, _, Some(data)) => data.split_once(',').ok_or("ERROR:4:bad 'indexdata'")?,
-        (None, _, None) => return Err("ERROR:4:missing 'bin'".into()),
-        (Some(_), None, None) => return Err("ERROR:4:missing 'type'".into()),
-    };
-    if bin.is_empty() || bin.len() > MAX_BIN_NAME {
-        return Err("ERROR:4:bad 'bin'".into());
-    }
-    let ktype = KeyType::parse(ktype).ok_or("ERROR:4:bad 'type'")?;
-    let itype = match get("indextype") {
-        Some(t) => IndexType::parse(t).ok_or("ERROR:4:bad 'indextype'")?,
+    let itype = match optional_param(args, &["indextype"], 64)? {
         None => IndexType::Default,
+        Some(t) => IndexType::parse(t).ok_or(
+            "ERROR:4:bad 'indextype' - must be one of 'default', 'list', 'mapkeys', 'mapvalues'",
+        )?,
     };
+    let indexdata = optional_param(args, &["indexdata"], 64 + 16)?;
+    let ktype = optional_param(args, &["type"], 16)?;
+    let (bin, ktype) = match (indexdata, ktype) {
+        (None, None) => return Err("ERROR:4:both 'indexdata' and 'type' are missing".into()),
+        (Some(_), Some(_)) => {
+            return Err("ERROR:4:both 'indexdata' and 'type' are specified".into())
+        }
+        (None, Some(t)) => {
+            let ktype = KeyType::parse(t).ok_or_else(|| format!("ERROR:4:bad 'type' - {TYPES}"))?;
+            let bin = optional_param(args, &["bin"], MAX_BIN_NAME + 1)?;
+            let exp = optional_param(args, &["exp"], 4096)?;
+            match (bin, exp) {
+                (Some(_), Some(_)) => {
+                    return Err("ERROR:4:both 'bin' and 'exp' are specified".into())
+                }
+                (None, None) => return Err("ERROR:4:both 'bin' and 'exp' are missing".into()),
+                (None, Some(_)) => {
+                    return Err("ERROR:4:'exp' indexes are not kept by the embedded cluster".into())
+                }
+                (Some(bin), None) => (bin, ktype),
+            }
+        }
+        (Some(data), None) => {
+            let (bin, t) = data
+                .split_once(',')
+                .ok_or("ERROR:4:'indexdata' missing bin type")?;
+            if bin.is_empty() {
+                return Err("ERROR:4:'indexdata' missing bin name".into());
+            }
+            if bin.len() > MAX_BIN_NAME {
+                return Err("ERROR:4:'indexdata' bin name too long".into());
+            }
+            let ktype = KeyType::parse(t)
+                .ok_or_else(|| format!("ERROR:4:bad 'indexdata' bin type - {TYPES}"))?;
+            (bin, ktype)
+        }
+    };
+    if itype == IndexType::MapKeys && ktype == KeyType::Geo {
+        return Err("ERROR:4:bad 'indexdata' bin type for 'indextype' 'mapkeys' - must be one of 'numeric', 'string', 'blob'".into());
+    }
     Ok(Sindex {
         ns: ns.to_owned(),
         name: name.to_owned(),
@@ -472,26 +511,25 @@ fn parse_create(node: &NodeCtx, args: &str) -> Result<Sindex, String> {
 /// `None` for other commands.
 pub(crate) fn info(node: &NodeCtx, name: &str, args: &str) -> Option<String> {
     let registry = &node.shared.sindexes;
-    let pairs = parse_pairs(args, ';');
-    let get = |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
+    // sindex_manager.c: the index name is checked first, then the namespace.
     let ns_and_name = || -> Result<(&str, &str), String> {
-        let ns = get("ns")
-            .or_else(|| get("namespace"))
-            .ok_or("ERROR:4:missing 'namespace'")?;
-        if node.shared.store.namespace(ns).is_none() {
-            return Err("ERROR:20:namespace not found".into());
-        }
-        let index = get("indexname").ok_or("ERROR:4:missing 'indexname'")?;
+        let index = required_param(args, &["indexname"], 64)?;
+        let ns = required_param(args, &["namespace", "ns"], 32)?;
         Ok((ns, index))
     };
     let answer = match name {
-        "sindex-create" => match parse_create(node, args) {
-            Ok(def) => {
-                registry.create(def);
-                "ok".to_owned()
-            }
+        "sindex-create" => match parse_create(args) {
+            // Accepted for an unknown namespace, where no node builds it.
+            Ok(def) if node.shared.store.namespace(&def.ns).is_none() => "ok".to_owned(),
+            Ok(def) => match registry.create(def) {
+                Ok(()) => "ok".to_owned(),
+                Err(()) => {
+                    "ERROR:200:'indexname' already exists with different definition".to_owned()
+                }
+            },
             Err(e) => e,
         },
+        // An unknown namespace or index is no error.
         "sindex-delete" => match ns_and_name() {
             Ok((ns, index)) => {
                 registry.delete(ns, index);
@@ -500,6 +538,9 @@ pub(crate) fn info(node: &NodeCtx, name: &str, args: &str) -> Option<String> {
             Err(e) => e,
         },
         "sindex-exists" => match ns_and_name() {
+            Ok((ns, _)) if node.shared.store.namespace(ns).is_none() => {
+                "ERROR:20:namespace not found on node".to_owned()
+            }
             Ok((ns, index)) => registry.exists(ns, index).to_string(),
             Err(e) => e,
         },
@@ -685,10 +726,13 @@ mod tests {
             itype: IndexType::Default,
             created: Instant::now(),
         };
-        reg.create(def("a"));
-        reg.create(def("a"));
+        assert_eq!(reg.create(def("a")), Ok(()));
+        assert_eq!(reg.create(def("a")), Ok(()));
         assert_eq!(reg.indexes.read().len(), 1);
-        reg.create(def("b"));
+        let mut other = def("a");
+        other.bin = "other".into();
+        assert_eq!(reg.create(other), Err(()));
+        assert_eq!(reg.create(def("b")), Ok(()));
         assert!(!reg.exists("test", "a") && reg.exists("test", "b"));
         assert!(reg
             .find("test", "s", "age", KeyType::Numeric, IndexType::Default)

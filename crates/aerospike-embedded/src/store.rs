@@ -238,6 +238,13 @@ impl Namespace {
         )))
     }
 
+    /// Forgets the truncation of `set` (`truncate-undo`): its `truncate_lut`
+    /// is 0 again. Records already removed stay removed (a server removes
+    /// them soon after the truncation too).
+    pub(crate) fn undo_truncate(&self, set: &str) {
+        self.truncated_sets.write().retain(|(s, _)| s != set);
+    }
+
     /// Removes every record of `set` (all sets for `None`) last updated before
     /// `before_ns` (everything for `None`). Returns how many were removed.
     pub(crate) fn truncate(&self, set: Option<&str>, before_ns: Option<u64>) -> usize {
