@@ -524,3 +524,46 @@ fn all_nodes_down_then_back_the_client_recovers() {
     );
     c.put(&wp, &key, &[Bin::new("a", 2)]).unwrap();
 }
+
+#[test]
+fn a_stream_goes_on_from_where_it_was_when_a_node_stops() {
+    let ec = EmbeddedCluster::start(3).unwrap();
+    let c = Client::connect(&ec.seeds(), &policy()).unwrap();
+    let wp = WritePolicy::default();
+    let pad = "x".repeat(1000);
+    let n = 12_000i64;
+    for i in 0..n {
+        let key = Key::new("test", "streamstop", i).unwrap();
+        c.put(
+            &wp,
+            &key,
+            &[Bin::new("i", i), Bin::new("pad", pad.as_str())],
+        )
+        .unwrap();
+    }
+    let ds = aerospike_blocking::background::DataSet::of("test", "streamstop");
+    let mut stream = c.query(&ds).buffer(1).stream().unwrap();
+    let mut seen: Vec<i64> = Vec::new();
+    let mut take = |stream: &mut aerospike_blocking::query::RecordStream, k: usize| {
+        for r in stream.by_ref().take(k) {
+            seen.push(
+                r.unwrap()
+                    .bin("i")
+                    .and_then(aerospike_blocking::Value::as_int)
+                    .unwrap(),
+            );
+        }
+    };
+    take(&mut stream, 300);
+    // Every node's reader is part-way through a reply too large for the
+    // socket buffers; stop one node (replication factor 2: its partitions
+    // move to the others).
+    ec.stop_node(&ec.nodes()[1].name()).unwrap();
+    take(&mut stream, usize::MAX);
+    assert!(stream.cursor().is_complete());
+    let total = seen.len();
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), total, "records repeated");
+    assert_eq!(seen, (0..n).collect::<Vec<_>>());
+}

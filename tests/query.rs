@@ -163,3 +163,112 @@ fn index_filters_and_where_clauses() {
     env.client.drop_index(NS, &set, &num).unwrap();
     env.client.drop_index(NS, &set, &text).unwrap();
 }
+
+/// The `i` bins of the records a stream yields, in arrival order.
+fn stream_ints(
+    stream: impl Iterator<Item = aerospike_blocking::Result<aerospike_blocking::Record>>,
+) -> Vec<i64> {
+    stream
+        .map(|r| r.unwrap().bin("i").and_then(Value::as_int).unwrap())
+        .collect()
+}
+
+#[test]
+fn a_stream_yields_every_record_once_and_its_cursor_ends_complete() {
+    let env = TestEnv::new();
+    let set = unique_set("q_stream");
+    load(&env.client, &set, 600);
+    let ds = DataSet::of(NS, &set);
+
+    let mut stream = env.client.query(&ds).buffer(7).stream().unwrap();
+    let mut got = stream_ints(stream.by_ref());
+    got.sort_unstable();
+    assert_eq!(got, (0..600).collect::<Vec<_>>());
+    let cursor = stream.cursor();
+    assert!(cursor.is_complete(), "{:?}", cursor.unfinished());
+    assert_eq!(cursor.finished_count(), 4096);
+
+    // A complete cursor resumes to nothing.
+    let rest = env.client.query(&ds).resume(cursor).records().unwrap();
+    assert!(rest.is_empty());
+}
+
+#[test]
+fn a_stream_stopped_part_way_resumes_without_loss_or_repeat() {
+    let env = TestEnv::new();
+    let set = unique_set("q_resume");
+    load(&env.client, &set, 500);
+    let ds = DataSet::of(NS, &set);
+
+    let mut stream = env.client.query(&ds).buffer(16).stream().unwrap();
+    let first = stream_ints(stream.by_ref().take(123));
+    assert_eq!(first.len(), 123);
+    let cursor = stream.cursor();
+    drop(stream);
+    assert!(!cursor.is_complete());
+
+    // Saved and read back, as between two runs of a program.
+    let saved = cursor.to_bytes();
+    let cursor = aerospike_blocking::query::PartitionCursor::from_bytes(&saved).unwrap();
+    let rest = ints(&env.client.query(&ds).resume(cursor).records().unwrap());
+
+    let mut all = first.clone();
+    all.extend(&rest);
+    all.sort_unstable();
+    assert_eq!(
+        all,
+        (0..500).collect::<Vec<_>>(),
+        "first {} + rest {}",
+        first.len(),
+        rest.len()
+    );
+}
+
+#[test]
+fn pages_of_max_records_cover_the_set_once() {
+    let env = TestEnv::new();
+    let set = unique_set("q_pages");
+    load(&env.client, &set, 450);
+    let ds = DataSet::of(NS, &set);
+
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        pages += 1;
+        assert!(pages < 100, "paging does not end");
+        let mut q = env.client.query(&ds).max_records(100);
+        if let Some(c) = cursor.take() {
+            q = q.resume(c);
+        }
+        let mut page = q.stream().unwrap();
+        let got = stream_ints(page.by_ref());
+        assert!(got.len() <= 100, "a page of {}", got.len());
+        seen.extend(got);
+        let c = page.cursor();
+        if c.is_complete() {
+            break;
+        }
+        cursor = Some(c);
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (0..450).collect::<Vec<_>>());
+    assert!(pages >= 5, "{pages} pages");
+}
+
+#[test]
+fn a_cursor_of_another_namespace_is_refused_before_sending() {
+    let env = TestEnv::new();
+    let cursor =
+        aerospike_blocking::query::PartitionCursor::new("other", PartitionFilter::all()).unwrap();
+    let err = env
+        .client
+        .query(&DataSet::of(NS, "any"))
+        .resume(cursor)
+        .stream()
+        .unwrap_err();
+    assert!(
+        matches!(err, aerospike_blocking::Error::InvalidArgument(_)),
+        "{err}"
+    );
+}

@@ -1,50 +1,70 @@
 //! Foreground scans and queries: every record of a set (or the ones a
 //! secondary index finds), read from the partitions' masters in parallel.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::background::request::{random_task_id, Scope};
+use crate::background::request::Scope;
 use crate::background::DataSet;
 use crate::client::Client;
-use crate::command::kv;
 use crate::exp::Expression;
 use crate::net::Deadline;
 use crate::wire::message::{field, info1, info3, op, Field, Header, Message, Op};
-use crate::Key;
 use crate::Record;
-use crate::{Error, Result, ResultCode};
+use crate::{Error, Result};
 
-use super::{Filter, PartitionFilter};
+use super::{Filter, PartitionCursor, PartitionFilter, RecordStream};
 
-/// Rounds of retries for partitions a node answered "not mine" for (after a
-/// partition moved).
-const MAX_PARTITION_ROUNDS: u32 = 6;
-/// First pause before retrying such partitions, so the partition map can
-/// refresh; it doubles each round (50 ms to 800 ms, 1.55 s in all: more than
-/// the default 1 s tend interval).
-const RETRY_PAUSE: Duration = Duration::from_millis(50);
+/// Records a stream holds for its consumer by default (see [`Query::buffer`]).
+const DEFAULT_BUFFER: usize = 5_000;
+
+/// A partition to read, and the digest and index value of the last record
+/// already read from it, to go on after.
+pub(crate) type ResumePoint = (u16, Option<[u8; 20]>, Option<i64>);
 
 /// Everything in one node's request.
 #[derive(Debug, Clone)]
-struct QuerySpec {
-    scope: Scope,
+pub(crate) struct QuerySpec {
+    pub(crate) scope: Scope,
     bins: Option<Vec<String>>,
-    max_records: u64,
+    pub(crate) max_records: u64,
     total_timeout_ms: u32,
 }
 
 impl QuerySpec {
-    /// The request for `partitions`, laid out as scan-single.txt shows:
+    /// The request for `points`, laid out as scan-single.txt shows:
     /// ns, set, [rps], socket-timeout, trid, [index-range], [filter-exp],
-    /// pid-array, [max-records]; a read op per selected bin. Each round of
-    /// a query needs a new `task_id`: a node refuses an id it still
-    /// remembers (PARAMETER_ERROR).
-    fn message(&self, task_id: u64, partitions: &[u16]) -> Message {
+    /// [pid-array], [digest-array, [bval-array]], [max-records]; a read op
+    /// per selected bin. Partitions read part-way go in the digest array
+    /// (the server goes on after that digest; an index query also needs
+    /// the index value, query.c `get_query_pids`). Each round of a query
+    /// needs a new `task_id`: a node refuses an id it still remembers
+    /// (PARAMETER_ERROR).
+    pub(crate) fn message(&self, task_id: u64, points: &[ResumePoint]) -> Message {
         let mut fields = self.scope.fields(task_id);
-        let pids: Vec<u8> = partitions.iter().flat_map(|p| p.to_le_bytes()).collect();
-        fields.push(Field::new(field::PID_ARRAY, pids));
+        let pids: Vec<u8> = points
+            .iter()
+            .filter(|p| p.1.is_none())
+            .flat_map(|p| p.0.to_le_bytes())
+            .collect();
+        if !pids.is_empty() {
+            fields.push(Field::new(field::PID_ARRAY, pids));
+        }
+        let resumed: Vec<&ResumePoint> = points.iter().filter(|p| p.1.is_some()).collect();
+        if !resumed.is_empty() {
+            let digests: Vec<u8> = resumed
+                .iter()
+                .flat_map(|p| p.1.unwrap_or_default())
+                .collect();
+            fields.push(Field::new(field::DIGEST_ARRAY, digests));
+            if self.scope.index_filter.is_some() {
+                let bvals: Vec<u8> = resumed
+                    .iter()
+                    .flat_map(|p| p.2.unwrap_or(0).to_le_bytes())
+                    .collect();
+                fields.push(Field::new(field::BVAL_ARRAY, bvals));
+            }
+        }
         if self.max_records > 0 {
             fields.push(Field::new(
                 field::MAX_RECORDS,
@@ -76,65 +96,6 @@ impl QuerySpec {
     }
 }
 
-/// What one node sent back.
-#[derive(Debug, Default)]
-struct NodeResult {
-    records: Vec<Record>,
-    /// Partitions the node could not serve (partition-done with an error).
-    unfinished: Vec<u16>,
-}
-
-/// Reads one node's stream.
-fn run_on_node(
-    node: &crate::cluster::Node,
-    spec: &QuerySpec,
-    frame: &[u8],
-    deadline: Deadline,
-) -> Result<NodeResult> {
-    let mut out = NodeResult::default();
-    node.stream(frame, deadline, &mut |m: Message| {
-        let rc = ResultCode(m.header.result_code);
-        if m.header.info3 & info3::PARTITION_DONE != 0 {
-            if rc != ResultCode::OK {
-                let pid = u16::try_from(m.header.generation).map_err(|_| Error::Protocol {
-                    node: node.name().to_owned(),
-                    message: format!(
-                        "partition-done marker for partition {}",
-                        m.header.generation
-                    ),
-                })?;
-                out.unfinished.push(pid);
-            }
-            return Ok(true);
-        }
-        if m.header.info3 & info3::LAST != 0 {
-            return match rc {
-                ResultCode::OK | ResultCode::KEY_NOT_FOUND => Ok(true),
-                code => Err(Error::server(code, false)),
-            };
-        }
-        if rc != ResultCode::OK {
-            return Err(Error::server(rc, false));
-        }
-        let digest: [u8; 20] = m
-            .field(field::DIGEST)
-            .and_then(|f| f.data.as_slice().try_into().ok())
-            .ok_or_else(|| Error::Protocol {
-                node: node.name().to_owned(),
-                message: "query record without a 20-byte digest".into(),
-            })?;
-        let set = m
-            .field(field::SET)
-            .and_then(Field::as_str)
-            .unwrap_or(&spec.scope.set)
-            .to_owned();
-        let key = Key::from_digest(&spec.scope.namespace, &set, digest)?;
-        out.records.push(kv::record(m, &key, false)?);
-        Ok(true)
-    })?;
-    Ok(out)
-}
-
 /// A foreground scan or query. Get one from [`Client::query`] or
 /// [`Session::query`](crate::background::Session::query).
 ///
@@ -161,6 +122,8 @@ pub struct Query {
     filter_exp: Option<Expression>,
     bins: Option<Vec<String>>,
     partitions: PartitionFilter,
+    cursor: Option<PartitionCursor>,
+    buffer: usize,
     max_records: u64,
     records_per_second: u32,
     total_timeout: Duration,
@@ -177,6 +140,8 @@ impl Query {
             filter_exp: None,
             bins: None,
             partitions: PartitionFilter::all(),
+            cursor: None,
+            buffer: DEFAULT_BUFFER,
             max_records: 0,
             records_per_second: 0,
             total_timeout: Duration::ZERO,
@@ -344,9 +309,85 @@ impl Query {
         })
     }
 
+    /// Goes on from `cursor` (from [`RecordStream::cursor`] or
+    /// [`PartitionCursor::new`]): reads only its unfinished partitions, each
+    /// from after the last record already delivered. Replaces
+    /// [`partitions`](Self::partitions). The query must be the same as the one
+    /// the cursor came from (same dataset, filters and bins), or the records
+    /// it skips are not the ones already read.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// use aerospike_blocking::query::PartitionCursor;
+    /// let saved = std::fs::read("users.cursor")?;
+    /// let cursor = PartitionCursor::from_bytes(&saved)?;
+    /// let rest = client.query(&DataSet::of("test", "users")).resume(cursor).records()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn resume(mut self, cursor: PartitionCursor) -> Self {
+        self.cursor = Some(cursor);
+        self
+    }
+
+    /// How many records a [`stream`](Self::stream) holds for a consumer that
+    /// has not taken them yet (default 5000, at least 1). When it is full, the
+    /// nodes' sockets are not read until the consumer catches up.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// let stream = client.query(&DataSet::of("test", "users")).buffer(256).stream()?;
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn buffer(mut self, records: usize) -> Self {
+        self.buffer = records;
+        self
+    }
+
+    /// Runs the query on the masters of the chosen partitions, in parallel,
+    /// and yields records as they arrive (see [`RecordStream`]). Bad input
+    /// (an AEL text, a partition range, a cursor of another namespace) is an
+    /// error here, before anything is sent.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// use aerospike_blocking::background::DataSet;
+    /// for record in client.query(&DataSet::of("test", "users")).stream()? {
+    ///     println!("{:?}", record?.bin("name"));
+    /// }
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn stream(self) -> Result<RecordStream> {
+        let spec = self.spec()?;
+        let cursor = match self.cursor {
+            Some(c) if c.namespace() != spec.scope.namespace => {
+                return Err(Error::InvalidArgument(format!(
+                    "the cursor is of namespace {:?}, the query reads {:?}",
+                    c.namespace(),
+                    spec.scope.namespace
+                )))
+            }
+            Some(c) => c,
+            None => PartitionCursor::new(&spec.scope.namespace, self.partitions)?,
+        };
+        let deadline = Deadline::after(self.total_timeout).with_socket_timeout(self.socket_timeout);
+        Ok(RecordStream::start(
+            Arc::clone(self.client.cluster()),
+            spec,
+            cursor,
+            self.buffer,
+            deadline,
+        ))
+    }
+
     /// Runs the query on the masters of the chosen partitions, in parallel,
     /// and returns the records. Partitions a node could not serve (they moved)
-    /// are asked again of their new master.
+    /// are asked again of their new master. For a large set, [`stream`](Self::stream)
+    /// does not hold every record in memory.
     ///
     /// ```no_run
     /// # use aerospike_blocking::{Client, ClientPolicy};
@@ -359,56 +400,7 @@ impl Query {
     /// # Ok::<(), aerospike_blocking::Error>(())
     /// ```
     pub fn records(self) -> Result<Vec<Record>> {
-        let spec = Arc::new(self.spec()?);
-        let mut pending: Vec<u16> = self.partitions.partitions()?.collect();
-        let cluster = self.client.cluster();
-        let deadline = Deadline::after(self.total_timeout).with_socket_timeout(self.socket_timeout);
-        let mut records = Vec::new();
-        for round in 0..MAX_PARTITION_ROUNDS {
-            let mut by_node: HashMap<String, (Arc<crate::cluster::Node>, Vec<u16>)> =
-                HashMap::new();
-            for pid in &pending {
-                let node = cluster.master_node(&spec.scope.namespace, *pid)?;
-                by_node
-                    .entry(node.name().to_owned())
-                    .or_insert_with(|| (node.clone(), Vec::new()))
-                    .1
-                    .push(*pid);
-            }
-            let task_id = random_task_id();
-            let frames: Arc<HashMap<String, Vec<u8>>> = Arc::new(
-                by_node
-                    .iter()
-                    .map(|(name, (_, pids))| (name.clone(), spec.message(task_id, pids).encode()))
-                    .collect(),
-            );
-            let nodes: Vec<_> = by_node.into_values().map(|(n, _)| n).collect();
-            let spec2 = spec.clone();
-            let results = cluster.fan_out(&nodes, deadline, move |node, dl| {
-                let frame = frames.get(node.name()).ok_or(Error::Closed)?;
-                run_on_node(node, &spec2, frame, dl)
-            });
-            pending.clear();
-            for (_, r) in results {
-                let r = r?;
-                records.extend(r.records);
-                pending.extend(r.unfinished);
-            }
-            if pending.is_empty() {
-                break;
-            }
-            if round + 1 == MAX_PARTITION_ROUNDS {
-                return Err(Error::Server {
-                    code: ResultCode::PARTITION_UNAVAILABLE,
-                    in_doubt: false,
-                });
-            }
-            std::thread::sleep(RETRY_PAUSE * 2u32.pow(round));
-        }
-        if self.max_records > 0 {
-            records.truncate(usize::try_from(self.max_records).unwrap_or(usize::MAX));
-        }
-        Ok(records)
+        self.stream()?.collect()
     }
 }
 
@@ -448,6 +440,10 @@ mod tests {
         }
     }
 
+    fn points(r: std::ops::Range<u16>) -> Vec<ResumePoint> {
+        r.map(|p| (p, None, None)).collect()
+    }
+
     fn pid_hex(r: std::ops::Range<u16>) -> String {
         r.flat_map(|p| p.to_le_bytes())
             .map(|b| format!("{b:02x}"))
@@ -457,11 +453,13 @@ mod tests {
     #[test]
     fn golden_scan_frames() {
         // scan-single.txt (4): partition 4095 only.
-        let f = spec().message(9282972243227032782, &[4095]).encode();
+        let f = spec()
+            .message(9282972243227032782, &points(4095..4096))
+            .encode();
         assert_eq!(hex(&f), "020300000000004516010004000000000000ffffffff000000000005000000000005007465737400000005017363616e000000050900007530000000090780d3be12695bbcce000000030bff0f");
         // (1): every partition.
         let f = spec()
-            .message(3888633846676344489, &(0..4096).collect::<Vec<_>>())
+            .message(3888633846676344489, &points(0..4096))
             .encode();
         let want = format!(
             "020300000000204316010004000000000000ffffffff000000000005000000000005007465737400000005017363616e000000050900007530000000090735f733e174b44ea9000020010b{}",
@@ -472,9 +470,7 @@ mod tests {
         let mut s = spec();
         s.bins = Some(vec!["i".into()]);
         s.max_records = 5;
-        let f = s
-            .message(4054104576723630118, &(0..4096).collect::<Vec<_>>())
-            .encode();
+        let f = s.message(4054104576723630118, &points(0..4096)).encode();
         let want = format!(
             "020300000000205916010004000000000000ffffffff000000000006000100000005007465737400000005017363616e0000000509000075300000000907384312a209e5b826000020010b{}000000090d0000000000000005000000050100000169",
             pid_hex(0..4096)
@@ -488,9 +484,7 @@ mod tests {
         let mut s = spec();
         s.scope.set = "bgops".into();
         s.scope.index_filter = Some(Filter::equal("age", 7));
-        let f = s
-            .message(2643109259149142761, &(0..4096).collect::<Vec<_>>())
-            .encode();
+        let f = s.message(2643109259149142761, &points(0..4096)).encode();
         let want = format!(
             "020300000000206716010004000000000000ffffffff0000000000060000000000050074657374000000060162676f7073000000050900007530000000090724ae35de0e216ae90000001f16010361676501000000080000000000000007000000080000000000000007000020010b{}",
             pid_hex(0..4096)
