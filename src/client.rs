@@ -10,7 +10,7 @@ use crate::net::Deadline;
 use crate::operations::Operation;
 use crate::policy::{ClientPolicy, ReadPolicy, WritePolicy};
 use crate::Key;
-use crate::{Bin, Bins, Record};
+use crate::{Bin, Bins, Record, Value};
 use crate::{Error, Result, ResultCode, TimeoutPhase};
 
 use crate::wire::message::{op, Message};
@@ -347,6 +347,38 @@ impl Client {
         match reply.header.result_code {
             0 => kv::record(reply, key, true),
             rc => Err(server_error(rc, writes)),
+        }
+    }
+
+    /// Runs a registered Lua function on one record (creating it if the
+    /// function writes to a missing record) and returns what the function
+    /// returned (`None` for nil). A function that raises an error gives
+    /// [`Error::Udf`] with the server's text; the record keeps none of its
+    /// changes. The policy's filter expression, generation and exists
+    /// settings apply as for any write.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy, Key, Value, WritePolicy};
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// client.register_udf("udf/counter.lua")?;
+    /// let key = Key::new("test", "demo", 1)?;
+    /// let n = client.execute_udf(&WritePolicy::default(), &key, "counter", "bump", &[Value::from(5)])?;
+    /// println!("counter is now {n:?}");
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn execute_udf(
+        &self,
+        policy: &WritePolicy,
+        key: &Key,
+        module: &str,
+        function: &str,
+        args: &[Value],
+    ) -> Result<Option<Value>> {
+        let msg = kv::apply(policy, key, module, function, args)?;
+        let reply = self.run(key, &msg, policy.into(), true)?;
+        match reply.header.result_code {
+            0 | 100 => kv::udf_result(reply, key),
+            rc => Err(server_error(rc, true)),
         }
     }
 

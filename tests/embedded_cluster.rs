@@ -565,5 +565,11 @@ fn a_stream_goes_on_from_where_it_was_when_a_node_stops() {
     seen.sort_unstable();
     seen.dedup();
     assert_eq!(seen.len(), total, "records repeated");
-    assert_eq!(seen, (0..n).collect::<Vec<_>>());
+    let missing: Vec<i64> = (0..n).filter(|i| seen.binary_search(i).is_err()).collect();
+    assert!(
+        missing.is_empty(),
+        "{} records missing, first {:?}",
+        missing.len(),
+        &missing[..missing.len().min(10)]
+    );
 }

@@ -24,7 +24,6 @@ use crate::operations::Operation;
 use crate::query::filter::MAX_BIN_NAME;
 use crate::query::Filter;
 use crate::wire::message::{field, info2, Field, Header, Message};
-use crate::wire::msgpack;
 use crate::Value;
 use crate::{Error, Result};
 
@@ -217,10 +216,7 @@ impl StartRequest {
                 function,
                 args,
             } => {
-                let mut arglist = Vec::new();
-                msgpack::pack_array_len(&mut arglist, args.len());
-                args.iter()
-                    .for_each(|a| msgpack::pack_value(&mut arglist, a));
+                let arglist = crate::command::kv::udf_arglist(args);
                 fields.push(Field::new(field::UDF_OP, [UDF_OP_BACKGROUND]));
                 fields.push(Field::new(field::UDF_PACKAGE_NAME, package.as_str()));
                 fields.push(Field::new(field::UDF_FUNCTION, function.as_str()));

@@ -225,6 +225,56 @@ pub(crate) fn operate(p: &WritePolicy, key: &Key, ops: &[Operation]) -> Result<(
     Ok((msg, writes))
 }
 
+/// A record UDF call: the write header, the key's fields, then package,
+/// function and argument list (aerospike-client-java `Command.setUdf`).
+pub(crate) fn apply(
+    p: &WritePolicy,
+    key: &Key,
+    package: &str,
+    function: &str,
+    args: &[Value],
+) -> Result<Message> {
+    if package.is_empty() || function.is_empty() {
+        return Err(Error::invalid(
+            "a UDF call needs a module and a function name",
+        ));
+    }
+    let mut fields = fields(key, p.send_key, p.filter_expression.as_ref());
+    fields.push(Field::new(field::UDF_PACKAGE_NAME, package));
+    fields.push(Field::new(field::UDF_FUNCTION, function));
+    fields.push(Field::new(field::UDF_ARGLIST, udf_arglist(args)));
+    Ok(Message {
+        header: write_header(p, 0, 0)?,
+        fields,
+        ops: Vec::new(),
+    })
+}
+
+/// UDF arguments as the msgpack array the server unpacks.
+pub(crate) fn udf_arglist(args: &[Value]) -> Vec<u8> {
+    let mut out = Vec::new();
+    crate::wire::msgpack::pack_array_len(&mut out, args.len());
+    for a in args {
+        crate::wire::msgpack::pack_value(&mut out, a);
+    }
+    out
+}
+
+/// What a record UDF returned (its reply's `SUCCESS` bin; `None` for nil),
+/// or its error (the `FAILURE` bin of a `UDF_BAD_RESPONSE` reply).
+pub(crate) fn udf_result(msg: Message, key: &Key) -> Result<Option<Value>> {
+    let rc = msg.header.result_code;
+    let mut record = record(msg, key, false)?;
+    if rc == 100 {
+        let message = match record.bins.remove("FAILURE") {
+            Some(Value::String(s)) => s,
+            other => format!("{other:?}"),
+        };
+        return Err(Error::Udf { message });
+    }
+    Ok(record.bins.remove("SUCCESS").filter(|v| *v != Value::Nil))
+}
+
 /// The record in a reply. With `merge`, a bin returned several times holds a
 /// list of its results in order; otherwise the last one wins.
 pub(crate) fn record(msg: Message, key: &Key, merge: bool) -> Result<Record> {

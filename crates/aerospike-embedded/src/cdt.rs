@@ -13,7 +13,9 @@
 //! * a single index or rank out of bounds is `OP_NOT_APPLICABLE`; a range that
 //!   starts before the first element is clipped; INVERTED on a single-result
 //!   operation is `OP_NOT_APPLICABLE`;
-//! * a map's index is its key order, for unordered maps too.
+//! * every map is stored key-ordered, unordered ones included (the server
+//!   rewrites each list and map it stores, `cdt_stack_untrusted_rewrite`),
+//!   so a map's index is its key order and its storage order too.
 //!
 //! [`Value`] carries no order flag: the caller keeps a top-level bin's order
 //! flags next to it (see [`modify`]), set when the bin is created or its type
@@ -74,7 +76,14 @@ const CTX_LIST_PAD: i64 = 0x80;
 /// and creating the bin or setting its type sets them. On error `bin` and
 /// `order` are left unchanged.
 pub(crate) fn modify(data: &[u8], bin: &mut Value, order: &mut u8) -> Result<Value, ResultCode> {
-    let req = parse(data)?;
+    let mut req = parse(data)?;
+    // The server rewrites the values it stores before storing them (list
+    // append, insert and set, map add and replace: `cdt_untrusted_rewrite`):
+    // their maps come in key-ordered, a duplicate key let through. Values it
+    // only compares with are used as sent.
+    if stores_values(req.call.code) {
+        req.call.args.iter_mut().for_each(key_order_arg);
+    }
     if is_read_code(req.call.code)? {
         return Err(ResultCode::PARAMETER_ERROR);
     }
@@ -88,11 +97,62 @@ pub(crate) fn modify(data: &[u8], bin: &mut Value, order: &mut u8) -> Result<Val
     let mut work = bin.clone();
     let target = navigate(&mut work, &req.ctx, true, list_op)?;
     let result = apply(target, &req.call, top.then_some(flags))?;
+    // Maps that came in as arguments are stored key-ordered too; a duplicate
+    // key there is let through, as the server does.
+    let _ = key_order(&mut work, false);
     *bin = work;
     if top {
         *order = flags;
     }
     Ok(result)
+}
+
+/// Puts every map inside `v` (and `v` itself) in key order, as an 8.x server
+/// stores every map, unordered ones included: it rewrites each list or map it
+/// is sent (`cdt.c` `cdt_stack_untrusted_rewrite` sorts a map whose keys are
+/// out of order), so a map read back, or compared, has its keys sorted. With
+/// `refuse_duplicates`, a map with a key twice is refused as the server
+/// refuses it in a bin write (`map has duplicate keys`: result code 1).
+pub(crate) fn key_order(v: &mut Value, refuse_duplicates: bool) -> Result<(), ResultCode> {
+    match v {
+        Value::List(items) => items
+            .iter_mut()
+            .try_for_each(|x| key_order(x, refuse_duplicates)),
+        Value::Map(entries) => {
+            for (k, x) in entries.iter_mut() {
+                key_order(k, refuse_duplicates)?;
+                key_order(x, refuse_duplicates)?;
+            }
+            if !keys_sorted(entries) {
+                sort_entries(entries);
+                let dup = entries.windows(2).any(|w| eq(&w[0].0, &w[1].0));
+                if dup && refuse_duplicates {
+                    return Err(ResultCode::SERVER_ERROR);
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// True for the operations whose value arguments are stored.
+fn stores_values(code: i64) -> bool {
+    matches!(
+        code,
+        lc::APPEND | lc::APPEND_ITEMS | lc::INSERT | lc::INSERT_ITEMS | lc::SET
+    ) || (mc::ADD..=mc::REPLACE_ITEMS).contains(&code)
+}
+
+/// [`key_order`] on the values inside an argument.
+fn key_order_arg(a: &mut Arg) {
+    match a {
+        Arg::Val(v) => {
+            let _ = key_order(v, false);
+        }
+        Arg::List(items) => items.iter_mut().for_each(key_order_arg),
+        Arg::Inf | Arg::Wild => {}
+    }
 }
 
 /// True for the SET_TYPE (set order) operation of lists and maps.
@@ -907,8 +967,8 @@ fn select(view: &View<'_>, sel: &Selector) -> Result<Sel, ResultCode> {
             let (s, c) = resolve_range(*i, *c, n);
             multi((s..s + c).collect(), Order::Index)
         }
-        Selector::RankRange(r, c) => {
-            let (s, c) = resolve_range(*r, *c, n);
+        Selector::RankRange(..) | Selector::ValueRelRank(..) => {
+            let (s, c) = rank_span(view, sel).unwrap_or((0, 0));
             multi(view.rank_range(s, c), Order::Rank)
         }
         Selector::Value(a) => multi(
@@ -923,15 +983,6 @@ fn select(view: &View<'_>, sel: &Selector) -> Result<Sel, ResultCode> {
             filter(&view.vals, &|v| in_interval(v, b, e.as_ref())),
             Order::Storage,
         ),
-        Selector::ValueRelRank(a, r, c) => {
-            let anchor = view
-                .rank
-                .iter()
-                .take_while(|&&i| compare_arg(view.vals[i], a) == Ordering::Less)
-                .count();
-            let (s, c) = resolve_rel_range(anchor, *r, *c, n);
-            multi(view.rank_range(s, c), Order::Rank)
-        }
         Selector::Key(a) => {
             let found = keys()?
                 .iter()
@@ -958,6 +1009,44 @@ fn select(view: &View<'_>, sel: &Selector) -> Result<Sel, ResultCode> {
             let (s, c) = resolve_rel_range(anchor, *i, *c, n);
             multi((s..s + c).collect(), Order::Index)
         }
+    })
+}
+
+/// The first rank and the count a rank range or a value-relative rank range
+/// selects; `None` for other selectors.
+fn rank_span(view: &View<'_>, sel: &Selector) -> Option<(usize, usize)> {
+    let n = view.len();
+    match sel {
+        Selector::RankRange(r, c) => Some(resolve_range(*r, *c, n)),
+        Selector::ValueRelRank(a, r, c) => {
+            let anchor = view
+                .rank
+                .iter()
+                .take_while(|&&i| compare_arg(view.vals[i], a) == Ordering::Less)
+                .count();
+            Some(resolve_rel_range(anchor, *r, *c, n))
+        }
+        _ => None,
+    }
+}
+
+/// An inverted rank range of a map whose excluded ranks touch an end is the
+/// plain rank range of the others, and comes out in rank order like one
+/// (`particle_map.c` `packed_map_get_remove_by_rank_range`: "reduce to remove
+/// tail/head section"); `None` when that does not apply.
+fn reduced_inverted_rank_range(view: &View<'_>, selector: &Selector) -> Option<Sel> {
+    view.keys.as_ref()?;
+    let n = view.len();
+    let (s, c) = match rank_span(view, selector)? {
+        (_, 0) => (0, n),
+        (0, c) => (c, n - c),
+        (s, c) if s + c >= n => (0, s),
+        _ => return None,
+    };
+    Some(Sel {
+        idx: view.rank_range(s, c),
+        order: Order::Rank,
+        multi: true,
     })
 }
 
@@ -1025,10 +1114,14 @@ fn get_remove(
         if !sel.multi {
             return Err(ResultCode::OP_NOT_APPLICABLE);
         }
-        let mut chosen = vec![false; view.len()];
-        sel.idx.iter().for_each(|&i| chosen[i] = true);
-        sel.idx = (0..view.len()).filter(|&i| !chosen[i]).collect();
-        sel.order = Order::Storage;
+        if let Some(reduced) = reduced_inverted_rank_range(view, selector) {
+            sel = reduced;
+        } else {
+            let mut chosen = vec![false; view.len()];
+            sel.idx.iter().for_each(|&i| chosen[i] = true);
+            sel.idx = (0..view.len()).filter(|&i| !chosen[i]).collect();
+            sel.order = Order::Storage;
+        }
     }
     let result = build_result(view, &sel, return_type & !INVERTED)?;
     let positions = sel.idx.iter().map(|&i| view.pos[i]).collect();
@@ -1483,7 +1576,10 @@ mod tests {
     /// [`check`] on a bin with order flags `order`.
     #[track_caller]
     fn check_in(order: u8, start: Value, op: Operation, result: Value, after: Value) {
-        let mut bin = start;
+        // As the server stores it: every map key-ordered.
+        let (mut bin, mut after) = (start, after);
+        key_order(&mut bin, false).unwrap();
+        key_order(&mut after, false).unwrap();
         let mut order = order;
         assert_eq!(
             run_in(&mut bin, &mut order, &op),
@@ -2383,8 +2479,8 @@ mod tests {
         check(map! {"a" => 1}, m::clear("m"), Value::Nil, map! {});
     }
 
-    /// Key and value matches and inverted selections come out in storage order
-    /// (insertion order for an unordered map), index ranges in key order.
+    /// Key and value matches and inverted selections come out in storage order,
+    /// which is key order: an 8.x server stores every map key-ordered.
     #[test]
     fn map_by_key() {
         let b = map! {"b" => 2, "a" => 1, "c" => 3};
@@ -2416,7 +2512,7 @@ mod tests {
         check(
             b.clone(),
             m::remove_by_key_list("m", vec![Value::from("c")], MR::KEY.inverted()),
-            list!["b", "a"],
+            list!["a", "b"],
             map! {"c" => 3},
         );
         check_unchanged(
@@ -2482,8 +2578,10 @@ mod tests {
         );
         check(
             b.clone(),
+            // The excluded ranks start at 0: the server reduces this to the
+            // rank range 1.. and answers in rank order (checked on 8.1.2).
             m::remove_by_rank_range("m", 0, 1, MR::KEY.inverted()),
-            list!["a", "b"],
+            list!["b", "a"],
             map! {"c" => 1},
         );
         check(
@@ -2902,7 +3000,9 @@ mod tests {
             let mut bin = Value::List(start.clone());
             let size = run(&mut bin, &l::append("l", v.clone())).unwrap();
             prop_assert_eq!(size, Value::Int(start.len() as i64 + 1));
-            prop_assert_eq!(run(&mut bin, &l::get_by_index("l", -1, LR::VALUE)).unwrap(), v);
+            let mut stored = v;
+            key_order(&mut stored, false).unwrap();
+            prop_assert_eq!(run(&mut bin, &l::get_by_index("l", -1, LR::VALUE)).unwrap(), stored);
             prop_assert_eq!(run(&mut bin, &l::size("l")).unwrap(), Value::Int(start.len() as i64 + 1));
         }
 
@@ -2945,7 +3045,8 @@ mod tests {
             begin in value(),
             end in value(),
         ) {
-            let start = Value::List(items.clone());
+            let mut start = Value::List(items.clone());
+            key_order(&mut start, false).unwrap();
             let kept = run(
                 &mut start.clone(),
                 &l::get_by_value_range("l", begin.clone(), end.clone(), LR::VALUE.inverted()),

@@ -646,7 +646,9 @@ fn apply_one(
             if o.name.is_empty() {
                 return Err(ResultCode::PARAMETER_ERROR);
             }
-            rec.set_bin(&o.name, operand()?);
+            let mut value = operand()?;
+            super::cdt::key_order(&mut value, true)?;
+            rec.set_bin(&o.name, value);
         }
         op::INCR => {
             let sum = match (rec.bin(&o.name), operand()?) {

@@ -7,8 +7,9 @@
 //! checks its fields in the server's order, so a bad request gets the same
 //! result code. Background starts answer one 30-byte message (LAST on
 //! success, no LAST on error) and run on a thread; foreground queries stream
-//! record messages, partition-done markers for requested partitions this node
-//! holds no copy of, and a final LAST message.
+//! record messages of the requested partitions this node holds a copy of
+//! (master or replica, as the server serves them), partition-done markers for
+//! the requested partitions it holds no copy of, and a final LAST message.
 //!
 //! Known differences from a real server:
 //!
@@ -788,7 +789,9 @@ fn stream(
             partition_done(pid).encode_body(&mut body);
             continue;
         }
-        if !node.is_master(name, pid) || !set_known {
+        // A requested partition is served from any full copy, replica or
+        // master (query_job.c: `as_partition_reserve_query`).
+        if !set_known {
             continue;
         }
         let now = now_citrusleaf();

@@ -245,6 +245,21 @@ pub enum Error {
         /// True when a write may have been applied even though it failed.
         in_doubt: bool,
     },
+    /// A record UDF failed while it ran (result code `UDF_BAD_RESPONSE`,
+    /// 100): the server's error text, from the reply's `FAILURE` bin. The
+    /// server keeps none of the changes of a UDF that failed.
+    ///
+    /// ```
+    /// use aerospike_proto::{Error, ResultCode};
+    /// let e = Error::Udf { message: "counter.lua:3: boom".into() };
+    /// assert_eq!(e.result_code(), Some(ResultCode::UDF_BAD_RESPONSE));
+    /// assert_eq!(e.to_string(), "record UDF failed: counter.lua:3: boom");
+    /// ```
+    #[error("record UDF failed: {message}")]
+    Udf {
+        /// The error the UDF raised, as the server words it.
+        message: String,
+    },
     /// An info command was answered with an `ERROR:` line.
     #[error("info command `{command}` failed: {code:?}: {message}")]
     Info {
@@ -359,6 +374,7 @@ impl Error {
     pub fn result_code(&self) -> Option<ResultCode> {
         match self {
             Error::Server { code, .. } | Error::Info { code, .. } => Some(*code),
+            Error::Udf { .. } => Some(ResultCode::UDF_BAD_RESPONSE),
             _ => None,
         }
     }
