@@ -11,7 +11,7 @@ use std::cmp::Ordering;
 
 use aerospike_proto::exp::display::node_type;
 use aerospike_proto::exp::pack::{pack_cdt_op, unpack};
-use aerospike_proto::exp::{op, Call, ExpType, Node};
+use aerospike_proto::exp::{op, Call, ExpType, Node, ReturnType};
 use aerospike_proto::wire::msgpack;
 use aerospike_proto::ResultCode;
 use aerospike_proto::Value;
@@ -316,10 +316,17 @@ fn eval_cmd(code: u8, args: &[Node], env: &mut Env<'_>) -> Ev {
     match code {
         op::UNKNOWN => Err(Unknown),
         op::EQ..=op::LE => {
-            let a = eval(&args[0], env)?;
-            let b = eval(&args[1], env)?;
-            if ExpType::of(&a) != ExpType::of(&b) || reaches_unordered_map(&a, &b) {
+            let mut a = eval(&args[0], env)?;
+            let mut b = eval(&args[1], env)?;
+            let (ma, mb) = (maps_of(&args[0], env), maps_of(&args[1], env));
+            if ExpType::of(&a) != ExpType::of(&b) || reaches_unordered_map(&a, &b, ma, mb, 0) {
                 return Err(Unknown);
+            }
+            // A literal's maps compare key-ordered, however they were sent.
+            for (v, m) in [(&mut a, ma), (&mut b, mb)] {
+                if matches!(m, Maps::Literal) {
+                    let _ = cdt::key_order(v, false);
+                }
             }
             // Two floats compare as IEEE doubles, as the server does: NaN
             // is neither equal to, less nor greater than anything.
@@ -385,32 +392,77 @@ fn eval_cmd(code: u8, args: &[Node], env: &mut Env<'_>) -> Ev {
     }
 }
 
-/// A map with its entries in key order, as the server compares maps (it sorts
-/// map literals when it compiles them); other values as they are.
-/// True when comparing `a` with `b` reaches a non-empty map. The server
-/// compares the packed values element by element and makes the comparison
-/// unknown once it has met a map without the key-ordered flag; the client
-/// sends map literals unordered and [`Value`] keeps no order flag, so every
-/// map met counts as unordered.
-fn reaches_unordered_map(a: &Value, b: &Value) -> bool {
-    let non_empty_map = |v: &Value| matches!(v, Value::Map(m) if !m.is_empty());
-    if non_empty_map(a) || non_empty_map(b) {
+/// How the server sees the maps of one side of a comparison. It makes a
+/// comparison unknown once it meets a map without the key-ordered flag
+/// (`exp.c` `cmp_msgpack`: "illegal comparison of structure containing
+/// unordered map"). Checked on an 8.1.2 server: map literals compare (in key
+/// order); a bin's top-level map compares when the bin is key-ordered or the
+/// map empty; maps nested in stored values carry no flag; a KEY_VALUE or
+/// UNORDERED_MAP result never compares, even empty; an ORDERED_MAP result
+/// does.
+#[derive(Debug, Clone, Copy)]
+enum Maps {
+    /// A literal: every map key-ordered.
+    Literal,
+    /// Read from storage: the top-level map key-ordered or not.
+    Stored { top_ordered: bool },
+    /// A KEY_VALUE or UNORDERED_MAP result: its top-level map is unordered.
+    Unordered,
+}
+
+fn maps_of(node: &Node, env: &Env<'_>) -> Maps {
+    match node {
+        Node::Val(_) => Maps::Literal,
+        Node::Bin(name, _) => Maps::Stored {
+            top_ordered: env.rec.order_of(name) & 1 != 0,
+        },
+        Node::Call(c) => match c.rt.map(ReturnType::base) {
+            Some(ReturnType::ORDERED_MAP) => Maps::Stored { top_ordered: true },
+            Some(ReturnType::KEY_VALUE | ReturnType::UNORDERED_MAP) => Maps::Unordered,
+            _ => Maps::Stored { top_ordered: false },
+        },
+        _ => Maps::Stored { top_ordered: false },
+    }
+}
+
+/// True when `v`, met at `depth` on a side seen as `maps`, is a map the
+/// server counts as unordered.
+fn unordered_here(v: &Value, maps: Maps, depth: usize) -> bool {
+    let Value::Map(entries) = v else {
+        return false;
+    };
+    match (maps, depth) {
+        (Maps::Literal, _) => false,
+        (Maps::Unordered, 0) => true,
+        (Maps::Stored { top_ordered: true }, 0) => false,
+        _ => !entries.is_empty(),
+    }
+}
+
+/// True when comparing `a` with `b` meets an unordered map on either side
+/// before it finds a difference (the server stops at the first one).
+fn reaches_unordered_map(a: &Value, b: &Value, ma: Maps, mb: Maps, depth: usize) -> bool {
+    if unordered_here(a, ma, depth) || unordered_here(b, mb, depth) {
         return true;
     }
-    match (a, b) {
-        (Value::List(x), Value::List(y)) => {
-            for (p, q) in x.iter().zip(y) {
-                if reaches_unordered_map(p, q) {
-                    return true;
-                }
-                if cdt::compare(p, q) != Ordering::Equal {
-                    return false;
-                }
-            }
-            false
+    let pairs: Vec<(&Value, &Value)> = match (a, b) {
+        (Value::List(x), Value::List(y)) => x.iter().zip(y).collect(),
+        (Value::Map(x), Value::Map(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .flat_map(|((k1, v1), (k2, v2))| [(k1, k2), (v1, v2)])
+            .collect(),
+        _ => return false,
+    };
+    for (p, q) in pairs {
+        if reaches_unordered_map(p, q, ma, mb, depth + 1) {
+            return true;
         }
-        _ => false,
+        if cdt::compare(p, q) != Ordering::Equal {
+            return false;
+        }
     }
+    false
 }
 
 /// Arithmetic and bitwise operators over evaluated operands.
@@ -577,16 +629,22 @@ mod tests {
         assert!(ael("$.blob == blob('0102')"));
         assert!(ael("$.tags.get(type: LIST) == [3, 1, 2, 1]"));
         assert!(!ael("$.tags.get(type: LIST) == [3, 1]"));
-        // Comparing a non-empty unordered map is unknown, as on the server,
-        // even nested in a list, once the comparison gets to it; the empty
-        // map compares.
+        // Comparing a stored non-empty unordered map is unknown, as on the
+        // server, even nested in a list, once the comparison gets to it; the
+        // empty map and literals compare (checked on an 8.1.2 server).
         let m = "{'size': 12, 'theme': 'dark', 'nested': [10, 20]}";
         assert!(!ael(&format!("$.prefs.get(type: MAP) == {m}")));
         assert!(!ael(&format!("not($.prefs.get(type: MAP) == {m})")));
         assert!(!ael(&format!("$.prefs.get(type: MAP) != {m}")));
-        assert!(!ael("[1, {'a': 1}] == [1, {'a': 1}]"));
+        assert!(ael("[1, {'a': 1}] == [1, {'a': 1}]"));
+        assert!(ael("{1: 2} == {1: 2}"));
+        assert!(!ael(
+            "$.prefs.{=99}.get(type: MAP, return: KEY_VALUE) == {}"
+        ));
+        assert!(!ael(
+            "not($.prefs.{=99}.get(type: MAP, return: KEY_VALUE) == {})"
+        ));
         assert!(ael("[1, {'a': 1}] != [2, {'a': 1}]"));
-        assert!(ael("$.prefs.{=99}.get(type: MAP, return: KEY_VALUE) == {}"));
     }
 
     #[test]
@@ -750,7 +808,7 @@ mod tests {
             "$.tags.[#1:3~1].count() == 2 and $.tags.[#-1:~2].get(type: LIST) == [1, 2, 3]"
         ));
         assert!(ael("$.tags.[0].get(type: NIL, return: NONE) == nil"));
-        assert!(!ael(
+        assert!(ael(
             "$.prefs.{=12}.get(type: MAP, return: ORDERED_MAP) == {'size': 12}"
         ));
         assert!(ael(
