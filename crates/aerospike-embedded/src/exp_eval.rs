@@ -147,6 +147,18 @@ fn check(node: &Node, vars: &mut Vec<(String, ExpType)>) -> Option<ExpType> {
         Node::Let(defs, body) => {
             let depth = vars.len();
             for (name, e) in defs {
+                // The server's build_let: a name starts with a letter or `_`,
+                // goes on with letters, digits and `_`, and is not defined
+                // already in this `let` or an enclosing one.
+                let mut chars = name.chars();
+                let valid = chars
+                    .next()
+                    .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+                    && chars.all(|c| c == '_' || c.is_ascii_alphanumeric());
+                if !valid || vars.iter().any(|(n, _)| n == name) {
+                    vars.truncate(depth);
+                    return None;
+                }
                 let t = check(e, vars)?;
                 vars.push((name.clone(), t));
             }
@@ -924,5 +936,31 @@ mod tests {
             Err(ResultCode::PARAMETER_ERROR)
         );
         assert_eq!(validate(&exp::bin_exists("a").to_bytes()), Ok(()));
+        // A variable defined again inside its own scope, or a bad name
+        // (exp.c build_let; the first seen refused on an 8.1.2 server).
+        let dup = exp::let_(
+            vec![exp::def("x", exp::int_val(1))],
+            exp::let_(
+                vec![exp::def("x", exp::int_val(2))],
+                exp::eq(exp::var("x"), exp::int_val(2)),
+            ),
+        );
+        assert_eq!(validate(&dup.to_bytes()), Err(ResultCode::PARAMETER_ERROR));
+        let bad_name = exp::let_(
+            vec![exp::def("1x", exp::int_val(1))],
+            exp::eq(exp::var("1x"), exp::int_val(1)),
+        );
+        assert_eq!(
+            validate(&bad_name.to_bytes()),
+            Err(ResultCode::PARAMETER_ERROR)
+        );
+        let fine = exp::let_(
+            vec![
+                exp::def("x", exp::int_val(1)),
+                exp::def("_y2", exp::int_val(2)),
+            ],
+            exp::eq(exp::var("x"), exp::var("_y2")),
+        );
+        assert_eq!(validate(&fine.to_bytes()), Ok(()));
     }
 }

@@ -272,6 +272,15 @@ fn build(ast: &Ast, expected: Option<ExpType>, scope: &mut Scope) -> Result<Node
             let depth = scope.len();
             let mut out = Vec::with_capacity(defs.len());
             for (name, e) in defs {
+                // A server refuses a name defined again inside its own scope
+                // (exp.c build_let: "duplicate var name").
+                if scope.iter().any(|(n, _)| n == name) {
+                    scope.truncate(depth);
+                    return Err(err(
+                        ast.pos,
+                        format!("variable {name} is already defined here"),
+                    ));
+                }
                 let node = build(e, None, scope)?;
                 scope.push((name.clone(), node_type(&node)));
                 out.push((name.clone(), node));
