@@ -98,3 +98,21 @@ def test_missing_records_and_durable_delete(client, unique_set):
         assert client.exists(key)[1] is not None
     client.remove(key)
     assert client.exists(key)[1] is None
+
+
+def test_maps_come_back_key_ordered(client, unique_set):
+    # An 8.x server stores every map sorted by key, unordered maps and maps
+    # nested in lists included (cdt.c cdt_stack_untrusted_rewrite); seen on a
+    # real 8.1.2 server.
+    key = (NAMESPACE, unique_set, "maporder")
+    client.put(
+        key,
+        {
+            "m": {"z": 1, "y": 2, "a": {"c": 1, "b": 2}},
+            "l": [{"q": 1, "p": 2}, 5],
+        },
+    )
+    _, _, got = client.get(key)
+    assert list(got["m"].keys()) == ["a", "y", "z"]
+    assert list(got["m"]["a"].keys()) == ["b", "c"]
+    assert list(got["l"][0].keys()) == ["p", "q"]
