@@ -23,7 +23,7 @@
 //! # Ok::<(), aerospike_blocking::Error>(())
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,8 +32,8 @@ use crate::exp::Expression;
 use crate::net::Deadline;
 use crate::operations::Operation;
 use crate::wire::batch::{self, BatchEntry, INLINE_IN_MEMORY, REPORT_ALL_ERRORS, REPORT_ERROR_REC};
-use crate::wire::message::{info1, info2, info3, op, Header, Message, Op};
-use crate::{Bins, Client, Error, Key, Record, Result, ResultCode, WritePolicy};
+use crate::wire::message::{field, info1, info2, info3, op, Field, Header, Message, Op};
+use crate::{Bins, Client, Error, Key, Record, Result, ResultCode, Value, WritePolicy};
 
 /// Most keys one batch call takes (the server's default
 /// `batch-max-requests` is unlimited; this bounds one request's memory).
@@ -166,6 +166,8 @@ impl BatchRecord {
 struct Item {
     key: Key,
     header: Header,
+    /// Fields after the namespace and set (a UDF call's).
+    fields: Vec<Field>,
     ops: Vec<Op>,
     writes: bool,
 }
@@ -198,6 +200,7 @@ fn read_items(keys: &[Key], bins: &Bins) -> Result<Vec<Item>> {
         .iter()
         .map(|k| Item {
             key: k.clone(),
+            fields: Vec::new(),
             header,
             ops: ops.clone(),
             writes: false,
@@ -213,6 +216,7 @@ fn delete_items(write: &WritePolicy, keys: &[Key]) -> Result<Vec<Item>> {
             let msg = kv::delete(write, key)?;
             Ok(Item {
                 key: key.clone(),
+                fields: Vec::new(),
                 header: Header {
                     info2: msg.header.info2 | info2::RESPOND_ALL_OPS,
                     transaction_ttl: 0,
@@ -236,6 +240,15 @@ fn failed(e: &Error, writes: bool) -> BatchResult {
 /// A key's answer in its reply message.
 fn outcome(msg: Message, key: &Key, writes: bool) -> BatchResult {
     match ResultCode(msg.header.result_code) {
+        // A record UDF that failed: its error text is in the FAILURE bin.
+        ResultCode::UDF_BAD_RESPONSE => BatchResult::Failed {
+            code: Some(ResultCode::UDF_BAD_RESPONSE),
+            message: match kv::udf_result(msg, key) {
+                Err(Error::Udf { message }) => message,
+                _ => "record UDF failed".to_owned(),
+            },
+            in_doubt: false,
+        },
         // As the official clients report it: a bin answered several times
         // (a write's echo, then a read) holds its last answer.
         ResultCode::OK => match kv::record(msg, key, false) {
@@ -328,12 +341,68 @@ impl Client {
             }
             items.push(Item {
                 key: key.clone(),
+                fields: Vec::new(),
                 header: Header {
                     transaction_ttl: 0,
                     ..header
                 },
                 ops: msg.ops,
                 writes,
+            });
+        }
+        self.batch(policy, items)
+    }
+
+    /// Runs a registered Lua function on many records, each key's call in
+    /// its own transaction. A key whose function returned is
+    /// [`BatchResult::Found`] with the return value in its `SUCCESS` bin (no
+    /// bin for nil); one whose function raised an error is
+    /// [`BatchResult::Failed`] with code `UDF_BAD_RESPONSE` and the server's
+    /// error text. Writes follow `policy.write`.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy, Key, Value};
+    /// # use aerospike_blocking::batch::BatchPolicy;
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// let keys = [Key::new("test", "users", 1)?, Key::new("test", "users", 2)?];
+    /// for r in client.batch_execute_udf(&BatchPolicy::default(), &keys, "counter", "bump", &[Value::from(1)])? {
+    ///     println!("{:?}: {:?}", r.key, r.record().and_then(|rec| rec.bin("SUCCESS")));
+    /// }
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Client::batch_get`]; an empty module or function name is bad input.
+    pub fn batch_execute_udf(
+        &self,
+        policy: &BatchPolicy,
+        keys: &[Key],
+        module: &str,
+        function: &str,
+        args: &[Value],
+    ) -> Result<Vec<BatchRecord>> {
+        let mut items = Vec::with_capacity(keys.len());
+        for key in keys {
+            let msg = kv::apply(&policy.write, key, module, function, args)?;
+            items.push(Item {
+                key: key.clone(),
+                header: Header {
+                    transaction_ttl: 0,
+                    ..msg.header
+                },
+                // The UDF fields follow the key's namespace, set and digest.
+                fields: msg
+                    .fields
+                    .into_iter()
+                    .filter(|f| {
+                        matches!(
+                            f.kind,
+                            field::UDF_PACKAGE_NAME | field::UDF_FUNCTION | field::UDF_ARGLIST
+                        )
+                    })
+                    .collect(),
+                ops: Vec::new(),
+                writes: true,
             });
         }
         self.batch(policy, items)
@@ -411,7 +480,9 @@ impl Client {
             let item = &items[i];
             match cluster.replica_node(item.key.namespace(), item.key.partition(), replica) {
                 Ok(node) => {
-                    let entry = BatchEntry::new(i as u32, &item.key, item.header, item.ops.clone());
+                    let mut entry =
+                        BatchEntry::new(i as u32, &item.key, item.header, item.ops.clone());
+                    entry.fields.extend(item.fields.iter().cloned());
                     per_node
                         .entry(node.name().to_owned())
                         .or_insert_with(|| (node, Vec::new()))
@@ -429,7 +500,7 @@ impl Client {
         let filter = policy.filter_expression.as_ref().map(Expression::pack);
         let mut nodes = Vec::with_capacity(per_node.len());
         let mut frames: HashMap<String, Vec<u8>> = HashMap::with_capacity(per_node.len());
-        let mut members: HashMap<String, Vec<u32>> = HashMap::with_capacity(per_node.len());
+        let mut members: HashMap<String, HashSet<u32>> = HashMap::with_capacity(per_node.len());
         for (name, (node, entries)) in per_node {
             frames.insert(
                 name.clone(),
@@ -463,7 +534,7 @@ impl Client {
                             results[i] = Some(outcome(m, &items[i].key, items[i].writes));
                         }
                     }
-                    for &i in mine {
+                    for &i in mine.iter() {
                         results[i as usize].get_or_insert_with(|| BatchResult::Failed {
                             code: (end_code != 0).then_some(ResultCode(end_code)),
                             message: format!("node {} did not answer this key", node.name()),
@@ -473,7 +544,7 @@ impl Client {
                 }
                 Err(e) => {
                     let reached = !matches!(e, Error::Io { .. } | Error::Timeout { .. });
-                    for &i in mine {
+                    for &i in mine.iter() {
                         results[i as usize] = Some(failed(&e, items[i as usize].writes));
                         if !reached {
                             unreachable.push(i as usize);
