@@ -1031,10 +1031,15 @@ fn bool_exp() -> impl Strategy<Value = Expression> {
             inner.clone().prop_map(exp::not),
             (inner.clone(), int_exp(), int_exp(), int_exp())
                 .prop_map(|(c, a, b, d)| { exp::eq(exp::cond(vec![c, a, b]), d) }),
-            (int_exp(), inner.clone()).prop_map(|(v, body)| exp::let_(
-                vec![exp::def("v", v)],
-                exp::and(vec![body, exp::gt(exp::var("v"), exp::int_val(0))])
-            )),
+            // A server refuses a name defined again inside its own scope:
+            // each `let` is named after the number of lets in its body.
+            (int_exp(), inner.clone()).prop_map(|(v, body)| {
+                let name = format!("v{}", body.to_string().matches("let(").count());
+                exp::let_(
+                    vec![exp::def(&name, v)],
+                    exp::and(vec![body, exp::gt(exp::var(&name), exp::int_val(0))]),
+                )
+            }),
         ]
     })
 }
