@@ -273,3 +273,129 @@ impl KvClient for Official {
             .is_ok()
     }
 }
+
+/// The floor: no client at all. Each thread keeps one socket to the (single)
+/// node and does by hand what any client must: the key's digest, the
+/// request bytes, one write, one read, and the decoding of the reply's bins.
+pub struct Raw {
+    addr: String,
+}
+
+thread_local! {
+    static RAW_CONN: std::cell::RefCell<Option<std::net::TcpStream>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A decoded bin value of the raw loop (kept so the decoding is not
+/// optimised away).
+#[allow(dead_code)]
+enum RawValue {
+    Int(i64),
+    Str(String),
+    Blob(Vec<u8>),
+    Other(Vec<u8>),
+}
+
+impl Raw {
+    pub fn new(seed: &str) -> Raw {
+        Raw {
+            addr: seed.to_owned(),
+        }
+    }
+
+    /// Appends a field (size, type, data).
+    fn field(out: &mut Vec<u8>, kind: u8, data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32 + 1).to_be_bytes());
+        out.push(kind);
+        out.extend_from_slice(data);
+    }
+
+    /// Appends a bin operation (size, op, particle type, version, name, value).
+    fn op(out: &mut Vec<u8>, kind: u8, particle: u8, name: &str, value: &[u8]) {
+        out.extend_from_slice(&((4 + name.len() + value.len()) as u32).to_be_bytes());
+        out.extend_from_slice(&[kind, particle, 0, name.len() as u8]);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(value);
+    }
+
+    /// One request for record `id`: a write of the three bins, or a read of
+    /// all bins.
+    fn request(id: u64, put: bool) -> Vec<u8> {
+        let key = aerospike_blocking::Key::new(NS, SET, id as i64).expect("key");
+        let (info1, info2, n_ops): (u8, u8, u16) = if put { (0, 1, 3) } else { (3, 0, 0) };
+        let mut body = Vec::with_capacity(256);
+        body.extend_from_slice(&[22, info1, info2, 0, 0, 0]);
+        body.extend_from_slice(&0u32.to_be_bytes()); // generation
+        body.extend_from_slice(&0u32.to_be_bytes()); // record ttl
+        body.extend_from_slice(&1000u32.to_be_bytes()); // transaction ttl
+        body.extend_from_slice(&3u16.to_be_bytes());
+        body.extend_from_slice(&n_ops.to_be_bytes());
+        Self::field(&mut body, 0, NS.as_bytes());
+        Self::field(&mut body, 1, SET.as_bytes());
+        Self::field(&mut body, 4, key.digest());
+        if put {
+            Self::op(&mut body, 2, 1, "int", &42i64.to_be_bytes());
+            Self::op(&mut body, 2, 3, "str", STR20.as_bytes());
+            Self::op(&mut body, 2, 4, "blob", &blob());
+        }
+        let mut frame = Vec::with_capacity(8 + body.len());
+        frame.extend_from_slice(&((2u64 << 56) | (3u64 << 48) | body.len() as u64).to_be_bytes());
+        frame.extend_from_slice(&body);
+        frame
+    }
+
+    /// Sends `frame` and reads the reply; returns the result code and the
+    /// decoded bins.
+    fn exchange(&self, frame: &[u8]) -> Option<(u8, Vec<(String, RawValue)>)> {
+        use std::io::{Read, Write};
+        RAW_CONN.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.is_none() {
+                let s = std::net::TcpStream::connect(&self.addr).ok()?;
+                s.set_nodelay(true).ok()?;
+                *c = Some(s);
+            }
+            let s = c.as_mut()?;
+            s.write_all(frame).ok()?;
+            let mut head = [0u8; 8];
+            s.read_exact(&mut head).ok()?;
+            let len = (u64::from_be_bytes(head) & 0xffff_ffff_ffff) as usize;
+            let mut body = vec![0u8; len];
+            s.read_exact(&mut body).ok()?;
+            let rc = body[5];
+            let n_fields = u16::from_be_bytes([body[18], body[19]]);
+            let n_ops = u16::from_be_bytes([body[20], body[21]]);
+            let mut at = 22;
+            for _ in 0..n_fields {
+                let size = u32::from_be_bytes(body[at..at + 4].try_into().ok()?) as usize;
+                at += 4 + size;
+            }
+            let mut bins = Vec::with_capacity(usize::from(n_ops));
+            for _ in 0..n_ops {
+                let size = u32::from_be_bytes(body[at..at + 4].try_into().ok()?) as usize;
+                let particle = body[at + 5];
+                let name_len = usize::from(body[at + 7]);
+                let name = String::from_utf8_lossy(&body[at + 8..at + 8 + name_len]).into_owned();
+                let value = &body[at + 8 + name_len..at + 4 + size];
+                let v = match particle {
+                    1 => RawValue::Int(i64::from_be_bytes(value.try_into().ok()?)),
+                    3 => RawValue::Str(String::from_utf8_lossy(value).into_owned()),
+                    4 => RawValue::Blob(value.to_vec()),
+                    _ => RawValue::Other(value.to_vec()),
+                };
+                bins.push((name, v));
+                at += 4 + size;
+            }
+            Some((rc, bins))
+        })
+    }
+}
+
+impl KvClient for Raw {
+    fn put(&self, id: u64) -> bool {
+        matches!(self.exchange(&Self::request(id, true)), Some((0, _)))
+    }
+    fn get(&self, id: u64) -> bool {
+        matches!(self.exchange(&Self::request(id, false)), Some((0, b)) if b.len() == 3)
+    }
+}

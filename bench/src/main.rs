@@ -5,18 +5,23 @@
 //! cargo run --release --manifest-path bench/Cargo.toml -- all
 //! ```
 //!
-//! Modes: `all` (default), `kv`, `jobs`, `footprint`, and `one` (one
+//! Modes: `all` (default), `kv`, `jobs`, `bulk` (batch reads and full
+//! scans), `footprint`, `load` (64 KV threads and 8 job threads for
+//! `--load-secs S`, 180; not part of `all`), and `one` (one
 //! client, one workload, for profiling: `--client ours|hop|official`,
 //! `--mix get|put|half`, `--threads N`, records already loaded); options `--records N`
 //! (100000), `--secs S` per KV run (2), `--rounds N` KV rounds (3), `--job-records N` (100000),
-//! `--reps N` job starts (20), `--no-build` (footprint without the cold
+//! `--reps N` job starts (20), `--scan-records N,M` (100000,1000000),
+//! `--no-build` (footprint without the cold
 //! builds), `--out FILE` (bench/results.md). `AEROSPIKE_HOSTS` selects a
 //! real cluster; otherwise the embedded cluster runs in a child process.
 
+mod bulk;
 mod footprint;
 mod jobs;
 mod jobs_ours;
 mod kv;
+mod load;
 mod server;
 mod stats;
 
@@ -39,6 +44,8 @@ struct Opts {
     client: String,
     mix: String,
     threads: usize,
+    scan_records: Vec<u64>,
+    load_secs: u64,
 }
 
 fn parse_opts() -> Opts {
@@ -54,6 +61,8 @@ fn parse_opts() -> Opts {
         client: "ours".into(),
         mix: "get".into(),
         threads: 1,
+        scan_records: vec![100_000, 1_000_000],
+        load_secs: 180,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -69,6 +78,13 @@ fn parse_opts() -> Opts {
             "--client" => o.client = val(),
             "--mix" => o.mix = val(),
             "--threads" => o.threads = val().parse().expect("--threads N"),
+            "--load-secs" => o.load_secs = val().parse().expect("--load-secs S"),
+            "--scan-records" => {
+                o.scan_records = val()
+                    .split(',')
+                    .map(|n| n.parse().expect("--scan-records N,M"))
+                    .collect();
+            }
             m if !m.starts_with('-') => o.mode = m.to_owned(),
             other => panic!("unknown option {other}"),
         }
@@ -85,6 +101,7 @@ fn main() {
             return server::serve(n);
         }
         Some("idle") => return footprint::idle_child(&args[2], &args[3]),
+        Some("scan") => return bulk::scan_child(&args[2], &args[3]),
         _ => {}
     }
     let o = parse_opts();
@@ -111,8 +128,20 @@ fn main() {
         jobs_section(&o, &mut report);
         print!("{}", &report[from..]);
     }
+    if all || o.mode == "bulk" {
+        let from = report.len();
+        bulk_section(&o, &mut report);
+        print!("{}", &report[from..]);
+    }
     if o.mode == "one" {
         return one(&o);
+    }
+    if o.mode == "load" {
+        eprintln!("load: starting a 3-node server");
+        let server = Server::start(3);
+        let from = report.len();
+        load::run(&server.seeds, o.load_secs, &mut report);
+        print!("{}", &report[from..]);
     }
     if all || o.mode == "footprint" {
         let from = report.len();
@@ -195,12 +224,79 @@ fn one(o: &Opts) {
     );
 }
 
+/// Batch reads of 100 and 5,000 keys and full scans, both clients, on a
+/// 3-node cluster.
+fn bulk_section(o: &Opts, report: &mut String) {
+    eprintln!("bulk: starting a 3-node server");
+    let server = Server::start(3);
+    let ours = kv::Ours::connect(&server.seeds);
+    let official = kv::Official::connect(&server.hosts());
+    eprintln!("bulk: loading {} records", o.records);
+    load(&ours, kv::SET, o.records, false);
+    let _ = writeln!(
+        report,
+        "\n## Batch reads (3 nodes, random keys of {} records, all bins)\n",
+        o.records
+    );
+    let dur = Duration::from_secs_f64(o.secs);
+    let mut rows = Vec::new();
+    for size in [100usize, 5000] {
+        for round in 0..o.rounds {
+            // The order of the clients alternates per round.
+            let ours_first = round % 2 == 0;
+            for pass in 0..2 {
+                if (pass == 0) == ours_first {
+                    let r = bulk::batch_run(
+                        &|ids| bulk::ours_batch(&ours.client, ids),
+                        size,
+                        o.records,
+                        dur,
+                    );
+                    rows.push(("aerospike-blocking", size, r));
+                } else {
+                    let r = bulk::batch_run(
+                        &|ids| bulk::official_batch(&official.client, ids),
+                        size,
+                        o.records,
+                        dur,
+                    );
+                    rows.push(("official aerospike 3", size, r));
+                }
+            }
+        }
+    }
+    bulk::batch_table(report, &rows);
+    let _ = writeln!(
+        report,
+        "\n## Full scans (3 nodes; records of an int and a 100-byte blob; each scan in a fresh child process)\n"
+    );
+    let mut rows = Vec::new();
+    let mut loaded = 0;
+    for &n in &o.scan_records {
+        eprintln!("bulk: loading the scan set to {n} records");
+        bulk::load_scan_set(&ours, loaded, n);
+        loaded = loaded.max(n);
+        for which in ["ours-stream", "official", "ours-collect"] {
+            let r = bulk::scan_run(which, &server.hosts());
+            let name = match which {
+                "ours-stream" => "aerospike-blocking `stream()`",
+                "ours-collect" => "aerospike-blocking `records()`",
+                _ => "official aerospike 3 `Recordset`",
+            };
+            rows.push((name.to_owned(), n, r));
+        }
+    }
+    bulk::scan_table(report, &rows);
+}
+
 fn kv_section(o: &Opts, report: &mut String) {
     eprintln!("kv: starting a 1-node server");
     let server = Server::start(1);
     let ours = Arc::new(kv::Ours::connect(&server.seeds));
     let official = kv::Official::connect(&server.hosts());
     let hop = kv::OursHop::new(ours.clone());
+    // The floor: hand-written requests on one socket per thread (one node).
+    let raw = kv::Raw::new(&server.seeds[0]);
     let t = Instant::now();
     load(&ours, kv::SET, o.records, false);
     eprintln!("kv: loaded {} records in {:.1?}", o.records, t.elapsed());
@@ -229,6 +325,7 @@ fn kv_section(o: &Opts, report: &mut String) {
         let mut clients: Vec<(&str, &dyn KvClient)> = vec![
             ("aerospike-blocking", &*ours),
             ("official aerospike 3", &official),
+            ("raw socket loop (floor)", &raw),
         ];
         if threads <= 8 {
             clients.push(("aerospike-blocking via node worker (hop)", &hop));

@@ -254,8 +254,12 @@ impl Node {
             if h.kind != proto::TYPE_MESSAGE {
                 return Err(self.protocol(format!("stream frame of proto type {}", h.kind)));
             }
-            let msgs = Message::decode_all(body).map_err(|e| self.protocol(e.message()))?;
-            for m in msgs {
+            // One message decoded at a time: a 1 MiB frame of small records
+            // never lives decoded all at once.
+            let mut rest = &body[..];
+            while !rest.is_empty() {
+                let (m, used) = Message::decode(rest).map_err(|e| self.protocol(e.message()))?;
+                rest = &rest[used..];
                 let last = m.header.info3 & info3::LAST != 0;
                 if !f(m)? {
                     return Ok(());
