@@ -256,7 +256,7 @@ impl Node {
             }
             // One message decoded at a time: a 1 MiB frame of small records
             // never lives decoded all at once.
-            let mut rest = &body[..];
+            let mut rest = body;
             while !rest.is_empty() {
                 let (m, used) = Message::decode(rest).map_err(|e| self.protocol(e.message()))?;
                 rest = &rest[used..];
