@@ -7,7 +7,7 @@
 
 mod cursor;
 pub(crate) mod filter;
-mod partition;
+pub(crate) mod partition;
 mod scan;
 mod stream;
 

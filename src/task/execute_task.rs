@@ -1,5 +1,6 @@
 //! [`ExecuteTask`]: the handle of a background job.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -8,6 +9,7 @@ use parking_lot::Mutex;
 use crate::client::Client;
 use crate::cluster::version::Version;
 use crate::net::Deadline;
+use crate::query::partition::PARTITIONS;
 use crate::wire::info;
 use crate::{Error, Result, ResultCode};
 
@@ -216,10 +218,22 @@ impl ExecuteTask {
         targets: Vec<(String, NodeJobState)>,
     ) -> Self {
         self.node_name = node_name;
+        // Each node's share: the partitions it masters now in the namespace.
+        let state = self.client.cluster().state();
+        let mut shares: HashMap<String, Vec<u16>> = HashMap::new();
+        for pid in 0..PARTITIONS {
+            if let Some(node) = state.partitions.owner(&self.namespace, 0, pid) {
+                shares.entry(node.name().to_owned()).or_default().push(pid);
+            }
+        }
         self.trackers = Arc::new(Mutex::new(
             targets
                 .into_iter()
-                .map(|(n, s)| NodeTracker::with_state(&n, s))
+                .map(|(n, s)| {
+                    let mut t = NodeTracker::with_state(&n, s);
+                    t.partitions = shares.remove(&n).unwrap_or_default();
+                    t
+                })
                 .collect(),
         ));
         self

@@ -359,6 +359,10 @@ pub struct NodeProgress {
     pub state: NodeJobState,
     /// The node's last `query-show` row, if it ever sent one.
     pub info: Option<JobInfo>,
+    /// The partitions of the job's namespace the node mastered when the
+    /// handle was made (its share of the job), as the client's partition map
+    /// said; empty when the map did not know the node then.
+    pub partitions: Vec<u16>,
 }
 
 /// How a finished job ended, across all its nodes.
@@ -384,10 +388,15 @@ pub enum Outcome {
         reason: String,
     },
     /// A node showed the job and then forgot it, or left the cluster: its share
-    /// of the records may not have been processed.
+    /// of the records may not have been processed. A background job cannot be
+    /// restricted to partitions on an 8.1 server, so finishing the work means
+    /// running a job again over the set (see `docs/reliability.md`).
     Lost {
         /// The node.
         node: String,
+        /// The partitions that node mastered when the job started (the job's
+        /// share there), which may not have been covered.
+        partitions: Vec<u16>,
     },
     /// The job finished but some records failed.
     Failed {
@@ -419,7 +428,11 @@ impl fmt::Display for Outcome {
             Outcome::Abandoned { node, reason } => {
                 write!(f, "abandoned on node {node} ({reason})")
             }
-            Outcome::Lost { node } => write!(f, "lost on node {node} (restarted or left)"),
+            Outcome::Lost { node, partitions } => write!(
+                f,
+                "lost on node {node} (restarted or left): its share, {} partitions, may not have been processed",
+                partitions.len()
+            ),
             Outcome::Failed { succeeded, failed } => {
                 write!(
                     f,
@@ -545,6 +558,7 @@ impl Progress {
         if let Some(n) = self.nodes.iter().find(|n| n.state == NodeJobState::Lost) {
             return Some(Outcome::Lost {
                 node: n.node.clone(),
+                partitions: n.partitions.clone(),
             });
         }
         let done = |r: &JobResult| {
@@ -675,6 +689,7 @@ mod tests {
             node: node.into(),
             state,
             info: info.map(|r| JobInfo::parse(r).unwrap()),
+            partitions: if node == "B" { vec![7, 9] } else { Vec::new() },
         }
     }
 
@@ -720,7 +735,13 @@ mod tests {
             ),
             row("B", NodeJobState::Lost, Some(ACTIVE)),
         ]);
-        assert_eq!(lost.outcome(), Some(Outcome::Lost { node: "B".into() }));
+        assert_eq!(
+            lost.outcome(),
+            Some(Outcome::Lost {
+                node: "B".into(),
+                partitions: vec![7, 9],
+            })
+        );
 
         let abandoned = Progress::from_rows(vec![row(
             "A",
@@ -741,6 +762,7 @@ mod tests {
             node: "A".into(),
             state: NodeJobState::Done(JobResult::Ok),
             info: Some(failing),
+            partitions: Vec::new(),
         }]);
         assert_eq!(
             failed.outcome(),

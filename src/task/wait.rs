@@ -118,6 +118,8 @@ pub(crate) struct NodeTracker {
     unseen_polls: u32,
     first_unseen: Option<Instant>,
     info: Option<JobInfo>,
+    /// The node's share of the job: the partitions it mastered at the start.
+    pub(crate) partitions: Vec<u16>,
 }
 
 impl NodeTracker {
@@ -136,6 +138,7 @@ impl NodeTracker {
             unseen_polls: 0,
             first_unseen: None,
             info: None,
+            partitions: Vec::new(),
         }
     }
 
@@ -179,6 +182,7 @@ impl NodeTracker {
             node: self.name.clone(),
             state: self.state.clone(),
             info: self.info.clone(),
+            partitions: self.partitions.clone(),
         }
     }
 }

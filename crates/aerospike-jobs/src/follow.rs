@@ -54,6 +54,7 @@ pub(crate) fn nodes_json(p: &Progress) -> serde_json::Value {
                 "node": n.node,
                 "status": n.info.as_ref().map(|i| i.status.clone()),
                 "percent": n.info.as_ref().map_or(0.0, |i| i.progress_percent),
+                "partitions": n.partitions.len(),
             })
         })
         .collect::<Vec<_>>()

@@ -572,6 +572,11 @@ fn finish(task: &ExecuteTask, ending: Ending, show: Show) -> u8 {
             "failed": progress.failed,
             "percent": progress.percent,
             "nodes": follow::nodes_json(&progress),
+            // A lost node's share: the partitions it mastered at the start.
+            "uncovered_partitions": progress.outcome().and_then(|o| match o {
+                Outcome::Lost { partitions, .. } => Some(partitions),
+                _ => None,
+            }),
         }),
         || text,
     );
