@@ -66,6 +66,9 @@ pub struct BatchPolicy {
     /// Write settings of `batch_operate` and `batch_delete`: expiration,
     /// generation check, record-exists action, durable delete.
     pub write: WritePolicy,
+    /// How many nodes are sent their share at once: 0 (the default) sends
+    /// every node's share in parallel; 1 asks one node after the other.
+    pub concurrent_nodes: usize,
 }
 
 impl Default for BatchPolicy {
@@ -76,6 +79,7 @@ impl Default for BatchPolicy {
             respond_all_keys: true,
             filter_expression: None,
             write: WritePolicy::default(),
+            concurrent_nodes: 0,
         }
     }
 }
@@ -510,15 +514,23 @@ impl Client {
             nodes.push(node);
         }
         let frames = Arc::new(frames);
-        let answers = cluster.fan_out(&nodes, *deadline, move |node, dl| {
-            let frame = &frames[node.name()];
-            let mut msgs = Vec::new();
-            node.stream(frame, dl, &mut |m| {
-                msgs.push(m);
-                Ok(true)
-            })?;
-            Ok(msgs)
-        });
+        let group = match policy.concurrent_nodes {
+            0 => nodes.len().max(1),
+            n => n,
+        };
+        let mut answers = Vec::with_capacity(nodes.len());
+        for some in nodes.chunks(group) {
+            let frames = frames.clone();
+            answers.extend(cluster.fan_out(some, *deadline, move |node, dl| {
+                let frame = &frames[node.name()];
+                let mut msgs = Vec::new();
+                node.stream(frame, dl, &mut |m| {
+                    msgs.push(m);
+                    Ok(true)
+                })?;
+                Ok(msgs)
+            }));
+        }
         for (node, answer) in answers {
             let mine = &members[node.name()];
             match answer {

@@ -808,6 +808,24 @@ fn wait_returns_within_one_poll_interval_of_the_end(nodes: usize) {
     );
     let late = lateness(&task, returned);
     assert!(late <= interval + slack, "{late:?}");
+    // At most one status request per node per poll (a node whose job is
+    // over is not asked again), and no more polls than the 1, 2, 4, ... ms
+    // ramp up to the interval and one per interval after it.
+    let nodes = task.nodes().len() as u64;
+    let sent = task.status_requests();
+    let poll_count = polls.len() as u64;
+    assert!(
+        sent >= poll_count && sent <= poll_count * nodes,
+        "{sent} requests in {poll_count} polls of {nodes} nodes"
+    );
+    let ramp = 8; // 1 + 2 + ... + 64 ms < 100 ms
+    let most = ramp + (returned - start).as_millis() as u64 / 100 + 2;
+    assert!(
+        (polls.len() as u64) <= most,
+        "{} polls in {:?}",
+        polls.len(),
+        returned - start
+    );
 }
 
 fn wait_timeout_progress_reattach_and_listing(nodes: usize) {

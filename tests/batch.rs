@@ -38,20 +38,24 @@ fn get_keeps_the_callers_order_across_nodes() {
     let keys: Vec<Key> = (0..60)
         .map(|i| Key::new(NAMESPACE, &set, if i % 6 == 5 { 100 + i } else { i }).unwrap())
         .collect();
-    let got = env
-        .client
-        .batch_get(&BatchPolicy::default(), &keys, Bins::All)
-        .unwrap();
-    assert_eq!(got.len(), keys.len());
-    for (i, r) in got.iter().enumerate() {
-        assert_eq!(r.key, keys[i]);
-        if i % 6 == 5 || i >= 50 {
-            assert_eq!(r.result, BatchResult::NotFound, "key {i}");
-        } else {
-            assert_eq!(int(&r.result, "a"), Some(i as i64), "key {i}");
-            let rec = r.record().unwrap();
-            assert_eq!(rec.bin("b"), Some(&Value::from(format!("v{i}"))));
-            assert_eq!(rec.generation, 1);
+    // Every node at once (the default), one node after the other, two at once.
+    for concurrent_nodes in [0, 1, 2] {
+        let policy = BatchPolicy {
+            concurrent_nodes,
+            ..BatchPolicy::default()
+        };
+        let got = env.client.batch_get(&policy, &keys, Bins::All).unwrap();
+        assert_eq!(got.len(), keys.len());
+        for (i, r) in got.iter().enumerate() {
+            assert_eq!(r.key, keys[i]);
+            if i % 6 == 5 || i >= 50 {
+                assert_eq!(r.result, BatchResult::NotFound, "key {i}");
+            } else {
+                assert_eq!(int(&r.result, "a"), Some(i as i64), "key {i}");
+                let rec = r.record().unwrap();
+                assert_eq!(rec.bin("b"), Some(&Value::from(format!("v{i}"))));
+                assert_eq!(rec.generation, 1);
+            }
         }
     }
 }

@@ -156,6 +156,23 @@ fn node_gone_during_a_job_is_lost(restart: bool, id: u64) {
                 partitions.len()
             );
             assert!(partitions.windows(2).all(|w| w[0] < w[1]));
+            // Exactly that share can be read back to finish the work.
+            let cursor =
+                aerospike_blocking::query::PartitionCursor::from_partitions(NS, &partitions)
+                    .unwrap();
+            let share = client
+                .query(&DataSet::of(NS, SET))
+                .resume(cursor)
+                .records()
+                .unwrap();
+            let want = (0..600)
+                .filter(|i| {
+                    let k = Key::new(NS, SET, *i).unwrap();
+                    partitions.binary_search(&k.partition()).is_ok()
+                })
+                .count();
+            assert_eq!(share.len(), want);
+            assert!(want > 100, "{want}");
         }
         other => panic!("{other:?}"),
     }

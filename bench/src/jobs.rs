@@ -124,6 +124,9 @@ pub struct JobFigures {
     /// The same over the whole wait (includes the fast first polls).
     pub long_job_polls_whole: f64,
     pub long_job_interval: Duration,
+    /// Status requests per node per second over the whole wait, as counted
+    /// by the client itself (ours only: `ExecuteTask::status_requests`).
+    pub long_job_counted: Option<f64>,
     pub end_to_end: Duration,
     /// ms from the job's end on its last node to `wait()` returning.
     pub end_to_end_lag_ms: Option<u64>,

@@ -468,6 +468,11 @@ fn jobs_section(o: &Opts, report: &mut String) {
     );
     let _ = writeln!(
         report,
+        "| the same long job: status requests per node per second over the whole wait, counted by the client (`ExecuteTask::status_requests`) | {} | not counted by that client |",
+        mine.long_job_counted.map_or("n/a".into(), |v| format!("{v:.2}"))
+    );
+    let _ = writeln!(
+        report,
         "| end to end: update {} records, start + wait (of which after the job ended) | {} ({}) | {} ({}) |\n",
         o.job_records,
         ms(mine.end_to_end),

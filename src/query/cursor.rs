@@ -76,6 +76,38 @@ impl PartitionCursor {
         Ok(Self::start(namespace, filter.partitions()?))
     }
 
+    /// A cursor at the start of exactly these partitions (any set of ids
+    /// below 4096, each once), for example the share of a node a background
+    /// job lost (`Outcome::Lost`).
+    ///
+    /// ```
+    /// use aerospike_blocking::query::PartitionCursor;
+    /// let cursor = PartitionCursor::from_partitions("test", &[9, 2, 4000])?;
+    /// assert_eq!(cursor.unfinished(), vec![2, 9, 4000]);
+    /// assert!(PartitionCursor::from_partitions("test", &[4096]).is_err());
+    /// assert!(PartitionCursor::from_partitions("test", &[1, 1]).is_err());
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn from_partitions(namespace: &str, partitions: &[u16]) -> Result<Self> {
+        let mut sorted = partitions.to_vec();
+        sorted.sort_unstable();
+        if sorted.is_empty() {
+            return Err(Error::InvalidArgument("no partition given".into()));
+        }
+        if sorted
+            .last()
+            .is_some_and(|p| *p >= super::partition::PARTITIONS)
+        {
+            return Err(Error::InvalidArgument(
+                "partition ids go from 0 to 4095".into(),
+            ));
+        }
+        if sorted.windows(2).any(|w| w[0] == w[1]) {
+            return Err(Error::InvalidArgument("a partition given twice".into()));
+        }
+        Ok(Self::start(namespace, sorted))
+    }
+
     /// A cursor at the start of `partitions` of `namespace`.
     pub(crate) fn start(namespace: &str, partitions: impl IntoIterator<Item = u16>) -> Self {
         let unfinished: BTreeMap<u16, Resume> = partitions

@@ -1,6 +1,7 @@
 //! [`ExecuteTask`]: the handle of a background job.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -100,6 +101,8 @@ fn observe_reply(node: &str, command: &str, reply: &str, task_id: u64) -> Result
 struct ClusterSource<'a> {
     client: &'a Client,
     task_id: u64,
+    /// Counts the status requests sent (one per node asked).
+    sent: &'a AtomicU64,
 }
 
 impl JobSource for ClusterSource<'_> {
@@ -117,6 +120,7 @@ impl JobSource for ClusterSource<'_> {
             return Ok(out);
         }
         let id = self.task_id;
+        self.sent.fetch_add(nodes.len() as u64, Ordering::Relaxed);
         let replies = cluster.fan_out(&nodes, Deadline::after(STATUS_TIMEOUT), move |node, dl| {
             let cmd = status_command(node.version(), id);
             let reply = node.info(&[cmd.as_str()], dl)?;
@@ -170,6 +174,8 @@ pub struct ExecuteTask {
     node_name: Option<String>,
     task_id: u64,
     trackers: Arc<Mutex<Vec<NodeTracker>>>,
+    /// Status requests sent by this handle and its clones.
+    status_requests: Arc<AtomicU64>,
 }
 
 impl ExecuteTask {
@@ -206,6 +212,7 @@ impl ExecuteTask {
             node_name: None,
             task_id,
             trackers: Arc::default(),
+            status_requests: Arc::default(),
         };
         task.tracking(None, targets)
     }
@@ -237,6 +244,24 @@ impl ExecuteTask {
                 .collect(),
         ));
         self
+    }
+
+    /// How many status requests (`query-show`) this handle and its clones
+    /// have sent, one per node asked: what waiting and watching cost the
+    /// cluster.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # use aerospike_blocking::background::DataSet;
+    /// use aerospike_blocking::task::WaitOptions;
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+    /// task.wait(WaitOptions::default())?;
+    /// println!("{} status requests", task.status_requests());
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn status_requests(&self) -> u64 {
+        self.status_requests.load(Ordering::Relaxed)
     }
 
     /// The task id, the same on every node.
@@ -389,6 +414,7 @@ impl ExecuteTask {
         let mut src = ClusterSource {
             client: &self.client,
             task_id: self.task_id,
+            sent: &self.status_requests,
         };
         poll_once(&mut src, &mut trackers, Instant::now())
     }
@@ -433,6 +459,7 @@ impl ExecuteTask {
         let mut src = ClusterSource {
             client: &self.client,
             task_id: self.task_id,
+            sent: &self.status_requests,
         };
         // The trackers are locked for one poll at a time, so that another
         // thread can call `progress` or `cancel` on a clone meanwhile.
