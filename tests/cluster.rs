@@ -57,6 +57,31 @@ fn unreachable_seed_fails_to_connect() {
 }
 
 #[test]
+fn a_seed_that_never_answers_does_not_stop_the_others() {
+    // Accepts connections (the kernel's backlog) but never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let env = TestEnv::new();
+    let mut seeds = vec![silent.local_addr().unwrap().to_string()];
+    seeds.extend(env.seeds.iter().cloned());
+    let p = ClientPolicy {
+        info_timeout: Duration::from_millis(300),
+        ..ClientPolicy::default()
+    };
+    let start = std::time::Instant::now();
+    let c = Client::connect(&seeds, &p).unwrap();
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+    assert_eq!(c.nodes().len(), env.client.nodes().len());
+    let key = Key::new(NAMESPACE, &unique_set("silent_seed"), 1).unwrap();
+    c.put(&WritePolicy::default(), &key, &[Bin::new("a", 1)])
+        .unwrap();
+    assert!(c.exists(&ReadPolicy::default(), &key).unwrap());
+}
+
+#[test]
 fn ten_thousand_records_round_trip() {
     let env = TestEnv::new();
     let c = &env.client;

@@ -237,10 +237,12 @@ fn a_job_no_node_remembers_counts_as_done_after_the_grace_polls() {
         Outcome::AbortedByUser
     );
     let again = ExecuteTask::attach(&client, first.task_id(), NS, SET, first.kind());
+    // The grace period runs from the first not-found poll, made in
+    // `progress` below: the clock starts before it.
+    let started = std::time::Instant::now();
     let p = again.progress().unwrap();
     assert!(p.nodes.iter().all(|n| n.info.is_none()), "{p:?}");
     assert!(!p.is_done(), "a single not-found poll is not yet the end");
-    let started = std::time::Instant::now();
     let outcome = again
         .wait(
             WaitOptions::default()

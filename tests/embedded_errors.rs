@@ -403,3 +403,73 @@ fn a_batch_survives_a_node_dropping_its_share() {
     assert!(doubtful > 0, "the dropped node's keys are in doubt");
     assert_eq!(doubtful + deleted, keys.len(), "no key is dropped");
 }
+
+#[test]
+fn every_server_code_on_every_single_record_path_is_in_doubt_only_for_write_timeouts() {
+    let (ec, c, key) = setup();
+    let node = &ec.nodes()[0];
+    let no_retry_write = WritePolicy {
+        max_retries: 0,
+        ..WritePolicy::default()
+    };
+    let rp = no_retry_read();
+    type Call<'a> = Box<dyn Fn() -> Result<(), Error> + 'a>;
+    let writes: Vec<(&str, Call<'_>)> = vec![
+        (
+            "put",
+            Box::new(|| c.put(&no_retry_write, &key, &[Bin::new("a", 1)])),
+        ),
+        (
+            "append",
+            Box::new(|| c.append(&no_retry_write, &key, &[Bin::new("s", "x")])),
+        ),
+        (
+            "add",
+            Box::new(|| c.add(&no_retry_write, &key, &[Bin::new("a", 1)])),
+        ),
+        (
+            "delete",
+            Box::new(|| c.delete(&no_retry_write, &key).map(|_| ())),
+        ),
+        ("touch", Box::new(|| c.touch(&no_retry_write, &key))),
+        (
+            "operate",
+            Box::new(|| {
+                c.operate(
+                    &no_retry_write,
+                    &key,
+                    &[aerospike_blocking::operations::add("a", 1)],
+                )
+                .map(|_| ())
+            }),
+        ),
+        (
+            "execute_udf",
+            Box::new(|| {
+                c.execute_udf(&no_retry_write, &key, "m", "f", &[])
+                    .map(|_| ())
+            }),
+        ),
+    ];
+    let reads: Vec<(&str, Call<'_>)> = vec![
+        ("get", Box::new(|| c.get(&rp, &key, Bins::All).map(|_| ()))),
+        ("exists", Box::new(|| c.exists(&rp, &key).map(|_| ()))),
+    ];
+    // Codes that are answers rather than failures on some paths (2 not found,
+    // 27 filtered out, 100 a UDF's own error) are checked elsewhere.
+    for code in (1..=255u8).filter(|c| ![2, 27, 100].contains(c)) {
+        node.set_fault(Fault::ResultCode(ResultCode(code)));
+        for (name, call) in writes.iter().chain(reads.iter()) {
+            let is_write = writes.iter().any(|(w, _)| w == name);
+            let e = call().expect_err(name);
+            assert_eq!(
+                e.result_code(),
+                Some(ResultCode(code)),
+                "{name} {code}: {e:?}"
+            );
+            let want = is_write && code == ResultCode::TIMEOUT.0;
+            assert_eq!(e.in_doubt(), want, "{name} with code {code}: {e:?}");
+        }
+        node.clear_faults();
+    }
+}

@@ -30,29 +30,43 @@ function nothing(rec)
 end
 "#;
 
-fn module(env: &TestEnv) -> String {
+/// A registered module, removed again when dropped (a real cluster is
+/// shared: tests leave no module behind, even when they fail).
+struct Module<'a> {
+    env: &'a TestEnv,
+    name: String,
+}
+
+impl Drop for Module<'_> {
+    fn drop(&mut self) {
+        let _ = self.env.client.remove_udf(&format!("{}.lua", self.name));
+    }
+}
+
+fn module(env: &TestEnv) -> Module<'_> {
     let name = unique_set("udf_apply");
     env.client
         .register_udf_bytes(&format!("{name}.lua"), CODE.as_bytes(), UdfLanguage::Lua)
         .unwrap();
-    name
+    Module { env, name }
 }
 
 #[test]
 fn one_key_return_values_nil_and_errors() {
     let env = TestEnv::new();
-    let m = module(&env);
+    let module = module(&env);
+    let m = module.name.as_str();
     let set = unique_set("udf_apply_one");
     let key = Key::new(NAMESPACE, &set, 1).unwrap();
     let wp = WritePolicy::default();
     // The function creates the missing record, then updates it.
     let got = env
         .client
-        .execute_udf(&wp, &key, &m, "bump", &[Value::from(5)]);
+        .execute_udf(&wp, &key, m, "bump", &[Value::from(5)]);
     assert_eq!(got.unwrap(), Some(Value::Int(5)));
     let got = env
         .client
-        .execute_udf(&wp, &key, &m, "bump", &[Value::from(2)]);
+        .execute_udf(&wp, &key, m, "bump", &[Value::from(2)]);
     assert_eq!(got.unwrap(), Some(Value::Int(7)));
     let rec = env
         .client
@@ -64,12 +78,12 @@ fn one_key_return_values_nil_and_errors() {
     // A function returning nothing.
     assert_eq!(
         env.client
-            .execute_udf(&wp, &key, &m, "nothing", &[])
+            .execute_udf(&wp, &key, m, "nothing", &[])
             .unwrap(),
         None
     );
     // An error raised by the function: its text, and the record unchanged.
-    match env.client.execute_udf(&wp, &key, &m, "boom", &[]) {
+    match env.client.execute_udf(&wp, &key, m, "boom", &[]) {
         Err(Error::Udf { message }) => assert!(message.contains("boom"), "{message}"),
         other => panic!("{other:?}"),
     }
@@ -89,7 +103,8 @@ fn one_key_return_values_nil_and_errors() {
 #[test]
 fn many_keys_each_with_its_own_outcome() {
     let env = TestEnv::new();
-    let m = module(&env);
+    let module = module(&env);
+    let m = module.name.as_str();
     let set = unique_set("udf_apply_many");
     let keys: Vec<Key> = (0..30)
         .map(|i| Key::new(NAMESPACE, &set, i).unwrap())
@@ -97,13 +112,13 @@ fn many_keys_each_with_its_own_outcome() {
     let wp = WritePolicy::default();
     for k in &keys[..10] {
         env.client
-            .execute_udf(&wp, k, &m, "bump", &[Value::from(100)])
+            .execute_udf(&wp, k, m, "bump", &[Value::from(100)])
             .unwrap();
     }
     let policy = BatchPolicy::default();
     let done = env
         .client
-        .batch_execute_udf(&policy, &keys, &m, "bump", &[Value::from(1)])
+        .batch_execute_udf(&policy, &keys, m, "bump", &[Value::from(1)])
         .unwrap();
     assert_eq!(done.len(), keys.len());
     for (i, r) in done.iter().enumerate() {
@@ -116,7 +131,7 @@ fn many_keys_each_with_its_own_outcome() {
     }
     let failed = env
         .client
-        .batch_execute_udf(&policy, &keys[..5], &m, "boom", &[])
+        .batch_execute_udf(&policy, &keys[..5], m, "boom", &[])
         .unwrap();
     for r in &failed {
         match &r.result {

@@ -61,13 +61,15 @@ def test_batch_apply_and_apply(client, unique_set, tmp_path):
     client.udf_put(str(path))
     module = unique_set
     k = lambda i: (NAMESPACE, unique_set, i)  # noqa: E731
-    assert client.apply(k(0), module, "bump", [5]) == 5
-    got = client.batch_apply([k(0), k(1)], module, "bump", [1])
-    assert [r.result for r in got.batch_records] == [0, 0]
-    assert [r.record[2] for r in got.batch_records] == [{"SUCCESS": 6}, {"SUCCESS": 1}]
-    failed = client.batch_apply([k(0)], module, "boom", [])
-    # UDF_BAD_RESPONSE (the server also sends the error text in a FAILURE
-    # bin, which this client does not show for batch records).
-    assert failed.batch_records[0].result == 100
-    assert client.get(k(0))[2] == {"c": 6}
-    client.udf_remove(f"{module}.lua")
+    try:
+        assert client.apply(k(0), module, "bump", [5]) == 5
+        got = client.batch_apply([k(0), k(1)], module, "bump", [1])
+        assert [r.result for r in got.batch_records] == [0, 0]
+        assert [r.record[2] for r in got.batch_records] == [{"SUCCESS": 6}, {"SUCCESS": 1}]
+        failed = client.batch_apply([k(0)], module, "boom", [])
+        # UDF_BAD_RESPONSE (the server also sends the error text in a FAILURE
+        # bin, which this client does not show for batch records).
+        assert failed.batch_records[0].result == 100
+        assert client.get(k(0))[2] == {"c": 6}
+    finally:
+        client.udf_remove(f"{module}.lua")
