@@ -188,6 +188,40 @@ fn node_leaving_during_a_job_is_lost() {
     node_gone_during_a_job_is_lost(false, 0x1057_0000_0000_0002);
 }
 
+/// Partitions that change master while a job runs: the outcome names them
+/// (on a real server their records may be processed twice or not at all).
+#[test]
+fn partitions_moved_during_a_job_are_reported() {
+    let cluster = EmbeddedCluster::start(3).unwrap();
+    let client = connect(&cluster);
+    load(&client, 300);
+    let task = start(&client, 0x1057_0000_0000_0003).unwrap();
+    assert!(task.moved_partitions().is_empty());
+    let names: Vec<String> = cluster.nodes().iter().map(|n| n.name()).collect();
+    let mut moved = Vec::new();
+    // Every 100th partition goes to one of the nodes (to its own master for
+    // about a third of them: those do not move).
+    for pid in (0..4096u16).step_by(100) {
+        let target = &names[(usize::from(pid) / 100) % 3];
+        cluster.move_partition(NS, pid, target).unwrap();
+        moved.push(pid);
+    }
+    let outcome = task
+        .wait(WaitOptions::default().timeout(Duration::from_secs(60)))
+        .unwrap();
+    match outcome {
+        Outcome::PartitionsMoved { partitions } => {
+            // About two thirds of the 41 moves change a master.
+            assert!(partitions.len() >= 10, "{partitions:?}");
+            assert!(
+                partitions.iter().all(|p| moved.contains(p)),
+                "{partitions:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 /// A 7.x cluster is watched with `query-show:trid=` and cancelled with
 /// `query-abort:trid=`: both work end to end.
 #[test]

@@ -464,7 +464,58 @@ impl ExecuteTask {
         // The trackers are locked for one poll at a time, so that another
         // thread can call `progress` or `cancel` on a clone meanwhile.
         let mut poll = |now| poll_once(&mut src, &mut self.trackers.lock(), now);
-        wait_loop(&mut poll, &mut SystemClock, &opts, &mut on_progress)
+        let outcome = wait_loop(&mut poll, &mut SystemClock, &opts, &mut on_progress)?;
+        Ok(self.with_moved_partitions(outcome))
+    }
+
+    /// A completed job whose partitions changed master while it ran is
+    /// [`Outcome::PartitionsMoved`] (see [`moved_partitions`](Self::moved_partitions)).
+    fn with_moved_partitions(&self, outcome: Outcome) -> Outcome {
+        if outcome != Outcome::Completed {
+            return outcome;
+        }
+        let moved = self.moved_partitions();
+        if moved.is_empty() {
+            outcome
+        } else {
+            Outcome::PartitionsMoved { partitions: moved }
+        }
+    }
+
+    /// The partitions of the job's namespace whose master changed since the
+    /// handle was made (the job's start), in order, after one tend cycle
+    /// refreshes the partition map. A server works on a partition only where
+    /// it is master when its job reaches it, so the records of these
+    /// partitions may have been processed twice or not at all.
+    /// [`wait`](Self::wait) checks it when a job completes.
+    ///
+    /// ```no_run
+    /// # use aerospike_blocking::{Client, ClientPolicy};
+    /// # use aerospike_blocking::background::DataSet;
+    /// # let client = Client::connect(&["127.0.0.1:3000"], &ClientPolicy::default())?;
+    /// let task = client.session().background_task().touch(&DataSet::of("test", "users")).execute()?;
+    /// assert!(task.moved_partitions().is_empty(), "a migration started");
+    /// # Ok::<(), aerospike_blocking::Error>(())
+    /// ```
+    pub fn moved_partitions(&self) -> Vec<u16> {
+        let cluster = self.client.cluster();
+        cluster.tend();
+        let state = cluster.state();
+        let mut moved: Vec<u16> = self
+            .trackers
+            .lock()
+            .iter()
+            .flat_map(|t| {
+                t.partitions.iter().copied().filter(|pid| {
+                    state
+                        .partitions
+                        .owner(&self.namespace, 0, *pid)
+                        .is_none_or(|n| n.name() != t.name)
+                })
+            })
+            .collect();
+        moved.sort_unstable();
+        moved
     }
 
     /// Aborts the job on every target node (`query-abort`). A node where the

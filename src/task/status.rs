@@ -398,6 +398,18 @@ pub enum Outcome {
         /// share there), which may not have been covered.
         partitions: Vec<u16>,
     },
+    /// Every node finished, but these partitions changed master while the job
+    /// ran (a migration): a server works on a partition only where it is
+    /// master when its job reaches it (`query_job.c`), so their records may
+    /// have been processed twice or not at all. Only [`ExecuteTask::wait`]
+    /// reports it (it compares the partition map of the start with the one at
+    /// the end).
+    ///
+    /// [`ExecuteTask::wait`]: crate::task::ExecuteTask::wait
+    PartitionsMoved {
+        /// The partitions whose master changed, in order.
+        partitions: Vec<u16>,
+    },
     /// The job finished but some records failed.
     Failed {
         /// Records changed successfully, summed over nodes.
@@ -428,6 +440,11 @@ impl fmt::Display for Outcome {
             Outcome::Abandoned { node, reason } => {
                 write!(f, "abandoned on node {node} ({reason})")
             }
+            Outcome::PartitionsMoved { partitions } => write!(
+                f,
+                "completed, but {} partitions changed master while it ran: their records may have been processed twice or not at all",
+                partitions.len()
+            ),
             Outcome::Lost { node, partitions } => write!(
                 f,
                 "lost on node {node} (restarted or left): its share, {} partitions, may not have been processed",

@@ -149,6 +149,14 @@ pub(crate) fn follow(
             for b in node_bars.iter().chain(&total) {
                 b.finish();
             }
+            // A completed job whose partitions migrated may have missed or
+            // repeated records: say so (ExecuteTask::moved_partitions).
+            let outcome = match (outcome, task.moved_partitions()) {
+                (Outcome::Completed, moved) if !moved.is_empty() => {
+                    Outcome::PartitionsMoved { partitions: moved }
+                }
+                (outcome, _) => outcome,
+            };
             return Ok(Ending::Done(outcome, p));
         }
         if interrupt.load(Ordering::SeqCst) {

@@ -531,7 +531,7 @@ fn outcome_code(o: &Outcome) -> u8 {
     match o {
         Outcome::Completed => exit::OK,
         Outcome::AbortedByUser => exit::ABORTED,
-        Outcome::Lost { .. } => exit::LOST_NODE,
+        Outcome::Lost { .. } | Outcome::PartitionsMoved { .. } => exit::LOST_NODE,
         _ => exit::FAILED,
     }
 }
@@ -539,6 +539,10 @@ fn outcome_code(o: &Outcome) -> u8 {
 /// Prints how following ended and returns the exit code.
 fn finish(task: &ExecuteTask, ending: Ending, show: Show) -> u8 {
     let id = task.task_id();
+    let ending_outcome = match &ending {
+        Ending::Done(o, _) => Some(o.clone()),
+        _ => None,
+    };
     let (code, word, text, progress) = match ending {
         Ending::Done(outcome, p) => {
             let code = outcome_code(&outcome);
@@ -546,6 +550,7 @@ fn finish(task: &ExecuteTask, ending: Ending, show: Show) -> u8 {
                 Outcome::Completed => "completed",
                 Outcome::AbortedByUser => "aborted",
                 Outcome::Lost { .. } => "lost_node",
+                Outcome::PartitionsMoved { .. } => "partitions_moved",
                 _ => "failed",
             };
             (code, word, format!("job {id}: {outcome}"), p)
@@ -573,10 +578,12 @@ fn finish(task: &ExecuteTask, ending: Ending, show: Show) -> u8 {
             "percent": progress.percent,
             "nodes": follow::nodes_json(&progress),
             // A lost node's share: the partitions it mastered at the start.
-            "uncovered_partitions": progress.outcome().and_then(|o| match o {
-                Outcome::Lost { partitions, .. } => Some(partitions),
+            "uncovered_partitions": match &ending_outcome {
+                Some(Outcome::Lost { partitions, .. } | Outcome::PartitionsMoved { partitions }) => {
+                    Some(partitions.clone())
+                }
                 _ => None,
-            }),
+            },
         }),
         || text,
     );
