@@ -25,7 +25,7 @@ enum NodeStart {
     Unknown(Error),
 }
 
-/// Sends the start to the target nodes in parallel. On any failure the job is
+/// Sends the start to every target node, then reads the replies. On any failure the job is
 /// aborted wherever it may have started, and the per-node outcomes returned.
 pub(crate) fn start(
     client: &Client,
@@ -46,14 +46,28 @@ pub(crate) fn start(
     let frame = Arc::new(req.encode());
     let total = Duration::from_millis(u64::from(req.total_timeout_ms));
     let deadline = Deadline::after(total).with_socket_timeout(total);
-    let results = cluster.fan_out(&nodes, deadline, move |node, deadline| {
-        let replies = node.request(&frame, deadline)?;
-        let reply = replies.first().ok_or_else(|| Error::Protocol {
-            node: node.name().to_owned(),
-            message: "empty reply to a background job start".into(),
-        })?;
-        Ok(ResultCode(reply.header.result_code))
-    });
+    // Every node's start is written from the calling thread first, then the
+    // replies are read: the nodes work in parallel, and no worker thread has
+    // to wake up on the way (a start is one small frame and one 30-byte
+    // reply per node).
+    let sent: Vec<_> = nodes
+        .iter()
+        .map(|node| node.send_request(&frame, &deadline))
+        .collect();
+    let results: Vec<(Arc<Node>, Result<ResultCode>)> = nodes
+        .iter()
+        .zip(sent)
+        .map(|(node, sent)| {
+            let code = sent.and_then(|s| s.reply(&deadline)).and_then(|replies| {
+                let reply = replies.first().ok_or_else(|| Error::Protocol {
+                    node: node.name().to_owned(),
+                    message: "empty reply to a background job start".into(),
+                })?;
+                Ok(ResultCode(reply.header.result_code))
+            });
+            (node.clone(), code)
+        })
+        .collect();
     let outcomes: Vec<(Arc<Node>, NodeStart)> = results
         .into_iter()
         .map(|(n, r)| {

@@ -223,18 +223,20 @@ impl Node {
     }
 
     /// Sends one request frame and reads one reply frame's messages.
-    // Crate-internal node API (docs/architecture.md), used by background jobs.
-    #[cfg_attr(not(test), allow(dead_code))]
+    // Crate-internal node API (docs/architecture.md), used by tests.
+    #[cfg(test)]
     pub(crate) fn request(&self, frame: &[u8], deadline: Deadline) -> Result<Vec<Message>> {
-        let mut conn = self.pool.checkout(&deadline)?;
-        conn.send(frame, &deadline)?;
-        let (h, body) = conn.read_frame(&deadline)?;
-        if h.kind != proto::TYPE_MESSAGE {
-            return Err(self.protocol(format!("message reply of proto type {}", h.kind)));
-        }
-        let msgs = Message::decode_all(body).map_err(|e| self.protocol(e.message()))?;
-        conn.release();
-        Ok(msgs)
+        self.send_request(frame, &deadline)?.reply(&deadline)
+    }
+
+    /// Sends one request frame on a pooled connection and returns without
+    /// waiting for the reply: the caller can send to other nodes first, then
+    /// read every reply ([`Sent::reply`]).
+    // Crate-internal node API (docs/architecture.md), used by job starts.
+    pub(crate) fn send_request(&self, frame: &[u8], deadline: &Deadline) -> Result<Sent<'_>> {
+        let mut conn = self.pool.checkout(deadline)?;
+        conn.send(frame, deadline)?;
+        Ok(Sent { node: self, conn })
     }
 
     /// Sends one request frame and streams reply messages until one has the
@@ -298,6 +300,28 @@ impl Node {
         }
         self.pool.close();
         drop(self.tend_conn.lock().take());
+    }
+}
+
+/// A request sent on a connection of `node`, its reply not read yet.
+pub(crate) struct Sent<'a> {
+    node: &'a Node,
+    conn: crate::net::pool::PooledConnection<'a>,
+}
+
+impl Sent<'_> {
+    /// Reads the reply frame's messages; the connection goes back to the pool
+    /// only when the exchange succeeded.
+    pub(crate) fn reply(mut self, deadline: &Deadline) -> Result<Vec<Message>> {
+        let (h, body) = self.conn.read_frame(deadline)?;
+        if h.kind != proto::TYPE_MESSAGE {
+            return Err(self
+                .node
+                .protocol(format!("message reply of proto type {}", h.kind)));
+        }
+        let msgs = Message::decode_all(body).map_err(|e| self.node.protocol(e.message()))?;
+        self.conn.release();
+        Ok(msgs)
     }
 }
 
