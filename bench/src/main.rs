@@ -401,6 +401,7 @@ fn jobs_section(o: &Opts, report: &mut String) {
         .expect("official: connect");
     load(&ours, jobs::SMALL_SET, 100, true);
     load(&ours, jobs::BIG_SET, o.job_records, true);
+    load(&ours, jobs::LONG_SET, jobs::LONG_SET_RECORDS, true);
     let detect_reps = 5;
     eprintln!("jobs: ours");
     let mine = jobs_ours::run(&ours.client, o.reps, detect_reps);
@@ -457,7 +458,7 @@ fn jobs_section(o: &Opts, report: &mut String) {
     );
     let _ = writeln!(
         report,
-        "| long job ({} records/s per node, ~8 s), default `wait()`: status requests per node per second, 2–5 s into the wait / whole wait (poll interval) | {:.2} / {:.2} ({:?}) | {:.2} / {:.2} ({:?}) |",
+        "| long job ({} records/s per node, 3000 records, ~10 s), default `wait()`: status requests per node per second, 2–5 s into the wait / whole wait (poll interval) | {:.2} / {:.2} ({:?}) | {:.2} / {:.2} ({:?}) |",
         jobs::LONG_JOB_RPS,
         mine.long_job_polls_steady,
         mine.long_job_polls_whole,
