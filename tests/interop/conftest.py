@@ -29,9 +29,13 @@ def _seed(var):
 
 
 @pytest.fixture(scope="session", params=["single", "cluster"])
-def client(request):
+def client(request, tmp_path_factory):
     var = {"single": "AEROSPIKE_INTEROP_SINGLE", "cluster": "AEROSPIKE_INTEROP_CLUSTER"}
-    c = aerospike.client({"hosts": [_seed(var[request.param])]}).connect()
+    # The client keeps a copy of every module it registers in its Lua user
+    # path, the working directory by default: keep them out of the checkout.
+    lua = tmp_path_factory.mktemp(f"lua-{request.param}")
+    config = {"hosts": [_seed(var[request.param])], "lua": {"user_path": str(lua)}}
+    c = aerospike.client(config).connect()
     yield c
     c.close()
 
