@@ -461,14 +461,18 @@ fn threads_named(prefix: &str) -> usize {
 fn shutdown_joins_every_thread() {
     let cluster = EmbeddedCluster::start(2).unwrap();
     let ports: Vec<u16> = cluster.nodes().iter().map(|n| n.address().port()).collect();
+    // One answered request on each held connection: its connection thread
+    // is then running (a connection merely opened may not be accepted yet
+    // on a loaded machine).
     let _held: Vec<TcpStream> = cluster
         .nodes()
         .iter()
-        .map(|n| wire::connect(n.address()))
+        .map(|n| {
+            let mut s = wire::connect(n.address());
+            assert!(!wire::info(&mut s, &["node"]).is_empty());
+            s
+        })
         .collect();
-    // Let the accept threads spawn the connection threads.
-    let mut addr0 = wire::connect(cluster.nodes()[0].address());
-    assert!(!wire::info(&mut addr0, &["node"]).is_empty());
     let count = |ports: &[u16]| -> usize {
         ports
             .iter()
