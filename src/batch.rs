@@ -576,11 +576,7 @@ mod tests {
 
     /// The request frames the official client sent in batch-single.txt.
     fn captured() -> Vec<Vec<u8>> {
-        fixtures::read("batch-single.txt")
-            .lines()
-            .filter_map(|l| l.strip_prefix("C>S 0203"))
-            .map(|h| fixtures::unhex(&format!("0203{h}")))
-            .collect()
+        fixtures::client_messages("batch-single.txt")
     }
 
     fn frame(items: &[Item]) -> Vec<u8> {

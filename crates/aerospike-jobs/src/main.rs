@@ -416,36 +416,26 @@ fn run(cli: &Cli, show: Show) -> Result<u8, Failure> {
             id,
             timeout,
             cancel_on_interrupt,
-        } => {
-            let task = attach(&client, *id)?;
-            let timeout = parse_duration(timeout.as_ref())?;
-            let ending = follow::follow(
-                &task,
-                show,
-                false,
-                timeout,
-                &INTERRUPTED,
-                *cancel_on_interrupt,
-            )?;
-            Ok(finish(&task, ending, show))
-        }
+        } => follow_job(
+            &client,
+            *id,
+            timeout.as_ref(),
+            *cancel_on_interrupt,
+            false,
+            show,
+        ),
         Command::Watch {
             id,
             timeout,
             cancel_on_interrupt,
-        } => {
-            let task = attach(&client, *id)?;
-            let timeout = parse_duration(timeout.as_ref())?;
-            let ending = follow::follow(
-                &task,
-                show,
-                true,
-                timeout,
-                &INTERRUPTED,
-                *cancel_on_interrupt,
-            )?;
-            Ok(finish(&task, ending, show))
-        }
+        } => follow_job(
+            &client,
+            *id,
+            timeout.as_ref(),
+            *cancel_on_interrupt,
+            true,
+            show,
+        ),
         Command::Cancel { id } => {
             let task = attach(&client, *id)?;
             task.cancel()?;
@@ -588,6 +578,28 @@ fn finish(task: &ExecuteTask, ending: Ending, show: Show) -> u8 {
         || text,
     );
     code
+}
+
+/// `wait` (`live` false) and `watch` (`live` true): follows job `id` to its end.
+fn follow_job(
+    client: &Client,
+    id: u64,
+    timeout: Option<&String>,
+    cancel_on_interrupt: bool,
+    live: bool,
+    show: Show,
+) -> Result<u8, Failure> {
+    let task = attach(client, id)?;
+    let timeout = parse_duration(timeout)?;
+    let ending = follow::follow(
+        &task,
+        show,
+        live,
+        timeout,
+        &INTERRUPTED,
+        cancel_on_interrupt,
+    )?;
+    Ok(finish(&task, ending, show))
 }
 
 /// The handle of job `id`, found on the nodes that remember it.

@@ -180,3 +180,18 @@ impl Mutator {
         f
     }
 }
+
+/// The message frames (proto type 3) the client sent in fixture `name`, in
+/// order.
+///
+/// ```
+/// let sent = aerospike_proto::fixtures::client_messages("batch-single.txt");
+/// assert!(sent.iter().all(|f| f[..2] == [2, 3]));
+/// ```
+pub fn client_messages(name: &str) -> Vec<Vec<u8>> {
+    read(name)
+        .lines()
+        .filter_map(|l| l.strip_prefix("C>S 0203"))
+        .map(|h| unhex(&format!("0203{h}")))
+        .collect()
+}

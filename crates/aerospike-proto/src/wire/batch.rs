@@ -301,13 +301,9 @@ mod tests {
     use super::*;
     use crate::fixtures;
 
-    /// The batch request frames of batch-single.txt, in order.
+    /// The request frames the official client sent in batch-single.txt.
     fn captured() -> Vec<Vec<u8>> {
-        fixtures::read("batch-single.txt")
-            .lines()
-            .filter_map(|l| l.strip_prefix("C>S 0203"))
-            .map(|h| fixtures::unhex(&format!("0203{h}")))
-            .collect()
+        fixtures::client_messages("batch-single.txt")
     }
 
     #[test]
