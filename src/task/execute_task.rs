@@ -103,6 +103,20 @@ struct ClusterSource<'a> {
     task_id: u64,
     /// Counts the status requests sent (one per node asked).
     sent: &'a AtomicU64,
+    /// Each node's `partition-generation`, read in the same info request
+    /// as the status, as of its last reply.
+    generations: HashMap<String, u64>,
+}
+
+impl<'a> ClusterSource<'a> {
+    fn new(task: &'a ExecuteTask) -> Self {
+        ClusterSource {
+            client: &task.client,
+            task_id: task.task_id,
+            sent: &task.status_requests,
+            generations: HashMap::new(),
+        }
+    }
 }
 
 impl JobSource for ClusterSource<'_> {
@@ -123,15 +137,25 @@ impl JobSource for ClusterSource<'_> {
         self.sent.fetch_add(nodes.len() as u64, Ordering::Relaxed);
         let replies = cluster.fan_out(&nodes, Deadline::after(STATUS_TIMEOUT), move |node, dl| {
             let cmd = status_command(node.version(), id);
-            let reply = node.info(&[cmd.as_str()], dl)?;
-            Ok((
-                cmd,
-                reply.into_iter().next().map(|(_, v)| v).unwrap_or_default(),
-            ))
+            let reply = node.info(&[cmd.as_str(), "partition-generation"], dl)?;
+            let value = |name: &str| {
+                reply
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            };
+            let generation = value("partition-generation").trim().parse::<u64>().ok();
+            Ok((value(&cmd), cmd, generation))
         });
         for (node, r) in replies {
             let obs = match r {
-                Ok((cmd, reply)) => observe_reply(node.name(), &cmd, &reply, id)?,
+                Ok((reply, cmd, generation)) => {
+                    if let Some(g) = generation {
+                        self.generations.insert(node.name().to_owned(), g);
+                    }
+                    observe_reply(node.name(), &cmd, &reply, id)?
+                }
                 Err(e) => Observation::Failed(e.to_string()),
             };
             out.push((node.name().to_owned(), obs));
@@ -239,6 +263,11 @@ impl ExecuteTask {
                 .map(|(n, s)| {
                     let mut t = NodeTracker::with_state(&n, s);
                     t.partitions = shares.remove(&n).unwrap_or_default();
+                    t.start_generation = state
+                        .nodes
+                        .iter()
+                        .find(|node| node.name() == n)
+                        .and_then(|node| node.tend.lock().partition_generation);
                     t
                 })
                 .collect(),
@@ -411,12 +440,7 @@ impl ExecuteTask {
     /// ```
     pub fn progress(&self) -> Result<Progress> {
         let mut trackers = self.trackers.lock();
-        let mut src = ClusterSource {
-            client: &self.client,
-            task_id: self.task_id,
-            sent: &self.status_requests,
-        };
-        poll_once(&mut src, &mut trackers, Instant::now())
+        poll_once(&mut ClusterSource::new(self), &mut trackers, Instant::now())
     }
 
     /// Blocks until the job ends on every node and returns how it ended.
@@ -456,22 +480,29 @@ impl ExecuteTask {
         opts: WaitOptions,
         mut on_progress: impl FnMut(&Progress),
     ) -> Result<Outcome> {
-        let mut src = ClusterSource {
-            client: &self.client,
-            task_id: self.task_id,
-            sent: &self.status_requests,
-        };
+        let mut src = ClusterSource::new(self);
         // The trackers are locked for one poll at a time, so that another
         // thread can call `progress` or `cancel` on a clone meanwhile.
         let mut poll = |now| poll_once(&mut src, &mut self.trackers.lock(), now);
         let outcome = wait_loop(&mut poll, &mut SystemClock, &opts, &mut on_progress)?;
-        Ok(self.with_moved_partitions(outcome))
+        Ok(self.with_moved_partitions(outcome, &src.generations))
     }
 
     /// A completed job whose partitions changed master while it ran is
     /// [`Outcome::PartitionsMoved`] (see [`moved_partitions`](Self::moved_partitions)).
-    fn with_moved_partitions(&self, outcome: Outcome) -> Outcome {
+    /// When every node with a share answered its last status poll with the
+    /// partition generation the job's start saw, nothing moved and no tend
+    /// cycle is needed.
+    fn with_moved_partitions(&self, outcome: Outcome, seen: &HashMap<String, u64>) -> Outcome {
         if outcome != Outcome::Completed {
+            return outcome;
+        }
+        let unchanged = self
+            .trackers
+            .lock()
+            .iter()
+            .all(|t| t.share_unmoved(seen.get(&t.name).copied()));
+        if unchanged {
             return outcome;
         }
         let moved = self.moved_partitions();

@@ -10,6 +10,9 @@ use super::status::{JobInfo, NodeJobState, NodeProgress, Outcome, Progress};
 
 /// First delay between two polls: a short job's end is seen within a few ms.
 const FIRST_POLL_DELAY: Duration = Duration::from_millis(1);
+/// Shortest delay once the nodes' progress says the job is about to end: the
+/// end is then seen within this (plus one round trip) of the last node's end.
+const NEAR_END_DELAY: Duration = Duration::from_millis(2);
 /// Not-found replies an unseen node gets before it counts as finished.
 const GRACE_POLLS: u32 = 3;
 /// Time an unseen node gets, from its first not-found reply, before it counts
@@ -20,7 +23,12 @@ const GRACE_PERIOD: Duration = Duration::from_millis(100);
 ///
 /// Polling starts 1 ms after the call and the delay doubles up to
 /// `poll_interval`, so a short job's end is noticed within milliseconds while
-/// a long job is polled at most once per interval per node.
+/// a long job is polled at most once per interval per node. Each poll also
+/// predicts the end from the nodes' progress (`job-progress` against
+/// `run-time`); the next poll is never later than that prediction, and a job
+/// still running at its predicted end is polled 2, 4, 8, ... ms after it. So
+/// the end of a job of any length whose nodes progress evenly is noticed
+/// within a few milliseconds, at the cost of a few extra polls near its end.
 ///
 /// ```
 /// use aerospike_blocking::task::WaitOptions;
@@ -83,8 +91,12 @@ pub(crate) struct Backoff {
 
 impl Backoff {
     pub(crate) fn new(max: Duration) -> Self {
+        Self::starting_at(FIRST_POLL_DELAY, max)
+    }
+
+    fn starting_at(first: Duration, max: Duration) -> Self {
         Backoff {
-            next: FIRST_POLL_DELAY.min(max),
+            next: first.min(max),
             max,
         }
     }
@@ -94,6 +106,31 @@ impl Backoff {
         self.next = (self.next * 2).min(self.max);
         d
     }
+}
+
+/// When the running nodes' progress says the job ends: for each node, the
+/// time left at its rate so far (`run_time × (100 − p) / p`), the longest of
+/// them. `None` unless every node still to finish is running and shows
+/// progress and a run time (a node not seen yet, or unreachable, tells
+/// nothing).
+pub(crate) fn predicted_remaining(progress: &Progress) -> Option<Duration> {
+    let mut longest = None;
+    for n in &progress.nodes {
+        if n.state.is_final() {
+            continue;
+        }
+        if n.state != NodeJobState::Running {
+            return None;
+        }
+        let info = n.info.as_ref()?;
+        let p = info.progress_percent;
+        if p.is_nan() || p <= 0.0 || info.run_time.is_zero() {
+            return None;
+        }
+        let left = info.run_time.mul_f64((100.0 - p).max(0.0) / p);
+        longest = longest.max(Some(left));
+    }
+    longest
 }
 
 /// What one status request to one node found.
@@ -120,6 +157,8 @@ pub(crate) struct NodeTracker {
     info: Option<JobInfo>,
     /// The node's share of the job: the partitions it mastered at the start.
     pub(crate) partitions: Vec<u16>,
+    /// The node's partition generation the share was read from.
+    pub(crate) start_generation: Option<u64>,
 }
 
 impl NodeTracker {
@@ -139,6 +178,7 @@ impl NodeTracker {
             first_unseen: None,
             info: None,
             partitions: Vec::new(),
+            start_generation: None,
         }
     }
 
@@ -175,6 +215,14 @@ impl NodeTracker {
             Observation::Gone => NodeJobState::Lost,
             Observation::Failed(msg) => NodeJobState::Unreachable(msg),
         };
+    }
+
+    /// True when the node's share cannot have moved: it has none, or the
+    /// partition generation `seen` in its last status reply is the one its
+    /// share was read from (a node's generation changes whenever its
+    /// partitions do).
+    pub(crate) fn share_unmoved(&self, seen: Option<u64>) -> bool {
+        self.partitions.is_empty() || (seen.is_some() && seen == self.start_generation)
     }
 
     pub(crate) fn row(&self) -> NodeProgress {
@@ -246,6 +294,7 @@ pub(crate) fn wait_loop(
 ) -> Result<Outcome> {
     let start = clock.now();
     let mut backoff = Backoff::new(opts.poll_interval);
+    let mut near_end: Option<Backoff> = None;
     loop {
         let progress = poll(clock.now())?;
         on_progress(&progress);
@@ -253,6 +302,22 @@ pub(crate) fn wait_loop(
             return Ok(outcome);
         }
         let mut delay = backoff.next_delay();
+        match predicted_remaining(&progress) {
+            // Poll when the job should end...
+            Some(left) if left > NEAR_END_DELAY => {
+                near_end = None;
+                delay = delay.min(left);
+            }
+            // ... and, when it has not ended by then (its last partitions
+            // are slower than the average), 2, 4, 8, ... ms later.
+            Some(_) => {
+                let step = near_end
+                    .get_or_insert_with(|| Backoff::starting_at(NEAR_END_DELAY, opts.poll_interval))
+                    .next_delay();
+                delay = delay.min(step);
+            }
+            None => near_end = None,
+        }
         if let Some(limit) = opts.timeout {
             let elapsed = clock.now().duration_since(start);
             if elapsed >= limit {
@@ -294,6 +359,21 @@ mod tests {
         runs_for: Duration,
         clock_now: std::rc::Rc<std::cell::Cell<Instant>>,
         polls: usize,
+        /// `Some(t)`: rows carry `run-time` and a `job-progress` that grows
+        /// evenly to 100 % at `t` (a real server's counts partitions claimed,
+        /// so it reaches 100 % while the last ones are still worked on);
+        /// `None`: a fixed 50 % and no run time.
+        progress_until: Option<Duration>,
+    }
+
+    /// A running row `elapsed` into a job whose progress reaches 100 % at `until`.
+    fn progressing_row(elapsed: Duration, until: Duration) -> JobInfo {
+        let pct = (100.0 * elapsed.as_secs_f64() / until.as_secs_f64()).min(100.0);
+        JobInfo::parse(&format!(
+            "trid=1:ns=test:set=s:status=active(ok):job-progress={pct:.2}:run-time={}:recs-succeeded=5:recs-failed=0",
+            elapsed.as_millis()
+        ))
+        .unwrap()
     }
 
     fn row(done: bool) -> JobInfo {
@@ -308,10 +388,15 @@ mod tests {
     impl JobSource for FakeJob {
         fn poll(&mut self, nodes: &[String]) -> Result<Vec<(String, Observation)>> {
             self.polls += nodes.len();
-            let done = self.clock_now.get().duration_since(self.t0) >= self.runs_for;
+            let elapsed = self.clock_now.get().duration_since(self.t0);
+            let done = elapsed >= self.runs_for;
+            let info = match self.progress_until {
+                Some(until) if !done => progressing_row(elapsed, until),
+                _ => row(done),
+            };
             Ok(nodes
                 .iter()
-                .map(|n| (n.clone(), Observation::Row(Box::new(row(done)))))
+                .map(|n| (n.clone(), Observation::Row(Box::new(info.clone()))))
                 .collect())
         }
     }
@@ -321,6 +406,16 @@ mod tests {
         runs_for: Duration,
         opts: WaitOptions,
         nodes: usize,
+    ) -> (Result<Outcome>, Vec<Duration>, usize) {
+        run_job(runs_for, opts, nodes, None)
+    }
+
+    /// Like [`run`], the rows reporting progress as a real server's do.
+    fn run_job(
+        runs_for: Duration,
+        opts: WaitOptions,
+        nodes: usize,
+        progress_until: Option<Duration>,
     ) -> (Result<Outcome>, Vec<Duration>, usize) {
         let t0 = Instant::now();
         let shared = std::rc::Rc::new(std::cell::Cell::new(t0));
@@ -346,6 +441,7 @@ mod tests {
             runs_for,
             clock_now: shared,
             polls: 0,
+            progress_until,
         };
         let mut trackers: Vec<NodeTracker> = (0..nodes)
             .map(|i| NodeTracker::new(&format!("N{i}")))
@@ -392,6 +488,92 @@ mod tests {
         assert!(sleeps.iter().all(|d| *d <= Duration::from_secs(1)));
         assert_eq!(polls, 2 * (sleeps.len() + 1));
         assert!(polls <= 2 * 22, "{polls}");
+    }
+
+    /// With progress in the rows, the end of a job of any length is seen
+    /// within the near-end delay, and the extra polls stay few.
+    #[test]
+    fn predicted_end_is_polled_closely_whatever_the_length() {
+        for ms in [40, 150, 300, 700, 2_500, 10_000, 60_000] {
+            let runs_for = Duration::from_millis(ms);
+            let (r, sleeps, polls) = run_job(runs_for, WaitOptions::default(), 3, Some(runs_for));
+            assert_eq!(r.unwrap(), Outcome::Completed);
+            let waited: Duration = sleeps.iter().sum();
+            let lag = waited - runs_for;
+            assert!(lag <= NEAR_END_DELAY, "{ms} ms job: seen {lag:?} late");
+            // The steady polls (one per second), the 1, 2, 4, ... ramp
+            // (11), and at most 8 near the end.
+            let steady = (ms / 1000) as usize;
+            assert!(polls <= 3 * (steady + 11 + 8), "{ms} ms job: {polls} polls");
+            assert!(sleeps.iter().all(|d| *d <= Duration::from_secs(1)));
+        }
+    }
+
+    /// A job whose progress reads 100 % while its last partitions still run
+    /// is polled 2, 4, 8, ... ms after the predicted end: few polls, and a
+    /// lag of at most the time it overran its prediction.
+    #[test]
+    fn a_slow_tail_is_polled_with_back_off() {
+        let runs_for = Duration::from_millis(1_000);
+        for tail in [5, 20, 80, 300] {
+            let until = runs_for - Duration::from_millis(tail);
+            let (r, sleeps, polls) = run_job(runs_for, WaitOptions::default(), 1, Some(until));
+            assert_eq!(r.unwrap(), Outcome::Completed);
+            let lag = sleeps.iter().sum::<Duration>() - runs_for;
+            assert!(
+                lag <= Duration::from_millis(tail).max(NEAR_END_DELAY),
+                "tail {tail} ms: {lag:?} late"
+            );
+            assert!(polls <= 11 + 2 + 9, "tail {tail} ms: {polls} polls");
+        }
+    }
+
+    #[test]
+    fn prediction_needs_every_running_node_to_show_progress() {
+        let running = |info: Option<JobInfo>| NodeProgress {
+            node: "A".into(),
+            state: NodeJobState::Running,
+            info,
+            partitions: vec![],
+        };
+        let at = |pct: f64, ms: u64| {
+            let mut i = row(false);
+            i.progress_percent = pct;
+            i.run_time = Duration::from_millis(ms);
+            Some(i)
+        };
+        let p = |rows| Progress::from_rows(rows);
+        assert_eq!(
+            predicted_remaining(&p(vec![running(at(25.0, 100))])),
+            Some(Duration::from_millis(300))
+        );
+        // The slowest node decides.
+        assert_eq!(
+            predicted_remaining(&p(vec![running(at(50.0, 100)), running(at(80.0, 400))])),
+            Some(Duration::from_millis(100))
+        );
+        assert_eq!(predicted_remaining(&p(vec![running(at(0.0, 100))])), None);
+        assert_eq!(predicted_remaining(&p(vec![running(at(50.0, 0))])), None);
+        assert_eq!(predicted_remaining(&p(vec![running(None)])), None);
+        // Finished nodes are left out; a node not seen yet tells nothing.
+        let with = |state| NodeProgress {
+            state,
+            ..running(None)
+        };
+        let done = with(NodeJobState::Done(JobResult::Ok));
+        assert_eq!(
+            predicted_remaining(&p(vec![done.clone(), running(at(50.0, 10))])),
+            Some(Duration::from_millis(10))
+        );
+        assert_eq!(predicted_remaining(&p(vec![done.clone()])), None);
+        assert_eq!(
+            predicted_remaining(&p(vec![
+                done,
+                with(NodeJobState::Pending),
+                running(at(50.0, 10))
+            ])),
+            None
+        );
     }
 
     #[test]
@@ -452,6 +634,18 @@ mod tests {
         assert!(!n.is_final());
         n.observe(Observation::Gone, t);
         assert_eq!(n.row().state, NodeJobState::Lost);
+    }
+
+    #[test]
+    fn a_share_is_unmoved_only_at_its_start_generation() {
+        let mut t = NodeTracker::new("A");
+        assert!(t.share_unmoved(None), "no share, nothing to move");
+        t.partitions = vec![1, 2];
+        assert!(!t.share_unmoved(Some(4)), "start generation unknown");
+        t.start_generation = Some(4);
+        assert!(t.share_unmoved(Some(4)));
+        assert!(!t.share_unmoved(Some(5)));
+        assert!(!t.share_unmoved(None), "no generation in the replies");
     }
 
     /// Node A finishes at once; node B never shows the job.
