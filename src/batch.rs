@@ -255,7 +255,7 @@ fn outcome(msg: Message, key: &Key, writes: bool) -> BatchResult {
         },
         // As the official clients report it: a bin answered several times
         // (a write's echo, then a read) holds its last answer.
-        ResultCode::OK => match kv::record(msg, key, false) {
+        ResultCode::OK => match kv::record(&msg, key, false) {
             Ok(rec) => BatchResult::Found(rec),
             Err(e) => failed(&e, writes),
         },

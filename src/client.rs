@@ -13,7 +13,7 @@ use crate::Key;
 use crate::{Bin, Bins, Record, Value};
 use crate::{Error, Result, ResultCode, TimeoutPhase};
 
-use crate::wire::message::{op, Message};
+use crate::wire::message::{op, Message, MessageView};
 
 /// A connected client. Cheap to clone: clones share the cluster view, the
 /// connection pools and the threads. `close()`, or dropping the last clone,
@@ -243,7 +243,41 @@ impl Client {
         retry: command::Retry,
         is_write: bool,
     ) -> Result<Message> {
-        command::execute(self.cluster(), key, &msg.encode(), retry, is_write)
+        self.run_with(key, msg, retry, is_write, |m| m.to_message())
+    }
+
+    /// Runs `msg` and hands the reply to `decode` in place. The request is
+    /// encoded into a buffer kept per thread, so a thread's commands reuse
+    /// one allocation.
+    fn run_with<T>(
+        &self,
+        key: &Key,
+        msg: &Message,
+        retry: command::Retry,
+        is_write: bool,
+        decode: impl FnMut(&MessageView<'_>) -> T,
+    ) -> Result<T> {
+        thread_local! {
+            static FRAME: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        /// A buffer grown past this (a big write) is not kept.
+        const KEEP: usize = 64 * 1024;
+        FRAME.with(|cell| {
+            // A command run from inside another's decode (never today) gets
+            // a buffer of its own.
+            let mut own = Vec::new();
+            let mut shared = cell.try_borrow_mut();
+            let buf = match shared.as_deref_mut() {
+                Ok(b) => b,
+                Err(_) => &mut own,
+            };
+            msg.encode_into(buf);
+            let r = command::execute_with(self.cluster(), key, buf, retry, is_write, decode);
+            if buf.capacity() > KEEP {
+                *buf = Vec::new();
+            }
+            r
+        })
     }
 
     /// Reads a record: all bins, some bins or only its header (generation
@@ -260,12 +294,13 @@ impl Client {
     /// ```
     pub fn get(&self, policy: &ReadPolicy, key: &Key, bins: Bins) -> Result<Option<Record>> {
         let msg = kv::read(policy, key, &bins)?;
-        let reply = self.run(key, &msg, policy.into(), false)?;
-        match reply.header.result_code {
-            0 => kv::record(reply, key, false).map(Some),
-            2 => Ok(None),
-            rc => Err(server_error(rc, false)),
-        }
+        self.run_with(key, &msg, policy.into(), false, |reply| {
+            match reply.header.result_code {
+                0 => kv::record_of(&reply.header, reply.ops(), key, false).map(Some),
+                2 => Ok(None),
+                rc => Err(server_error(rc, false)),
+            }
+        })?
     }
 
     /// True when the record exists.
@@ -345,7 +380,7 @@ impl Client {
         };
         let reply = self.run(key, &msg, retry, writes)?;
         match reply.header.result_code {
-            0 => kv::record(reply, key, true),
+            0 => kv::record(&reply, key, true),
             rc => Err(server_error(rc, writes)),
         }
     }

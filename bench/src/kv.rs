@@ -40,6 +40,30 @@ impl KvResult {
     }
 }
 
+/// Allocations and bytes allocated per operation over `n` operations of
+/// `mix` on the calling thread (after `n / 10` untimed ones to warm up).
+pub fn allocs_per_op(client: &dyn KvClient, mix: Mix, records: u64, n: u64) -> (f64, f64) {
+    let mut rng = XorShift::new(7);
+    let mut one = || {
+        let r = rng.next();
+        let put = match mix {
+            Mix::Get => false,
+            Mix::Put => true,
+            Mix::Half => r >> 63 == 1,
+        };
+        if put {
+            client.put(r % records);
+        } else {
+            client.get(r % records);
+        }
+    };
+    for _ in 0..n / 10 {
+        one();
+    }
+    let (allocs, bytes) = crate::allocs::count(|| (0..n).for_each(|_| one()));
+    (allocs as f64 / n as f64, bytes as f64 / n as f64)
+}
+
 /// The mix of a workload.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Mix {

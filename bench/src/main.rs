@@ -7,7 +7,8 @@
 //!
 //! Modes: `all` (default), `kv`, `jobs`, `bulk` (batch reads and full
 //! scans), `footprint`, `load` (64 KV threads and 8 job threads for
-//! `--load-secs S`, 180; not part of `all`), and `one` (one
+//! `--load-secs S`, 180; not part of `all`), `allocs` (the heap allocations per
+//! get and put of each client alone), and `one` (one
 //! client, one workload, for profiling: `--client ours|hop|official`,
 //! `--mix get|put|half`, `--threads N`, records already loaded); options `--records N`
 //! (100000), `--secs S` per KV run (2), `--rounds N` KV rounds (3), `--job-records N` (100000),
@@ -16,6 +17,7 @@
 //! builds), `--out FILE` (bench/results.md). `AEROSPIKE_HOSTS` selects a
 //! real cluster; otherwise the embedded cluster runs in a child process.
 
+mod allocs;
 mod bulk;
 mod footprint;
 mod jobs;
@@ -92,6 +94,9 @@ fn parse_opts() -> Opts {
     o
 }
 
+#[global_allocator]
+static ALLOC: allocs::Counting = allocs::Counting;
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     // Child modes.
@@ -119,8 +124,8 @@ fn main() {
         args.join(" ")
     );
     let all = o.mode == "all";
-    if all || o.mode == "kv" {
-        kv_section(&o, &mut report);
+    if all || o.mode == "kv" || o.mode == "allocs" {
+        kv_section(&o, &mut report, o.mode != "allocs");
         print!("{report}");
     }
     if all || o.mode == "jobs" {
@@ -289,7 +294,8 @@ fn bulk_section(o: &Opts, report: &mut String) {
     bulk::scan_table(report, &rows);
 }
 
-fn kv_section(o: &Opts, report: &mut String) {
+/// The key-value tables; `timed: false` gives the allocation table alone.
+fn kv_section(o: &Opts, report: &mut String, timed: bool) {
     eprintln!("kv: starting a 1-node server");
     let server = Server::start(1);
     let ours = Arc::new(kv::Ours::connect(&server.seeds));
@@ -302,26 +308,29 @@ fn kv_section(o: &Opts, report: &mut String) {
     eprintln!("kv: loaded {} records in {:.1?}", o.records, t.elapsed());
     let dur = Duration::from_secs_f64(o.secs);
     let spid = server.pid().map(|p| p.to_string());
-    let _ = writeln!(
+    if timed {
+        let _ = writeln!(
         report,
         "## Key-value, 1 node, {} records (int + 20-char string + 100-byte blob), random keys, {} rounds of {:.0} s per client\n",
         o.records, o.rounds, o.secs
     );
-    let _ = writeln!(
+        let _ = writeln!(
         report,
         "| workload | client | ops/s (median round) | k ops/s of each round | p50 µs | p99 µs | p99.9 µs | client CPU µs/op | ctx switches/op | server CPU µs/op | errors | ops/s vs official |"
     );
-    let _ = writeln!(
-        report,
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
-    );
+        let _ = writeln!(
+            report,
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        );
+    }
     let workloads = [
         ("get, 1 thread", Mix::Get, 1usize),
         ("put, 1 thread", Mix::Put, 1),
         ("50/50, 8 threads", Mix::Half, 8),
         ("50/50, 32 threads", Mix::Half, 32),
     ];
-    for (name, mix, threads) in workloads {
+    let workloads = if timed { &workloads[..] } else { &[] };
+    for &(name, mix, threads) in workloads {
         let mut clients: Vec<(&str, &dyn KvClient)> = vec![
             ("aerospike-blocking", &*ours),
             ("official aerospike 3", &official),
@@ -388,9 +397,40 @@ fn kv_section(o: &Opts, report: &mut String) {
         }
     }
     let _ = writeln!(report);
+    allocs_table(
+        report,
+        &[
+            ("aerospike-blocking", &*ours),
+            ("official aerospike 3", &official),
+            ("raw socket loop (floor)", &raw),
+        ],
+        o.records,
+    );
     drop(hop);
     let _ = official.client.close();
     ours.client.close();
+}
+
+/// Heap allocations per get and per put of each client, counted over 20,000
+/// operations on one thread (every thread of the process counted).
+fn allocs_table(report: &mut String, clients: &[(&str, &dyn KvClient)], records: u64) {
+    const OPS: u64 = 20_000;
+    let _ = writeln!(
+        report,
+        "### Heap allocations per operation (1 thread, {OPS} operations, all threads of the process counted)\n"
+    );
+    let _ = writeln!(
+        report,
+        "| client | allocations per get | bytes per get | allocations per put | bytes per put |"
+    );
+    let _ = writeln!(report, "|---|---:|---:|---:|---:|");
+    for (name, c) in clients {
+        let (ga, gb) = kv::allocs_per_op(*c, Mix::Get, records, OPS);
+        let (pa, pb) = kv::allocs_per_op(*c, Mix::Put, records, OPS);
+        eprintln!("kv: allocations / {name}: get {ga:.1}, put {pa:.1}");
+        let _ = writeln!(report, "| {name} | {ga:.1} | {gb:.0} | {pa:.1} | {pb:.0} |");
+    }
+    let _ = writeln!(report);
 }
 
 fn jobs_section(o: &Opts, report: &mut String) {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use crate::exp::Expression;
 use crate::operations::Operation;
 use crate::policy::{GenerationPolicy, ReadPolicy, RecordExistsAction, WritePolicy};
-use crate::wire::message::{field, info1, info2, info3, op, Field, Header, Message, Op};
+use crate::wire::message::{field, info1, info2, info3, op, Field, Header, Message, Op, OpRef};
 use crate::wire::particle;
 use crate::Key;
 use crate::Value;
@@ -264,7 +264,7 @@ pub(crate) fn udf_arglist(args: &[Value]) -> Vec<u8> {
 /// or its error (the `FAILURE` bin of a `UDF_BAD_RESPONSE` reply).
 pub(crate) fn udf_result(msg: Message, key: &Key) -> Result<Option<Value>> {
     let rc = msg.header.result_code;
-    let mut record = record(msg, key, false)?;
+    let mut record = record(&msg, key, false)?;
     if rc == 100 {
         let message = match record.bins.remove("FAILURE") {
             Some(Value::String(s)) => s,
@@ -277,36 +277,46 @@ pub(crate) fn udf_result(msg: Message, key: &Key) -> Result<Option<Value>> {
 
 /// The record in a reply. With `merge`, a bin returned several times holds a
 /// list of its results in order; otherwise the last one wins.
-pub(crate) fn record(msg: Message, key: &Key, merge: bool) -> Result<Record> {
-    let mut bins: HashMap<String, Value> = HashMap::with_capacity(msg.ops.len());
+pub(crate) fn record(msg: &Message, key: &Key, merge: bool) -> Result<Record> {
+    record_of(&msg.header, msg.ops.iter().map(Op::as_view), key, merge)
+}
+
+/// [`record`] from a reply's header and operations, read in place: one
+/// allocation per bin name and value, none for the message itself.
+pub(crate) fn record_of<'a>(
+    header: &Header,
+    ops: impl ExactSizeIterator<Item = OpRef<'a>>,
+    key: &Key,
+    merge: bool,
+) -> Result<Record> {
+    let mut bins: HashMap<String, Value> = HashMap::with_capacity(ops.len());
     let mut repeated: HashMap<String, usize> = HashMap::new();
-    for o in msg.ops {
-        let v = particle::decode(o.particle, &o.data).map_err(|e| Error::Protocol {
+    for o in ops {
+        let v = particle::decode(o.particle, o.data).map_err(|e| Error::Protocol {
             node: format!("reply for {key}"),
             message: format!("bin {:?}: {}", o.name, e.message()),
         })?;
-        let prev = bins.insert(o.name.clone(), v);
         if merge {
-            if let Some(prev) = prev {
-                let n = repeated.entry(o.name.clone()).or_insert(1);
+            if let Some(slot) = bins.get_mut(o.name) {
+                let n = repeated.entry(o.name.to_owned()).or_insert(1);
                 *n += 1;
-                let cur = bins.remove(&o.name).unwrap_or_default();
-                let merged = match prev {
+                *slot = match std::mem::take(slot) {
                     Value::List(mut l) if *n > 2 => {
-                        l.push(cur);
+                        l.push(v);
                         Value::List(l)
                     }
-                    p => Value::List(vec![p, cur]),
+                    prev => Value::List(vec![prev, v]),
                 };
-                bins.insert(o.name, merged);
+                continue;
             }
         }
+        bins.insert(o.name.to_owned(), v);
     }
     Ok(Record {
         key: Some(key.clone()),
         bins,
-        generation: msg.header.generation,
-        expiration: msg.header.record_ttl,
+        generation: header.generation,
+        expiration: header.record_ttl,
     })
 }
 
@@ -474,7 +484,7 @@ mod tests {
                 .expect(title);
             Message::decode(&s.replies()[0][8..]).unwrap().0
         };
-        let r = record(reply("get key 'k1' (all bins)"), &k("k1"), false).unwrap();
+        let r = record(&reply("get key 'k1' (all bins)"), &k("k1"), false).unwrap();
         assert_eq!(r.generation, 1);
         assert_eq!(r.expiration, 0);
         assert_eq!(r.bins.len(), 14);
@@ -486,11 +496,11 @@ mod tests {
                 r#"{"type": "Point", "coordinates": [-122.5, 37.5]}"#.into()
             ))
         );
-        let r = record(reply("get key 42"), &k(42), false).unwrap();
+        let r = record(&reply("get key 42"), &k(42), false).unwrap();
         assert_eq!((r.generation, r.expiration), (1, 533_023_783));
         let m = reply("operate key 'k1' [append s '?'");
         assert_eq!(
-            record(m, &k("k1"), true).unwrap().bin("s"),
+            record(&m, &k("k1"), true).unwrap().bin("s"),
             Some(&Value::from("<>hello!?"))
         );
         let m = reply("put key 'k1' bins a=9 with policy gen=POLICY_GEN_EQ");
@@ -511,13 +521,13 @@ mod tests {
             ops: vec![op(1), op(2), op(3)],
             ..Message::default()
         };
-        let r = record(m.clone(), &k(1), true).unwrap();
+        let r = record(&m, &k(1), true).unwrap();
         assert_eq!(
             r.bin("i"),
             Some(&Value::List(vec![1.into(), 2.into(), 3.into()]))
         );
         assert_eq!(
-            record(m, &k(1), false).unwrap().bin("i"),
+            record(&m, &k(1), false).unwrap().bin("i"),
             Some(&Value::from(3))
         );
         let bad = Message {
@@ -530,7 +540,7 @@ mod tests {
             ..Message::default()
         };
         assert!(matches!(
-            record(bad, &k(1), false),
+            record(&bad, &k(1), false),
             Err(Error::Protocol { .. })
         ));
     }

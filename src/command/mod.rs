@@ -11,7 +11,7 @@ use std::time::Duration;
 use crate::cluster::{Cluster, Node};
 use crate::net::Deadline;
 use crate::policy::{ReadPolicy, Replica, WritePolicy};
-use crate::wire::message::Message;
+use crate::wire::message::MessageView;
 use crate::wire::proto;
 use crate::Key;
 use crate::{Error, Result, ResultCode, TimeoutPhase};
@@ -79,9 +79,25 @@ fn retryable(e: &Error) -> bool {
     }
 }
 
-/// Sends `frame` to `node` on a pooled connection and reads the one reply
-/// message. The connection goes back to the pool only after a whole reply.
-fn exchange(node: &Node, frame: &[u8], deadline: &Deadline, is_write: bool) -> Result<Message> {
+/// What one exchange brought back.
+enum Reply<T> {
+    /// `PARTITION_UNAVAILABLE`, to be retried (not decoded).
+    Unavailable,
+    /// The reply's result code and what `decode` made of it.
+    Decoded(u8, T),
+}
+
+/// Sends `frame` to `node` on a pooled connection, reads the one reply
+/// message and hands it to `decode` in place (in the connection's buffer).
+/// The connection goes back to the pool only after a whole reply.
+fn exchange<T>(
+    node: &Node,
+    frame: &[u8],
+    deadline: &Deadline,
+    is_write: bool,
+    retry_unavailable: bool,
+    decode: &mut impl FnMut(&MessageView<'_>) -> T,
+) -> Result<Reply<T>> {
     let mut conn = node.pool().checkout(deadline)?;
     node.count_command();
     conn.send(frame, deadline)
@@ -96,29 +112,37 @@ fn exchange(node: &Node, frame: &[u8], deadline: &Deadline, is_write: bool) -> R
     if h.kind != proto::TYPE_MESSAGE {
         return Err(protocol(format!("reply of proto type {}", h.kind)));
     }
-    let (msg, used) = Message::decode(body).map_err(|e| protocol(e.message().to_owned()))?;
+    let (msg, used) = MessageView::parse(body).map_err(|e| protocol(e.message().to_owned()))?;
     if used != body.len() {
         return Err(protocol(format!(
             "{} bytes after the reply message",
             body.len() - used
         )));
     }
+    let rc = msg.header.result_code;
+    let reply = if retry_unavailable && rc == ResultCode::PARTITION_UNAVAILABLE.0 {
+        Reply::Unavailable
+    } else {
+        Reply::Decoded(rc, decode(&msg))
+    };
     conn.release();
-    Ok(msg)
+    Ok(reply)
 }
 
 /// Runs a single-record command: routes `frame` to the owner of `key`'s
 /// partition and retries per `retry` (network errors, socket timeouts, no
-/// node, partition unavailable) on the map current at each attempt. Returns
-/// the reply message whatever its result code, except a retried
-/// `PARTITION_UNAVAILABLE` that persists, which is returned as is.
-pub(crate) fn execute(
+/// node, partition unavailable) on the map current at each attempt. Hands
+/// the reply to `decode` where it was read (no copy), whatever its result
+/// code, except a retried `PARTITION_UNAVAILABLE` that persists, which is
+/// decoded as is.
+pub(crate) fn execute_with<T>(
     cluster: &Cluster,
     key: &Key,
     frame: &[u8],
     retry: Retry,
     is_write: bool,
-) -> Result<Message> {
+    mut decode: impl FnMut(&MessageView<'_>) -> T,
+) -> Result<T> {
     let deadline = Deadline::after(retry.total_timeout).with_socket_timeout(retry.socket_timeout);
     let pid = key.partition();
     let mut doubt = false;
@@ -128,17 +152,16 @@ pub(crate) fn execute(
             Replica::Master => cluster.master_node(key.namespace(), pid),
             Replica::Sequence => cluster.replica_node(key.namespace(), pid, attempt as usize),
         };
-        let outcome = node.and_then(|node| exchange(&node, frame, &deadline, is_write));
         let last = attempt >= retry.max_retries;
+        let outcome =
+            node.and_then(|node| exchange(&node, frame, &deadline, is_write, !last, &mut decode));
         match outcome {
-            Ok(m) if m.header.result_code == ResultCode::PARTITION_UNAVAILABLE.0 && !last => {
-                cluster.wake_tend();
-            }
-            Ok(m) => {
-                if doubt && m.header.result_code != 0 {
-                    return Err(Error::server(ResultCode(m.header.result_code), true));
+            Ok(Reply::Unavailable) => cluster.wake_tend(),
+            Ok(Reply::Decoded(rc, decoded)) => {
+                if doubt && rc != 0 {
+                    return Err(Error::server(ResultCode(rc), true));
                 }
-                return Ok(m);
+                return Ok(decoded);
             }
             Err(e) => {
                 doubt |= e.in_doubt();

@@ -422,7 +422,7 @@ impl NodeReader {
             .to_owned();
         let key = Key::from_digest(&self.spec.scope.namespace, &set, digest)?;
         let pid = key.partition();
-        Ok((kv::record(m, &key, false)?, pid, digest, bval))
+        Ok((kv::record(&m, &key, false)?, pid, digest, bval))
     }
 }
 

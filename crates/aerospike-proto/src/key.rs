@@ -1,6 +1,7 @@
 //! [`Key`]: which record a command addresses.
 
 use std::fmt;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::value::Value;
@@ -27,8 +28,9 @@ pub(crate) const MAX_SET_LEN: usize = 63;
 /// ```
 #[derive(Clone, PartialEq)]
 pub struct Key {
-    namespace: String,
-    set: String,
+    // Shared: a clone (every record returned carries its key) allocates nothing.
+    namespace: Arc<str>,
+    set: Arc<str>,
     user_key: Option<Value>,
     digest: [u8; 20],
 }
@@ -67,8 +69,8 @@ impl Key {
             ))
         })?;
         Ok(Key {
-            namespace: namespace.to_owned(),
-            set: set.to_owned(),
+            namespace: namespace.into(),
+            set: set.into(),
             user_key: Some(user_key),
             digest,
         })
@@ -85,8 +87,8 @@ impl Key {
     pub fn from_digest(namespace: &str, set: &str, digest: [u8; 20]) -> Result<Key> {
         check_names(namespace, set)?;
         Ok(Key {
-            namespace: namespace.to_owned(),
-            set: set.to_owned(),
+            namespace: namespace.into(),
+            set: set.into(),
             user_key: None,
             digest,
         })

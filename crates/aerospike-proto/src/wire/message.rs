@@ -235,17 +235,115 @@ impl Message {
 
     /// The whole frame, proto header included.
     pub fn encode(&self) -> Vec<u8> {
-        let mut buf = vec![0u8; proto::HEADER_SIZE];
-        self.encode_body(&mut buf);
-        let len = buf.len() - proto::HEADER_SIZE;
-        let mut head = Vec::with_capacity(8);
-        proto::write_header(&mut head, proto::TYPE_MESSAGE, len);
-        buf[..8].copy_from_slice(&head);
+        let mut buf = Vec::new();
+        self.encode_into(&mut buf);
         buf
+    }
+
+    /// Replaces the contents of `buf` with the whole frame, reusing its
+    /// allocation.
+    ///
+    /// ```
+    /// use aerospike_proto::wire::message::Message;
+    /// let mut buf = vec![9; 100];
+    /// Message::default().encode_into(&mut buf);
+    /// assert_eq!(buf, Message::default().encode());
+    /// ```
+    pub fn encode_into(&self, buf: &mut Vec<u8>) {
+        buf.clear();
+        buf.resize(proto::HEADER_SIZE, 0);
+        self.encode_body(buf);
+        let len = buf.len() - proto::HEADER_SIZE;
+        let mut head = [0u8; proto::HEADER_SIZE];
+        proto::write_header_into(&mut head, proto::TYPE_MESSAGE, len);
+        buf[..proto::HEADER_SIZE].copy_from_slice(&head);
     }
 
     /// Decodes one message from the front of `b`; returns it and its size.
     pub fn decode(b: &[u8]) -> Result<(Message, usize), DecodeError> {
+        let (view, used) = MessageView::parse(b)?;
+        Ok((view.to_message(), used))
+    }
+
+    /// Decodes every message in a frame body (scan and query replies carry
+    /// several).
+    pub fn decode_all(mut b: &[u8]) -> Result<Vec<Message>, DecodeError> {
+        let mut out = Vec::new();
+        while !b.is_empty() {
+            let (m, n) = Message::decode(b)?;
+            out.push(m);
+            b = &b[n..];
+        }
+        Ok(out)
+    }
+}
+
+/// One field of a [`MessageView`], borrowed from the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldRef<'a> {
+    /// The field type.
+    pub kind: u8,
+    /// The field data.
+    pub data: &'a [u8],
+}
+
+/// One operation of a [`MessageView`], borrowed from the bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpRef<'a> {
+    /// The operation type.
+    pub kind: u8,
+    /// The particle type of `data`.
+    pub particle: u8,
+    /// The bin name.
+    pub name: &'a str,
+    /// The value in particle form.
+    pub data: &'a [u8],
+}
+
+impl Op {
+    /// The operation as an [`OpRef`].
+    pub fn as_view(&self) -> OpRef<'_> {
+        OpRef {
+            kind: self.kind,
+            particle: self.particle,
+            name: &self.name,
+            data: &self.data,
+        }
+    }
+}
+
+/// A message read in place: the header decoded, fields and operations
+/// checked once by [`parse`](Self::parse) and then iterated without copying
+/// (a single-record reply is turned into a record with no intermediate
+/// allocation).
+///
+/// ```
+/// use aerospike_proto::wire::message::{Message, MessageView, Op};
+/// let m = Message {
+///     ops: vec![Op { kind: 1, particle: 3, name: "s".into(), data: b"hi".to_vec() }],
+///     ..Message::default()
+/// };
+/// let frame = m.encode();
+/// let (view, used) = MessageView::parse(&frame[8..]).unwrap();
+/// assert_eq!(used, frame.len() - 8);
+/// let op = view.ops().next().unwrap();
+/// assert_eq!((op.name, op.data), ("s", &b"hi"[..]));
+/// assert_eq!(view.to_message(), m);
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct MessageView<'a> {
+    /// The decoded header.
+    pub header: Header,
+    n_fields: u16,
+    n_ops: u16,
+    fields: &'a [u8],
+    ops: &'a [u8],
+}
+
+impl<'a> MessageView<'a> {
+    /// Reads one message from the front of `b` and checks every field and
+    /// operation (sizes, bin names); returns it and its size.
+    pub fn parse(b: &'a [u8]) -> Result<(MessageView<'a>, usize), DecodeError> {
         let mut c = Cursor { b, pos: 0 };
         let hsz = usize::from(c.u8()?);
         if hsz < MSG_HEADER_SIZE {
@@ -262,29 +360,15 @@ impl Message {
         let n_fields = c.u16()?;
         let n_ops = c.u16()?;
         c.take(hsz - MSG_HEADER_SIZE)?;
-        let mut m = Message {
-            header: Header {
-                info1,
-                info2,
-                info3,
-                info4,
-                result_code,
-                generation,
-                record_ttl,
-                transaction_ttl,
-            },
-            fields: Vec::with_capacity(usize::from(n_fields).min(64)),
-            ops: Vec::with_capacity(usize::from(n_ops).min(64)),
-        };
+        let fields_start = c.pos;
         for _ in 0..n_fields {
             let size = c.u32()? as usize;
             if size == 0 {
                 return Err(DecodeError::new("field of size 0"));
             }
-            let kind = c.u8()?;
-            let data = c.take(size - 1)?.to_vec();
-            m.fields.push(Field { kind, data });
+            c.take(size)?;
         }
+        let ops_start = c.pos;
         for _ in 0..n_ops {
             let size = c.u32()? as usize;
             if size < 4 {
@@ -295,29 +379,82 @@ impl Message {
             if 4 + name_len > size {
                 return Err(DecodeError::new("bin name runs past its operation"));
             }
-            let name = std::str::from_utf8(&body[4..4 + name_len])
-                .map_err(|_| DecodeError::new("bin name is not UTF-8"))?
-                .to_owned();
-            m.ops.push(Op {
-                kind: body[0],
-                particle: body[1],
-                name,
-                data: body[4 + name_len..].to_vec(),
-            });
+            std::str::from_utf8(&body[4..4 + name_len])
+                .map_err(|_| DecodeError::new("bin name is not UTF-8"))?;
         }
-        Ok((m, c.pos))
+        let view = MessageView {
+            header: Header {
+                info1,
+                info2,
+                info3,
+                info4,
+                result_code,
+                generation,
+                record_ttl,
+                transaction_ttl,
+            },
+            n_fields,
+            n_ops,
+            fields: &b[fields_start..ops_start],
+            ops: &b[ops_start..c.pos],
+        };
+        Ok((view, c.pos))
     }
 
-    /// Decodes every message in a frame body (scan and query replies carry
-    /// several).
-    pub fn decode_all(mut b: &[u8]) -> Result<Vec<Message>, DecodeError> {
-        let mut out = Vec::new();
-        while !b.is_empty() {
-            let (m, n) = Message::decode(b)?;
-            out.push(m);
-            b = &b[n..];
+    /// The fields, in order.
+    pub fn fields(&self) -> impl ExactSizeIterator<Item = FieldRef<'a>> + 'a {
+        let mut rest = self.fields;
+        (0..self.n_fields).map(move |_| {
+            // Sizes were checked by `parse`.
+            let size = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+            let f = FieldRef {
+                kind: rest[4],
+                data: &rest[5..4 + size],
+            };
+            rest = &rest[4 + size..];
+            f
+        })
+    }
+
+    /// The operations, in order.
+    pub fn ops(&self) -> impl ExactSizeIterator<Item = OpRef<'a>> + 'a {
+        let mut rest = self.ops;
+        (0..self.n_ops).map(move |_| {
+            // Sizes and names were checked by `parse`.
+            let size = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+            let body = &rest[4..4 + size];
+            rest = &rest[4 + size..];
+            let name_len = usize::from(body[3]);
+            OpRef {
+                kind: body[0],
+                particle: body[1],
+                name: std::str::from_utf8(&body[4..4 + name_len]).unwrap_or_default(),
+                data: &body[4 + name_len..],
+            }
+        })
+    }
+
+    /// An owned copy.
+    pub fn to_message(&self) -> Message {
+        Message {
+            header: self.header,
+            fields: self
+                .fields()
+                .map(|f| Field {
+                    kind: f.kind,
+                    data: f.data.to_vec(),
+                })
+                .collect(),
+            ops: self
+                .ops()
+                .map(|o| Op {
+                    kind: o.kind,
+                    particle: o.particle,
+                    name: o.name.to_owned(),
+                    data: o.data.to_vec(),
+                })
+                .collect(),
         }
-        Ok(out)
     }
 }
 

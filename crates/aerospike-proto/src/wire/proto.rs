@@ -65,10 +65,24 @@ impl ProtoHeader {
 
 /// Writes a proto header for a body of `len` bytes.
 pub fn write_header(buf: &mut Vec<u8>, kind: u8, len: usize) {
+    let mut head = [0u8; HEADER_SIZE];
+    write_header_into(&mut head, kind, len);
+    buf.extend_from_slice(&head);
+}
+
+/// Fills `head` with the proto header for a body of `len` bytes.
+///
+/// ```
+/// use aerospike_proto::wire::proto;
+/// let mut head = [0u8; proto::HEADER_SIZE];
+/// proto::write_header_into(&mut head, proto::TYPE_MESSAGE, 0x0102);
+/// assert_eq!(head, [2, 3, 0, 0, 0, 0, 1, 2]);
+/// ```
+pub fn write_header_into(head: &mut [u8; HEADER_SIZE], kind: u8, len: usize) {
     let l = (len as u64).to_be_bytes();
-    buf.push(VERSION);
-    buf.push(kind);
-    buf.extend_from_slice(&l[2..]);
+    head[0] = VERSION;
+    head[1] = kind;
+    head[2..].copy_from_slice(&l[2..]);
 }
 
 /// Returns `body` with a proto header in front.
