@@ -525,7 +525,7 @@ impl Client {
                 let frame = &frames[node.name()];
                 let mut msgs = Vec::new();
                 node.stream(frame, dl, &mut |m| {
-                    msgs.push(m);
+                    msgs.push(m.to_message());
                     Ok(true)
                 })?;
                 Ok(msgs)

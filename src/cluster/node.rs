@@ -14,7 +14,7 @@ use crate::cluster::peers::Peer;
 use crate::cluster::version::Version;
 use crate::net::{Connection, Deadline, Pool};
 use crate::policy::ClientPolicy;
-use crate::wire::message::{info3, Message};
+use crate::wire::message::{info3, Message, MessageView};
 use crate::wire::{info, proto};
 use crate::{Error, Result, TimeoutPhase};
 
@@ -239,15 +239,15 @@ impl Node {
         Ok(Sent { node: self, conn })
     }
 
-    /// Sends one request frame and streams reply messages until one has the
-    /// LAST bit; `f` returns false to stop early (the connection is then
+    /// Sends one request frame and streams reply messages (read in place)
+    /// until one has the LAST bit; `f` returns false to stop early (the connection is then
     /// closed, as the rest of the stream is unread).
     // Crate-internal node API (docs/architecture.md), used by batches.
     pub(crate) fn stream(
         &self,
         frame: &[u8],
         deadline: Deadline,
-        f: &mut dyn FnMut(Message) -> Result<bool>,
+        f: &mut dyn FnMut(&MessageView<'_>) -> Result<bool>,
     ) -> Result<()> {
         let mut conn = self.pool.checkout(&deadline)?;
         conn.send(frame, &deadline)?;
@@ -256,14 +256,14 @@ impl Node {
             if h.kind != proto::TYPE_MESSAGE {
                 return Err(self.protocol(format!("stream frame of proto type {}", h.kind)));
             }
-            // One message decoded at a time: a 1 MiB frame of small records
-            // never lives decoded all at once.
+            // One message at a time, read in place: a 1 MiB frame of small
+            // records is never copied or decoded all at once.
             let mut rest = body;
             while !rest.is_empty() {
-                let (m, used) = Message::decode(rest).map_err(|e| self.protocol(e.message()))?;
+                let (m, used) = MessageView::parse(rest).map_err(|e| self.protocol(e.message()))?;
                 rest = &rest[used..];
                 let last = m.header.info3 & info3::LAST != 0;
-                if !f(m)? {
+                if !f(&m)? {
                     return Ok(());
                 }
                 if last {

@@ -153,6 +153,15 @@ impl<T: Clone> PartitionMap<T> {
         PartitionMap { namespaces }
     }
 
+    /// The master of every partition of `ns`, indexed by partition id (empty
+    /// when the namespace is unknown).
+    pub(crate) fn masters(&self, ns: &str) -> &[Option<T>] {
+        self.namespaces
+            .get(ns)
+            .and_then(|m| m.owners.first())
+            .map_or(&[], Vec::as_slice)
+    }
+
     /// The node holding copy `replica` (0 = master) of a partition.
     pub(crate) fn owner(&self, ns: &str, replica: usize, pid: u16) -> Option<&T> {
         self.namespaces

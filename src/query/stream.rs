@@ -21,7 +21,7 @@ use crate::background::request::random_task_id;
 use crate::cluster::{Cluster, Node};
 use crate::command::kv;
 use crate::net::Deadline;
-use crate::wire::message::{field, info3, Field, Message};
+use crate::wire::message::{field, info3, Header, MessageView};
 use crate::{Error, Key, Record, Result, ResultCode, TimeoutPhase};
 
 use super::cursor::PartitionCursor;
@@ -259,11 +259,14 @@ impl Run {
                     .push(point);
             }
             let task_id = random_task_id();
+            let scope = &self.spec.scope;
+            let key_template = Key::from_digest(&scope.namespace, &scope.set, [0; 20])?;
             let handles: Vec<_> = by_node
                 .into_values()
                 .map(|(node, points)| {
                     let reader = NodeReader {
                         spec: self.spec.clone(),
+                        key_template: key_template.clone(),
                         tx: self.tx.clone(),
                         cancel: self.cancel.clone(),
                         deadline: self.deadline,
@@ -317,6 +320,8 @@ fn retryable(e: &Error) -> bool {
 /// Reads one node's part of a round.
 struct NodeReader {
     spec: Arc<QuerySpec>,
+    /// A key of the scope's namespace and set; each record's key shares its names.
+    key_template: Key,
     tx: Sender<Event>,
     cancel: Arc<AtomicBool>,
     deadline: Deadline,
@@ -330,7 +335,7 @@ impl NodeReader {
         let mut unavailable = Vec::new();
         let mut sent = 0u64;
         let mut stopped = false;
-        let result = node.stream(&frame, self.deadline, &mut |m: Message| {
+        let result = node.stream(&frame, self.deadline, &mut |m: &MessageView<'_>| {
             if self.cancel.load(Ordering::Acquire) {
                 stopped = true;
                 return Ok(false);
@@ -338,7 +343,7 @@ impl NodeReader {
             let rc = ResultCode(m.header.result_code);
             if m.header.info3 & info3::PARTITION_DONE != 0 {
                 if rc != ResultCode::OK {
-                    unavailable.push(partition_of_marker(node, &m)?);
+                    unavailable.push(partition_of_marker(node, &m.header)?);
                 }
                 return Ok(true);
             }
@@ -402,40 +407,52 @@ impl NodeReader {
         }
     }
 
-    /// A record message's record, partition, digest and index value.
-    fn decode(&self, node: &Node, m: Message) -> Result<(Record, u16, [u8; 20], Option<i64>)> {
-        let digest: [u8; 20] = m
-            .field(field::DIGEST)
-            .and_then(|f| f.data.as_slice().try_into().ok())
-            .ok_or_else(|| Error::Protocol {
-                node: node.name().to_owned(),
-                message: "query record without a 20-byte digest".into(),
-            })?;
-        let bval = m
-            .field(field::BVAL_ARRAY)
-            .and_then(|f| <[u8; 8]>::try_from(f.data.as_slice()).ok())
-            .map(i64::from_le_bytes);
-        let set = m
-            .field(field::SET)
-            .and_then(Field::as_str)
-            .unwrap_or(&self.spec.scope.set)
-            .to_owned();
-        let key = Key::from_digest(&self.spec.scope.namespace, &set, digest)?;
+    /// A record message's record, partition, digest and index value, read
+    /// in place.
+    fn decode(
+        &self,
+        node: &Node,
+        m: &MessageView<'_>,
+    ) -> Result<(Record, u16, [u8; 20], Option<i64>)> {
+        let (mut digest, mut bval, mut set) = (None, None, None);
+        for f in m.fields() {
+            match f.kind {
+                field::DIGEST => digest = <[u8; 20]>::try_from(f.data).ok(),
+                field::BVAL_ARRAY => {
+                    bval = <[u8; 8]>::try_from(f.data).ok().map(i64::from_le_bytes);
+                }
+                field::SET => set = std::str::from_utf8(f.data).ok(),
+                _ => {}
+            }
+        }
+        let digest = digest.ok_or_else(|| Error::Protocol {
+            node: node.name().to_owned(),
+            message: "query record without a 20-byte digest".into(),
+        })?;
+        // Records of the scope's set share its names (no allocation).
+        let key = match set {
+            Some(s) if s != self.key_template.set() => {
+                Key::from_digest(&self.spec.scope.namespace, s, digest)?
+            }
+            _ => self.key_template.with_digest(digest),
+        };
         let pid = key.partition();
-        Ok((kv::record(&m, &key, false)?, pid, digest, bval))
+        Ok((
+            kv::record_of(&m.header, m.ops(), &key, false)?,
+            pid,
+            digest,
+            bval,
+        ))
     }
 }
 
 /// The partition a partition-done marker names (in its generation field).
-fn partition_of_marker(node: &Node, m: &Message) -> Result<u16> {
-    u16::try_from(m.header.generation)
+fn partition_of_marker(node: &Node, h: &Header) -> Result<u16> {
+    u16::try_from(h.generation)
         .ok()
         .filter(|p| *p < super::partition::PARTITIONS)
         .ok_or_else(|| Error::Protocol {
             node: node.name().to_owned(),
-            message: format!(
-                "partition-done marker for partition {}",
-                m.header.generation
-            ),
+            message: format!("partition-done marker for partition {}", h.generation),
         })
 }

@@ -10,7 +10,6 @@ use parking_lot::Mutex;
 use crate::client::Client;
 use crate::cluster::version::Version;
 use crate::net::Deadline;
-use crate::query::partition::PARTITIONS;
 use crate::wire::info;
 use crate::{Error, Result, ResultCode};
 
@@ -249,29 +248,29 @@ impl ExecuteTask {
         targets: Vec<(String, NodeJobState)>,
     ) -> Self {
         self.node_name = node_name;
-        // Each node's share: the partitions it masters now in the namespace.
+        // Each node's share: the partitions it masters now in the namespace
+        // (found by name, with no allocation per partition: this runs on
+        // every job start).
         let state = self.client.cluster().state();
-        let mut shares: HashMap<String, Vec<u16>> = HashMap::new();
-        for pid in 0..PARTITIONS {
-            if let Some(node) = state.partitions.owner(&self.namespace, 0, pid) {
-                shares.entry(node.name().to_owned()).or_default().push(pid);
+        let mut trackers: Vec<NodeTracker> = targets
+            .into_iter()
+            .map(|(n, s)| {
+                let mut t = NodeTracker::with_state(&n, s);
+                t.start_generation = state
+                    .nodes
+                    .iter()
+                    .find(|node| node.name() == n)
+                    .and_then(|node| node.tend.lock().partition_generation);
+                t
+            })
+            .collect();
+        for (pid, owner) in state.partitions.masters(&self.namespace).iter().enumerate() {
+            let Some(owner) = owner else { continue };
+            if let Some(t) = trackers.iter_mut().find(|t| t.name == owner.name()) {
+                t.partitions.push(pid as u16);
             }
         }
-        self.trackers = Arc::new(Mutex::new(
-            targets
-                .into_iter()
-                .map(|(n, s)| {
-                    let mut t = NodeTracker::with_state(&n, s);
-                    t.partitions = shares.remove(&n).unwrap_or_default();
-                    t.start_generation = state
-                        .nodes
-                        .iter()
-                        .find(|node| node.name() == n)
-                        .and_then(|node| node.tend.lock().partition_generation);
-                    t
-                })
-                .collect(),
-        ));
+        self.trackers = Arc::new(Mutex::new(trackers));
         self
     }
 

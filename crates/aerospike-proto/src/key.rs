@@ -94,6 +94,26 @@ impl Key {
         })
     }
 
+    /// A key of the same namespace and set known only by `digest`; the names
+    /// are shared, not copied (a scan makes one per record).
+    ///
+    /// ```
+    /// use aerospike_proto::Key;
+    /// let scope = Key::from_digest("test", "kv", [0; 20])?;
+    /// let k = scope.with_digest([7; 20]);
+    /// assert_eq!((k.namespace(), k.set(), k.digest()), ("test", "kv", &[7; 20]));
+    /// assert!(k.user_key().is_none());
+    /// # Ok::<(), aerospike_proto::Error>(())
+    /// ```
+    pub fn with_digest(&self, digest: [u8; 20]) -> Key {
+        Key {
+            namespace: self.namespace.clone(),
+            set: self.set.clone(),
+            user_key: None,
+            digest,
+        }
+    }
+
     /// The namespace.
     ///
     /// ```
