@@ -228,12 +228,13 @@ impl Client {
     }
 
     fn write_ops(&self, policy: &WritePolicy, key: &Key, kind: u8, bins: &[Bin]) -> Result<()> {
-        let msg = kv::write(policy, key, kind, bins)?;
-        let reply = self.run(key, &msg, policy.into(), true)?;
-        match reply.header.result_code {
-            0 => Ok(()),
-            rc => Err(server_error(rc, true)),
-        }
+        let request = |buf: &mut Vec<u8>| kv::write(policy, key, kind, bins, buf);
+        self.run_with(key, request, policy.into(), true, |reply| {
+            match reply.header.result_code {
+                0 => Ok(()),
+                rc => Err(server_error(rc, true)),
+            }
+        })?
     }
 
     fn run(
@@ -243,16 +244,20 @@ impl Client {
         retry: command::Retry,
         is_write: bool,
     ) -> Result<Message> {
-        self.run_with(key, msg, retry, is_write, |m| m.to_message())
+        let request = |buf: &mut Vec<u8>| {
+            msg.encode_into(buf);
+            Ok(())
+        };
+        self.run_with(key, request, retry, is_write, |m| m.to_message())
     }
 
-    /// Runs `msg` and hands the reply to `decode` in place. The request is
-    /// encoded into a buffer kept per thread, so a thread's commands reuse
-    /// one allocation.
+    /// Runs the request that `request` writes and hands the reply to
+    /// `decode` in place. The request is written into a buffer kept per
+    /// thread, so a thread's commands reuse one allocation.
     fn run_with<T>(
         &self,
         key: &Key,
-        msg: &Message,
+        request: impl FnOnce(&mut Vec<u8>) -> Result<()>,
         retry: command::Retry,
         is_write: bool,
         decode: impl FnMut(&MessageView<'_>) -> T,
@@ -271,8 +276,9 @@ impl Client {
                 Ok(b) => b,
                 Err(_) => &mut own,
             };
-            msg.encode_into(buf);
-            let r = command::execute_with(self.cluster(), key, buf, retry, is_write, decode);
+            let r = request(buf).and_then(|()| {
+                command::execute_with(self.cluster(), key, buf, retry, is_write, decode)
+            });
             if buf.capacity() > KEEP {
                 *buf = Vec::new();
             }
@@ -293,8 +299,8 @@ impl Client {
     /// # Ok::<(), aerospike_blocking::Error>(())
     /// ```
     pub fn get(&self, policy: &ReadPolicy, key: &Key, bins: Bins) -> Result<Option<Record>> {
-        let msg = kv::read(policy, key, &bins)?;
-        self.run_with(key, &msg, policy.into(), false, |reply| {
+        let request = |buf: &mut Vec<u8>| kv::read(policy, key, &bins, buf);
+        self.run_with(key, request, policy.into(), false, |reply| {
             match reply.header.result_code {
                 0 => kv::record_of(&reply.header, reply.ops(), key, false).map(Some),
                 2 => Ok(None),
@@ -312,13 +318,14 @@ impl Client {
     /// # Ok::<(), aerospike_blocking::Error>(())
     /// ```
     pub fn exists(&self, policy: &ReadPolicy, key: &Key) -> Result<bool> {
-        let msg = kv::read(policy, key, &Bins::None)?;
-        let reply = self.run(key, &msg, policy.into(), false)?;
-        match reply.header.result_code {
-            0 => Ok(true),
-            2 => Ok(false),
-            rc => Err(server_error(rc, false)),
-        }
+        let request = |buf: &mut Vec<u8>| kv::read(policy, key, &Bins::None, buf);
+        self.run_with(key, request, policy.into(), false, |reply| {
+            match reply.header.result_code {
+                0 => Ok(true),
+                2 => Ok(false),
+                rc => Err(server_error(rc, false)),
+            }
+        })?
     }
 
     /// Deletes a record; returns whether it existed.

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use crate::exp::Expression;
 use crate::operations::Operation;
 use crate::policy::{GenerationPolicy, ReadPolicy, RecordExistsAction, WritePolicy};
-use crate::wire::message::{field, info1, info2, info3, op, Field, Header, Message, Op, OpRef};
+use crate::wire::message::{
+    field, info1, info2, info3, op, Field, Header, Message, MessageWriter, Op, OpRef,
+};
 use crate::wire::particle;
 use crate::Key;
 use crate::Value;
@@ -24,24 +26,50 @@ fn millis(d: std::time::Duration) -> u32 {
     u32::try_from(d.as_millis()).unwrap_or(u32::MAX)
 }
 
-fn fields(key: &Key, send_key: bool, filter: Option<&Expression>) -> Vec<Field> {
-    let mut f = Vec::with_capacity(5);
-    f.push(Field::new(field::NAMESPACE, key.namespace()));
+/// The key's fields in the server's order, each handed to `emit` as
+/// (type, data).
+fn key_fields(
+    key: &Key,
+    send_key: bool,
+    filter: Option<&Expression>,
+    emit: &mut dyn FnMut(u8, &[u8]),
+) {
+    emit(field::NAMESPACE, key.namespace().as_bytes());
     if !key.set().is_empty() {
-        f.push(Field::new(field::SET, key.set()));
+        emit(field::SET, key.set().as_bytes());
     }
-    f.push(Field::new(field::DIGEST, key.digest().to_vec()));
+    emit(field::DIGEST, key.digest());
     if send_key {
         if let Some(k) = key.user_key() {
             let mut data = vec![0];
             data[0] = particle::encode(k, &mut data);
-            f.push(Field::new(field::KEY, data));
+            emit(field::KEY, &data);
         }
     }
     if let Some(e) = filter {
-        f.push(Field::new(field::FILTER_EXP, e.pack()));
+        emit(field::FILTER_EXP, &e.pack());
     }
+}
+
+fn fields(key: &Key, send_key: bool, filter: Option<&Expression>) -> Vec<Field> {
+    let mut f = Vec::with_capacity(5);
+    key_fields(key, send_key, filter, &mut |kind, data| {
+        f.push(Field::new(kind, data));
+    });
     f
+}
+
+/// Starts a request frame in `buf` with the key's fields.
+fn start_frame<'b>(
+    buf: &'b mut Vec<u8>,
+    header: &Header,
+    key: &Key,
+    send_key: bool,
+    filter: Option<&Expression>,
+) -> MessageWriter<'b> {
+    let mut w = MessageWriter::frame(buf, header);
+    key_fields(key, send_key, filter, &mut |kind, data| w.field(kind, data));
+    w
 }
 
 pub(crate) fn check_bin(name: &str) -> Result<()> {
@@ -93,62 +121,52 @@ fn write_header(p: &WritePolicy, info1: u8, extra_info2: u8) -> Result<Header> {
     Ok(h)
 }
 
-/// `get`: all bins, some bins, or the header only.
-pub(crate) fn read(p: &ReadPolicy, key: &Key, bins: &Bins) -> Result<Message> {
-    let fields = fields(key, p.send_key, p.filter_expression.as_ref());
-    Ok(match bins {
-        Bins::All => Message {
-            header: read_header(p, info1::READ | info1::GET_ALL),
-            fields,
-            ops: Vec::new(),
-        },
-        Bins::None => Message {
-            header: read_header(p, info1::READ | info1::NOBINDATA),
-            fields,
-            ops: Vec::new(),
-        },
+/// `get`: all bins, some bins, or the header only, as a frame in `buf`.
+pub(crate) fn read(p: &ReadPolicy, key: &Key, bins: &Bins, buf: &mut Vec<u8>) -> Result<()> {
+    let info1 = match bins {
+        Bins::All => info1::READ | info1::GET_ALL,
+        Bins::None => info1::READ | info1::NOBINDATA,
         Bins::Only(names) => {
-            let mut ops = Vec::with_capacity(names.len());
             for n in names {
                 check_bin(n)?;
-                ops.push(Op {
-                    kind: op::READ,
-                    particle: 0,
-                    name: n.clone(),
-                    data: Vec::new(),
-                });
             }
-            Message {
-                header: read_header(p, info1::READ),
-                fields,
-                ops,
-            }
+            info1::READ
         }
-    })
+    };
+    let filter = p.filter_expression.as_ref();
+    let mut w = start_frame(buf, &read_header(p, info1), key, p.send_key, filter);
+    if let Bins::Only(names) = bins {
+        for n in names {
+            w.op(op::READ, 0, n, &[]);
+        }
+    }
+    w.finish();
+    Ok(())
 }
 
-/// `put`, `append`, `prepend` and `add`: one operation of `kind` per bin.
-pub(crate) fn write(p: &WritePolicy, key: &Key, kind: u8, bins: &[Bin]) -> Result<Message> {
+/// `put`, `append`, `prepend` and `add`: one operation of `kind` per bin, as
+/// a frame in `buf`.
+pub(crate) fn write(
+    p: &WritePolicy,
+    key: &Key,
+    kind: u8,
+    bins: &[Bin],
+    buf: &mut Vec<u8>,
+) -> Result<()> {
     if bins.is_empty() {
         return Err(Error::invalid("no bin to write"));
     }
-    let mut ops = Vec::with_capacity(bins.len());
     for b in bins {
         check_bin(&b.name)?;
-        let mut data = Vec::new();
-        let particle = particle::encode(&b.value, &mut data);
-        ops.push(Op {
-            kind,
-            particle,
-            name: b.name.clone(),
-            data,
-        });
     }
-    Ok(Message {
-        header: write_header(p, 0, 0)?,
-        fields: fields(key, p.send_key, p.filter_expression.as_ref()),
-        ops,
-    })
+    let header = write_header(p, 0, 0)?;
+    let filter = p.filter_expression.as_ref();
+    let mut w = start_frame(buf, &header, key, p.send_key, filter);
+    for b in bins {
+        w.op_with(kind, &b.name, |data| particle::encode(&b.value, data));
+    }
+    w.finish();
+    Ok(())
 }
 
 /// `delete`.
@@ -327,6 +345,20 @@ mod tests {
     use crate::policy::Expiration;
     use aerospike_proto::fixtures;
 
+    /// The frame [`super::read`] writes, decoded (the tests compare messages).
+    fn read(p: &ReadPolicy, key: &Key, bins: &Bins) -> Result<Message> {
+        let mut buf = Vec::new();
+        super::read(p, key, bins, &mut buf)?;
+        Ok(Message::decode(&buf[8..]).expect("a whole message").0)
+    }
+
+    /// The frame [`super::write`] writes, decoded.
+    fn write(p: &WritePolicy, key: &Key, kind: u8, bins: &[Bin]) -> Result<Message> {
+        let mut buf = Vec::new();
+        super::write(p, key, kind, bins, &mut buf)?;
+        Ok(Message::decode(&buf[8..]).expect("a whole message").0)
+    }
+
     fn k(user: impl Into<Value>) -> Key {
         Key::new("test", "kv", user).unwrap()
     }
@@ -338,6 +370,25 @@ mod tests {
                 .map(|(k, v)| (Value::from(k), v))
                 .collect(),
         )
+    }
+
+    /// The per-thread request buffer is reused: a frame written over a
+    /// longer earlier one is byte for byte a fresh frame.
+    #[test]
+    fn frames_written_into_a_used_buffer_are_exact() {
+        let key = k("k1");
+        let bins = [Bin::new("s", "x".repeat(300)), Bin::new("i", 7)];
+        let mut fresh = Vec::new();
+        super::read(&ReadPolicy::default(), &key, &Bins::All, &mut fresh).unwrap();
+        let mut used = Vec::new();
+        super::write(&WritePolicy::default(), &key, op::WRITE, &bins, &mut used).unwrap();
+        let capacity = used.capacity();
+        super::read(&ReadPolicy::default(), &key, &Bins::All, &mut used).unwrap();
+        assert_eq!(used, fresh);
+        assert_eq!(used.capacity(), capacity, "the allocation was kept");
+        // A refused request writes nothing worth sending and says why.
+        let long = [Bin::new("a_bin_name_too_long", 1)];
+        assert!(super::write(&WritePolicy::default(), &key, op::WRITE, &long, &mut used).is_err());
     }
 
     /// Rebuilds every request of kv-single.txt, in order, from the inputs in

@@ -211,26 +211,9 @@ impl Message {
 
     /// Appends the message body (no proto header).
     pub fn encode_body(&self, buf: &mut Vec<u8>) {
-        let h = &self.header;
-        buf.push(MSG_HEADER_SIZE as u8);
-        buf.extend_from_slice(&[h.info1, h.info2, h.info3, h.info4, h.result_code]);
-        buf.extend_from_slice(&h.generation.to_be_bytes());
-        buf.extend_from_slice(&h.record_ttl.to_be_bytes());
-        buf.extend_from_slice(&h.transaction_ttl.to_be_bytes());
-        buf.extend_from_slice(&(self.fields.len() as u16).to_be_bytes());
-        buf.extend_from_slice(&(self.ops.len() as u16).to_be_bytes());
-        for f in &self.fields {
-            buf.extend_from_slice(&((f.data.len() + 1) as u32).to_be_bytes());
-            buf.push(f.kind);
-            buf.extend_from_slice(&f.data);
-        }
-        for o in &self.ops {
-            let size = 4 + o.name.len() + o.data.len();
-            buf.extend_from_slice(&(size as u32).to_be_bytes());
-            buf.extend_from_slice(&[o.kind, o.particle, 0, o.name.len() as u8]);
-            buf.extend_from_slice(o.name.as_bytes());
-            buf.extend_from_slice(&o.data);
-        }
+        let mut w = MessageWriter::body(buf, &self.header);
+        self.write_parts(&mut w);
+        w.finish();
     }
 
     /// The whole frame, proto header included.
@@ -250,13 +233,18 @@ impl Message {
     /// assert_eq!(buf, Message::default().encode());
     /// ```
     pub fn encode_into(&self, buf: &mut Vec<u8>) {
-        buf.clear();
-        buf.resize(proto::HEADER_SIZE, 0);
-        self.encode_body(buf);
-        let len = buf.len() - proto::HEADER_SIZE;
-        let mut head = [0u8; proto::HEADER_SIZE];
-        proto::write_header_into(&mut head, proto::TYPE_MESSAGE, len);
-        buf[..proto::HEADER_SIZE].copy_from_slice(&head);
+        let mut w = MessageWriter::frame(buf, &self.header);
+        self.write_parts(&mut w);
+        w.finish();
+    }
+
+    fn write_parts(&self, w: &mut MessageWriter<'_>) {
+        for f in &self.fields {
+            w.field(f.kind, &f.data);
+        }
+        for o in &self.ops {
+            w.op(o.kind, o.particle, &o.name, &o.data);
+        }
     }
 
     /// Decodes one message from the front of `b`; returns it and its size.
@@ -275,6 +263,120 @@ impl Message {
             b = &b[n..];
         }
         Ok(out)
+    }
+}
+
+/// Writes a message straight into a byte buffer: fields and operations are
+/// copied from borrowed data (or written in place by a closure), with no
+/// intermediate [`Message`]. The field and operation counts of the header,
+/// and the proto header's length, are filled in by [`finish`](Self::finish).
+///
+/// ```
+/// use aerospike_proto::wire::message::{Header, Message, MessageWriter};
+/// let mut buf = Vec::new();
+/// let mut w = MessageWriter::frame(&mut buf, &Header::default());
+/// w.field(0, b"test");
+/// w.op_with(2, "n", |data| {
+///     data.extend_from_slice(&7i64.to_be_bytes());
+///     1 // the particle type: integer
+/// });
+/// w.finish();
+/// let (m, _) = Message::decode(&buf[8..]).unwrap();
+/// assert_eq!(m.fields[0].as_str(), Some("test"));
+/// assert_eq!((m.ops[0].name.as_str(), m.ops[0].particle), ("n", 1));
+/// assert_eq!(m.encode(), buf);
+/// ```
+#[derive(Debug)]
+pub struct MessageWriter<'a> {
+    buf: &'a mut Vec<u8>,
+    /// Where the message header starts.
+    start: usize,
+    /// Whether a proto header precedes it.
+    framed: bool,
+    n_fields: u16,
+    n_ops: u16,
+}
+
+impl<'a> MessageWriter<'a> {
+    /// Clears `buf` (keeping its allocation) and starts a whole frame.
+    pub fn frame(buf: &'a mut Vec<u8>, header: &Header) -> Self {
+        buf.clear();
+        buf.resize(proto::HEADER_SIZE, 0);
+        Self::start(buf, header, true)
+    }
+
+    /// Starts a message body (no proto header) at the end of `buf`.
+    pub fn body(buf: &'a mut Vec<u8>, header: &Header) -> Self {
+        Self::start(buf, header, false)
+    }
+
+    fn start(buf: &'a mut Vec<u8>, h: &Header, framed: bool) -> Self {
+        let start = buf.len();
+        buf.push(MSG_HEADER_SIZE as u8);
+        buf.extend_from_slice(&[h.info1, h.info2, h.info3, h.info4, h.result_code]);
+        buf.extend_from_slice(&h.generation.to_be_bytes());
+        buf.extend_from_slice(&h.record_ttl.to_be_bytes());
+        buf.extend_from_slice(&h.transaction_ttl.to_be_bytes());
+        buf.extend_from_slice(&[0; 4]); // the counts, set by `finish`
+        MessageWriter {
+            buf,
+            start,
+            framed,
+            n_fields: 0,
+            n_ops: 0,
+        }
+    }
+
+    /// Appends a field. Fields must all come before the first operation.
+    pub fn field(&mut self, kind: u8, data: &[u8]) {
+        self.field_with(kind, |b| b.extend_from_slice(data));
+    }
+
+    /// Appends a field whose data `write` appends to the buffer.
+    pub fn field_with(&mut self, kind: u8, write: impl FnOnce(&mut Vec<u8>)) {
+        debug_assert_eq!(self.n_ops, 0, "fields come before operations");
+        let at = self.buf.len();
+        self.buf.extend_from_slice(&[0; 4]);
+        self.buf.push(kind);
+        write(self.buf);
+        let size = (self.buf.len() - at - 4) as u32;
+        self.buf[at..at + 4].copy_from_slice(&size.to_be_bytes());
+        self.n_fields += 1;
+    }
+
+    /// Appends an operation on bin `name` (at most 255 bytes).
+    pub fn op(&mut self, kind: u8, particle: u8, name: &str, data: &[u8]) {
+        self.op_with(kind, name, |b| {
+            b.extend_from_slice(data);
+            particle
+        });
+    }
+
+    /// Appends an operation whose value `write` appends to the buffer,
+    /// returning its particle type.
+    pub fn op_with(&mut self, kind: u8, name: &str, write: impl FnOnce(&mut Vec<u8>) -> u8) {
+        let at = self.buf.len();
+        self.buf.extend_from_slice(&[0; 4]);
+        self.buf.extend_from_slice(&[kind, 0, 0, name.len() as u8]);
+        self.buf.extend_from_slice(name.as_bytes());
+        let particle = write(self.buf);
+        let size = (self.buf.len() - at - 4) as u32;
+        self.buf[at..at + 4].copy_from_slice(&size.to_be_bytes());
+        self.buf[at + 5] = particle;
+        self.n_ops += 1;
+    }
+
+    /// Fills in the counts (and the proto header of a frame).
+    pub fn finish(self) {
+        let counts = self.start + MSG_HEADER_SIZE - 4;
+        self.buf[counts..counts + 2].copy_from_slice(&self.n_fields.to_be_bytes());
+        self.buf[counts + 2..counts + 4].copy_from_slice(&self.n_ops.to_be_bytes());
+        if self.framed {
+            let len = self.buf.len() - proto::HEADER_SIZE;
+            let mut head = [0u8; proto::HEADER_SIZE];
+            proto::write_header_into(&mut head, proto::TYPE_MESSAGE, len);
+            self.buf[..proto::HEADER_SIZE].copy_from_slice(&head);
+        }
     }
 }
 
