@@ -162,21 +162,20 @@ impl Cluster {
         if self.closed.load(Ordering::Acquire) {
             return Err(Error::Closed);
         }
-        let st = self.state();
+        // The read guard, not a clone of the state's `Arc`: two atomic
+        // operations fewer on a line every command thread shares.
+        let st = self.state.read();
+        if let Some(node) = st.partitions.replica_or_master(ns, replica, partition) {
+            return Ok(node.clone());
+        }
         let count = st.partitions.replica_count(ns);
-        st.partitions
-            .owner(ns, replica % count.max(1), partition)
-            .or_else(|| st.partitions.owner(ns, 0, partition))
-            .cloned()
-            .ok_or_else(|| {
-                if count == 0 {
-                    Error::NoNode(format!("namespace {ns:?} is not known to any node"))
-                } else {
-                    Error::NoNode(format!(
-                        "no node holds partition {partition} of namespace {ns:?}"
-                    ))
-                }
-            })
+        Err(if count == 0 {
+            Error::NoNode(format!("namespace {ns:?} is not known to any node"))
+        } else {
+            Error::NoNode(format!(
+                "no node holds partition {partition} of namespace {ns:?}"
+            ))
+        })
     }
 
     /// Any active node (the first), for cluster-wide info commands.

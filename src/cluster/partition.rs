@@ -162,6 +162,18 @@ impl<T: Clone> PartitionMap<T> {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// The node holding copy `replica % copies` of a partition, or its master
+    /// when that copy is unknown: one namespace lookup (this runs on every
+    /// single-record command).
+    pub(crate) fn replica_or_master(&self, ns: &str, replica: usize, pid: u16) -> Option<&T> {
+        let owners = &self.namespaces.get(ns)?.owners;
+        let pid = usize::from(pid);
+        let copy = owners.get(replica % owners.len().max(1))?;
+        copy.get(pid)?
+            .as_ref()
+            .or_else(|| owners.first()?.get(pid)?.as_ref())
+    }
+
     /// The node holding copy `replica` (0 = master) of a partition.
     pub(crate) fn owner(&self, ns: &str, replica: usize, pid: u16) -> Option<&T> {
         self.namespaces
@@ -264,6 +276,44 @@ mod tests {
             .collect();
         assert_eq!(per_node.iter().sum::<usize>(), 4096);
         assert!(per_node.iter().all(|c| *c > 1000), "{per_node:?}");
+    }
+
+    /// `replica_or_master` and `masters` agree with `owner`: the copy asked
+    /// for (wrapping past the copies known), the master where that copy is
+    /// unknown, nothing for an unknown namespace.
+    #[test]
+    fn replica_or_master_and_masters_agree_with_owner() {
+        let full = base64::encode(&[0xff; 512]);
+        let none = base64::encode(&[0; 512]);
+        let half = base64::encode(&[[0xff; 256], [0; 256]].concat());
+        let a = parse_replicas(
+            &format!("test:1,2,{full},{none}"),
+            ReplicasCommand::Replicas,
+        )
+        .unwrap();
+        let b = parse_replicas(
+            &format!("test:1,2,{none},{half}"),
+            ReplicasCommand::Replicas,
+        )
+        .unwrap();
+        let m = PartitionMap::build([("a", &a), ("b", &b)]);
+        assert_eq!(m.replica_or_master("test", 0, 5), Some(&"a"));
+        assert_eq!(m.replica_or_master("test", 1, 5), Some(&"b"));
+        assert_eq!(
+            m.replica_or_master("test", 3, 5),
+            Some(&"b"),
+            "3 wraps to copy 1"
+        );
+        assert_eq!(
+            m.replica_or_master("test", 1, 4095),
+            Some(&"a"),
+            "copy 1 unknown"
+        );
+        assert_eq!(m.replica_or_master("other", 0, 5), None);
+        let masters = m.masters("test");
+        assert_eq!(masters.len(), PARTITIONS);
+        assert!((0..4096u16).all(|p| masters[usize::from(p)].as_ref() == m.owner("test", 0, p)));
+        assert!(m.masters("other").is_empty());
     }
 
     proptest::proptest! {
