@@ -98,7 +98,7 @@ pub(crate) fn start(
             })
             .collect();
         let scope = &req.scope;
-        let task = ExecuteTask::attach(client, req.task_id, &scope.namespace, &scope.set, kind);
+        let task = ExecuteTask::untracked(client, req.task_id, &scope.namespace, &scope.set, kind);
         return Ok(task.tracking(node.map(str::to_owned), targets));
     }
     Err(abort_partial_start(client, req.task_id, outcomes))

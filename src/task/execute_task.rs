@@ -227,7 +227,18 @@ impl ExecuteTask {
             .iter()
             .map(|n| (n.name().to_owned(), NodeJobState::Pending))
             .collect();
-        let task = ExecuteTask {
+        Self::untracked(client, task_id, namespace, set, kind).tracking(None, targets)
+    }
+
+    /// A handle that watches no node yet (see [`tracking`](Self::tracking)).
+    pub(crate) fn untracked(
+        client: &Client,
+        task_id: u64,
+        namespace: &str,
+        set: &str,
+        kind: TaskKind,
+    ) -> ExecuteTask {
+        ExecuteTask {
             client: client.clone(),
             kind,
             namespace: namespace.to_owned(),
@@ -236,8 +247,7 @@ impl ExecuteTask {
             task_id,
             trackers: Arc::default(),
             status_requests: Arc::default(),
-        };
-        task.tracking(None, targets)
+        }
     }
 
     /// The same handle, watching only `targets`, each in the state its start
@@ -517,7 +527,9 @@ impl ExecuteTask {
     /// refreshes the partition map. A server works on a partition only where
     /// it is master when its job reaches it, so the records of these
     /// partitions may have been processed twice or not at all.
-    /// [`wait`](Self::wait) checks it when a job completes.
+    /// [`wait`](Self::wait) checks it when a job completes, unless every node
+    /// answered its last status poll with the partition generation the job's
+    /// start saw (then nothing can have moved).
     ///
     /// ```no_run
     /// # use aerospike_blocking::{Client, ClientPolicy};

@@ -356,6 +356,19 @@ mod tests {
         }
     }
 
+    /// A fake clock whose time a job source reads too.
+    struct SharedClock(FakeClock, std::rc::Rc<std::cell::Cell<Instant>>);
+
+    impl Clock for SharedClock {
+        fn now(&self) -> Instant {
+            self.0.now()
+        }
+        fn sleep(&mut self, d: Duration) {
+            self.0.sleep(d);
+            self.1.set(self.0.now);
+        }
+    }
+
     /// A job that runs for `runs_for` after `t0` on every node, then is done.
     struct FakeJob {
         t0: Instant,
@@ -422,16 +435,6 @@ mod tests {
     ) -> (Result<Outcome>, Vec<Duration>, usize) {
         let t0 = Instant::now();
         let shared = std::rc::Rc::new(std::cell::Cell::new(t0));
-        struct SharedClock(FakeClock, std::rc::Rc<std::cell::Cell<Instant>>);
-        impl Clock for SharedClock {
-            fn now(&self) -> Instant {
-                self.0.now()
-            }
-            fn sleep(&mut self, d: Duration) {
-                self.0.sleep(d);
-                self.1.set(self.0.now);
-            }
-        }
         let mut clock = SharedClock(
             FakeClock {
                 now: t0,
@@ -506,7 +509,10 @@ mod tests {
             // `job-progress` has two decimals: 0.01 % of the run is the
             // prediction's resolution.
             let resolution = runs_for / 10_000;
-            assert!(lag <= NEAR_END_DELAY + resolution, "{ms} ms job: seen {lag:?} late");
+            assert!(
+                lag <= NEAR_END_DELAY + resolution,
+                "{ms} ms job: seen {lag:?} late"
+            );
             // The steady polls (one per second), the 1, 2, 4, ... ramp
             // (11), and at most 11 closing in on the end (log2(1 s / 2 ms) + 2).
             let steady = (ms / 1000) as usize;
@@ -569,19 +575,9 @@ mod tests {
                     .collect())
             }
         }
-        struct Shared(FakeClock, std::rc::Rc<std::cell::Cell<Instant>>);
-        impl Clock for Shared {
-            fn now(&self) -> Instant {
-                self.0.now()
-            }
-            fn sleep(&mut self, d: Duration) {
-                self.0.sleep(d);
-                self.1.set(self.0.now);
-            }
-        }
         let t0 = Instant::now();
         let now = std::rc::Rc::new(std::cell::Cell::new(t0));
-        let mut clock = Shared(
+        let mut clock = SharedClock(
             FakeClock {
                 now: t0,
                 sleeps: vec![],
