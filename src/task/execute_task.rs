@@ -136,16 +136,17 @@ impl JobSource for ClusterSource<'_> {
         self.sent.fetch_add(nodes.len() as u64, Ordering::Relaxed);
         let replies = cluster.fan_out(&nodes, Deadline::after(STATUS_TIMEOUT), move |node, dl| {
             let cmd = status_command(node.version(), id);
-            let reply = node.info(&[cmd.as_str(), "partition-generation"], dl)?;
-            let value = |name: &str| {
-                reply
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default()
-            };
-            let generation = value("partition-generation").trim().parse::<u64>().ok();
-            Ok((value(&cmd), cmd, generation))
+            let mut reply = node
+                .info(&[cmd.as_str(), "partition-generation"], dl)?
+                .into_iter();
+            // Values come back in the order asked; the status is read as
+            // before (whatever name the server echoes), the generation only
+            // when named.
+            let status = reply.next().map(|(_, v)| v).unwrap_or_default();
+            let generation = reply
+                .find(|(k, _)| k == "partition-generation")
+                .and_then(|(_, v)| v.trim().parse::<u64>().ok());
+            Ok((status, cmd, generation))
         });
         for (node, r) in replies {
             let obs = match r {

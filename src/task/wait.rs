@@ -359,6 +359,19 @@ mod tests {
     /// A fake clock whose time a job source reads too.
     struct SharedClock(FakeClock, std::rc::Rc<std::cell::Cell<Instant>>);
 
+    impl SharedClock {
+        /// A clock starting now, and the time it shares with a job source.
+        fn start() -> (SharedClock, std::rc::Rc<std::cell::Cell<Instant>>) {
+            let t0 = Instant::now();
+            let shared = std::rc::Rc::new(std::cell::Cell::new(t0));
+            let clock = FakeClock {
+                now: t0,
+                sleeps: vec![],
+            };
+            (SharedClock(clock, shared.clone()), shared)
+        }
+    }
+
     impl Clock for SharedClock {
         fn now(&self) -> Instant {
             self.0.now()
@@ -433,15 +446,8 @@ mod tests {
         nodes: usize,
         progress_until: Option<Duration>,
     ) -> (Result<Outcome>, Vec<Duration>, usize) {
-        let t0 = Instant::now();
-        let shared = std::rc::Rc::new(std::cell::Cell::new(t0));
-        let mut clock = SharedClock(
-            FakeClock {
-                now: t0,
-                sleeps: vec![],
-            },
-            shared.clone(),
-        );
+        let (mut clock, shared) = SharedClock::start();
+        let t0 = clock.now();
         let mut job = FakeJob {
             t0,
             runs_for,
@@ -575,16 +581,11 @@ mod tests {
                     .collect())
             }
         }
-        let t0 = Instant::now();
-        let now = std::rc::Rc::new(std::cell::Cell::new(t0));
-        let mut clock = SharedClock(
-            FakeClock {
-                now: t0,
-                sleeps: vec![],
-            },
-            now.clone(),
-        );
-        let mut job = Accelerating { t0, now };
+        let (mut clock, now) = SharedClock::start();
+        let mut job = Accelerating {
+            t0: clock.now(),
+            now,
+        };
         let mut trackers = vec![NodeTracker::new("A")];
         let r = wait_loop(
             &mut |now| poll_once(&mut job, &mut trackers, now),
