@@ -242,7 +242,7 @@ impl Node {
     /// Sends one request frame and streams reply messages (read in place)
     /// until one has the LAST bit; `f` returns false to stop early (the connection is then
     /// closed, as the rest of the stream is unread).
-    // Crate-internal node API (docs/architecture.md), used by batches.
+    // Crate-internal node API (docs/architecture.md), used by batches and queries.
     pub(crate) fn stream(
         &self,
         frame: &[u8],
