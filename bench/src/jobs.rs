@@ -122,6 +122,8 @@ pub const LONG_JOB_RPS: u32 = 100;
 pub struct JobFigures {
     pub start_median: Duration,
     pub start_p90: Duration,
+    /// Median CPU time of the whole process per start (all its threads).
+    pub start_cpu_median: Duration,
     /// (wait() duration, lag after the last node finished in ms) per run, default options.
     pub detect_default: Vec<(Duration, u64)>,
     /// Same with the smallest poll interval the client allows.
@@ -155,7 +157,8 @@ pub mod official {
         c: &aerospike::Client,
         set: &str,
         rps: u32,
-    ) -> (aerospike::Task<aerospike::ExecuteTask>, Duration) {
+    ) -> (aerospike::Task<aerospike::ExecuteTask>, Duration, Duration) {
+        let cpu = stats::process_cpu_precise();
         let t = Instant::now();
         let mut st = Statement::new(crate::kv::NS, set, Bins::None);
         st.set_operations(vec![operations::add(&as_bin!("n", 1))]);
@@ -166,7 +169,8 @@ pub mod official {
         let task = c
             .query_operate(&policy, st)
             .expect("official: query_operate");
-        (task, t.elapsed())
+        let wall = t.elapsed();
+        (task, wall, stats::process_cpu_precise().saturating_sub(cpu))
     }
 
     fn id(task: aerospike::Task<aerospike::ExecuteTask>) -> u64 {
@@ -181,16 +185,19 @@ pub mod official {
     ) -> JobFigures {
         let mut f = JobFigures::default();
         let mut starts = Vec::new();
+        let mut cpu = Vec::new();
         for _ in 0..reps {
-            let (task, d) = start(c, SMALL_SET, 0);
+            let (task, d, used) = start(c, SMALL_SET, 0);
             starts.push(d);
+            cpu.push(used);
             settle(probe, id(task));
         }
+        f.start_cpu_median = stats::median(cpu);
         f.start_median = stats::median(starts.clone());
         f.start_p90 = percentile(starts, 0.9);
         // The official wait has one setting: poll every 1 s, sleeping first.
         for _ in 0..detect_reps {
-            let (task, _) = start(c, SMALL_SET, 0);
+            let (task, ..) = start(c, SMALL_SET, 0);
             let t = Instant::now();
             let done = task.wait_till_complete(None);
             let waited = t.elapsed();
@@ -203,7 +210,7 @@ pub mod official {
             }
             settle(probe, trid);
         }
-        let (task, _) = start(c, LONG_SET, LONG_JOB_RPS);
+        let (task, ..) = start(c, LONG_SET, LONG_JOB_RPS);
         (f.long_job_polls_steady, f.long_job_polls_whole) =
             long_job_polls(probe.nodes().len(), || {
                 if let Err(e) = task.wait_till_complete(None) {
@@ -212,7 +219,7 @@ pub mod official {
             });
         settle(probe, id(task));
         let t = Instant::now();
-        let (task, _) = start(c, BIG_SET, 0);
+        let (task, ..) = start(c, BIG_SET, 0);
         if let Err(e) = task.wait_till_complete(None) {
             eprintln!("official: end-to-end wait failed: {e}");
         }

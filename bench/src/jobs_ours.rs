@@ -9,21 +9,25 @@ use aerospike_blocking::Client;
 use crate::jobs::{self, JobFigures, BIG_SET, SMALL_SET};
 use crate::stats;
 
-fn start(c: &Client, set: &str, rps: u32) -> (ExecuteTask, Duration) {
+/// Starts the job; returns its task, the wall time and the process CPU time
+/// the start took.
+fn start(c: &Client, set: &str, rps: u32) -> (ExecuteTask, Duration, Duration) {
     let ds = DataSet::of(crate::kv::NS, set);
+    let cpu = stats::process_cpu_precise();
     let t = Instant::now();
     let mut b = c.session().background_task().update(&ds).bin("n").add(1);
     if rps > 0 {
         b = b.records_per_second(rps);
     }
     let task = b.execute().expect("ours: start");
-    (task, t.elapsed())
+    let wall = t.elapsed();
+    (task, wall, stats::process_cpu_precise().saturating_sub(cpu))
 }
 
 fn detect(c: &Client, opts: WaitOptions, reps: usize) -> Vec<(Duration, u64)> {
     let mut v = Vec::new();
     for _ in 0..reps {
-        let (task, _) = start(c, SMALL_SET, 0);
+        let (task, ..) = start(c, SMALL_SET, 0);
         let t = Instant::now();
         let outcome = task.wait(opts);
         let waited = t.elapsed();
@@ -42,11 +46,14 @@ fn detect(c: &Client, opts: WaitOptions, reps: usize) -> Vec<(Duration, u64)> {
 pub fn run(c: &Client, reps: usize, detect_reps: usize) -> JobFigures {
     let mut f = JobFigures::default();
     let mut starts = Vec::new();
+    let mut cpu = Vec::new();
     for _ in 0..reps {
-        let (task, d) = start(c, SMALL_SET, 0);
+        let (task, d, used) = start(c, SMALL_SET, 0);
         starts.push(d);
+        cpu.push(used);
         jobs::settle(c, task.task_id());
     }
+    f.start_cpu_median = stats::median(cpu);
     f.start_median = stats::median(starts.clone());
     f.start_p90 = jobs::percentile(starts, 0.9);
     f.detect_default = detect(c, WaitOptions::default(), detect_reps);
@@ -56,7 +63,7 @@ pub fn run(c: &Client, reps: usize, detect_reps: usize) -> JobFigures {
         detect_reps,
     );
     // A long job, waited for with the default options (1 s interval).
-    let (task, _) = start(c, jobs::LONG_SET, jobs::LONG_JOB_RPS);
+    let (task, ..) = start(c, jobs::LONG_SET, jobs::LONG_JOB_RPS);
     let mut waited = Duration::ZERO;
     (f.long_job_polls_steady, f.long_job_polls_whole) =
         jobs::long_job_polls(c.nodes().len(), || {
@@ -74,7 +81,7 @@ pub fn run(c: &Client, reps: usize, detect_reps: usize) -> JobFigures {
     f.long_job_interval = WaitOptions::default().poll_interval;
     jobs::settle(c, task.task_id());
     let t = Instant::now();
-    let (task, _) = start(c, BIG_SET, 0);
+    let (task, ..) = start(c, BIG_SET, 0);
     match task.wait(WaitOptions::default()) {
         Ok(Outcome::Completed) => {}
         other => eprintln!("ours: end-to-end wait gave {other:?}"),

@@ -13,6 +13,22 @@ pub fn process_cpu() -> Duration {
     cpu_of("self")
 }
 
+/// CPU time (user + system) of this whole process so far, to the
+/// nanosecond (`CLOCK_PROCESS_CPUTIME_ID`): for spans too short for the
+/// 10 ms ticks of [`process_cpu`].
+pub fn process_cpu_precise() -> Duration {
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid, writable timespec.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    if rc != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
 /// CPU time (user + system) of process `pid` ("self" for this one).
 pub fn cpu_of(pid: &str) -> Duration {
     let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();

@@ -33,6 +33,54 @@ use tend::NodeView;
 pub(crate) struct ClusterState {
     pub(crate) nodes: Vec<Arc<Node>>,
     pub(crate) partitions: PartitionMap<Arc<Node>>,
+    /// Each namespace's master partitions grouped by node, built on first
+    /// use ([`ClusterState::master_shares`]).
+    shares: Mutex<HashMap<String, Arc<MasterShares>>>,
+}
+
+/// The partitions each node masters in one namespace, in partition order.
+pub(crate) type MasterShares = Vec<(Arc<Node>, Arc<[u16]>)>;
+
+impl ClusterState {
+    fn new(nodes: Vec<Arc<Node>>, partitions: PartitionMap<Arc<Node>>) -> Self {
+        ClusterState {
+            nodes,
+            partitions,
+            shares: Mutex::default(),
+        }
+    }
+
+    /// The partitions of `ns` each node masters in this snapshot. The first
+    /// call per namespace groups the map (one pass over its partitions);
+    /// later ones, e.g. each job start while the cluster is stable, share
+    /// the result.
+    pub(crate) fn master_shares(&self, ns: &str) -> Arc<MasterShares> {
+        if let Some(s) = self.shares.lock().get(ns) {
+            return s.clone();
+        }
+        let masters = self.partitions.masters(ns);
+        let mut grouped: Vec<(Arc<Node>, Vec<u16>)> = Vec::new();
+        for (pid, owner) in masters.iter().enumerate() {
+            let Some(owner) = owner else { continue };
+            // The map holds the node list's own handles: match by pointer.
+            let i = match grouped.iter().position(|(n, _)| Arc::ptr_eq(n, owner)) {
+                Some(i) => i,
+                None => {
+                    grouped.push((owner.clone(), Vec::new()));
+                    grouped.len() - 1
+                }
+            };
+            grouped[i].1.push(pid as u16);
+        }
+        let shares: Arc<MasterShares> = Arc::new(
+            grouped
+                .into_iter()
+                .map(|(n, pids)| (n, Arc::from(pids)))
+                .collect(),
+        );
+        self.shares.lock().insert(ns.to_owned(), shares.clone());
+        shares
+    }
 }
 
 /// The client's view of the cluster.
@@ -499,12 +547,58 @@ impl Cluster {
                 .collect();
             reports.sort_by_key(|r| std::cmp::Reverse(r.0));
             let partitions = PartitionMap::build(reports.iter().map(|(_, n, r)| (n.clone(), &**r)));
-            *self.state.write() = Arc::new(ClusterState { nodes, partitions });
+            *self.state.write() = Arc::new(ClusterState::new(nodes, partitions));
         }
         for n in removed {
             log::info!("node {} left the cluster", n.name());
             n.shutdown();
         }
         changed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::partition::{tests::replies, ReplicasCommand};
+    use super::*;
+
+    #[test]
+    fn master_shares_split_the_map_by_node_and_are_built_once() {
+        // The three nodes' `replicas` replies of a real 3-node cluster.
+        let mut vals = replies("info-tend-cluster.txt", "replicas");
+        vals.dedup();
+        let reps: Vec<_> = vals
+            .iter()
+            .map(|v| parse_replicas(v, ReplicasCommand::Replicas).unwrap())
+            .collect();
+        let policy = ClientPolicy::default();
+        let nodes: Vec<Arc<Node>> = (0..reps.len())
+            .map(|i| {
+                let addr: SocketAddr = format!("127.0.0.1:{}", 1 + i).parse().unwrap();
+                Node::new(format!("N{i}"), addr, "8.1.2.0", Vec::new(), &policy).unwrap()
+            })
+            .collect();
+        let map = PartitionMap::build(nodes.iter().cloned().zip(reps.iter()));
+        let state = ClusterState::new(nodes.clone(), map);
+        let shares = state.master_shares("test");
+        assert_eq!(shares.len(), 3);
+        let mut all: Vec<u16> = Vec::new();
+        for (node, pids) in shares.iter() {
+            assert!(pids.windows(2).all(|w| w[0] < w[1]), "{}", node.name());
+            assert!((1000..1800).contains(&pids.len()), "{}", pids.len());
+            for pid in pids.iter() {
+                let owner = state.partitions.owner("test", 0, *pid).unwrap();
+                assert!(Arc::ptr_eq(owner, node), "partition {pid}");
+            }
+            all.extend(pids.iter());
+        }
+        all.sort_unstable();
+        assert_eq!(all, (0..4096).collect::<Vec<u16>>());
+        // Later calls share the first grouping; an unknown namespace has none.
+        assert!(Arc::ptr_eq(&shares, &state.master_shares("test")));
+        assert!(state.master_shares("nope").is_empty());
+        for n in nodes {
+            n.shutdown();
+        }
     }
 }

@@ -191,13 +191,13 @@ impl<T: Clone> PartitionMap<T> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::wire::info;
     use aerospike_proto::fixtures;
 
     /// `replicas` values from a fixture, by the node named in the `# conn` line.
-    fn replies(file: &str, cmd: &str) -> Vec<String> {
+    pub(in crate::cluster) fn replies(file: &str, cmd: &str) -> Vec<String> {
         let text = fixtures::read(file);
         let mut out = Vec::new();
         for line in text.lines() {

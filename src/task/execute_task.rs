@@ -260,27 +260,22 @@ impl ExecuteTask {
     ) -> Self {
         self.node_name = node_name;
         // Each node's share: the partitions it masters now in the namespace
-        // (found by name, with no allocation per partition: this runs on
-        // every job start).
+        // (grouped once per cluster snapshot: this runs on every job start).
         let state = self.client.cluster().state();
-        let mut trackers: Vec<NodeTracker> = targets
+        let shares = state.master_shares(&self.namespace);
+        let trackers: Vec<NodeTracker> = targets
             .into_iter()
             .map(|(n, s)| {
                 let mut t = NodeTracker::with_state(&n, s);
-                t.start_generation = state
-                    .nodes
-                    .iter()
-                    .find(|node| node.name() == n)
-                    .and_then(|node| node.tend.lock().partition_generation);
+                if let Some((node, pids)) = shares.iter().find(|(node, _)| node.name() == n) {
+                    t.start_generation = node.tend.lock().partition_generation;
+                    t.partitions = pids.clone();
+                } else if let Some(node) = state.nodes.iter().find(|node| node.name() == n) {
+                    t.start_generation = node.tend.lock().partition_generation;
+                }
                 t
             })
             .collect();
-        for (pid, owner) in state.partitions.masters(&self.namespace).iter().enumerate() {
-            let Some(owner) = owner else { continue };
-            if let Some(t) = trackers.iter_mut().find(|t| t.name == owner.name()) {
-                t.partitions.push(pid as u16);
-            }
-        }
         self.trackers = Arc::new(Mutex::new(trackers));
         self
     }

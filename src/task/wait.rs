@@ -2,6 +2,7 @@
 //! the poll loop, over small traits so they are tested without sockets or
 //! real time.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::{Error, Result, TimeoutPhase};
@@ -157,7 +158,7 @@ pub(crate) struct NodeTracker {
     first_unseen: Option<Instant>,
     info: Option<JobInfo>,
     /// The node's share of the job: the partitions it mastered at the start.
-    pub(crate) partitions: Vec<u16>,
+    pub(crate) partitions: Arc<[u16]>,
     /// The node's partition generation the share was read from.
     pub(crate) start_generation: Option<u64>,
 }
@@ -178,7 +179,7 @@ impl NodeTracker {
             unseen_polls: 0,
             first_unseen: None,
             info: None,
-            partitions: Vec::new(),
+            partitions: Arc::from([]),
             start_generation: None,
         }
     }
@@ -231,7 +232,7 @@ impl NodeTracker {
             node: self.name.clone(),
             state: self.state.clone(),
             info: self.info.clone(),
-            partitions: self.partitions.clone(),
+            partitions: self.partitions.to_vec(),
         }
     }
 }
@@ -715,7 +716,7 @@ mod tests {
     fn a_share_is_unmoved_only_at_its_start_generation() {
         let mut t = NodeTracker::new("A");
         assert!(t.share_unmoved(None), "no share, nothing to move");
-        t.partitions = vec![1, 2];
+        t.partitions = Arc::from([1, 2]);
         assert!(!t.share_unmoved(Some(4)), "start generation unknown");
         t.start_generation = Some(4);
         assert!(t.share_unmoved(Some(4)));
