@@ -23,16 +23,17 @@
 //! # Ok::<(), aerospike_blocking::Error>(())
 //! ```
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cluster::node::Node;
 use crate::command::kv;
 use crate::exp::Expression;
 use crate::net::Deadline;
 use crate::operations::Operation;
 use crate::wire::batch::{self, BatchEntry, INLINE_IN_MEMORY, REPORT_ALL_ERRORS, REPORT_ERROR_REC};
-use crate::wire::message::{field, info1, info2, info3, op, Field, Header, Message, Op};
+use crate::wire::message::{field, info1, info2, info3, op, Header, MessageView, Op};
 use crate::{Bins, Client, Error, Key, Record, Result, ResultCode, Value, WritePolicy};
 
 /// Most keys one batch call takes (the server's default
@@ -166,14 +167,110 @@ impl BatchRecord {
     }
 }
 
-/// One key's request: its header and operations.
+/// One key's request: its batch entry (the index is set by
+/// [`Batch::new`]) and whether it writes.
 struct Item {
     key: Key,
-    header: Header,
-    /// Fields after the namespace and set (a UDF call's).
-    fields: Vec<Field>,
-    ops: Vec<Op>,
+    entry: BatchEntry,
     writes: bool,
+}
+
+/// What a key's reply is decoded against: the key and whether its request
+/// writes.
+#[derive(Clone)]
+struct Target {
+    key: Key,
+    writes: bool,
+}
+
+/// The keys of a batch: their targets, shared with the node workers, and
+/// their request entries, built once and encoded again by a retry.
+struct Batch {
+    targets: Arc<Vec<Target>>,
+    /// Entry `i` is key `i`'s, with index `i`.
+    entries: Vec<BatchEntry>,
+}
+
+impl Batch {
+    /// Splits `items` into targets and entries, entry `i` given index `i`.
+    fn new(items: Vec<Item>) -> Self {
+        let (targets, entries) = items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let target = Target {
+                    key: item.key,
+                    writes: item.writes,
+                };
+                (
+                    target,
+                    BatchEntry {
+                        index: i as u32,
+                        ..item.entry
+                    },
+                )
+            })
+            .unzip();
+        Batch {
+            targets: Arc::new(targets),
+            entries,
+        }
+    }
+}
+
+/// Each node's request frame: the entries `members[n]` of `entries`.
+fn frames(
+    entries: &[BatchEntry],
+    members: &[Vec<usize>],
+    flags: u8,
+    timeout_ms: u32,
+    filter: Option<&[u8]>,
+) -> Vec<Vec<u8>> {
+    members
+        .iter()
+        .map(|mine| {
+            let share = mine.iter().map(|&i| &entries[i]);
+            batch::request(share, flags, timeout_ms, filter)
+        })
+        .collect()
+}
+
+/// `Round::owner` of a key not sent in the round.
+const NOT_SENT: u32 = u32::MAX;
+
+/// One round's requests, shared with the node workers that send them.
+struct Round {
+    targets: Arc<Vec<Target>>,
+    /// The nodes asked; `frames[n]` and `members[n]` are node `n`'s.
+    nodes: Vec<Arc<Node>>,
+    frames: Vec<Vec<u8>>,
+    /// The keys sent to each node, in request order.
+    members: Vec<Vec<usize>>,
+    /// The node each key was sent to, or [`NOT_SENT`].
+    owner: Vec<u32>,
+}
+
+impl Round {
+    /// Reads one message of node `n`'s reply: a key's answer goes to `found`
+    /// when the key was sent to that node (any other index is ignored), the
+    /// LAST message's result code to `end_code`.
+    fn read(
+        &self,
+        n: usize,
+        m: &MessageView<'_>,
+        found: &mut Vec<(usize, BatchResult)>,
+        end_code: &mut u8,
+    ) {
+        if m.header.info3 & info3::LAST != 0 {
+            *end_code = m.header.result_code;
+            return;
+        }
+        let i = m.header.transaction_ttl as usize;
+        if self.owner.get(i) == Some(&(n as u32)) {
+            let t = &self.targets[i];
+            found.push((i, outcome(m, &t.key, t.writes)));
+        }
+    }
 }
 
 /// The items of a batch read: all bins, some bins or the header only, with
@@ -204,9 +301,7 @@ fn read_items(keys: &[Key], bins: &Bins) -> Result<Vec<Item>> {
         .iter()
         .map(|k| Item {
             key: k.clone(),
-            fields: Vec::new(),
-            header,
-            ops: ops.clone(),
+            entry: BatchEntry::new(0, k, header, ops.clone()),
             writes: false,
         })
         .collect())
@@ -218,15 +313,14 @@ fn delete_items(write: &WritePolicy, keys: &[Key]) -> Result<Vec<Item>> {
     keys.iter()
         .map(|key| {
             let msg = kv::delete(write, key)?;
+            let header = Header {
+                info2: msg.header.info2 | info2::RESPOND_ALL_OPS,
+                transaction_ttl: 0,
+                ..msg.header
+            };
             Ok(Item {
                 key: key.clone(),
-                fields: Vec::new(),
-                header: Header {
-                    info2: msg.header.info2 | info2::RESPOND_ALL_OPS,
-                    transaction_ttl: 0,
-                    ..msg.header
-                },
-                ops: Vec::new(),
+                entry: BatchEntry::new(0, key, header, Vec::new()),
                 writes: true,
             })
         })
@@ -241,13 +335,13 @@ fn failed(e: &Error, writes: bool) -> BatchResult {
     }
 }
 
-/// A key's answer in its reply message.
-fn outcome(msg: Message, key: &Key, writes: bool) -> BatchResult {
-    match ResultCode(msg.header.result_code) {
+/// A key's answer in its reply message, read in place.
+fn outcome(m: &MessageView<'_>, key: &Key, writes: bool) -> BatchResult {
+    match ResultCode(m.header.result_code) {
         // A record UDF that failed: its error text is in the FAILURE bin.
         ResultCode::UDF_BAD_RESPONSE => BatchResult::Failed {
             code: Some(ResultCode::UDF_BAD_RESPONSE),
-            message: match kv::udf_result(msg, key) {
+            message: match kv::udf_result_of(&m.header, m.ops(), key) {
                 Err(Error::Udf { message }) => message,
                 _ => "record UDF failed".to_owned(),
             },
@@ -255,7 +349,7 @@ fn outcome(msg: Message, key: &Key, writes: bool) -> BatchResult {
         },
         // As the official clients report it: a bin answered several times
         // (a write's echo, then a read) holds its last answer.
-        ResultCode::OK => match kv::record(&msg, key, false) {
+        ResultCode::OK => match kv::record_of(&m.header, m.ops(), key, false) {
             Ok(rec) => BatchResult::Found(rec),
             Err(e) => failed(&e, writes),
         },
@@ -343,14 +437,10 @@ impl Client {
             if writes {
                 header.info2 |= info2::RESPOND_ALL_OPS;
             }
+            header.transaction_ttl = 0;
             items.push(Item {
                 key: key.clone(),
-                fields: Vec::new(),
-                header: Header {
-                    transaction_ttl: 0,
-                    ..header
-                },
-                ops: msg.ops,
+                entry: BatchEntry::new(0, key, header, msg.ops),
                 writes,
             });
         }
@@ -388,24 +478,21 @@ impl Client {
         let mut items = Vec::with_capacity(keys.len());
         for key in keys {
             let msg = kv::apply(&policy.write, key, module, function, args)?;
+            let header = Header {
+                transaction_ttl: 0,
+                ..msg.header
+            };
+            let mut entry = BatchEntry::new(0, key, header, Vec::new());
+            // The UDF fields follow the key's namespace and set.
+            entry.fields.extend(msg.fields.into_iter().filter(|f| {
+                matches!(
+                    f.kind,
+                    field::UDF_PACKAGE_NAME | field::UDF_FUNCTION | field::UDF_ARGLIST
+                )
+            }));
             items.push(Item {
                 key: key.clone(),
-                header: Header {
-                    transaction_ttl: 0,
-                    ..msg.header
-                },
-                // The UDF fields follow the key's namespace, set and digest.
-                fields: msg
-                    .fields
-                    .into_iter()
-                    .filter(|f| {
-                        matches!(
-                            f.kind,
-                            field::UDF_PACKAGE_NAME | field::UDF_FUNCTION | field::UDF_ARGLIST
-                        )
-                    })
-                    .collect(),
-                ops: Vec::new(),
+                entry,
                 writes: true,
             });
         }
@@ -440,58 +527,66 @@ impl Client {
         }
         let deadline =
             Deadline::after(policy.total_timeout).with_socket_timeout(policy.socket_timeout);
-        let mut results: Vec<Option<BatchResult>> = items.iter().map(|_| None).collect();
-        let all: Vec<usize> = (0..items.len()).collect();
-        let unreachable = self.batch_round(policy, &items, &all, 0, &deadline, &mut results);
+        let keys = Batch::new(items);
+        let mut results: Vec<Option<BatchResult>> = vec![None; keys.entries.len()];
+        let all: Vec<usize> = (0..keys.entries.len()).collect();
+        let unreachable = self.batch_round(policy, &keys, &all, 0, &deadline, &mut results);
         // Reads whose node could not be reached go once more to the
         // partition's replica (writes are not resent: they may have been
         // applied).
         let retry: Vec<usize> = unreachable
             .into_iter()
-            .filter(|&i| !items[i].writes)
+            .filter(|&i| !keys.targets[i].writes)
             .collect();
         if !retry.is_empty() && !deadline.expired() {
             self.cluster().wake_tend();
-            self.batch_round(policy, &items, &retry, 1, &deadline, &mut results);
+            self.batch_round(policy, &keys, &retry, 1, &deadline, &mut results);
         }
-        Ok(items
+        // A worker may not have dropped its share of the targets yet.
+        let targets = Arc::try_unwrap(keys.targets).unwrap_or_else(|t| t.as_ref().clone());
+        Ok(targets
             .into_iter()
             .zip(results)
-            .map(|(item, r)| BatchRecord {
-                key: item.key,
+            .map(|(t, r)| BatchRecord {
+                key: t.key,
                 result: r.expect("every key got a result"),
             })
             .collect())
     }
 
-    /// Sends the keys `which` of `items` to the copy `replica` of their
+    /// Sends the keys `which` of `keys` to the copy `replica` of their
     /// partitions (0 = master), node by node in parallel, and records each
-    /// key's result. Returns the keys whose node could not be reached.
+    /// key's result; each reply is decoded in place as it streams in, on the
+    /// node's worker. Returns the keys whose node could not be reached.
     fn batch_round(
         &self,
         policy: &BatchPolicy,
-        items: &[Item],
+        keys: &Batch,
         which: &[usize],
         replica: usize,
         deadline: &Deadline,
         results: &mut [Option<BatchResult>],
     ) -> Vec<usize> {
         let cluster = self.cluster();
-        let mut unreachable = Vec::new();
-        let mut per_node: HashMap<String, (Arc<crate::cluster::node::Node>, Vec<BatchEntry>)> =
-            HashMap::new();
+        let mut nodes: Vec<Arc<Node>> = Vec::new();
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        let mut by_name: HashMap<String, usize> = HashMap::new();
+        let mut owner = vec![NOT_SENT; keys.entries.len()];
         for &i in which {
-            let item = &items[i];
-            match cluster.replica_node(item.key.namespace(), item.key.partition(), replica) {
+            let key = &keys.targets[i].key;
+            match cluster.replica_node(key.namespace(), key.partition(), replica) {
                 Ok(node) => {
-                    let mut entry =
-                        BatchEntry::new(i as u32, &item.key, item.header, item.ops.clone());
-                    entry.fields.extend(item.fields.iter().cloned());
-                    per_node
-                        .entry(node.name().to_owned())
-                        .or_insert_with(|| (node, Vec::new()))
-                        .1
-                        .push(entry);
+                    let n = match by_name.get(node.name()) {
+                        Some(&n) => n,
+                        None => {
+                            by_name.insert(node.name().to_owned(), nodes.len());
+                            nodes.push(node);
+                            members.push(Vec::new());
+                            nodes.len() - 1
+                        }
+                    };
+                    members[n].push(i);
+                    owner[i] = n as u32;
                 }
                 Err(e) => results[i] = Some(failed(&e, false)),
             }
@@ -502,64 +597,67 @@ impl Client {
         }
         let timeout_ms = u32::try_from(policy.total_timeout.as_millis()).unwrap_or(u32::MAX);
         let filter = policy.filter_expression.as_ref().map(Expression::pack);
-        let mut nodes = Vec::with_capacity(per_node.len());
-        let mut frames: HashMap<String, Vec<u8>> = HashMap::with_capacity(per_node.len());
-        let mut members: HashMap<String, HashSet<u32>> = HashMap::with_capacity(per_node.len());
-        for (name, (node, entries)) in per_node {
-            frames.insert(
-                name.clone(),
-                batch::request(&entries, flags, timeout_ms, filter.as_deref()),
-            );
-            members.insert(name, entries.iter().map(|e| e.index).collect());
-            nodes.push(node);
-        }
-        let frames = Arc::new(frames);
+        let frames = frames(
+            &keys.entries,
+            &members,
+            flags,
+            timeout_ms,
+            filter.as_deref(),
+        );
+        let round = Arc::new(Round {
+            targets: keys.targets.clone(),
+            nodes,
+            frames,
+            members,
+            owner,
+        });
         let group = match policy.concurrent_nodes {
-            0 => nodes.len().max(1),
+            0 => round.nodes.len().max(1),
             n => n,
         };
-        let mut answers = Vec::with_capacity(nodes.len());
-        for some in nodes.chunks(group) {
-            let frames = frames.clone();
+        let mut answers = Vec::with_capacity(round.nodes.len());
+        for some in round.nodes.chunks(group) {
+            let round = round.clone();
             answers.extend(cluster.fan_out(some, *deadline, move |node, dl| {
-                let frame = &frames[node.name()];
-                let mut msgs = Vec::new();
-                node.stream(frame, dl, &mut |m| {
-                    msgs.push(m.to_message());
+                let n = round
+                    .nodes
+                    .iter()
+                    .position(|x| x.name() == node.name())
+                    .ok_or_else(|| Error::Protocol {
+                        node: node.name().to_owned(),
+                        message: "no batch request for this node".into(),
+                    })?;
+                let mut found = Vec::with_capacity(round.members[n].len());
+                let mut end_code = 0;
+                node.stream(&round.frames[n], dl, &mut |m| {
+                    round.read(n, m, &mut found, &mut end_code);
                     Ok(true)
                 })?;
-                Ok(msgs)
+                Ok((found, end_code))
             }));
         }
-        for (node, answer) in answers {
-            let mine = &members[node.name()];
+        // `fan_out` answers in the order of its nodes: answer n is node n's.
+        let mut unreachable = Vec::new();
+        for (mine, (node, answer)) in round.members.iter().zip(answers) {
             match answer {
-                Ok(msgs) => {
-                    let mut end_code = 0;
-                    for m in msgs {
-                        if m.header.info3 & info3::LAST != 0 {
-                            end_code = m.header.result_code;
-                            continue;
-                        }
-                        let i = m.header.transaction_ttl as usize;
-                        if mine.contains(&(i as u32)) {
-                            results[i] = Some(outcome(m, &items[i].key, items[i].writes));
-                        }
+                Ok((found, end_code)) => {
+                    for (i, r) in found {
+                        results[i] = Some(r);
                     }
-                    for &i in mine.iter() {
-                        results[i as usize].get_or_insert_with(|| BatchResult::Failed {
+                    for &i in mine {
+                        results[i].get_or_insert_with(|| BatchResult::Failed {
                             code: (end_code != 0).then_some(ResultCode(end_code)),
                             message: format!("node {} did not answer this key", node.name()),
-                            in_doubt: items[i as usize].writes,
+                            in_doubt: keys.targets[i].writes,
                         });
                     }
                 }
                 Err(e) => {
                     let reached = !matches!(e, Error::Io { .. } | Error::Timeout { .. });
-                    for &i in mine.iter() {
-                        results[i as usize] = Some(failed(&e, items[i as usize].writes));
+                    for &i in mine {
+                        results[i] = Some(failed(&e, keys.targets[i].writes));
                         if !reached {
-                            unreachable.push(i as usize);
+                            unreachable.push(i);
                         }
                     }
                 }
@@ -579,14 +677,12 @@ mod tests {
         fixtures::client_messages("batch-single.txt")
     }
 
-    fn frame(items: &[Item]) -> Vec<u8> {
-        let entries: Vec<BatchEntry> = items
-            .iter()
-            .enumerate()
-            .map(|(i, it)| BatchEntry::new(i as u32, &it.key, it.header, it.ops.clone()))
-            .collect();
+    /// The frame of one node sent every key of `items`.
+    fn frame(items: Vec<Item>) -> Vec<u8> {
+        let entries = Batch::new(items).entries;
         let flags = INLINE_IN_MEMORY | REPORT_ERROR_REC | REPORT_ALL_ERRORS;
-        batch::request(&entries, flags, 1000, None)
+        let all = [(0..entries.len()).collect()];
+        frames(&entries, &all, flags, 1000, None).remove(0)
     }
 
     #[test]
@@ -594,13 +690,81 @@ mod tests {
         let key = |i: i64| Key::new("test", "cfx_batch", i).unwrap();
         let keys: Vec<Key> = [0, 1, 2, 7, 3].into_iter().map(key).collect();
         let sent = captured();
-        assert_eq!(frame(&read_items(&keys, &Bins::All).unwrap()), sent[0]);
+        assert_eq!(frame(read_items(&keys, &Bins::All).unwrap()), sent[0]);
         assert_eq!(
-            frame(&read_items(&keys, &Bins::only(&["a"])).unwrap()),
+            frame(read_items(&keys, &Bins::only(&["a"])).unwrap()),
             sent[1]
         );
-        assert_eq!(frame(&read_items(&keys, &Bins::None).unwrap()), sent[2]);
+        assert_eq!(frame(read_items(&keys, &Bins::None).unwrap()), sent[2]);
         let removed = delete_items(&WritePolicy::default(), &[key(3), key(7)]).unwrap();
-        assert_eq!(frame(&removed), sent[4]);
+        assert_eq!(frame(removed), sent[4]);
+    }
+
+    /// A reply message as the server sends it: key `index`'s result code and
+    /// one string bin.
+    fn reply(index: u32, result_code: u8, info3: u8, bin: (&str, &str)) -> Vec<u8> {
+        crate::wire::message::Message {
+            header: Header {
+                info3,
+                result_code,
+                transaction_ttl: index,
+                ..Header::default()
+            },
+            fields: Vec::new(),
+            ops: vec![Op {
+                kind: op::READ,
+                particle: 3,
+                name: bin.0.into(),
+                data: bin.1.as_bytes().to_vec(),
+            }],
+        }
+        .encode()
+    }
+
+    #[test]
+    fn a_reply_is_decoded_only_for_the_keys_sent_to_its_node() {
+        let key = |i: i64| Key::new("test", "s", i).unwrap();
+        let targets = (0..3)
+            .map(|i| Target {
+                key: key(i),
+                writes: i == 2,
+            })
+            .collect();
+        // Keys 0 and 2 went to node 0, key 1 to node 1.
+        let round = Round {
+            targets: Arc::new(targets),
+            nodes: Vec::new(),
+            frames: Vec::new(),
+            members: vec![vec![0, 2], vec![1]],
+            owner: vec![0, 1, 0],
+        };
+        let messages = [
+            reply(0, 0, 0, ("a", "x")),
+            reply(1, 0, 0, ("a", "node 1's")),
+            reply(2, ResultCode::UDF_BAD_RESPONSE.0, 0, ("FAILURE", "boom")),
+            reply(3, 0, 0, ("a", "out of range")),
+            reply(u32::MAX, 0, 0, ("a", "out of range")),
+            reply(0, 0, info3::LAST, ("a", "")),
+        ];
+        let (mut found, mut end_code) = (Vec::new(), 0xff);
+        for m in &messages {
+            let (view, _) = MessageView::parse(&m[8..]).unwrap();
+            round.read(0, &view, &mut found, &mut end_code);
+        }
+        assert_eq!(end_code, 0);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, 0);
+        let rec = match &found[0].1 {
+            BatchResult::Found(rec) => rec,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(rec.bin("a"), Some(&Value::from("x")));
+        assert_eq!(rec.key, Some(key(0)));
+        let udf_failed = BatchResult::Failed {
+            code: Some(ResultCode::UDF_BAD_RESPONSE),
+            message: "boom".into(),
+            in_doubt: false,
+        };
+        assert_eq!(found[1], (2, udf_failed));
     }
 }

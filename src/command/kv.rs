@@ -281,9 +281,17 @@ pub(crate) fn udf_arglist(args: &[Value]) -> Vec<u8> {
 /// What a record UDF returned (its reply's `SUCCESS` bin; `None` for nil),
 /// or its error (the `FAILURE` bin of a `UDF_BAD_RESPONSE` reply).
 pub(crate) fn udf_result(msg: Message, key: &Key) -> Result<Option<Value>> {
-    let rc = msg.header.result_code;
-    let mut record = record(&msg, key, false)?;
-    if rc == 100 {
+    udf_result_of(&msg.header, msg.ops.iter().map(Op::as_view), key)
+}
+
+/// [`udf_result`] from a reply's header and operations, read in place.
+pub(crate) fn udf_result_of<'a>(
+    header: &Header,
+    ops: impl ExactSizeIterator<Item = OpRef<'a>>,
+    key: &Key,
+) -> Result<Option<Value>> {
+    let mut record = record_of(header, ops, key, false)?;
+    if header.result_code == 100 {
         let message = match record.bins.remove("FAILURE") {
             Some(Value::String(s)) => s,
             other => format!("{other:?}"),

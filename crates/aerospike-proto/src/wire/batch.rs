@@ -26,7 +26,7 @@
 //! # Ok::<(), aerospike_proto::wire::DecodeError>(())
 //! ```
 
-use super::message::{field, info1, info2, Field, Header, Message, Op};
+use super::message::{field, info1, info2, Field, Header, Message, MessageWriter, Op};
 use super::DecodeError;
 use crate::Key;
 
@@ -116,22 +116,27 @@ impl BatchEntry {
 /// The whole request frame for `entries`: the parent message (info1 BATCH,
 /// `timeout_ms` as its transaction TTL, `filter` as field 43 when given)
 /// with field 41. Entries equal to the one before are sent as repeats.
+/// `entries` is any sequence of entries (a slice, or some of a batch's
+/// entries picked by index).
 ///
 /// ```
 /// use aerospike_proto::wire::batch;
 /// let frame = batch::request(&[], batch::OFFICIAL_FLAGS, 1000, None);
 /// assert_eq!(&frame[..2], [2, 3]);
 /// ```
-pub fn request(
-    entries: &[BatchEntry],
+pub fn request<'a>(
+    entries: impl IntoIterator<Item = &'a BatchEntry, IntoIter: ExactSizeIterator>,
     flags: u8,
     timeout_ms: u32,
     filter: Option<&[u8]>,
 ) -> Vec<u8> {
+    let entries = entries.into_iter();
     let mut data = Vec::new();
     data.extend_from_slice(&(entries.len() as u32).to_be_bytes());
     data.push(flags);
     let mut prev: Option<&BatchEntry> = None;
+    // One entry's fields and operations, in a message's own layout.
+    let mut body = Vec::new();
     for e in entries {
         data.extend_from_slice(&e.index.to_be_bytes());
         data.extend_from_slice(&e.digest);
@@ -158,14 +163,17 @@ pub fn request(
             data.extend_from_slice(&(h.generation as u16).to_be_bytes());
         }
         data.extend_from_slice(&h.record_ttl.to_be_bytes());
-        // The fields and operations in a message's own layout.
-        let mut body = Vec::new();
-        Message {
-            header: Header::default(),
-            fields: e.fields.clone(),
-            ops: e.ops.clone(),
+        // A message body without its header's first 18 bytes: the field and
+        // operation counts, then the fields and operations.
+        body.clear();
+        let mut w = MessageWriter::body(&mut body, &Header::default());
+        for f in &e.fields {
+            w.field(f.kind, &f.data);
         }
-        .encode_body(&mut body);
+        for o in &e.ops {
+            w.op(o.kind, o.particle, &o.name, &o.data);
+        }
+        w.finish();
         data.extend_from_slice(&body[18..]);
         prev = Some(e);
     }
