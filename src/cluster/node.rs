@@ -251,27 +251,24 @@ impl Node {
     ) -> Result<()> {
         let mut conn = self.pool.checkout(&deadline)?;
         conn.send(frame, &deadline)?;
-        loop {
-            let (h, body) = conn.read_frame(&deadline)?;
-            if h.kind != proto::TYPE_MESSAGE {
-                return Err(self.protocol(format!("stream frame of proto type {}", h.kind)));
+        // One message at a time, read in place as it arrives: a 1 MiB frame
+        // of small records is never held, copied or decoded all at once.
+        let mut last = false;
+        let mut each = |bytes: &[u8]| {
+            let (m, used) = MessageView::parse(bytes).map_err(|e| self.protocol(e.message()))?;
+            if used != bytes.len() {
+                return Err(self.protocol("a message is shorter than its parts"));
             }
-            // One message at a time, read in place: a 1 MiB frame of small
-            // records is never copied or decoded all at once.
-            let mut rest = body;
-            while !rest.is_empty() {
-                let (m, used) = MessageView::parse(rest).map_err(|e| self.protocol(e.message()))?;
-                rest = &rest[used..];
-                let last = m.header.info3 & info3::LAST != 0;
-                if !f(&m)? {
-                    return Ok(());
-                }
-                if last {
-                    conn.release();
-                    return Ok(());
-                }
-            }
+            last = m.header.info3 & info3::LAST != 0;
+            Ok(f(&m)? && !last)
+        };
+        while conn.read_messages(&deadline, &mut each)? {}
+        // Stopped by `f` or at the LAST message: reusable only when nothing
+        // is left unread (`release` checks).
+        if last {
+            conn.release();
         }
+        Ok(())
     }
 
     /// Queues `job` for a worker thread, waiting while the queue is full until

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::net::Deadline;
 use crate::wire::info;
+use crate::wire::message::{message_size, MessageSize};
 use crate::wire::proto::{self, ProtoHeader, Split};
 use crate::{Error, Result, TimeoutPhase};
 
@@ -25,6 +26,9 @@ pub(crate) struct Connection {
     start: usize,
     end: usize,
     returned: usize,
+    /// Bytes of the frame [`read_messages`](Self::read_messages) is reading
+    /// that have not been handed out yet.
+    frame_left: usize,
 }
 
 /// Initial read buffer size: one `read` usually brings a whole reply.
@@ -89,6 +93,7 @@ impl Connection {
             start: 0,
             end: 0,
             returned: 0,
+            frame_left: 0,
         })
     }
 
@@ -172,9 +177,9 @@ impl Connection {
         Ok(())
     }
 
-    /// Reads one whole frame; returns its header and body. The body borrows
-    /// the connection's buffer until the next read.
-    pub(crate) fn read_frame(&mut self, deadline: &Deadline) -> Result<(ProtoHeader, &[u8])> {
+    /// Drops the frame returned last from the buffer (and a buffer grown
+    /// for a big frame, once drained).
+    fn consume_returned(&mut self) {
         self.start += std::mem::take(&mut self.returned);
         if self.start == self.end {
             self.start = 0;
@@ -183,24 +188,38 @@ impl Connection {
                 self.buf = Vec::new();
             }
         }
+    }
+
+    fn protocol(&self, message: impl Into<String>) -> Error {
+        Error::Protocol {
+            node: self.addr.to_string(),
+            message: message.into(),
+        }
+    }
+
+    /// The error for a compressed frame, which is never asked for.
+    fn compressed(&self, header: &ProtoHeader) -> Result<()> {
+        if header.kind == proto::TYPE_COMPRESSED {
+            return Err(
+                self.protocol("compressed reply received but compression was not requested")
+            );
+        }
+        Ok(())
+    }
+
+    /// Reads one whole frame; returns its header and body. The body borrows
+    /// the connection's buffer until the next read.
+    pub(crate) fn read_frame(&mut self, deadline: &Deadline) -> Result<(ProtoHeader, &[u8])> {
+        self.consume_returned();
         loop {
-            match proto::split_frame(&self.buf[self.start..self.end]).map_err(|e| {
-                Error::Protocol {
-                    node: self.addr.to_string(),
-                    message: e.message().to_owned(),
-                }
-            })? {
+            match proto::split_frame(&self.buf[self.start..self.end])
+                .map_err(|e| self.protocol(e.message()))?
+            {
                 Split::NeedMore(n) => self.fill(n, deadline)?,
                 Split::Frame {
                     header, consumed, ..
                 } => {
-                    if header.kind == proto::TYPE_COMPRESSED {
-                        return Err(Error::Protocol {
-                            node: self.addr.to_string(),
-                            message: "compressed reply received but compression was not requested"
-                                .into(),
-                        });
-                    }
+                    self.compressed(&header)?;
                     self.last_used = Instant::now();
                     self.returned = consumed;
                     let body = self.start + proto::HEADER_SIZE..self.start + consumed;
@@ -208,6 +227,54 @@ impl Connection {
                 }
             }
         }
+    }
+
+    /// Reads the next frame, which must hold messages, and hands each message
+    /// to `f` as soon as all of it has arrived (in the connection's buffer).
+    /// The frame is never held whole: a server streams records in frames of
+    /// about 1 MiB, and the buffer only grows to the largest message.
+    /// Returns false when `f` stopped (returned false) before the frame's
+    /// end: the rest is unread and the connection cannot be reused.
+    pub(crate) fn read_messages(
+        &mut self,
+        deadline: &Deadline,
+        f: &mut dyn FnMut(&[u8]) -> Result<bool>,
+    ) -> Result<bool> {
+        self.consume_returned();
+        let header = loop {
+            match ProtoHeader::decode(&self.buf[self.start..self.end]) {
+                Some(h) => break h,
+                None => self.fill(proto::HEADER_SIZE, deadline)?,
+            }
+        };
+        header.validate().map_err(|e| self.protocol(e.message()))?;
+        self.compressed(&header)?;
+        if header.kind != proto::TYPE_MESSAGE {
+            return Err(self.protocol(format!("stream frame of proto type {}", header.kind)));
+        }
+        self.start += proto::HEADER_SIZE;
+        self.frame_left = header.length as usize;
+        while self.frame_left > 0 {
+            let have = (self.end - self.start).min(self.frame_left);
+            match message_size(&self.buf[self.start..self.start + have])
+                .map_err(|e| self.protocol(e.message()))?
+            {
+                MessageSize::Whole(n) => {
+                    let at = self.start;
+                    self.start += n;
+                    self.frame_left -= n;
+                    if !f(&self.buf[at..at + n])? {
+                        return Ok(false);
+                    }
+                }
+                MessageSize::NeedMore(n) if n > self.frame_left => {
+                    return Err(self.protocol("a message runs past the end of its frame"));
+                }
+                MessageSize::NeedMore(n) => self.fill(n, deadline)?,
+            }
+        }
+        self.last_used = Instant::now();
+        Ok(true)
     }
 
     /// Sends info `commands` and returns the `(command, value)` pairs of the
@@ -244,7 +311,7 @@ impl Connection {
     /// True when bytes beyond the last frame returned were received: the
     /// connection is out of step with the server and must not be reused.
     pub(crate) fn has_unread(&self) -> bool {
-        self.start + self.returned < self.end
+        self.frame_left > 0 || self.start + self.returned < self.end
     }
 }
 
@@ -325,6 +392,81 @@ mod tests {
         let (h, body) = c.read_frame(&d).unwrap();
         assert_eq!((h.kind, body), (proto::TYPE_INFO, &b"three"[..]));
         assert!(!c.has_unread());
+        t.join().unwrap();
+    }
+
+    /// A message with one 2,000-byte operation whose data is `i`.
+    fn record_message(i: u8) -> Vec<u8> {
+        use crate::wire::message::{Message, Op};
+        let m = Message {
+            ops: vec![Op {
+                kind: 1,
+                particle: 4,
+                name: "b".into(),
+                data: vec![i; 2000],
+            }],
+            ..Message::default()
+        };
+        m.encode()[proto::HEADER_SIZE..].to_vec()
+    }
+
+    #[test]
+    fn messages_are_handed_out_as_they_arrive_without_holding_the_frame() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        // One frame of 200 messages (about 400 KB), then a frame of one,
+        // written in uneven pieces.
+        let body: Vec<u8> = (0..200u8).flat_map(record_message).collect();
+        let mut all = proto::frame(proto::TYPE_MESSAGE, &body);
+        all.extend(proto::frame(proto::TYPE_MESSAGE, &record_message(200)));
+        let t = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            for piece in all.chunks(7_777) {
+                s.write_all(piece).unwrap();
+                s.flush().unwrap();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        });
+        let d = Deadline::after(Duration::from_secs(5));
+        let mut c = Connection::connect(addr, Duration::from_secs(1), &d).unwrap();
+        let mut seen = 0usize;
+        let mut each = |m: &[u8]| {
+            assert_eq!(m, record_message(seen as u8));
+            seen += 1;
+            Ok(true)
+        };
+        assert!(c.read_messages(&d, &mut each).unwrap());
+        assert!(c.buf.len() < 64 * 1024, "buffer of {} bytes", c.buf.len());
+        assert!(c.read_messages(&d, &mut each).unwrap());
+        assert_eq!(seen, 201);
+        assert!(!c.has_unread());
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn stopping_mid_frame_leaves_the_connection_unusable_and_overruns_are_errors() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let two = [record_message(1), record_message(2)].concat();
+        // A frame that ends inside its message.
+        let mut short = proto::frame(proto::TYPE_MESSAGE, &record_message(3)[..100]);
+        short.extend_from_slice(&record_message(3)[100..]);
+        let t = std::thread::spawn(move || {
+            for reply in [proto::frame(proto::TYPE_MESSAGE, &two), short] {
+                let (mut s, _) = l.accept().unwrap();
+                s.write_all(&reply).unwrap();
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        });
+        let d = Deadline::after(Duration::from_secs(5));
+        let mut c = Connection::connect(addr, Duration::from_secs(1), &d).unwrap();
+        assert!(!c.read_messages(&d, &mut |_| Ok(false)).unwrap());
+        assert!(c.has_unread(), "the second message was not read");
+        let mut c = Connection::connect(addr, Duration::from_secs(1), &d).unwrap();
+        match c.read_messages(&d, &mut |_| Ok(true)) {
+            Err(Error::Protocol { message, .. }) => assert!(message.contains("past the end")),
+            other => panic!("expected a protocol error, got {other:?}"),
+        }
         t.join().unwrap();
     }
 

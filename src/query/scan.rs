@@ -16,7 +16,7 @@ use crate::{Error, Result};
 use super::{Filter, PartitionCursor, PartitionFilter, RecordStream};
 
 /// Records a stream holds for its consumer by default (see [`Query::buffer`]).
-const DEFAULT_BUFFER: usize = 5_000;
+const DEFAULT_BUFFER: usize = 1_000;
 
 /// A partition to read, and the digest and index value of the last record
 /// already read from it, to go on after.
@@ -332,7 +332,7 @@ impl Query {
     }
 
     /// How many records a [`stream`](Self::stream) holds for a consumer that
-    /// has not taken them yet (default 5000, at least 1). When it is full, the
+    /// has not taken them yet (default 1000, at least 1). When it is full, the
     /// nodes' sockets are not read until the consumer catches up.
     ///
     /// ```no_run

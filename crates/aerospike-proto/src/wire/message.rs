@@ -560,6 +560,53 @@ impl<'a> MessageView<'a> {
     }
 }
 
+/// How much of a message the front of a buffer holds (see [`message_size`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageSize {
+    /// The whole message is there; this is its size.
+    Whole(usize),
+    /// Not all of it: at least this many bytes are needed to tell more.
+    NeedMore(usize),
+}
+
+/// The size of the message at the front of `b`, from its header and the
+/// sizes of its fields and operations (nothing else is read, so a reader
+/// can hand out each message of a frame as soon as it has arrived instead
+/// of holding the whole frame). [`MessageView::parse`] checks the rest.
+///
+/// ```
+/// use aerospike_proto::wire::message::{message_size, Message, MessageSize};
+/// let body = &Message::default().encode()[8..];
+/// assert_eq!(message_size(body).unwrap(), MessageSize::Whole(22));
+/// assert_eq!(message_size(&body[..5]).unwrap(), MessageSize::NeedMore(22));
+/// ```
+pub fn message_size(b: &[u8]) -> Result<MessageSize, DecodeError> {
+    let Some(&hsz) = b.first() else {
+        return Ok(MessageSize::NeedMore(MSG_HEADER_SIZE));
+    };
+    let hsz = usize::from(hsz);
+    if hsz < MSG_HEADER_SIZE {
+        return Err(DecodeError::new(format!("message header size {hsz}")));
+    }
+    if b.len() < hsz {
+        return Ok(MessageSize::NeedMore(hsz));
+    }
+    let count = |at: usize| usize::from(u16::from_be_bytes([b[at], b[at + 1]]));
+    let mut at = hsz;
+    for _ in 0..count(18) + count(20) {
+        let Some(size) = b.get(at..at.saturating_add(4)) else {
+            return Ok(MessageSize::NeedMore(at.saturating_add(4)));
+        };
+        let size = u32::from_be_bytes([size[0], size[1], size[2], size[3]]) as usize;
+        at = at.saturating_add(4).saturating_add(size);
+    }
+    Ok(if at <= b.len() {
+        MessageSize::Whole(at)
+    } else {
+        MessageSize::NeedMore(at)
+    })
+}
+
 struct Cursor<'a> {
     b: &'a [u8],
     pos: usize,
@@ -631,10 +678,49 @@ mod tests {
         }
     }
 
+    #[test]
+    fn message_size_needs_every_byte_and_no_more() {
+        let mut two = sample().encode()[8..].to_vec();
+        let one = two.len();
+        two.extend_from_slice(&two.clone());
+        for n in 0..one {
+            match message_size(&two[..n]).unwrap() {
+                MessageSize::NeedMore(k) => assert!(k > n && k <= one, "{n}: {k}"),
+                MessageSize::Whole(k) => panic!("{n} bytes taken for a whole message of {k}"),
+            }
+        }
+        for n in one..=two.len() {
+            assert_eq!(message_size(&two[..n]).unwrap(), MessageSize::Whole(one));
+        }
+        assert!(message_size(&[21]).is_err());
+    }
+
     proptest! {
         #[test]
         fn arbitrary_bytes_never_panic(b in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = Message::decode_all(&b);
+            let _ = message_size(&b);
+        }
+
+        /// Any message's size is what `MessageView::parse` reads, and every
+        /// shorter prefix needs more.
+        #[test]
+        fn message_size_is_what_parse_reads(
+            fields in proptest::collection::vec((any::<u8>(), proptest::collection::vec(any::<u8>(), 0..20)), 0..4),
+            ops in proptest::collection::vec((any::<u8>(), any::<u8>(), "[a-z]{0,5}", proptest::collection::vec(any::<u8>(), 0..20)), 0..4),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let m = Message {
+                header: Header::default(),
+                fields: fields.into_iter().map(|(kind, data)| Field { kind, data }).collect(),
+                ops: ops.into_iter().map(|(kind, particle, name, data)| Op { kind, particle, name, data }).collect(),
+            };
+            let frame = m.encode();
+            let body = &frame[8..];
+            let (_, used) = MessageView::parse(body).unwrap();
+            prop_assert_eq!(message_size(body).unwrap(), MessageSize::Whole(used));
+            let n = cut.index(body.len());
+            prop_assert!(matches!(message_size(&body[..n]).unwrap(), MessageSize::NeedMore(k) if k > n));
         }
     }
 }
