@@ -14,6 +14,12 @@ const FIRST_POLL_DELAY: Duration = Duration::from_millis(1);
 /// Shortest delay once the nodes' progress says the job is about to end: the
 /// end is then seen within this (plus one round trip) of the last node's end.
 const NEAR_END_DELAY: Duration = Duration::from_millis(2);
+/// Past its predicted end, a job is polled 2, 4, 8, ... ms later but at
+/// least every this fraction of its run time, for a quarter of its run time
+/// (at most 16 polls at that pace); a longer overrun goes on doubling from
+/// there. A short job's end is seen within 2 ms even when its last
+/// partitions overrun the prediction by a quarter of the run.
+const NEAR_END_FRACTION: u32 = 64;
 /// Not-found replies an unseen node gets before it counts as finished.
 const GRACE_POLLS: u32 = 3;
 /// Time an unseen node gets, from its first not-found reply, before it counts
@@ -26,11 +32,14 @@ const GRACE_PERIOD: Duration = Duration::from_millis(100);
 /// `poll_interval`, so a short job's end is noticed within milliseconds while
 /// a long job is polled at most once per interval per node. Each poll also
 /// predicts the end from the nodes' progress (`job-progress` against
-/// `run-time`); the next poll comes at most half-way to that prediction (so
+/// `run-time`, and the rate since the last poll when it is faster); the next
+/// poll comes at most a third of the way to that prediction (so
 /// the polls close in on it), and a job still running at its predicted end
-/// is polled 2, 4, 8, ... ms after it. So the end of a job of any length is
-/// noticed within a few milliseconds, at the cost of about
-/// log2(interval / 2 ms) extra polls near its end.
+/// is polled 2, 4, 8, ... ms after it, at first at least every 1/64 of its
+/// run time (every 2 ms for a job of up to 128 ms) for a quarter of its run
+/// time. So the end of a job of any length is noticed within a few
+/// milliseconds, at the cost of a few extra polls near its end (at most
+/// about 16 plus the doubling's).
 ///
 /// ```
 /// use aerospike_blocking::task::WaitOptions;
@@ -110,13 +119,42 @@ impl Backoff {
     }
 }
 
+/// When a job should end, from its running nodes' progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Prediction {
+    /// The time left on the slowest node.
+    pub(crate) left: Duration,
+    /// The longest run time reported.
+    pub(crate) run_time: Duration,
+}
+
+/// A node's progress at one poll: its name, run time and percent done.
+pub(crate) type Sample = (String, Duration, f64);
+
+/// The running nodes' progress samples of a poll, for the next [`predict`].
+pub(crate) fn samples(progress: &Progress) -> Vec<Sample> {
+    progress
+        .nodes
+        .iter()
+        .filter_map(|n| {
+            let i = n.info.as_ref()?;
+            Some((n.node.clone(), i.run_time, i.progress_percent))
+        })
+        .collect()
+}
+
+/// Shortest run time between two samples for their rate to count: below
+/// it, the millisecond `run-time` makes the rate too coarse.
+const MIN_RATE_SPAN: Duration = Duration::from_millis(4);
+
 /// When the running nodes' progress says the job ends: for each node, the
-/// time left at its rate so far (`run_time × (100 − p) / p`), the longest of
-/// them. `None` unless every node still to finish is running and shows
-/// progress and a run time (a node not seen yet, or unreachable, tells
-/// nothing).
-pub(crate) fn predicted_remaining(progress: &Progress) -> Option<Duration> {
-    let mut longest = None;
+/// time left at its rate so far (`run_time × (100 − p) / p`) or, when it
+/// is faster, at its rate since the `before` poll (a node speeds up when
+/// others sharing its machine finish); the longest of them. `None` unless
+/// every node still to finish is running and shows progress and a run time
+/// (a node not seen yet, or unreachable, tells nothing).
+pub(crate) fn predict(progress: &Progress, before: &[Sample]) -> Option<Prediction> {
+    let mut longest: Option<Prediction> = None;
     for n in &progress.nodes {
         if n.state.is_final() {
             continue;
@@ -129,10 +167,49 @@ pub(crate) fn predicted_remaining(progress: &Progress) -> Option<Duration> {
         if p.is_nan() || p <= 0.0 || info.run_time.is_zero() {
             return None;
         }
-        let left = info.run_time.mul_f64((100.0 - p).max(0.0) / p);
-        longest = longest.max(Some(left));
+        let mut left = info.run_time.mul_f64((100.0 - p).max(0.0) / p);
+        if let Some((_, rt0, p0)) = before.iter().find(|(name, ..)| *name == n.node) {
+            let span = info.run_time.saturating_sub(*rt0);
+            if span >= MIN_RATE_SPAN && p > *p0 {
+                left = left.min(span.mul_f64((100.0 - p).max(0.0) / (p - p0)));
+            }
+        }
+        let run_time = info.run_time;
+        longest = Some(match longest {
+            None => Prediction { left, run_time },
+            Some(l) => Prediction {
+                left: l.left.max(left),
+                run_time: l.run_time.max(run_time),
+            },
+        });
     }
     longest
+}
+
+/// Polling a job past its predicted end (see [`NEAR_END_FRACTION`]).
+struct Overrun {
+    /// The end of the quarter of the run time polled closely.
+    window_end: Instant,
+    steps: Backoff,
+}
+
+impl Overrun {
+    fn new(now: Instant, run_time: Duration, interval: Duration) -> Self {
+        let fraction = (run_time / NEAR_END_FRACTION)
+            .max(NEAR_END_DELAY)
+            .min(interval);
+        Overrun {
+            window_end: now + run_time / 4,
+            steps: Backoff::starting_at(NEAR_END_DELAY, fraction),
+        }
+    }
+
+    fn next_delay(&mut self, now: Instant, interval: Duration) -> Duration {
+        if now >= self.window_end && self.steps.max < interval {
+            self.steps = Backoff::starting_at(self.steps.max * 2, interval);
+        }
+        self.steps.next_delay()
+    }
 }
 
 /// What one status request to one node found.
@@ -296,7 +373,8 @@ pub(crate) fn wait_loop(
 ) -> Result<Outcome> {
     let start = clock.now();
     let mut backoff = Backoff::new(opts.poll_interval);
-    let mut near_end: Option<Backoff> = None;
+    let mut near_end: Option<Overrun> = None;
+    let mut before: Vec<Sample> = Vec::new();
     loop {
         let progress = poll(clock.now())?;
         on_progress(&progress);
@@ -304,20 +382,24 @@ pub(crate) fn wait_loop(
             return Ok(outcome);
         }
         let mut delay = backoff.next_delay();
-        match predicted_remaining(&progress) {
-            // Close in on the predicted end by halves (a node often speeds
+        let prediction = predict(&progress, &before);
+        before = samples(&progress);
+        match prediction {
+            // Close in on the predicted end by thirds (a node often speeds
             // up when others finish: predictions err on the late side)...
-            Some(left) if left > NEAR_END_DELAY => {
+            Some(Prediction { left, .. }) if left > NEAR_END_DELAY => {
                 near_end = None;
-                let half = left / 2;
-                delay = delay.min(if half < NEAR_END_DELAY { left } else { half });
+                let third = left / 3;
+                delay = delay.min(if third < NEAR_END_DELAY { left } else { third });
             }
             // ... and, when it has not ended by then (its last partitions
-            // are slower than the average), 2, 4, 8, ... ms later.
-            Some(_) => {
+            // are slower than the average), 2, 4, 8, ... ms later, at first
+            // at least every 1/64 of its run time.
+            Some(Prediction { run_time, .. }) => {
+                let now = clock.now();
                 let step = near_end
-                    .get_or_insert_with(|| Backoff::starting_at(NEAR_END_DELAY, opts.poll_interval))
-                    .next_delay();
+                    .get_or_insert_with(|| Overrun::new(now, run_time, opts.poll_interval))
+                    .next_delay(now, opts.poll_interval);
                 delay = delay.min(step);
             }
             None => near_end = None,
@@ -521,10 +603,11 @@ mod tests {
                 "{ms} ms job: seen {lag:?} late"
             );
             // The steady polls (one per second), the 1, 2, 4, ... ramp
-            // (11), and at most 11 closing in on the end (log2(1 s / 2 ms) + 2).
+            // (11), and at most 17 closing in on the end by thirds
+            // (log1.5(1 s / 2 ms) + 2).
             let steady = (ms / 1000) as usize;
             assert!(
-                polls <= 3 * (steady + 11 + 11),
+                polls <= 3 * (steady + 11 + 17),
                 "{ms} ms job: {polls} polls"
             );
             assert!(sleeps.iter().all(|d| *d <= Duration::from_secs(1)));
@@ -532,21 +615,45 @@ mod tests {
     }
 
     /// A job whose progress reads 100 % while its last partitions still run
-    /// is polled 2, 4, 8, ... ms after the predicted end: few polls, and a
-    /// lag of at most the time it overran its prediction.
+    /// is polled 2, 4, 8, ... ms after the predicted end, at first at least
+    /// every 1/64 of its run time: a tail of up to a quarter of the run is
+    /// seen within 1/64 of the run (2 ms for a short job), a longer one
+    /// within the time it overran; the extra polls stay few.
     #[test]
-    fn a_slow_tail_is_polled_with_back_off() {
-        let runs_for = Duration::from_millis(1_000);
-        for tail in [5, 20, 80, 300] {
-            let until = runs_for - Duration::from_millis(tail);
-            let (r, sleeps, polls) = run_job(runs_for, WaitOptions::default(), 1, Some(until));
+    fn a_slow_tail_is_polled_closely_then_with_back_off() {
+        for (runs_ms, tail_ms) in [
+            (1_000, 5),
+            (1_000, 20),
+            (1_000, 80),
+            (1_000, 300),
+            (1_000, 600),
+            (130, 10),
+            (130, 25),
+            (60, 10),
+            (60, 40),
+        ] {
+            let runs_for = Duration::from_millis(runs_ms);
+            let tail = Duration::from_millis(tail_ms);
+            let (r, sleeps, polls) =
+                run_job(runs_for, WaitOptions::default(), 1, Some(runs_for - tail));
             assert_eq!(r.unwrap(), Outcome::Completed);
             let lag = sleeps.iter().sum::<Duration>() - runs_for;
+            // The window is a quarter of the run time when the tail begins.
+            let bound = if tail < (runs_for - tail) / 4 {
+                tail.min(runs_for / NEAR_END_FRACTION).max(NEAR_END_DELAY)
+            } else {
+                tail
+            };
             assert!(
-                lag <= Duration::from_millis(tail).max(NEAR_END_DELAY),
-                "tail {tail} ms: {lag:?} late"
+                lag <= bound,
+                "{runs_ms} ms job, tail {tail_ms} ms: {lag:?} late"
             );
-            assert!(polls <= 11 + 11 + 9, "tail {tail} ms: {polls} polls");
+            // The ramp and the thirds (11 + 17), then at most 16 polls at
+            // 1/64 of the run and the doubling up to the interval.
+            assert!(
+                polls <= 11 + 17 + 16 + 10,
+                "{runs_ms} ms job, tail {tail_ms} ms: {polls} polls"
+            );
         }
     }
 
@@ -619,18 +726,24 @@ mod tests {
             Some(i)
         };
         let p = |rows| Progress::from_rows(rows);
-        assert_eq!(
-            predicted_remaining(&p(vec![running(at(25.0, 100))])),
-            Some(Duration::from_millis(300))
-        );
+        let ms = |left: u64, run_time: u64| {
+            Some(Prediction {
+                left: Duration::from_millis(left),
+                run_time: Duration::from_millis(run_time),
+            })
+        };
+        assert_eq!(predict(&p(vec![running(at(25.0, 100))]), &[]), ms(300, 100));
         // The slowest node decides.
         assert_eq!(
-            predicted_remaining(&p(vec![running(at(50.0, 100)), running(at(80.0, 400))])),
-            Some(Duration::from_millis(100))
+            predict(
+                &p(vec![running(at(50.0, 100)), running(at(80.0, 400))]),
+                &[]
+            ),
+            ms(100, 400)
         );
-        assert_eq!(predicted_remaining(&p(vec![running(at(0.0, 100))])), None);
-        assert_eq!(predicted_remaining(&p(vec![running(at(50.0, 0))])), None);
-        assert_eq!(predicted_remaining(&p(vec![running(None)])), None);
+        assert_eq!(predict(&p(vec![running(at(0.0, 100))]), &[]), None);
+        assert_eq!(predict(&p(vec![running(at(50.0, 0))]), &[]), None);
+        assert_eq!(predict(&p(vec![running(None)]), &[]), None);
         // Finished nodes are left out; a node not seen yet tells nothing.
         let with = |state| NodeProgress {
             state,
@@ -638,18 +751,52 @@ mod tests {
         };
         let done = with(NodeJobState::Done(JobResult::Ok));
         assert_eq!(
-            predicted_remaining(&p(vec![done.clone(), running(at(50.0, 10))])),
-            Some(Duration::from_millis(10))
+            predict(&p(vec![done.clone(), running(at(50.0, 10))]), &[]),
+            ms(10, 10)
         );
-        assert_eq!(predicted_remaining(&p(vec![done.clone()])), None);
+        assert_eq!(predict(&p(vec![done.clone()]), &[]), None);
         assert_eq!(
-            predicted_remaining(&p(vec![
-                done,
-                with(NodeJobState::Pending),
-                running(at(50.0, 10))
-            ])),
+            predict(
+                &p(vec![
+                    done,
+                    with(NodeJobState::Pending),
+                    running(at(50.0, 10))
+                ]),
+                &[]
+            ),
             None
         );
+    }
+
+    #[test]
+    fn a_node_that_speeds_up_is_predicted_at_its_recent_rate() {
+        let row = |pct: f64, ms: u64| {
+            let mut i = row(false);
+            i.progress_percent = pct;
+            i.run_time = Duration::from_millis(ms);
+            NodeProgress {
+                node: "A".into(),
+                state: NodeJobState::Running,
+                info: Some(i),
+                partitions: vec![],
+            }
+        };
+        let now = Progress::from_rows(vec![row(50.0, 100)]);
+        // 10 % a 50 ms before, now 50 % at 100 ms: 0.8 %/ms lately, so
+        // 62.5 ms left instead of the average's 100.
+        let before = samples(&Progress::from_rows(vec![row(10.0, 50)]));
+        let left = |b: &[Sample]| predict(&now, b).map(|p| p.left);
+        assert_eq!(left(&before), Some(Duration::from_micros(62_500)));
+        // A node slowing down keeps the average; a span under 4 ms of run
+        // time, another node's sample, or no progress since tell nothing.
+        for b in [
+            samples(&Progress::from_rows(vec![row(49.0, 50)])),
+            samples(&Progress::from_rows(vec![row(45.0, 97)])),
+            vec![("B".to_owned(), Duration::from_millis(50), 10.0)],
+            samples(&Progress::from_rows(vec![row(50.0, 60)])),
+        ] {
+            assert_eq!(left(&b), Some(Duration::from_millis(100)), "{b:?}");
+        }
     }
 
     #[test]
