@@ -141,6 +141,39 @@ pub struct JobFigures {
     pub end_to_end_lag_ms: Option<u64>,
 }
 
+/// Job starts of both clients, alternating start by start (so that a change
+/// of the servers' pace over the run weighs on both alike), each job settled
+/// before the next start: (ours, official), each the wall times and the
+/// process CPU times.
+pub fn alternate_starts(
+    ours: &aerospike_blocking::Client,
+    official: &aerospike::Client,
+    reps: usize,
+) -> [(Vec<Duration>, Vec<Duration>); 2] {
+    let mut out: [(Vec<Duration>, Vec<Duration>); 2] = Default::default();
+    for _ in 0..reps {
+        let (task, wall, cpu) = crate::jobs_ours::start(ours, SMALL_SET, 0);
+        out[0].0.push(wall);
+        out[0].1.push(cpu);
+        settle(ours, task.task_id());
+        let (task, wall, cpu) = official::start(official, SMALL_SET, 0);
+        out[1].0.push(wall);
+        out[1].1.push(cpu);
+        settle(ours, official::id(task));
+    }
+    out
+}
+
+impl JobFigures {
+    /// Sets the start figures from `(wall times, CPU times)`.
+    pub fn with_starts(mut self, (walls, cpu): (Vec<Duration>, Vec<Duration>)) -> Self {
+        self.start_cpu_median = crate::stats::median(cpu);
+        self.start_median = crate::stats::median(walls.clone());
+        self.start_p90 = percentile(walls, 0.9);
+        self
+    }
+}
+
 pub fn percentile(mut v: Vec<Duration>, q: f64) -> Duration {
     v.sort();
     v.get(((v.len().max(1) - 1) as f64 * q).round() as usize)
@@ -153,7 +186,7 @@ pub mod official {
     use super::*;
     use aerospike::{as_bin, operations, Bins, Statement, WritePolicy};
 
-    fn start(
+    pub fn start(
         c: &aerospike::Client,
         set: &str,
         rps: u32,
@@ -173,28 +206,16 @@ pub mod official {
         (task, wall, stats::process_cpu_precise().saturating_sub(cpu))
     }
 
-    fn id(task: aerospike::Task<aerospike::ExecuteTask>) -> u64 {
+    pub fn id(task: aerospike::Task<aerospike::ExecuteTask>) -> u64 {
         task.into_inner().task_id()
     }
 
     pub fn run(
         c: &aerospike::Client,
         probe: &aerospike_blocking::Client,
-        reps: usize,
         detect_reps: usize,
     ) -> JobFigures {
         let mut f = JobFigures::default();
-        let mut starts = Vec::new();
-        let mut cpu = Vec::new();
-        for _ in 0..reps {
-            let (task, d, used) = start(c, SMALL_SET, 0);
-            starts.push(d);
-            cpu.push(used);
-            settle(probe, id(task));
-        }
-        f.start_cpu_median = stats::median(cpu);
-        f.start_median = stats::median(starts.clone());
-        f.start_p90 = percentile(starts, 0.9);
         // The official wait has one setting: poll every 1 s, sleeping first.
         for _ in 0..detect_reps {
             let (task, ..) = start(c, SMALL_SET, 0);

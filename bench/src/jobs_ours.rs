@@ -11,7 +11,7 @@ use crate::stats;
 
 /// Starts the job; returns its task, the wall time and the process CPU time
 /// the start took.
-fn start(c: &Client, set: &str, rps: u32) -> (ExecuteTask, Duration, Duration) {
+pub fn start(c: &Client, set: &str, rps: u32) -> (ExecuteTask, Duration, Duration) {
     let ds = DataSet::of(crate::kv::NS, set);
     let cpu = stats::process_cpu_precise();
     let t = Instant::now();
@@ -43,25 +43,16 @@ fn detect(c: &Client, opts: WaitOptions, reps: usize) -> Vec<(Duration, u64)> {
     v
 }
 
-pub fn run(c: &Client, reps: usize, detect_reps: usize) -> JobFigures {
-    let mut f = JobFigures::default();
-    let mut starts = Vec::new();
-    let mut cpu = Vec::new();
-    for _ in 0..reps {
-        let (task, d, used) = start(c, SMALL_SET, 0);
-        starts.push(d);
-        cpu.push(used);
-        jobs::settle(c, task.task_id());
-    }
-    f.start_cpu_median = stats::median(cpu);
-    f.start_median = stats::median(starts.clone());
-    f.start_p90 = jobs::percentile(starts, 0.9);
-    f.detect_default = detect(c, WaitOptions::default(), detect_reps);
-    f.detect_fast = detect(
-        c,
-        WaitOptions::default().poll_interval(Duration::from_millis(1)),
-        detect_reps,
-    );
+pub fn run(c: &Client, detect_reps: usize) -> JobFigures {
+    let mut f = JobFigures {
+        detect_default: detect(c, WaitOptions::default(), detect_reps),
+        detect_fast: detect(
+            c,
+            WaitOptions::default().poll_interval(Duration::from_millis(1)),
+            detect_reps,
+        ),
+        ..JobFigures::default()
+    };
     // A long job, waited for with the default options (1 s interval).
     let (task, ..) = start(c, jobs::LONG_SET, jobs::LONG_JOB_RPS);
     let mut waited = Duration::ZERO;

@@ -470,13 +470,15 @@ fn jobs_section(o: &Opts, report: &mut String) {
     // The max of the lag needs many short jobs; each wait of the official
     // client takes 1 s, so it gets fewer (its lag is the same every time).
     let detect_reps = 30;
+    eprintln!("jobs: starts, alternating");
+    let [our_starts, their_starts] = jobs::alternate_starts(&ours.client, &official, o.reps);
     eprintln!("jobs: ours");
-    let mine = jobs_ours::run(&ours.client, o.reps, detect_reps);
+    let mine = jobs_ours::run(&ours.client, detect_reps).with_starts(our_starts);
     eprintln!("jobs: official");
-    let theirs = jobs::official::run(&official, &ours.client, o.reps, 3);
+    let theirs = jobs::official::run(&official, &ours.client, 3).with_starts(their_starts);
     let _ = writeln!(
         report,
-        "## Background jobs, 3 nodes (one `add` op; {} starts on a 100-record set; end to end on {} records)\n",
+        "## Background jobs, 3 nodes (one `add` op; {} starts per client on a 100-record set, the clients alternating; end to end on {} records)\n",
         o.reps, o.job_records
     );
     let _ = writeln!(
