@@ -341,7 +341,7 @@ fn outcome(m: &MessageView<'_>, key: &Key, writes: bool) -> BatchResult {
         // A record UDF that failed: its error text is in the FAILURE bin.
         ResultCode::UDF_BAD_RESPONSE => BatchResult::Failed {
             code: Some(ResultCode::UDF_BAD_RESPONSE),
-            message: match kv::udf_result_of(&m.header, m.ops(), key) {
+            message: match kv::udf_result(&m.header, m.ops(), key) {
                 Err(Error::Udf { message }) => message,
                 _ => "record UDF failed".to_owned(),
             },

@@ -237,18 +237,21 @@ impl Client {
         })?
     }
 
-    fn run(
+    /// Runs `msg` (a request built as a [`Message`]) and hands the reply to
+    /// `decode` in place.
+    fn run_message<T>(
         &self,
         key: &Key,
         msg: &Message,
         retry: command::Retry,
         is_write: bool,
-    ) -> Result<Message> {
+        decode: impl FnMut(&MessageView<'_>) -> T,
+    ) -> Result<T> {
         let request = |buf: &mut Vec<u8>| {
             msg.encode_into(buf);
             Ok(())
         };
-        self.run_with(key, request, retry, is_write, |m| m.to_message())
+        self.run_with(key, request, retry, is_write, decode)
     }
 
     /// Runs the request that `request` writes and hands the reply to
@@ -338,12 +341,13 @@ impl Client {
     /// ```
     pub fn delete(&self, policy: &WritePolicy, key: &Key) -> Result<bool> {
         let msg = kv::delete(policy, key)?;
-        let reply = self.run(key, &msg, policy.into(), true)?;
-        match reply.header.result_code {
-            0 => Ok(true),
-            2 => Ok(false),
-            rc => Err(server_error(rc, true)),
-        }
+        self.run_message(key, &msg, policy.into(), true, |reply| {
+            match reply.header.result_code {
+                0 => Ok(true),
+                2 => Ok(false),
+                rc => Err(server_error(rc, true)),
+            }
+        })?
     }
 
     /// Resets a record's time to live to the policy's expiration.
@@ -357,11 +361,12 @@ impl Client {
     /// ```
     pub fn touch(&self, policy: &WritePolicy, key: &Key) -> Result<()> {
         let msg = kv::touch(policy, key)?;
-        let reply = self.run(key, &msg, policy.into(), true)?;
-        match reply.header.result_code {
-            0 => Ok(()),
-            rc => Err(server_error(rc, true)),
-        }
+        self.run_message(key, &msg, policy.into(), true, |reply| {
+            match reply.header.result_code {
+                0 => Ok(()),
+                rc => Err(server_error(rc, true)),
+            }
+        })?
     }
 
     /// Applies several operations to one record atomically and returns what
@@ -385,11 +390,12 @@ impl Client {
                 ..command::Retry::from(policy)
             }
         };
-        let reply = self.run(key, &msg, retry, writes)?;
-        match reply.header.result_code {
-            0 => kv::record(&reply, key, true),
-            rc => Err(server_error(rc, writes)),
-        }
+        self.run_message(key, &msg, retry, writes, |reply| {
+            match reply.header.result_code {
+                0 => kv::record_of(&reply.header, reply.ops(), key, true),
+                rc => Err(server_error(rc, writes)),
+            }
+        })?
     }
 
     /// Runs a registered Lua function on one record (creating it if the
@@ -417,11 +423,12 @@ impl Client {
         args: &[Value],
     ) -> Result<Option<Value>> {
         let msg = kv::apply(policy, key, module, function, args)?;
-        let reply = self.run(key, &msg, policy.into(), true)?;
-        match reply.header.result_code {
-            0 | 100 => kv::udf_result(reply, key),
-            rc => Err(server_error(rc, true)),
-        }
+        self.run_message(key, &msg, policy.into(), true, |reply| {
+            match reply.header.result_code {
+                0 | 100 => kv::udf_result(&reply.header, reply.ops(), key),
+                rc => Err(server_error(rc, true)),
+            }
+        })?
     }
 
     fn info_deadline(&self) -> Deadline {

@@ -11,7 +11,7 @@ use crate::exp::Expression;
 use crate::operations::Operation;
 use crate::policy::{GenerationPolicy, ReadPolicy, RecordExistsAction, WritePolicy};
 use crate::wire::message::{
-    field, info1, info2, info3, op, Field, Header, Message, MessageWriter, Op, OpRef,
+    field, info1, info2, info3, op, Field, Header, Message, MessageWriter, OpRef,
 };
 use crate::wire::particle;
 use crate::Key;
@@ -279,13 +279,9 @@ pub(crate) fn udf_arglist(args: &[Value]) -> Vec<u8> {
 }
 
 /// What a record UDF returned (its reply's `SUCCESS` bin; `None` for nil),
-/// or its error (the `FAILURE` bin of a `UDF_BAD_RESPONSE` reply).
-pub(crate) fn udf_result(msg: Message, key: &Key) -> Result<Option<Value>> {
-    udf_result_of(&msg.header, msg.ops.iter().map(Op::as_view), key)
-}
-
-/// [`udf_result`] from a reply's header and operations, read in place.
-pub(crate) fn udf_result_of<'a>(
+/// or its error (the `FAILURE` bin of a `UDF_BAD_RESPONSE` reply), from the
+/// reply's header and operations read in place.
+pub(crate) fn udf_result<'a>(
     header: &Header,
     ops: impl ExactSizeIterator<Item = OpRef<'a>>,
     key: &Key,
@@ -301,14 +297,10 @@ pub(crate) fn udf_result_of<'a>(
     Ok(record.bins.remove("SUCCESS").filter(|v| *v != Value::Nil))
 }
 
-/// The record in a reply. With `merge`, a bin returned several times holds a
-/// list of its results in order; otherwise the last one wins.
-pub(crate) fn record(msg: &Message, key: &Key, merge: bool) -> Result<Record> {
-    record_of(&msg.header, msg.ops.iter().map(Op::as_view), key, merge)
-}
-
-/// [`record`] from a reply's header and operations, read in place: one
-/// allocation per bin name and value, none for the message itself.
+/// The record in a reply, from its header and operations read in place: one
+/// allocation per bin name and value, none for the message itself. With
+/// `merge`, a bin returned several times holds a list of its results in
+/// order; otherwise the last one wins.
 pub(crate) fn record_of<'a>(
     header: &Header,
     ops: impl ExactSizeIterator<Item = OpRef<'a>>,
@@ -351,7 +343,13 @@ mod tests {
     use super::*;
     use crate::operations;
     use crate::policy::Expiration;
+    use crate::wire::message::Op;
     use aerospike_proto::fixtures;
+
+    /// The record in a decoded reply.
+    fn record(msg: &Message, key: &Key, merge: bool) -> Result<Record> {
+        record_of(&msg.header, msg.ops.iter().map(Op::as_view), key, merge)
+    }
 
     /// The frame [`super::read`] writes, decoded (the tests compare messages).
     fn read(p: &ReadPolicy, key: &Key, bins: &Bins) -> Result<Message> {

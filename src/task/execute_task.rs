@@ -267,11 +267,10 @@ impl ExecuteTask {
             .into_iter()
             .map(|(n, s)| {
                 let mut t = NodeTracker::with_state(&n, s);
-                if let Some((node, pids)) = shares.iter().find(|(node, _)| node.name() == n) {
-                    t.start_generation = node.tend.lock().partition_generation;
+                let node = state.nodes.iter().find(|node| node.name() == n);
+                t.start_generation = node.and_then(|node| node.tend.lock().partition_generation);
+                if let Some((_, pids)) = shares.iter().find(|(node, _)| node.name() == n) {
                     t.partitions = pids.clone();
-                } else if let Some(node) = state.nodes.iter().find(|node| node.name() == n) {
-                    t.start_generation = node.tend.lock().partition_generation;
                 }
                 t
             })

@@ -205,6 +205,8 @@ impl Overrun {
     }
 
     fn next_delay(&mut self, now: Instant, interval: Duration) -> Duration {
+        // Past the window (once: the steps' limit is then the interval), the
+        // delay doubles from the window's step up to the interval.
         if now >= self.window_end && self.steps.max < interval {
             self.steps = Backoff::starting_at(self.steps.max * 2, interval);
         }
@@ -541,13 +543,23 @@ mod tests {
         let mut trackers: Vec<NodeTracker> = (0..nodes)
             .map(|i| NodeTracker::new(&format!("N{i}")))
             .collect();
-        let r = wait_loop(
-            &mut |now| poll_once(&mut job, &mut trackers, now),
-            &mut clock,
-            &opts,
-            &mut |_| {},
-        );
+        let r = wait_on(&mut job, &mut trackers, &mut clock, &opts);
         (r, clock.0.sleeps, job.polls)
+    }
+
+    /// Waits on `job` for `trackers` with `opts`, ignoring the progress.
+    fn wait_on(
+        job: &mut dyn JobSource,
+        trackers: &mut [NodeTracker],
+        clock: &mut dyn Clock,
+        opts: &WaitOptions,
+    ) -> Result<Outcome> {
+        wait_loop(
+            &mut |now| poll_once(job, trackers, now),
+            clock,
+            opts,
+            &mut |_| {},
+        )
     }
 
     #[test]
@@ -695,12 +707,7 @@ mod tests {
             now,
         };
         let mut trackers = vec![NodeTracker::new("A")];
-        let r = wait_loop(
-            &mut |now| poll_once(&mut job, &mut trackers, now),
-            &mut clock,
-            &WaitOptions::default(),
-            &mut |_| {},
-        );
+        let r = wait_on(&mut job, &mut trackers, &mut clock, &WaitOptions::default());
         assert_eq!(r.unwrap(), Outcome::Completed);
         let lag = clock.0.sleeps.iter().sum::<Duration>() - Duration::from_millis(600);
         assert!(lag <= Duration::from_millis(5), "seen {lag:?} late");
@@ -931,11 +938,11 @@ mod tests {
             sleeps: vec![],
         };
         let mut trackers = vec![NodeTracker::new("A")];
-        let r = wait_loop(
-            &mut |now| poll_once(&mut Refusing, &mut trackers, now),
+        let r = wait_on(
+            &mut Refusing,
+            &mut trackers,
             &mut clock,
             &WaitOptions::default(),
-            &mut |_| {},
         );
         assert!(matches!(r, Err(Error::InvalidArgument(_))));
         assert!(clock.sleeps.is_empty());
