@@ -223,13 +223,14 @@ fn one(o: &Opts) {
         _ => kv::run(&*ours, mix, o.threads, o.records, dur),
     };
     println!(
-        "{} {} x{}: {:.0} ops/s, p50 {:.0} µs, p99 {:.0} µs, CPU {:.1} µs/op, {:.2} ctx switches/op, {} errors",
+        "{} {} x{}: {:.0} ops/s, p50 {:.0} µs, p99 {:.0} µs, p99.9 {:.0} µs, CPU {:.1} µs/op, {:.2} ctx switches/op, {} errors",
         o.client,
         o.mix,
         o.threads,
         r.ops_per_sec(),
         r.lat.quantile_us(0.5),
         r.lat.quantile_us(0.99),
+        r.lat.quantile_us(0.999),
         r.cpu_us_per_op(),
         r.ctx_per_op(),
         r.errors

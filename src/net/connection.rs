@@ -97,10 +97,10 @@ impl Connection {
         })
     }
 
-    /// The peer address.
+    /// The local address (which tells two connections apart).
     #[cfg(test)]
-    pub(crate) fn addr(&self) -> SocketAddr {
-        self.addr
+    pub(crate) fn local_addr(&self) -> SocketAddr {
+        self.stream.local_addr().expect("local address")
     }
 
     /// When the connection last finished an exchange.

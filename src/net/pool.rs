@@ -5,19 +5,28 @@
 //! connection goes back to the pool only when the caller says its exchange
 //! completed ([`PooledConnection::release`]); after any error it is dropped.
 //!
-//! The idle connections wait in a lock-free queue, oldest first. Every
-//! caller thread checks connections out and back in itself, so under more
-//! threads than CPUs a lock around the idle list would sooner or later be
-//! held by a thread the scheduler has just preempted, and every other
-//! caller would wait out that thread's turn (milliseconds; this was the
-//! largest part of the p99 under 8 and 32 threads on 2 CPUs).
+//! Every caller thread checks connections out and back in itself, so the
+//! pool is built for many threads on few CPUs:
+//! - A thread gives its connection back to a *home* of its own (one of
+//!   `HOMES`, picked by the thread) and takes it from there next time: the
+//!   same thread keeps using the same socket, as a hand-written loop with one
+//!   socket per thread would, and touches no line other threads write.
+//! - Other idle connections wait in a lock-free queue, oldest first. A lock
+//!   around a shared idle list would sooner or later be held by a thread the
+//!   scheduler has just preempted, and every caller would wait out that
+//!   thread's turn (milliseconds).
+//!
+//! Homes are used only while the pool has places it never filled: once
+//! `max` connections have been opened, connections go back to the queue, and
+//! a caller that finds the queue empty looks in every home before it waits.
 
 use std::net::SocketAddr;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use parking_lot::Mutex;
 
 use crate::net::{Connection, Deadline};
 use crate::{Error, Result, TimeoutPhase};
@@ -30,14 +39,28 @@ enum Slot {
     Room,
 }
 
+/// How many homes a pool has; threads beyond this share them.
+const HOMES: usize = 64;
+
+/// The home of the calling thread: threads are numbered as they first
+/// use a pool, so up to `HOMES` threads each have a home of their own.
+fn home_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed) % HOMES;
+    }
+    INDEX.with(|i| *i)
+}
+
 /// Idle connections older than this are checked for a close by the server
 /// before reuse; younger ones were just used successfully.
 const VALIDATE_AFTER_IDLE: Duration = Duration::from_millis(50);
 
 /// The pool of one node.
 ///
-/// The `max` places are counted in three parts: `unused` (never taken),
-/// the slots in the queue, and the connections checked out.
+/// The `max` places are counted in four parts: `unused` (never taken), the
+/// connections idle in homes, the slots in the queue, and the connections
+/// checked out.
 #[derive(Debug)]
 pub(crate) struct Pool {
     addr: SocketAddr,
@@ -49,6 +72,8 @@ pub(crate) struct Pool {
     open: AtomicUsize,
     closed: AtomicBool,
     queue: (Sender<Slot>, Receiver<Slot>),
+    /// Idle connections, each kept for the thread that gave it back.
+    homes: Box<[Mutex<Option<Connection>>]>,
 }
 
 impl Pool {
@@ -68,27 +93,21 @@ impl Pool {
             open: AtomicUsize::new(0),
             closed: AtomicBool::new(false),
             queue: crossbeam_channel::bounded(max),
+            homes: (0..HOMES).map(|_| Mutex::new(None)).collect(),
         }
     }
 
     /// An idle connection, or a new one; when `max` are in use, waits for one
     /// until the deadline and then fails with a `Queue` timeout.
     pub(crate) fn checkout(&self, deadline: &Deadline) -> Result<PooledConnection<'_>> {
+        let mine = self.homes[home_index()]
+            .try_lock()
+            .and_then(|mut h| h.take());
+        let mut next = mine.map(Slot::Idle);
         loop {
-            let slot = match self.queue.1.try_recv() {
-                Ok(slot) => slot,
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => {
-                    let take = |n: usize| n.checked_sub(1);
-                    if self
-                        .unused
-                        .fetch_update(Ordering::AcqRel, Ordering::Acquire, take)
-                        .is_ok()
-                    {
-                        Slot::Room
-                    } else {
-                        self.wait(deadline)?
-                    }
-                }
+            let slot = match next.take() {
+                Some(slot) => slot,
+                None => self.next_slot(deadline)?,
             };
             if self.closed.load(Ordering::SeqCst) {
                 self.forget(slot);
@@ -112,6 +131,29 @@ impl Pool {
                 reusable: false,
             });
         }
+    }
+
+    /// The oldest slot of the queue; else room for a new connection; else a
+    /// connection idle in any home; else the first slot given back before
+    /// the deadline.
+    fn next_slot(&self, deadline: &Deadline) -> Result<Slot> {
+        if let Ok(slot) = self.queue.1.try_recv() {
+            return Ok(slot);
+        }
+        let take = |n: usize| n.checked_sub(1);
+        if self
+            .unused
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, take)
+            .is_ok()
+        {
+            return Ok(Slot::Room);
+        }
+        // Every place is taken, so no connection goes to a home any more
+        // (see `give_back`): one still there is idle and free to take.
+        if let Some(c) = self.homes.iter().find_map(|h| h.lock().take()) {
+            return Ok(Slot::Idle(c));
+        }
+        self.wait(deadline)
     }
 
     /// Waits for a slot until the deadline.
@@ -152,6 +194,33 @@ impl Pool {
         self.put(Slot::Room);
     }
 
+    /// Gives an idle connection back: to the calling thread's home while the
+    /// pool has places never taken (no caller can be waiting then), else to
+    /// the queue.
+    fn give_back(&self, c: Connection) {
+        if self.unused.load(Ordering::SeqCst) > 0 {
+            let home = &self.homes[home_index()];
+            if let Some(mut h) = home.try_lock() {
+                if h.is_none() {
+                    *h = Some(c);
+                    drop(h);
+                    // The last place may have been taken, and a waiter may
+                    // have looked through the homes, since the check above:
+                    // then the connection goes to the queue after all.
+                    std::sync::atomic::fence(Ordering::SeqCst);
+                    if self.unused.load(Ordering::SeqCst) == 0 || self.closed.load(Ordering::SeqCst)
+                    {
+                        if let Some(c) = home.lock().take() {
+                            self.put(Slot::Idle(c));
+                        }
+                    }
+                    return;
+                }
+            }
+        }
+        self.put(Slot::Idle(c));
+    }
+
     /// Puts a slot in the queue. Until a close the queue always has room: it
     /// holds `max` and a slot is one of the `max` places. After a close,
     /// empties the queue again, in case the close emptied it before this
@@ -182,6 +251,12 @@ impl Pool {
     /// waiting for a connection fail with [`Error::Closed`].
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
+        for home in self.homes.iter() {
+            let idle = home.lock().take();
+            if let Some(c) = idle {
+                self.forget(Slot::Idle(c));
+            }
+        }
         self.drain();
         // Wake the waiters: each gets a slot, then sees the pool closed.
         while self.queue.0.try_send(Slot::Room).is_ok() {}
@@ -227,7 +302,7 @@ impl Drop for PooledConnection<'_> {
     fn drop(&mut self) {
         if let Some(c) = self.conn.take() {
             if self.reusable {
-                self.pool.put(Slot::Idle(c));
+                self.pool.give_back(c);
             } else {
                 self.pool.discard(c);
             }
@@ -252,11 +327,11 @@ mod tests {
         let pool = Pool::new(addr, 2, Duration::from_secs(60), Duration::from_secs(1));
         let d = Deadline::after(Duration::from_secs(1));
         let c = pool.checkout(&d).unwrap();
-        let local = c.addr();
+        let local = c.local_addr();
         c.release();
         assert_eq!(pool.open_count(), 1);
         let c = pool.checkout(&d).unwrap();
-        assert_eq!(c.addr(), local);
+        assert_eq!(c.local_addr(), local);
         drop(c); // not released: closed
         assert_eq!(pool.open_count(), 0);
     }
@@ -346,6 +421,55 @@ mod tests {
         });
         let open = pool.open_count();
         assert!((1..=max).contains(&open), "{open} open");
+        pool.close();
+        assert_eq!(pool.open_count(), 0);
+    }
+
+    #[test]
+    fn a_thread_gets_back_the_connection_it_gave_back() {
+        let (_l, addr) = listener();
+        let pool = Pool::new(addr, 4, Duration::from_secs(60), Duration::from_secs(1));
+        let d = Deadline::after(Duration::from_secs(1));
+        let mine = pool.checkout(&d).unwrap();
+        let local = mine.local_addr();
+        std::thread::scope(|s| {
+            // Another thread's connection goes back while this one is out.
+            s.spawn(|| pool.checkout(&d).unwrap().release());
+        });
+        mine.release();
+        for _ in 0..3 {
+            let c = pool.checkout(&d).unwrap();
+            assert_eq!(c.local_addr(), local);
+            c.release();
+        }
+        assert_eq!(pool.open_count(), 2);
+    }
+
+    #[test]
+    fn a_full_pool_takes_a_connection_idle_in_another_threads_home() {
+        let (_l, addr) = listener();
+        let pool = Pool::new(addr, 2, Duration::from_secs(60), Duration::from_secs(1));
+        let d = Deadline::after(Duration::from_millis(300));
+        std::thread::scope(|s| {
+            s.spawn(|| pool.checkout(&d).unwrap().release());
+        });
+        let _a = pool.checkout(&d).unwrap();
+        // Both places are taken now; the second is idle in the other
+        // thread's home, and the caller must not wait for it in vain.
+        let _b = pool.checkout(&d).unwrap();
+        assert_eq!(pool.open_count(), 2);
+    }
+
+    #[test]
+    fn close_closes_connections_idle_in_homes() {
+        let (_l, addr) = listener();
+        let pool = Pool::new(addr, 4, Duration::from_secs(60), Duration::from_secs(1));
+        let d = Deadline::after(Duration::from_secs(1));
+        std::thread::scope(|s| {
+            s.spawn(|| pool.checkout(&d).unwrap().release());
+        });
+        pool.checkout(&d).unwrap().release();
+        assert_eq!(pool.open_count(), 2);
         pool.close();
         assert_eq!(pool.open_count(), 0);
     }
