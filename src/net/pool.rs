@@ -321,10 +321,43 @@ mod tests {
         (l, a)
     }
 
+    /// A listener and a pool of at most `max` connections to it.
+    fn pool_of(max: usize) -> (TcpListener, Pool) {
+        let (l, addr) = listener();
+        let pool = Pool::new(addr, max, Duration::from_secs(60), Duration::from_secs(1));
+        (l, pool)
+    }
+
+    /// Checks a connection out and back in on a thread of its own, which
+    /// leaves it idle in that thread's home.
+    fn use_on_another_thread(pool: &Pool, d: &Deadline) {
+        std::thread::scope(|s| {
+            s.spawn(|| pool.checkout(d).unwrap().release());
+        });
+    }
+
+    /// Checks a connection out, starts a thread waiting for another, runs
+    /// `act` on the held one and returns what the waiter got. Whatever `act`
+    /// returns is dropped after the waiter returned.
+    fn with_waiter<'p, T>(
+        pool: &'p Pool,
+        d: &Deadline,
+        act: impl FnOnce(PooledConnection<'p>) -> T,
+    ) -> Result<()> {
+        std::thread::scope(|s| {
+            let held = pool.checkout(d).unwrap();
+            let w = s.spawn(|| pool.checkout(d).map(|c| c.release()));
+            std::thread::sleep(Duration::from_millis(20));
+            let kept = act(held);
+            let got = w.join().unwrap();
+            drop(kept);
+            got
+        })
+    }
+
     #[test]
     fn reuses_released_and_drops_failed() {
-        let (_l, addr) = listener();
-        let pool = Pool::new(addr, 2, Duration::from_secs(60), Duration::from_secs(1));
+        let (_l, pool) = pool_of(2);
         let d = Deadline::after(Duration::from_secs(1));
         let c = pool.checkout(&d).unwrap();
         let local = c.local_addr();
@@ -338,8 +371,7 @@ mod tests {
 
     #[test]
     fn full_pool_times_out_in_queue_phase() {
-        let (_l, addr) = listener();
-        let pool = Pool::new(addr, 1, Duration::from_secs(60), Duration::from_secs(1));
+        let (_l, pool) = pool_of(1);
         let d = Deadline::after(Duration::from_millis(30));
         let _held = pool.checkout(&d).unwrap();
         let second = pool.checkout(&d).map(|_| ());
@@ -351,16 +383,10 @@ mod tests {
 
     #[test]
     fn a_failed_connection_leaves_its_place_to_a_waiter() {
-        let (_l, addr) = listener();
-        let pool = Pool::new(addr, 1, Duration::from_secs(60), Duration::from_secs(1));
+        let (_l, pool) = pool_of(1);
         let d = Deadline::after(Duration::from_secs(2));
-        std::thread::scope(|s| {
-            let held = pool.checkout(&d).unwrap();
-            let w = s.spawn(|| pool.checkout(&d).map(|c| c.release()));
-            std::thread::sleep(Duration::from_millis(20));
-            drop(held); // not released: closed, its place freed
-            w.join().unwrap().unwrap();
-        });
+        // Not released: closed, its place freed.
+        with_waiter(&pool, &d, drop).unwrap();
         assert_eq!(pool.open_count(), 1);
     }
 
@@ -379,18 +405,15 @@ mod tests {
 
     #[test]
     fn close_wakes_a_waiter_with_closed() {
-        let (_l, addr) = listener();
-        let pool = Pool::new(addr, 1, Duration::from_secs(60), Duration::from_secs(1));
+        let (_l, pool) = pool_of(1);
         let d = Deadline::after(Duration::from_secs(5));
-        std::thread::scope(|s| {
-            let held = pool.checkout(&d).unwrap();
-            let w = s.spawn(|| pool.checkout(&d).map(|_| ()));
-            std::thread::sleep(Duration::from_millis(20));
+        // The held connection comes back after the waiter returned: closed.
+        let r = with_waiter(&pool, &d, |held| {
             pool.close();
-            let r = w.join().unwrap();
-            assert!(matches!(r, Err(Error::Closed)), "{r:?}");
-            held.release(); // comes back after the close: closed too
+            std::thread::sleep(Duration::from_millis(20));
+            held
         });
+        assert!(matches!(r, Err(Error::Closed)), "{r:?}");
         assert_eq!(pool.open_count(), 0);
     }
 
@@ -427,15 +450,12 @@ mod tests {
 
     #[test]
     fn a_thread_gets_back_the_connection_it_gave_back() {
-        let (_l, addr) = listener();
-        let pool = Pool::new(addr, 4, Duration::from_secs(60), Duration::from_secs(1));
+        let (_l, pool) = pool_of(4);
         let d = Deadline::after(Duration::from_secs(1));
         let mine = pool.checkout(&d).unwrap();
         let local = mine.local_addr();
-        std::thread::scope(|s| {
-            // Another thread's connection goes back while this one is out.
-            s.spawn(|| pool.checkout(&d).unwrap().release());
-        });
+        // Another thread's connection goes back while this one is out.
+        use_on_another_thread(&pool, &d);
         mine.release();
         for _ in 0..3 {
             let c = pool.checkout(&d).unwrap();
@@ -447,12 +467,9 @@ mod tests {
 
     #[test]
     fn a_full_pool_takes_a_connection_idle_in_another_threads_home() {
-        let (_l, addr) = listener();
-        let pool = Pool::new(addr, 2, Duration::from_secs(60), Duration::from_secs(1));
+        let (_l, pool) = pool_of(2);
         let d = Deadline::after(Duration::from_millis(300));
-        std::thread::scope(|s| {
-            s.spawn(|| pool.checkout(&d).unwrap().release());
-        });
+        use_on_another_thread(&pool, &d);
         let _a = pool.checkout(&d).unwrap();
         // Both places are taken now; the second is idle in the other
         // thread's home, and the caller must not wait for it in vain.
@@ -462,12 +479,9 @@ mod tests {
 
     #[test]
     fn close_closes_connections_idle_in_homes() {
-        let (_l, addr) = listener();
-        let pool = Pool::new(addr, 4, Duration::from_secs(60), Duration::from_secs(1));
+        let (_l, pool) = pool_of(4);
         let d = Deadline::after(Duration::from_secs(1));
-        std::thread::scope(|s| {
-            s.spawn(|| pool.checkout(&d).unwrap().release());
-        });
+        use_on_another_thread(&pool, &d);
         pool.checkout(&d).unwrap().release();
         assert_eq!(pool.open_count(), 2);
         pool.close();
@@ -479,13 +493,7 @@ mod tests {
         let (_l, addr) = listener();
         let pool = Pool::new(addr, 1, Duration::from_millis(20), Duration::from_secs(1));
         let d = Deadline::after(Duration::from_secs(2));
-        std::thread::scope(|s| {
-            let held = pool.checkout(&d).unwrap();
-            let w = s.spawn(|| pool.checkout(&d).map(|c| c.release()));
-            std::thread::sleep(Duration::from_millis(20));
-            held.release();
-            w.join().unwrap().unwrap();
-        });
+        with_waiter(&pool, &d, |held| held.release()).unwrap();
         assert_eq!(pool.open_count(), 1);
         std::thread::sleep(Duration::from_millis(40));
         let c = pool.checkout(&d).unwrap();
