@@ -39,11 +39,13 @@ enum Slot {
     Room,
 }
 
-/// How many homes a pool has; threads beyond this share them.
+/// How many homes a pool has.
 const HOMES: usize = 64;
 
-/// The home of the calling thread: threads are numbered as they first
-/// use a pool, so up to `HOMES` threads each have a home of their own.
+/// The home of the calling thread, the same in every pool. Threads are
+/// numbered in the order they first use a pool, modulo `HOMES`: two threads
+/// with the same number share a home, and the one that finds it taken uses
+/// the queue (correct, only without its own connection).
 fn home_index() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
