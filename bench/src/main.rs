@@ -303,16 +303,6 @@ fn bulk_section(o: &Opts, report: &mut String) {
 }
 
 /// The key-value tables; `timed: false` gives the allocation table alone.
-/// The median of `v` (the mean of the middle two for an even count).
-fn median_f64(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
-}
-
 fn kv_section(o: &Opts, report: &mut String, timed: bool) {
     eprintln!("kv: starting a 1-node server");
     let server = Server::start(1);
@@ -389,8 +379,8 @@ fn kv_section(o: &Opts, report: &mut String, timed: bool) {
                 .map(|p| format!("{p:.0}"))
                 .collect::<Vec<_>>()
                 .join("/");
-            let p99 = median_f64(p99s);
-            let cpu = median_f64(rs.iter().map(|(r, _)| r.cpu_us_per_op()).collect());
+            let p99 = stats::median_f64(p99s);
+            let cpu = stats::median_f64(rs.iter().map(|(r, _)| r.cpu_us_per_op()).collect());
             rs.sort_by(|a, b| a.0.ops_per_sec().total_cmp(&b.0.ops_per_sec()));
             let spread = rs
                 .iter()

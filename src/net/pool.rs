@@ -33,7 +33,6 @@ use crate::{Error, Result, TimeoutPhase};
 
 /// What the queue holds: an idle connection, or the room for one that a
 /// failed connection left (handed to a waiter, who opens a new one).
-#[derive(Debug)]
 enum Slot {
     Idle(Connection),
     Room,
@@ -63,7 +62,6 @@ const VALIDATE_AFTER_IDLE: Duration = Duration::from_millis(50);
 /// The `max` places are counted in four parts: `unused` (never taken), the
 /// connections idle in homes, the slots in the queue, and the connections
 /// checked out.
-#[derive(Debug)]
 pub(crate) struct Pool {
     addr: SocketAddr,
     idle_timeout: Duration,
@@ -76,6 +74,19 @@ pub(crate) struct Pool {
     queue: (Sender<Slot>, Receiver<Slot>),
     /// Idle connections, each kept for the thread that gave it back.
     homes: Box<[Mutex<Option<Connection>>]>,
+}
+
+impl std::fmt::Debug for Pool {
+    // The homes and the queue are left out: 64 mostly empty homes per node
+    // would drown a client's debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool")
+            .field("addr", &self.addr)
+            .field("open", &self.open.load(Ordering::Relaxed))
+            .field("idle_in_queue", &self.queue.1.len())
+            .field("closed", &self.closed.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Pool {
